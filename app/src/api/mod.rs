@@ -1,0 +1,169 @@
+//! Server functions: the UI's door into the services. Thin: parse, call, map.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{AreaNode, ShellInfo};
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Request plumbing shared by the server functions.
+    use leptos::prelude::*;
+
+    use crate::error::AppError;
+    use crate::services::auth::{self, NewSession};
+    use crate::services::AppState;
+    use crate::store::accounts::AccountRow;
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| AppError::internal("context", "AppState missing"))
+    }
+
+    /// Records the HTTP status for an error so no-JS clients and tools see it.
+    pub fn fail<T>(err: AppError) -> Result<T, AppError> {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            opts.set_status(http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+        }
+        Err(err)
+    }
+
+    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        result.or_else(fail)
+    }
+
+    fn header(name: http::header::HeaderName) -> Option<String> {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned))
+    }
+
+    /// The peer address (the server is served with connect info); "unknown" otherwise.
+    pub fn client_ip() -> String {
+        use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|ci| ci.0.ip().to_string())
+            })
+            .unwrap_or_else(|| "unknown".to_owned())
+    }
+
+    pub fn session_token() -> Option<String> {
+        header(http::header::COOKIE).and_then(|c| auth::token_from_cookie_header(&c))
+    }
+
+    pub async fn current_account(state: &AppState) -> Result<Option<AccountRow>, AppError> {
+        match session_token() {
+            Some(token) => auth::account_for_token(state, &token).await,
+            None => Ok(None),
+        }
+    }
+
+    pub fn set_cookie(value: String) {
+        if let (Some(opts), Ok(v)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&value)) {
+            opts.append_header(http::header::SET_COOKIE, v);
+        }
+    }
+
+    pub fn start_session(state: &AppState, session: &NewSession) {
+        set_cookie(auth::session_cookie(&state.settings, &session.token, session.max_age_seconds));
+    }
+}
+
+/// Who is signed in and what "today" is; every page reads it.
+#[server]
+pub async fn get_shell_info() -> Result<ShellInfo, AppError> {
+    use self::ssr::*;
+    respond(
+        async {
+            let state = state()?;
+            let user = match current_account(&state).await? {
+                Some(a) => Some(crate::services::auth::user_view(&state, &a).await?),
+                None => None,
+            };
+            Ok(ShellInfo {
+                user,
+                today: state.clock.today(),
+                date_pinned: state.clock.is_pinned(),
+                demo: state.settings.demo,
+            })
+        }
+        .await,
+    )
+}
+
+/// Sends a sign-in code and moves on to the code page.
+#[server]
+pub async fn request_code(phone: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    respond(
+        async {
+            let state = state()?;
+            let phone = crate::services::auth::request_code(&state, &phone, &client_ip()).await?;
+            leptos_axum::redirect(&format!("/login/resident/verify?phone={phone}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Checks the code and signs the resident in.
+#[server]
+pub async fn verify_code(phone: String, code: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    respond(
+        async {
+            let state = state()?;
+            let session = crate::services::auth::verify_code(&state, &phone, &code, &client_ip()).await?;
+            start_session(&state, &session);
+            leptos_axum::redirect("/account");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn staff_sign_in(username: String, password: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    respond(
+        async {
+            let state = state()?;
+            let session = crate::services::auth::staff_sign_in(&state, &username, &password, &client_ip()).await?;
+            start_session(&state, &session);
+            leptos_axum::redirect("/work");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    use self::ssr::*;
+    respond(
+        async {
+            let state = state()?;
+            if let Some(token) = session_token() {
+                crate::services::auth::sign_out(&state, &token).await?;
+            }
+            set_cookie(crate::services::auth::clear_session_cookie(&state.settings));
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Demo mode: the code in the local SMS outbox, so a tester can sign in without a phone.
+#[server]
+pub async fn demo_code(phone: String) -> Result<Option<String>, AppError> {
+    use self::ssr::*;
+    respond(async { crate::services::auth::demo_code(&state()?, &phone).await }.await)
+}
+
+/// All areas with their targets (public reference data from the notices).
+#[server]
+pub async fn list_areas() -> Result<Vec<AreaNode>, AppError> {
+    use self::ssr::*;
+    respond(async { Ok(crate::store::areas::list(&state()?.db).await?) }.await)
+}

@@ -1,0 +1,120 @@
+//! Page chrome: header with role-aware navigation, language and elder-mode switches,
+//! the demo-date banner, and the footer.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::api::get_shell_info;
+use crate::error::AppError;
+use crate::i18n::fill;
+use crate::model::{Role, ShellInfo};
+use crate::prefs::{use_prefs, use_texts};
+
+/// The shell resource (signed-in user, today), shared through context.
+#[derive(Clone, Copy)]
+pub struct ShellResource(pub Resource<Result<ShellInfo, AppError>>);
+
+/// Loads [`ShellInfo`] once per navigation (sign-in and sign-out change the path).
+#[component]
+pub fn ShellProvider(children: Children) -> impl IntoView {
+    let location = use_location();
+    let shell = Resource::new_blocking(move || location.pathname.get(), |_| get_shell_info());
+    provide_context(ShellResource(shell));
+    children()
+}
+
+pub fn use_shell() -> Resource<Result<ShellInfo, AppError>> {
+    expect_context::<ShellResource>().0
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let t = use_texts();
+    let shell = use_shell();
+    view! {
+        <header class="site-header">
+            <div class="bar">
+                <a class="brand" href="/">
+                    <img src="/favicon.svg" alt="" width="32" height="32"/>
+                    <span>{t.app_name}</span>
+                </a>
+                <PrefSwitches/>
+            </div>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let info = shell.await.ok();
+                    view! {
+                        {info.clone().filter(|i| i.date_pinned).map(|i| view! {
+                            <p class="demo-banner" role="status">{fill(t.demo_banner, &i.today.to_string())}</p>
+                        })}
+                        <Nav info/>
+                    }
+                })}
+            </Suspense>
+        </header>
+    }
+}
+
+#[component]
+fn Nav(info: Option<ShellInfo>) -> impl IntoView {
+    let t = use_texts();
+    let user = info.and_then(|i| i.user);
+    let links: Vec<(&str, &str)> = match user.as_ref().map(|u| u.role) {
+        None => vec![("/", t.nav_home), ("/areas", t.nav_areas), ("/login/resident", t.nav_sign_in)],
+        Some(Role::Resident) => vec![("/", t.nav_home), ("/account", t.nav_account)],
+        Some(_) => vec![("/", t.nav_home), ("/work", t.nav_work), ("/areas", t.nav_areas), ("/account", t.nav_account)],
+    };
+    let signed_in = user.is_some();
+    view! {
+        <nav class="main-nav" aria-label="main">
+            {links.into_iter().map(|(href, label)| view! { <a href=href>{label}</a> }).collect_view()}
+            {signed_in.then(|| view! { <SignOutButton/> })}
+        </nav>
+    }
+}
+
+#[component]
+fn SignOutButton() -> impl IntoView {
+    let t = use_texts();
+    let action = ServerAction::<crate::api::SignOut>::new();
+    view! {
+        <ActionForm action attr:class="inline-form">
+            <button type="submit" class="link-button">{t.nav_sign_out}</button>
+        </ActionForm>
+    }
+}
+
+/// Plain forms (not intercepted by the router): the server sets the cookie and
+/// redirects back, so they work the same with and without JavaScript.
+#[component]
+fn PrefSwitches() -> impl IntoView {
+    let prefs = use_prefs();
+    let location = use_location();
+    let back = move || {
+        let search = location.search.get();
+        let path = location.pathname.get();
+        if search.is_empty() { path } else { format!("{path}?{search}") }
+    };
+    let other = prefs.lang.other();
+    let elder_label = if prefs.elder { prefs.texts().standard_mode } else { prefs.texts().elder_mode };
+    view! {
+        <div class="switches">
+            <form method="post" action="/prefs">
+                <input type="hidden" name="lang" value=other.code()/>
+                <input type="hidden" name="back" value=back/>
+                <button type="submit" class="switch" lang=other.html_lang()>{other.texts().switch_to_this_lang}</button>
+            </form>
+            <form method="post" action="/prefs">
+                <input type="hidden" name="elder" value=if prefs.elder { "0" } else { "1" }/>
+                <input type="hidden" name="back" value=back/>
+                <button type="submit" class="switch" aria-pressed=prefs.elder.to_string()>{elder_label}</button>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+pub fn Footer() -> impl IntoView {
+    let t = use_texts();
+    view! { <footer class="site-footer">{t.footer}</footer> }
+}

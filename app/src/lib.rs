@@ -1,0 +1,90 @@
+//! Canbao's web application: Leptos components, routes and server functions,
+//! plus (under `ssr`) the services and storage they call.
+#![recursion_limit = "512"]
+
+pub use ::domain;
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod i18n;
+pub mod model;
+pub mod pages;
+pub mod prefs;
+
+#[cfg(feature = "ssr")]
+pub mod services;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use leptos_router::SsrMode;
+
+use crate::components::layout::{Footer, Header, ShellProvider};
+use crate::pages::{account, areas, home, login, not_found::NotFound, work};
+use crate::prefs::read_prefs;
+
+/// The HTML document the server sends; language and elder mode come from cookies.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let prefs = read_prefs();
+    let body_class = if prefs.elder { "elder" } else { "" };
+    view! {
+        <!DOCTYPE html>
+        <html lang=prefs.lang.html_lang()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="theme-color" content="#0b5cad"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="apple-touch-icon" href="/icon-192.png"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class=body_class>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let prefs = read_prefs();
+    provide_context(prefs);
+    let t = prefs.texts();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/canbao.css"/>
+        <Title text=t.app_name/>
+        <Router>
+            <ShellProvider>
+                <Header/>
+                <main class="page">
+                    <Routes fallback=|| view! { <NotFound/> }>
+                        <Route path=path!("") view=home::HomePage ssr=SsrMode::Async/>
+                        <Route path=path!("/login/resident") view=login::ResidentLogin ssr=SsrMode::Async/>
+                        <Route path=path!("/login/resident/verify") view=login::ResidentVerify ssr=SsrMode::Async/>
+                        <Route path=path!("/login/staff") view=login::StaffLogin ssr=SsrMode::Async/>
+                        <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
+                        <Route path=path!("/work") view=work::WorkPage ssr=SsrMode::Async/>
+                        <Route path=path!("/areas") view=areas::AreasPage ssr=SsrMode::Async/>
+                    </Routes>
+                </main>
+                <Footer/>
+            </ShellProvider>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

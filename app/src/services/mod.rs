@@ -1,0 +1,53 @@
+//! Use cases (server only). Both doors — server functions and REST — call these.
+
+pub mod auth;
+pub mod clock;
+pub mod seed;
+pub mod sms;
+
+use std::sync::Arc;
+
+pub use clock::Clock;
+pub use sms::{OutboxSms, SmsSender};
+
+use crate::store::Db;
+
+/// Settings the services need, read once at start by the server's configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Demo mode: seed demo data and show one-time codes from the local outbox on screen.
+    pub demo: bool,
+    /// Server secret mixed into one-time-code hashes (a pepper).
+    pub secret: String,
+    /// Add `Secure` to cookies (behind HTTPS).
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Clock,
+    pub sms: Arc<dyn SmsSender>,
+    pub settings: Arc<Settings>,
+}
+
+/// A random hex token of `bytes` random bytes.
+pub fn random_token(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// SHA-256 in hex (session tokens and one-time codes are stored only hashed).
+pub fn sha256_hex(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}

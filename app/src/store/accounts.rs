@@ -1,0 +1,109 @@
+//! Accounts and sessions.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{with_pool, Db};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AccountRow {
+    pub id: i64,
+    pub role: String,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: Option<String>,
+    pub display_name: String,
+    pub area_code: Option<String>,
+    pub department: Option<String>,
+    pub person_id: Option<i64>,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub active: bool,
+}
+
+const COLUMNS: &str = "id, role, username, phone, password_hash, display_name, area_code, department,
+    person_id, failed_logins, locked_until, active";
+
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    pub role: &'a str,
+    pub username: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub display_name: &'a str,
+    pub area_code: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub person_id: Option<i64>,
+}
+
+pub async fn create(db: &Db, a: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "INSERT INTO accounts (role, username, phone, password_hash, display_name, area_code,
+            department, person_id, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+    with_pool!(db, p => sqlx::query_scalar(SQL)
+        .bind(a.role)
+        .bind(a.username)
+        .bind(a.phone)
+        .bind(a.password_hash)
+        .bind(a.display_name)
+        .bind(a.area_code)
+        .bind(a.department)
+        .bind(a.person_id)
+        .bind(now)
+        .fetch_one(p)
+        .await)
+}
+
+pub async fn by_username(db: &Db, username: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE username = $1");
+    with_pool!(db, p => sqlx::query_as(&sql).bind(username).fetch_optional(p).await)
+}
+
+pub async fn by_phone(db: &Db, phone: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE phone = $1");
+    with_pool!(db, p => sqlx::query_as(&sql).bind(phone).fetch_optional(p).await)
+}
+
+/// Records a failed password attempt (and a lock, when the limit is reached).
+pub async fn set_failed_logins(
+    db: &Db,
+    id: i64,
+    failed: i32,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE accounts SET failed_logins = $1, locked_until = $2 WHERE id = $3";
+    with_pool!(db, p => sqlx::query(SQL).bind(failed).bind(locked_until).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn create_session(
+    db: &Db,
+    token_hash: &str,
+    account_id: i64,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+    with_pool!(db, p => sqlx::query(SQL).bind(token_hash).bind(account_id).bind(now).bind(expires_at).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The active account behind an unexpired session.
+pub async fn by_session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<AccountRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM accounts a JOIN sessions s ON s.account_id = a.id
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active",
+        COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ")
+    );
+    with_pool!(db, p => sqlx::query_as(&sql).bind(token_hash).bind(now).fetch_optional(p).await)
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
+    with_pool!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn count_sessions(db: &Db, account_id: i64) -> Result<i64, sqlx::Error> {
+    with_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1")
+        .bind(account_id).fetch_one(p).await)
+}

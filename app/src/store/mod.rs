@@ -1,0 +1,120 @@
+//! Storage: one API over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Queries are written once in the SQL both engines accept (`$1` placeholders,
+//! `RETURNING`) and run through [`with_pool!`], which expands the same code for
+//! each backend's pool type. Schema differences live in `migrations/{sqlite,postgres}`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub mod accounts;
+pub mod areas;
+pub mod audit;
+pub mod otp;
+pub mod people;
+
+/// A connection pool to one of the two supported databases.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same block against whichever pool `db` holds.
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub use with_pool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("DATABASE_URL must start with sqlite: or postgres:// (got {0:?})")]
+    UnsupportedScheme(String),
+    #[error("DATABASE_URL is malformed: {0}")]
+    Malformed(String),
+    #[error("DATABASE_URL: cannot create the folder for the SQLite file {0}: {1}")]
+    Folder(String, std::io::Error),
+    #[error("DATABASE_URL: cannot connect to the database: {0}")]
+    Unreachable(String),
+    #[error("DATABASE_URL: migrating the database failed: {0}")]
+    Migrate(String),
+}
+
+impl Db {
+    /// Connects to the database named by `url` (a `sqlite:` or `postgres://` URL).
+    ///
+    /// SQLite gets WAL, `synchronous=NORMAL`, foreign keys and a busy timeout set
+    /// explicitly, and its file (and folder) created when missing.
+    pub async fn connect(url: &str) -> Result<Db, ConnectError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(|e| ConnectError::Malformed(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(opts)
+                .await
+                .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| ConnectError::Malformed(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let file = opts.get_filename().to_path_buf();
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| ConnectError::Folder(dir.display().to_string(), e))?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(opts)
+                .await
+                .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            Err(ConnectError::UnsupportedScheme(url.chars().take(20).collect()))
+        }
+    }
+
+    /// Applies the backend's migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        let result = match self {
+            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+        };
+        result.map_err(|e| ConnectError::Migrate(e.to_string()))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+
+    /// Cheap liveness probe for the health endpoint.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        with_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))
+    }
+}
+
+/// True when the error is a unique-constraint violation (both engines).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,173 @@
+//! Canbao's server as a library, so tests can start it on port 0.
+
+pub mod config;
+pub mod rest;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::services::{seed, AppState, Clock, OutboxSms, Settings};
+use app::store::Db;
+use axum::extract::{FromRef, Request};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+
+/// State shared by the axum handlers: Leptos options for rendering, the app's services.
+#[derive(Clone, FromRef)]
+pub struct ServerState {
+    pub leptos_options: LeptosOptions,
+    pub app: AppState,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] app::store::ConnectError),
+    #[error("loading reference data failed: {0}")]
+    Seed(String),
+    #[error("LEPTOS_SITE_ADDR: cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects and migrates the database, loads reference (and demo) data, binds the port.
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let clock = config.today.map_or_else(Clock::system, Clock::pinned);
+        seed::load_areas(&db).await.map_err(|e| StartError::Seed(e.to_string()))?;
+        if config.demo {
+            seed::load_demo(&db, clock.now()).await.map_err(|e| StartError::Seed(e.to_string()))?;
+        }
+        let secret = config.secret.clone().unwrap_or_else(|| app::services::random_token(32));
+        let state = AppState {
+            sms: Arc::new(OutboxSms::new(db.clone())),
+            db,
+            clock,
+            settings: Arc::new(Settings {
+                demo: config.demo,
+                secret,
+                secure_cookies: config.secure_cookies,
+                session_hours: config.session_hours,
+            }),
+        };
+        let listener =
+            TcpListener::bind(config.site_addr).await.map_err(|e| StartError::Bind(config.site_addr, e))?;
+        let addr = listener.local_addr().map_err(|e| StartError::Bind(config.site_addr, e))?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("canbao")
+            .site_root(config.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        tracing::info!(
+            backend = state.db.backend(),
+            demo = config.demo,
+            today = %state.clock.today(),
+            pinned = state.clock.is_pinned(),
+            "started"
+        );
+        let router = router(ServerState { leptos_options, app: state.clone() });
+        Ok(Application { listener, router, state })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the pool.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
+        self.state.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+pub fn router(state: ServerState) -> Router {
+    let routes = generate_route_list(app::App);
+    let app_state = state.app.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .nest("/api/v1", rest::routes())
+        .route("/prefs", axum::routing::post(rest::set_prefs))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(app_state.clone()),
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
+        .layer(middleware::from_fn(check_origin))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// CSRF defence: a state-changing request that names an `Origin` must come from this host.
+/// Browsers always send `Origin` on cross-site POSTs; server-to-server callers send none.
+async fn check_origin(req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method {
+        if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let origin_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+            if origin_host != Some(host) {
+                tracing::warn!(origin, host, path = req.uri().path(), "cross-origin request refused");
+                let err = app::error::AppError::forbidden(
+                    "cross_origin",
+                    "请求来源不被允许，请从本站页面提交",
+                    "Cross-site request refused; please submit from this site's pages",
+                );
+                return (StatusCode::FORBIDDEN, err).into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
