@@ -273,14 +273,14 @@ mod tests {
 
     #[test]
     fn placeholders_match_between_languages() {
-        for (zh, en) in [
-            (ZH.demo_banner, EN.demo_banner),
-            (ZH.verify_intro, EN.verify_intro),
-        ] {
+        for (zh, en) in [(ZH.demo_banner, EN.demo_banner), (ZH.verify_intro, EN.verify_intro)] {
             assert_eq!(zh.matches("{}").count(), 1, "{zh}");
             assert_eq!(en.matches("{}").count(), 1, "{en}");
         }
-        assert_eq!(fill(ZH.demo_banner, "2022-10-08"), "演示日期：2022-10-08（系统日期已固定，仅供演示）");
+        assert_eq!(
+            fill(ZH.demo_banner, "2022-10-08"),
+            "演示日期：2022-10-08（系统日期已固定，仅供演示）"
+        );
     }
 
     #[test]

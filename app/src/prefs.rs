@@ -82,7 +82,13 @@ mod tests {
     #[test]
     fn parses_cookie_header() {
         let p = Prefs::from_cookie_header("a=b; canbao_lang=en; canbao_elder=1");
-        assert_eq!(p, Prefs { lang: Lang::En, elder: true });
+        assert_eq!(
+            p,
+            Prefs {
+                lang: Lang::En,
+                elder: true
+            }
+        );
         let p = Prefs::from_cookie_header("canbao_lang=xx;canbao_elder=0");
         assert_eq!(p, Prefs::default());
         assert_eq!(Prefs::from_cookie_header(""), Prefs::default());

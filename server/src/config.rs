@@ -38,7 +38,10 @@ fn flag(var: &'static str, value: Option<String>, default: bool) -> Result<bool,
         None | Some("") => Ok(default),
         Some("1" | "true" | "on" | "yes") => Ok(true),
         Some("0" | "false" | "off" | "no") => Ok(false),
-        Some(other) => Err(ConfigError { var, problem: format!("expected on/off, got {other:?}") }),
+        Some(other) => Err(ConfigError {
+            var,
+            problem: format!("expected on/off, got {other:?}"),
+        }),
     }
 }
 
@@ -54,7 +57,9 @@ impl Config {
             var: "LEPTOS_SITE_ADDR",
             problem: format!("expected host:port such as 127.0.0.1:3000, got {site_addr:?}"),
         })?;
-        let database_url = get("DATABASE_URL").filter(|s| !s.trim().is_empty()).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let database_url = get("DATABASE_URL")
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
@@ -73,10 +78,15 @@ impl Config {
         };
         let session_hours = match get("CANBAO_SESSION_HOURS") {
             None => 12,
-            Some(s) => s.trim().parse().ok().filter(|h| (1..=24 * 30).contains(h)).ok_or(ConfigError {
-                var: "CANBAO_SESSION_HOURS",
-                problem: format!("expected a whole number of hours from 1 to 720, got {s:?}"),
-            })?,
+            Some(s) => s
+                .trim()
+                .parse()
+                .ok()
+                .filter(|h| (1..=24 * 30).contains(h))
+                .ok_or(ConfigError {
+                    var: "CANBAO_SESSION_HOURS",
+                    problem: format!("expected a whole number of hours from 1 to 720, got {s:?}"),
+                })?,
         };
         Ok(Config {
             site_addr,
@@ -113,7 +123,10 @@ mod tests {
     fn bad_values_name_their_variable() {
         assert_eq!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var, "DATABASE_URL");
         assert_eq!(cfg(&[("CANBAO_TODAY", "2022-13-01")]).unwrap_err().var, "CANBAO_TODAY");
-        assert_eq!(cfg(&[("LEPTOS_SITE_ADDR", "nowhere")]).unwrap_err().var, "LEPTOS_SITE_ADDR");
+        assert_eq!(
+            cfg(&[("LEPTOS_SITE_ADDR", "nowhere")]).unwrap_err().var,
+            "LEPTOS_SITE_ADDR"
+        );
         assert_eq!(cfg(&[("CANBAO_DEMO", "maybe")]).unwrap_err().var, "CANBAO_DEMO");
         let c = cfg(&[("CANBAO_TODAY", "2022-10-08"), ("CANBAO_DEMO", "off")]).unwrap();
         assert_eq!(c.today, NaiveDate::from_ymd_opt(2022, 10, 8));

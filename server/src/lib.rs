@@ -51,9 +51,13 @@ impl Application {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let clock = config.today.map_or_else(Clock::system, Clock::pinned);
-        seed::load_areas(&db).await.map_err(|e| StartError::Seed(e.to_string()))?;
+        seed::load_areas(&db)
+            .await
+            .map_err(|e| StartError::Seed(e.to_string()))?;
         if config.demo {
-            seed::load_demo(&db, clock.now()).await.map_err(|e| StartError::Seed(e.to_string()))?;
+            seed::load_demo(&db, clock.now())
+                .await
+                .map_err(|e| StartError::Seed(e.to_string()))?;
         }
         let secret = config.secret.clone().unwrap_or_else(|| app::services::random_token(32));
         let state = AppState {
@@ -67,9 +71,12 @@ impl Application {
                 session_hours: config.session_hours,
             }),
         };
-        let listener =
-            TcpListener::bind(config.site_addr).await.map_err(|e| StartError::Bind(config.site_addr, e))?;
-        let addr = listener.local_addr().map_err(|e| StartError::Bind(config.site_addr, e))?;
+        let listener = TcpListener::bind(config.site_addr)
+            .await
+            .map_err(|e| StartError::Bind(config.site_addr, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(config.site_addr, e))?;
         let leptos_options = LeptosOptions::builder()
             .output_name("canbao")
             .site_root(config.site_root.as_str())
@@ -83,8 +90,15 @@ impl Application {
             pinned = state.clock.is_pinned(),
             "started"
         );
-        let router = router(ServerState { leptos_options, app: state.clone() });
-        Ok(Application { listener, router, state })
+        let router = router(ServerState {
+            leptos_options,
+            app: state.clone(),
+        });
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -101,7 +115,9 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -133,8 +149,14 @@ async fn check_origin(req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-            let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-            let origin_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let origin_host = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
             if origin_host != Some(host) {
                 tracing::warn!(origin, host, path = req.uri().path(), "cross-origin request refused");
                 let err = app::error::AppError::forbidden(

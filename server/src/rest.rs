@@ -27,7 +27,11 @@ async fn health(State(state): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
         Err(e) => {
             tracing::error!("health check: database unavailable: {e}");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"}))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable"})),
+            )
+                .into_response()
         }
     }
 }
@@ -39,7 +43,11 @@ async fn list_areas(State(state): State<AppState>) -> Result<Json<Vec<AreaNode>>
 async fn get_area(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<AreaNode>, AppError> {
     let list = app::store::areas::list(&state.db).await?;
     list.into_iter().find(|a| a.code == code).map(Json).ok_or_else(|| {
-        AppError::not_found("area_not_found", format!("未找到区划代码 {code}"), format!("No area with code {code}"))
+        AppError::not_found(
+            "area_not_found",
+            format!("未找到区划代码 {code}"),
+            format!("No area with code {code}"),
+        )
     })
 }
 
@@ -59,7 +67,10 @@ pub async fn set_prefs(headers: HeaderMap, Form(form): Form<PrefsForm>) -> Respo
     const YEAR: u32 = 365 * 24 * 3600;
     let mut cookies = Vec::new();
     if let Some(lang) = form.lang.as_deref().and_then(app::i18n::Lang::from_code) {
-        cookies.push(format!("{LANG_COOKIE}={}; Path=/; Max-Age={YEAR}; SameSite=Lax", lang.code()));
+        cookies.push(format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age={YEAR}; SameSite=Lax",
+            lang.code()
+        ));
     }
     match form.elder.as_deref() {
         Some("1") => cookies.push(format!("{ELDER_COOKIE}=1; Path=/; Max-Age={YEAR}; SameSite=Lax")),
@@ -70,7 +81,12 @@ pub async fn set_prefs(headers: HeaderMap, Form(form): Form<PrefsForm>) -> Respo
     let back = form
         .back
         .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .or_else(|| headers.get(header::REFERER).and_then(|r| r.to_str().ok()).map(|_| "/".to_owned()))
+        .or_else(|| {
+            headers
+                .get(header::REFERER)
+                .and_then(|r| r.to_str().ok())
+                .map(|_| "/".to_owned())
+        })
         .unwrap_or_else(|| "/".into());
     let mut res = Redirect::to(&back).into_response();
     for c in cookies {

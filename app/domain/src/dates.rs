@@ -41,9 +41,7 @@ impl DateError {
         match self {
             Self::Empty => "Please enter a date.".to_owned(),
             Self::InvalidFormat => "Dates are written YYYY-MM-DD, e.g. 2023-01-01.".to_owned(),
-            Self::InvalidDate => {
-                "This date does not exist; check the year, month and day.".to_owned()
-            }
+            Self::InvalidDate => "This date does not exist; check the year, month and day.".to_owned(),
             Self::YearOutOfRange { year } => {
                 format!("The insurance year must be between 1990 and 2100; got {year}.")
             }
@@ -70,10 +68,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
     if !shape_ok {
         return Err(DateError::InvalidFormat);
     }
-    let num = |r: std::ops::Range<usize>| {
-        b[r].iter()
-            .fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'))
-    };
+    let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'));
     let year = i32::try_from(num(0..4)).expect("four digits fit in i32");
     NaiveDate::from_ymd_opt(year, num(5..7), num(8..10)).ok_or(DateError::InvalidDate)
 }
@@ -86,8 +81,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
 pub fn add_months_clamped(date: NaiveDate, months: u32) -> NaiveDate {
     // chrono clamps to the month's end, which is the rule the notices use for
     // "N months waiting period".
-    date.checked_add_months(Months::new(months))
-        .expect("date out of range")
+    date.checked_add_months(Months::new(months)).expect("date out of range")
 }
 
 /// `days` calendar days later.
@@ -288,10 +282,7 @@ impl DateRange {
 
     /// A range of one day.
     pub fn single(day: NaiveDate) -> DateRange {
-        DateRange {
-            start: day,
-            end: day,
-        }
+        DateRange { start: day, end: day }
     }
 
     pub fn start(&self) -> NaiveDate {
@@ -333,14 +324,8 @@ mod tests {
 
     #[test]
     fn parse_date_strict() {
-        assert_eq!(
-            d("2023-01-01"),
-            NaiveDate::from_ymd_opt(2023, 1, 1).unwrap()
-        );
-        assert_eq!(
-            d(" 2024-02-29 "),
-            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
-        );
+        assert_eq!(d("2023-01-01"), NaiveDate::from_ymd_opt(2023, 1, 1).unwrap());
+        assert_eq!(d(" 2024-02-29 "), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
         assert_eq!(parse_date(""), Err(DateError::Empty));
         assert_eq!(parse_date("  "), Err(DateError::Empty));
         for bad in [
@@ -356,13 +341,7 @@ mod tests {
         ] {
             assert_eq!(parse_date(bad), Err(DateError::InvalidFormat), "{bad:?}");
         }
-        for bad in [
-            "2023-02-29",
-            "2023-13-01",
-            "2023-00-10",
-            "2023-04-31",
-            "2023-01-00",
-        ] {
+        for bad in ["2023-02-29", "2023-13-01", "2023-00-10", "2023-04-31", "2023-01-00"] {
             assert_eq!(parse_date(bad), Err(DateError::InvalidDate), "{bad:?}");
         }
         assert_eq!(DateError::InvalidDate.code(), "date_invalid");
@@ -437,10 +416,7 @@ mod tests {
         assert_eq!(InsuranceYear::new(2024).unwrap().range().days(), 366);
         let e = InsuranceYear::new(1989).unwrap_err();
         assert_eq!(e, DateError::YearOutOfRange { year: 1989 });
-        assert_eq!(
-            e.to_string(),
-            "参保年度应在1990年至2100年之间，当前为1989年"
-        );
+        assert_eq!(e.to_string(), "参保年度应在1990年至2100年之间，当前为1989年");
         assert_eq!(e.code(), "insurance_year_out_of_range");
         assert!(InsuranceYear::new(2101).is_err());
         assert!(InsuranceYear::of(d("1980-01-01")).is_err());
@@ -476,18 +452,12 @@ mod tests {
         assert!(!period.overlaps(&after));
         assert!(!after.overlaps(&period));
         assert!(period.overlaps(&period));
-        assert_eq!(
-            period.intersection(&touching),
-            Some(DateRange::single(d("2022-12-25")))
-        );
+        assert_eq!(period.intersection(&touching), Some(DateRange::single(d("2022-12-25"))));
         assert_eq!(period.intersection(&after), None);
 
         let e = DateRange::new(d("2023-01-02"), d("2023-01-01")).unwrap_err();
         assert_eq!(e.code(), "date_range_end_before_start");
-        assert_eq!(
-            e.to_string(),
-            "结束日期（2023-01-01）不能早于开始日期（2023-01-02）"
-        );
+        assert_eq!(e.to_string(), "结束日期（2023-01-01）不能早于开始日期（2023-01-02）");
         assert!(e.message_en().contains("2023-01-02"));
     }
 
@@ -497,13 +467,9 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(json, r#"{"start":"2019-11-16","end":"2019-11-25"}"#);
         assert_eq!(serde_json::from_str::<DateRange>(&json).unwrap(), r);
-        let err = serde_json::from_str::<DateRange>(r#"{"start":"2019-11-26","end":"2019-11-25"}"#)
-            .unwrap_err();
+        let err = serde_json::from_str::<DateRange>(r#"{"start":"2019-11-26","end":"2019-11-25"}"#).unwrap_err();
         assert!(err.to_string().contains("不能早于"), "{err}");
-        assert!(
-            serde_json::from_str::<DateRange>(r#"{"start":"2019-11-6","end":"2019-11-25"}"#)
-                .is_err()
-        );
+        assert!(serde_json::from_str::<DateRange>(r#"{"start":"2019-11-6","end":"2019-11-25"}"#).is_err());
         assert!(serde_json::from_str::<DateRange>(r#"{"start":"2019-11-16"}"#).is_err());
     }
 }

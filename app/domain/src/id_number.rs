@@ -88,14 +88,12 @@ impl IdNumberError {
                 format!("The ID number starts with \"{code}\", which is not a province code.")
             }
             Self::InvalidBirthDate => {
-                "The birth date in the ID number (characters 7 to 14) is not a valid date."
-                    .to_owned()
+                "The birth date in the ID number (characters 7 to 14) is not a valid date.".to_owned()
             }
             // The expected character is deliberately not shown: the typo may be
             // anywhere, and "fixing" only the last character would hide it.
             Self::CheckCharacterMismatch { .. } => {
-                "The ID number's check character (last character) does not match; please check the number."
-                    .to_owned()
+                "The ID number's check character (last character) does not match; please check the number.".to_owned()
             }
         }
     }
@@ -115,9 +113,7 @@ impl fmt::Display for IdNumberError {
             Self::UnknownProvince { code } => {
                 write!(f, "身份证号码前两位“{code}”不是有效的省级行政区划代码")
             }
-            Self::InvalidBirthDate => {
-                f.write_str("身份证号码中的出生日期（第7至14位）不是有效日期")
-            }
+            Self::InvalidBirthDate => f.write_str("身份证号码中的出生日期（第7至14位）不是有效日期"),
             Self::CheckCharacterMismatch { .. } => {
                 f.write_str("身份证号码校验位（最后一位）不正确，请核对号码是否输入有误")
             }
@@ -141,11 +137,7 @@ pub fn check_character(first17: &str) -> Option<char> {
     if bytes.len() != LEN - 1 || !bytes.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let sum: u32 = bytes
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
+    let sum: u32 = bytes.iter().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
     Some(CHECK_CHARS[(sum % 11) as usize])
 }
 
@@ -196,8 +188,7 @@ impl IdNumber {
         .filter(|d| *d >= min_birth_date())
         .ok_or(IdNumberError::InvalidBirthDate)?;
 
-        let expected =
-            check_character(&number[..LEN - 1]).expect("first 17 characters checked as digits");
+        let expected = check_character(&number[..LEN - 1]).expect("first 17 characters checked as digits");
         let found = char::from(number.as_bytes()[LEN - 1]);
         if expected != found {
             return Err(IdNumberError::CheckCharacterMismatch { expected, found });
@@ -318,10 +309,7 @@ mod tests {
         // The sample printed in GB 11643-1999 itself.
         let id = IdNumber::parse("11010519491231002X").unwrap();
         assert_eq!(id.as_str(), "11010519491231002X");
-        assert_eq!(
-            id.birth_date(),
-            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
-        );
+        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.area_code(), "110105");
         assert_eq!(id.province_code(), "11");
@@ -363,17 +351,11 @@ mod tests {
         assert_eq!(complete("14110219900101123"), s);
         let id = IdNumber::parse(s).unwrap();
         assert_eq!(id.sex(), Sex::Male);
-        assert_eq!(
-            id.birth_date(),
-            NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()
-        );
+        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1990, 1, 1).unwrap());
         assert_eq!(id.area_code(), "141102");
         assert_eq!(id.province_code(), "14");
         assert_eq!(id.age_on(NaiveDate::from_ymd_opt(2023, 1, 1).unwrap()), 33);
-        assert_eq!(
-            id.age_on(NaiveDate::from_ymd_opt(2022, 12, 31).unwrap()),
-            32
-        );
+        assert_eq!(id.age_on(NaiveDate::from_ymd_opt(2022, 12, 31).unwrap()), 32);
         assert_eq!(id.masked(), "1411**********123X");
     }
 
@@ -452,8 +434,7 @@ mod tests {
             assert!(e.to_string().contains(prefix));
         }
         for prefix in [
-            "11", "15", "21", "23", "31", "37", "41", "46", "50", "54", "61", "65", "71", "81",
-            "82",
+            "11", "15", "21", "23", "31", "37", "41", "46", "50", "54", "61", "65", "71", "81", "82",
         ] {
             let s = complete(&format!("{prefix}010519491231002"));
             assert!(IdNumber::parse(&s).is_ok(), "{s}");

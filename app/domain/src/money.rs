@@ -43,9 +43,7 @@ impl MoneyError {
         match self {
             Self::Empty => "Please enter an amount.",
             Self::InvalidFormat => "The amount is not a number such as 28 or 28.50.",
-            Self::TooManyDecimalPlaces => {
-                "The amount may have at most two decimal places (one fen)."
-            }
+            Self::TooManyDecimalPlaces => "The amount may have at most two decimal places (one fen).",
             Self::OutOfRange => "The amount is out of range.",
         }
         .to_owned()
@@ -206,10 +204,7 @@ impl FromStr for Money {
         if int_digits.len() > 18 {
             return Err(MoneyError::OutOfRange);
         }
-        let to_i128 = |p: &str| {
-            p.bytes()
-                .fold(0i128, |acc, b| acc * 10 + i128::from(b - b'0'))
-        };
+        let to_i128 = |p: &str| p.bytes().fold(0i128, |acc, b| acc * 10 + i128::from(b - b'0'));
         let frac_fen = to_i128(frac) * if frac.len() == 1 { 10 } else { 1 };
         let magnitude = to_i128(int_digits) * 100 + frac_fen;
         let fen = if negative { -magnitude } else { magnitude };
@@ -324,9 +319,7 @@ impl<'de> Deserialize<'de> for Money {
             }
 
             fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Money, E> {
-                Err(E::custom(
-                    "金额须以字符串表示（例如 \"28.00\"），不接受浮点数",
-                ))
+                Err(E::custom("金额须以字符串表示（例如 \"28.00\"），不接受浮点数"))
             }
         }
 
@@ -369,18 +362,12 @@ mod tests {
         assert_eq!(Money::yuan(28).as_decimal().scale(), 2);
         assert_eq!(Money::new(d("7")).unwrap().as_decimal().scale(), 2);
         assert_eq!(Money::round_from(d("7.1")).as_decimal().scale(), 2);
-        assert_eq!(
-            Money::from_fen(i64::MIN).to_string(),
-            "-92233720368547758.08"
-        );
+        assert_eq!(Money::from_fen(i64::MIN).to_string(), "-92233720368547758.08");
     }
 
     #[test]
     fn new_rejects_sub_fen_precision() {
-        assert_eq!(
-            Money::new(d("1.005")),
-            Err(MoneyError::TooManyDecimalPlaces)
-        );
+        assert_eq!(Money::new(d("1.005")), Err(MoneyError::TooManyDecimalPlaces));
         assert_eq!(Money::new(d("1.01")).unwrap().to_fen(), 101);
         assert_eq!(Money::new(Decimal::MAX), Err(MoneyError::OutOfRange));
     }
@@ -453,9 +440,7 @@ mod tests {
     #[test]
     fn equal_values_hash_equally() {
         use std::collections::HashSet;
-        let set: HashSet<Money> = [m("28"), m("28.0"), m("28.00"), Money::yuan(28)]
-            .into_iter()
-            .collect();
+        let set: HashSet<Money> = [m("28"), m("28.0"), m("28.00"), Money::yuan(28)].into_iter().collect();
         assert_eq!(set.len(), 1);
     }
 

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 const PROVINCES: &[u32] = &[
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-    53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82,
 ];
 
 /// A valid number with the birth date and sex it encodes.
@@ -24,13 +24,8 @@ fn valid_id() -> impl Strategy<Value = Generated> {
     let first = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
     let last = NaiveDate::from_ymd_opt(2100, 12, 31).unwrap();
     let span = (last - first).num_days();
-    (
-        prop::sample::select(PROVINCES),
-        0u32..10_000,
-        0..=span,
-        0u32..1000,
-    )
-        .prop_map(move |(province, area, offset, seq)| {
+    (prop::sample::select(PROVINCES), 0u32..10_000, 0..=span, 0u32..1000).prop_map(
+        move |(province, area, offset, seq)| {
             let birth = first + chrono::Duration::days(offset);
             let first17 = format!(
                 "{province:02}{area:04}{:04}{:02}{:02}{seq:03}",
@@ -44,7 +39,8 @@ fn valid_id() -> impl Strategy<Value = Generated> {
                 birth,
                 sex: if seq % 2 == 1 { Sex::Male } else { Sex::Female },
             }
-        })
+        },
+    )
 }
 
 /// Every error must be one of the typed variants with sane fields and messages.

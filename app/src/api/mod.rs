@@ -22,7 +22,9 @@ pub mod ssr {
     /// Records the HTTP status for an error so no-JS clients and tools see it.
     pub fn fail<T>(err: AppError) -> Result<T, AppError> {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
-            opts.set_status(http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+            opts.set_status(
+                http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
         }
         Err(err)
     }
@@ -59,13 +61,20 @@ pub mod ssr {
     }
 
     pub fn set_cookie(value: String) {
-        if let (Some(opts), Ok(v)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&value)) {
+        if let (Some(opts), Ok(v)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&value),
+        ) {
             opts.append_header(http::header::SET_COOKIE, v);
         }
     }
 
     pub fn start_session(state: &AppState, session: &NewSession) {
-        set_cookie(auth::session_cookie(&state.settings, &session.token, session.max_age_seconds));
+        set_cookie(auth::session_cookie(
+            &state.settings,
+            &session.token,
+            session.max_age_seconds,
+        ));
     }
 }
 
@@ -166,4 +175,22 @@ pub async fn demo_code(phone: String) -> Result<Option<String>, AppError> {
 pub async fn list_areas() -> Result<Vec<AreaNode>, AppError> {
     use self::ssr::*;
     respond(async { Ok(crate::store::areas::list(&state()?.db).await?) }.await)
+}
+
+/// The areas within the signed-in staff member's scope (filtered on the server).
+#[server]
+pub async fn my_areas() -> Result<Vec<AreaNode>, AppError> {
+    use self::ssr::*;
+    respond(
+        async {
+            let state = state()?;
+            let account = current_account(&state).await?.ok_or_else(AppError::sign_in_required)?;
+            let scope = account.area_code.ok_or_else(|| {
+                AppError::forbidden("no_scope", "您的账户没有管辖区域", "Your account has no area scope")
+            })?;
+            let all = crate::store::areas::list(&state.db).await?;
+            Ok(crate::pages::areas::within_scope(all, Some(&scope)))
+        }
+        .await,
+    )
 }

@@ -60,9 +60,18 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
     let t = use_texts();
     let user = info.and_then(|i| i.user);
     let links: Vec<(&str, &str)> = match user.as_ref().map(|u| u.role) {
-        None => vec![("/", t.nav_home), ("/areas", t.nav_areas), ("/login/resident", t.nav_sign_in)],
+        None => vec![
+            ("/", t.nav_home),
+            ("/areas", t.nav_areas),
+            ("/login/resident", t.nav_sign_in),
+        ],
         Some(Role::Resident) => vec![("/", t.nav_home), ("/account", t.nav_account)],
-        Some(_) => vec![("/", t.nav_home), ("/work", t.nav_work), ("/areas", t.nav_areas), ("/account", t.nav_account)],
+        Some(_) => vec![
+            ("/", t.nav_home),
+            ("/work", t.nav_work),
+            ("/areas", t.nav_areas),
+            ("/account", t.nav_account),
+        ],
     };
     let signed_in = user.is_some();
     view! {
@@ -93,10 +102,18 @@ fn PrefSwitches() -> impl IntoView {
     let back = move || {
         let search = location.search.get();
         let path = location.pathname.get();
-        if search.is_empty() { path } else { format!("{path}?{search}") }
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
     };
     let other = prefs.lang.other();
-    let elder_label = if prefs.elder { prefs.texts().standard_mode } else { prefs.texts().elder_mode };
+    let elder_label = if prefs.elder {
+        prefs.texts().standard_mode
+    } else {
+        prefs.texts().elder_mode
+    };
     view! {
         <div class="switches">
             <form method="post" action="/prefs">

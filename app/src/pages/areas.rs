@@ -45,7 +45,11 @@ pub fn within_scope(areas: Vec<AreaNode>, scope: Option<&str>) -> Vec<AreaNode> 
         false
     };
     let keep: Vec<bool> = areas.iter().map(|a| inside(&a.code)).collect();
-    areas.into_iter().zip(keep).filter_map(|(a, k)| k.then_some(a)).collect()
+    areas
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(a, k)| k.then_some(a))
+        .collect()
 }
 
 /// Orders areas depth-first so each child follows its parent.
@@ -57,7 +61,13 @@ fn depth_first(areas: Vec<AreaNode>) -> Vec<(usize, AreaNode)> {
         children.entry(key).or_default().push(a);
     }
     let mut out = Vec::new();
-    let mut stack: Vec<(usize, AreaNode)> = children.remove(&None).unwrap_or_default().into_iter().rev().map(|a| (0, a)).collect();
+    let mut stack: Vec<(usize, AreaNode)> = children
+        .remove(&None)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .map(|a| (0, a))
+        .collect();
     while let Some((depth, node)) = stack.pop() {
         if let Some(kids) = children.remove(&Some(node.code.clone())) {
             stack.extend(kids.into_iter().rev().map(|k| (depth + 1, k)));
@@ -124,7 +134,10 @@ mod tests {
             node("141102002", Some("141102"), AreaLevel::Township),
             node("110000", None, AreaLevel::City),
         ];
-        let scoped: Vec<_> = within_scope(all.clone(), Some("141102001")).into_iter().map(|a| a.code).collect();
+        let scoped: Vec<_> = within_scope(all.clone(), Some("141102001"))
+            .into_iter()
+            .map(|a| a.code)
+            .collect();
         assert_eq!(scoped, ["141102001", "141102001001"]);
         let ordered: Vec<_> = depth_first(all).into_iter().map(|(d, a)| (d, a.code)).collect();
         assert_eq!(ordered[0], (0, "141100".to_string()));

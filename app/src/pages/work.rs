@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::list_areas;
+use crate::api::my_areas;
 use crate::components::layout::use_shell;
 use crate::pages::account::SignInPrompt;
 use crate::pages::areas::AreaTable;
@@ -12,7 +12,7 @@ use crate::prefs::use_texts;
 pub fn WorkPage() -> impl IntoView {
     let t = use_texts();
     let shell = use_shell();
-    let areas = Resource::new(|| (), |_| list_areas());
+    let areas = Resource::new(|| (), |_| my_areas());
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {

@@ -37,7 +37,12 @@ pub fn parse_phone(input: &str) -> Result<String, AppError> {
     if ok {
         Ok(digits)
     } else if digits.is_empty() {
-        Err(AppError::invalid("phone", "phone_required", "请输入手机号码", "Please enter your phone number"))
+        Err(AppError::invalid(
+            "phone",
+            "phone_required",
+            "请输入手机号码",
+            "Please enter your phone number",
+        ))
     } else {
         Err(AppError::invalid(
             "phone",
@@ -111,11 +116,17 @@ pub async fn verify_code(
     let phone = parse_phone(phone_input)?;
     let code = code_input.trim();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-        return Err(AppError::invalid("code", "code_format", "验证码为6位数字", "The code has 6 digits"));
+        return Err(AppError::invalid(
+            "code",
+            "code_format",
+            "验证码为6位数字",
+            "The code has 6 digits",
+        ));
     }
     let db = &state.db;
     let now = state.clock.now();
-    if audit::count_since(db, "otp_failed", client_ip, now - Duration::hours(1)).await? >= FAILED_CODES_PER_IP_PER_HOUR {
+    if audit::count_since(db, "otp_failed", client_ip, now - Duration::hours(1)).await? >= FAILED_CODES_PER_IP_PER_HOUR
+    {
         return Err(AppError::too_many(
             "ip_limit",
             Some("code"),
@@ -188,9 +199,20 @@ pub async fn verify_code(
         }
     };
     if !account.active {
-        return Err(AppError::forbidden("account_disabled", "该账户已停用", "This account is disabled"));
+        return Err(AppError::forbidden(
+            "account_disabled",
+            "该账户已停用",
+            "This account is disabled",
+        ));
     }
-    audit_event(state, Some(account.id), "sign_in_resident", Some(&mask_phone(&phone)), client_ip).await?;
+    audit_event(
+        state,
+        Some(account.id),
+        "sign_in_resident",
+        Some(&mask_phone(&phone)),
+        client_ip,
+    )
+    .await?;
     start_session(state, account).await
 }
 
@@ -203,16 +225,29 @@ pub async fn staff_sign_in(
 ) -> Result<NewSession, AppError> {
     let username = username.trim();
     if username.is_empty() {
-        return Err(AppError::invalid("username", "username_required", "请输入用户名", "Please enter your username"));
+        return Err(AppError::invalid(
+            "username",
+            "username_required",
+            "请输入用户名",
+            "Please enter your username",
+        ));
     }
     if password.is_empty() {
-        return Err(AppError::invalid("password", "password_required", "请输入密码", "Please enter your password"));
+        return Err(AppError::invalid(
+            "password",
+            "password_required",
+            "请输入密码",
+            "Please enter your password",
+        ));
     }
     let db = &state.db;
     let now = state.clock.now();
     let wrong = |left: Option<i32>| {
         let (zh, en) = match left {
-            Some(n) => (format!("用户名或密码错误，还可以再试{n}次"), format!("Wrong username or password; {n} tries left")),
+            Some(n) => (
+                format!("用户名或密码错误，还可以再试{n}次"),
+                format!("Wrong username or password; {n} tries left"),
+            ),
             None => ("用户名或密码错误".to_owned(), "Wrong username or password".to_owned()),
         };
         AppError::unauthorized("bad_credentials", Some("password"), zh, en)
@@ -260,8 +295,19 @@ async fn start_session(state: &AppState, account: AccountRow) -> Result<NewSessi
     let token = random_token(32);
     let now = state.clock.now();
     let hours = state.settings.session_hours;
-    accounts::create_session(&state.db, &sha256_hex(&[&token]), account.id, now, now + Duration::hours(hours)).await?;
-    Ok(NewSession { token, max_age_seconds: hours * 3600, account })
+    accounts::create_session(
+        &state.db,
+        &sha256_hex(&[&token]),
+        account.id,
+        now,
+        now + Duration::hours(hours),
+    )
+    .await?;
+    Ok(NewSession {
+        token,
+        max_age_seconds: hours * 3600,
+        account,
+    })
 }
 
 pub async fn sign_out(state: &AppState, token: &str) -> Result<(), AppError> {
@@ -276,7 +322,11 @@ pub async fn account_for_token(state: &AppState, token: &str) -> Result<Option<A
 
 pub async fn user_view(state: &AppState, account: &AccountRow) -> Result<UserView, AppError> {
     let area_path = match &account.area_code {
-        Some(code) => areas::path(&state.db, code).await?.into_iter().map(|a| a.name).collect(),
+        Some(code) => areas::path(&state.db, code)
+            .await?
+            .into_iter()
+            .map(|a| a.name)
+            .collect(),
         None => Vec::new(),
     };
     Ok(UserView {
@@ -300,7 +350,11 @@ pub async fn demo_code(state: &AppState, phone_input: &str) -> Result<Option<Str
     let since = state.clock.now() - Duration::minutes(CODE_TTL_MINUTES);
     let body = otp::latest_sms(&state.db, &phone, SMS_PURPOSE, since).await?;
     Ok(body.and_then(|b| {
-        let digits: String = b.chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit()).collect();
+        let digits: String = b
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
         (digits.len() == 6).then_some(digits)
     }))
 }
@@ -330,7 +384,13 @@ async fn audit_event(
     subject: Option<&str>,
     client_ip: &str,
 ) -> Result<(), AppError> {
-    let entry = audit::AuditEntry { actor_account_id: actor, action, subject, detail: None, client_ip: Some(client_ip) };
+    let entry = audit::AuditEntry {
+        actor_account_id: actor,
+        action,
+        subject,
+        detail: None,
+        client_ip: Some(client_ip),
+    };
     audit::record(&state.db, &entry, state.clock.now()).await?;
     Ok(())
 }
@@ -350,7 +410,11 @@ pub async fn verify_password(hash: String, password: String) -> bool {
     tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         PasswordHash::new(&hash)
-            .map(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -358,7 +422,8 @@ pub async fn verify_password(hash: String, password: String) -> bool {
 }
 
 /// A valid Argon2 hash of a random string, checked when the username is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9Gqf7nOxh2H3JZ0cRbbn2Z0xw0ae2mFbP2tXxqcg0sM";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9Gqf7nOxh2H3JZ0cRbbn2Z0xw0ae2mFbP2tXxqcg0sM";
 
 /// Whether a stored lock is still in force (for display).
 pub fn is_locked(account: &AccountRow, now: DateTime<Utc>) -> bool {
@@ -373,7 +438,13 @@ mod tests {
     fn phone_numbers() {
         assert_eq!(parse_phone(" 138-0000-0001 ").unwrap(), "13800000001");
         assert_eq!(parse_phone("").unwrap_err().code(), "phone_required");
-        for bad in ["1380000000", "23800000001", "12800000001", "1380000000a", "138000000012"] {
+        for bad in [
+            "1380000000",
+            "23800000001",
+            "12800000001",
+            "1380000000a",
+            "138000000012",
+        ] {
             let e = parse_phone(bad).unwrap_err();
             assert_eq!(e.code(), "phone_invalid", "{bad}");
             assert_eq!(e.field(), Some("phone"));
@@ -383,10 +454,18 @@ mod tests {
 
     #[test]
     fn cookie_round_trip() {
-        let s = Settings { demo: false, secret: "s".into(), secure_cookies: true, session_hours: 12 };
+        let s = Settings {
+            demo: false,
+            secret: "s".into(),
+            secure_cookies: true,
+            session_hours: 12,
+        };
         let c = session_cookie(&s, "abc", 60);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));
-        assert_eq!(token_from_cookie_header("x=1; canbao_session=abc; y=2").as_deref(), Some("abc"));
+        assert_eq!(
+            token_from_cookie_header("x=1; canbao_session=abc; y=2").as_deref(),
+            Some("abc")
+        );
         assert_eq!(token_from_cookie_header("canbao_session="), None);
     }
 

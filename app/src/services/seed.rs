@@ -91,7 +91,12 @@ pub fn parse_areas(text: &str) -> Result<AreaSeed, String> {
             .get(&parent)
             .ok_or_else(|| format!("areas.toml: area {}: parent {parent} is not listed before it", a.code))?;
         if parent_level.child() != Some(level) {
-            return Err(format!("areas.toml: area {}: a {} cannot sit under a {}", a.code, level.code(), parent_level.code()));
+            return Err(format!(
+                "areas.toml: area {}: a {} cannot sit under a {}",
+                a.code,
+                level.code(),
+                parent_level.code()
+            ));
         }
         if levels.insert(a.code.clone(), level).is_some() {
             return Err(format!("areas.toml: area {}: listed twice", a.code));
@@ -114,14 +119,25 @@ pub fn parse_areas(text: &str) -> Result<AreaSeed, String> {
             return Err(format!("areas.toml: target for unknown area {}", t.area));
         }
         if t.count < 0 || t.notice.trim().is_empty() || t.clause.trim().is_empty() {
-            return Err(format!("areas.toml: target for {}: count must be ≥ 0 and notice and clause cited", t.area));
+            return Err(format!(
+                "areas.toml: target for {}: count must be ≥ 0 and notice and clause cited",
+                t.area
+            ));
         }
         if !seen.insert((t.area.clone(), t.insurance_year)) {
-            return Err(format!("areas.toml: target for {} in {} listed twice", t.area, t.insurance_year));
+            return Err(format!(
+                "areas.toml: target for {} in {} listed twice",
+                t.area, t.insurance_year
+            ));
         }
         targets.push((
             t.area,
-            AreaTarget { insurance_year: t.insurance_year, count: t.count, notice: t.notice, clause: t.clause },
+            AreaTarget {
+                insurance_year: t.insurance_year,
+                count: t.count,
+                notice: t.notice,
+                clause: t.clause,
+            },
         ));
     }
     Ok(AreaSeed { areas: out, targets })
@@ -154,18 +170,90 @@ struct DemoStaff {
 
 /// Demo staff, one or more for every role (README lists them).
 const DEMO_STAFF: &[DemoStaff] = &[
-    DemoStaff { username: "admin", name: "系统管理员", role: Role::Admin, area: ROOT_AREA, department: None },
-    DemoStaff { username: "bureau_lishi", name: "离石区医保局 王敏", role: Role::BureauOfficer, area: "141102", department: None },
-    DemoStaff { username: "bureau_lvliang", name: "吕梁市医保局 赵强", role: Role::BureauOfficer, area: "141100", department: None },
-    DemoStaff { username: "bureau_beijing", name: "北京市医保局 李静", role: Role::BureauOfficer, area: "110000", department: None },
-    DemoStaff { username: "bureau_sanya", name: "三亚市医保局 陈海", role: Role::BureauOfficer, area: "460200", department: None },
-    DemoStaff { username: "bureau_rugao", name: "如皋市医保局 周洁", role: Role::BureauOfficer, area: "320682", department: None },
-    DemoStaff { username: "bureau_weifang", name: "潍坊市医保局 孙磊", role: Role::BureauOfficer, area: "370700", department: None },
-    DemoStaff { username: "civil_lishi", name: "离石区民政局 刘芳", role: Role::DepartmentOfficer, area: "141102", department: Some(Department::CivilAffairs) },
-    DemoStaff { username: "rural_lishi", name: "离石区乡村振兴局 郭伟", role: Role::DepartmentOfficer, area: "141102", department: Some(Department::RuralRevitalisation) },
-    DemoStaff { username: "disabled_lishi", name: "离石区残联 高红", role: Role::DepartmentOfficer, area: "141102", department: Some(Department::DisabledPersonsFederation) },
-    DemoStaff { username: "township_binhe", name: "滨河街道社保所 马丽", role: Role::TownshipOfficer, area: "141102001", department: None },
-    DemoStaff { username: "cadre_dongguan", name: "东关社区协办员 张伟", role: Role::Cadre, area: "141102001001", department: None },
+    DemoStaff {
+        username: "admin",
+        name: "系统管理员",
+        role: Role::Admin,
+        area: ROOT_AREA,
+        department: None,
+    },
+    DemoStaff {
+        username: "bureau_lishi",
+        name: "离石区医保局 王敏",
+        role: Role::BureauOfficer,
+        area: "141102",
+        department: None,
+    },
+    DemoStaff {
+        username: "bureau_lvliang",
+        name: "吕梁市医保局 赵强",
+        role: Role::BureauOfficer,
+        area: "141100",
+        department: None,
+    },
+    DemoStaff {
+        username: "bureau_beijing",
+        name: "北京市医保局 李静",
+        role: Role::BureauOfficer,
+        area: "110000",
+        department: None,
+    },
+    DemoStaff {
+        username: "bureau_sanya",
+        name: "三亚市医保局 陈海",
+        role: Role::BureauOfficer,
+        area: "460200",
+        department: None,
+    },
+    DemoStaff {
+        username: "bureau_rugao",
+        name: "如皋市医保局 周洁",
+        role: Role::BureauOfficer,
+        area: "320682",
+        department: None,
+    },
+    DemoStaff {
+        username: "bureau_weifang",
+        name: "潍坊市医保局 孙磊",
+        role: Role::BureauOfficer,
+        area: "370700",
+        department: None,
+    },
+    DemoStaff {
+        username: "civil_lishi",
+        name: "离石区民政局 刘芳",
+        role: Role::DepartmentOfficer,
+        area: "141102",
+        department: Some(Department::CivilAffairs),
+    },
+    DemoStaff {
+        username: "rural_lishi",
+        name: "离石区乡村振兴局 郭伟",
+        role: Role::DepartmentOfficer,
+        area: "141102",
+        department: Some(Department::RuralRevitalisation),
+    },
+    DemoStaff {
+        username: "disabled_lishi",
+        name: "离石区残联 高红",
+        role: Role::DepartmentOfficer,
+        area: "141102",
+        department: Some(Department::DisabledPersonsFederation),
+    },
+    DemoStaff {
+        username: "township_binhe",
+        name: "滨河街道社保所 马丽",
+        role: Role::TownshipOfficer,
+        area: "141102001",
+        department: None,
+    },
+    DemoStaff {
+        username: "cadre_dongguan",
+        name: "东关社区协办员 张伟",
+        role: Role::Cadre,
+        area: "141102001001",
+        department: None,
+    },
 ];
 
 /// Creates the demo accounts and the demo resident when missing (idempotent).
@@ -237,7 +325,13 @@ mod tests {
             .collect();
         // 离政办发〔2022〕34号 附件2: eleven townships/streets plus the education system.
         assert_eq!(lishi.len(), 12);
-        assert_eq!(lishi.iter().filter(|a| a.kind.as_deref() == Some("education_system")).count(), 1);
+        assert_eq!(
+            lishi
+                .iter()
+                .filter(|a| a.kind.as_deref() == Some("education_system"))
+                .count(),
+            1
+        );
         let total: i64 = seed
             .targets
             .iter()
@@ -249,14 +343,24 @@ mod tests {
         assert_eq!(binhe.1.count, 22_611);
         assert_eq!(binhe.1.notice, "离政办发〔2022〕34号");
         // Rugao: 如城街道 2020 target 62,390.
-        let rugao: i64 = seed.targets.iter().filter(|(c, _)| c.starts_with("320682")).map(|(_, t)| t.count).sum();
+        let rugao: i64 = seed
+            .targets
+            .iter()
+            .filter(|(c, _)| c.starts_with("320682"))
+            .map(|(_, t)| t.count)
+            .sum();
         assert_eq!(rugao, 62_390);
         for city in ["110000", "460200", "320600", "370700", "141100"] {
-            assert!(seed.areas.iter().any(|a| a.code == city && a.level == AreaLevel::City), "{city}");
+            assert!(
+                seed.areas.iter().any(|a| a.code == city && a.level == AreaLevel::City),
+                "{city}"
+            );
         }
         for jurisdiction in ["1101", "4602", "320682", "3707", "141102"] {
             assert!(
-                seed.areas.iter().any(|a| a.code.starts_with(jurisdiction) && a.level == AreaLevel::Village),
+                seed.areas
+                    .iter()
+                    .any(|a| a.code.starts_with(jurisdiction) && a.level == AreaLevel::Village),
                 "villages under {jurisdiction}"
             );
         }
@@ -266,7 +370,8 @@ mod tests {
     fn bad_area_files_are_rejected_with_the_entry_named() {
         let bad_level = "[[areas]]\ncode = \"110000\"\nname = \"x\"\nname_en = \"x\"\nlevel = \"planet\"\n";
         assert!(parse_areas(bad_level).unwrap_err().contains("110000: unknown level"));
-        let orphan = "[[areas]]\ncode = \"110101\"\nname = \"x\"\nname_en = \"x\"\nlevel = \"district\"\nparent = \"999999\"\n";
+        let orphan =
+            "[[areas]]\ncode = \"110101\"\nname = \"x\"\nname_en = \"x\"\nlevel = \"district\"\nparent = \"999999\"\n";
         assert!(parse_areas(orphan).unwrap_err().contains("parent 999999"));
         let skip = "[[areas]]\ncode = \"110000\"\nname = \"x\"\nname_en = \"x\"\nlevel = \"city\"\n\
                     [[areas]]\ncode = \"110101001\"\nname = \"x\"\nname_en = \"x\"\nlevel = \"township\"\nparent = \"110000\"\n";
@@ -280,8 +385,17 @@ mod tests {
     fn demo_staff_scopes_fit_their_roles() {
         let seed = embedded_areas();
         for s in DEMO_STAFF {
-            let area = seed.areas.iter().find(|a| a.code == s.area).unwrap_or_else(|| panic!("{}", s.username));
-            assert!(s.role.scope_levels().contains(&area.level), "{} at {:?}", s.username, area.level);
+            let area = seed
+                .areas
+                .iter()
+                .find(|a| a.code == s.area)
+                .unwrap_or_else(|| panic!("{}", s.username));
+            assert!(
+                s.role.scope_levels().contains(&area.level),
+                "{} at {:?}",
+                s.username,
+                area.level
+            );
             assert_eq!(s.department.is_some(), s.role == Role::DepartmentOfficer);
         }
         for role in Role::ALL.into_iter().filter(|r| r.is_staff()) {

@@ -41,7 +41,15 @@ impl OutboxSms {
 impl SmsSender for OutboxSms {
     fn send<'a>(&'a self, msg: &'a SmsMessage<'a>) -> SendFuture<'a> {
         Box::pin(async move {
-            otp::insert_sms(&self.db, msg.phone, msg.purpose, &msg.body, self.name(), chrono::Utc::now()).await?;
+            otp::insert_sms(
+                &self.db,
+                msg.phone,
+                msg.purpose,
+                &msg.body,
+                self.name(),
+                chrono::Utc::now(),
+            )
+            .await?;
             tracing::info!(phone = %mask_phone(msg.phone), purpose = msg.purpose, "sms written to outbox");
             Ok(())
         })

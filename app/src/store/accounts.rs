@@ -93,7 +93,11 @@ pub async fn by_session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result
     let sql = format!(
         "SELECT {} FROM accounts a JOIN sessions s ON s.account_id = a.id
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active",
-        COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ")
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     with_pool!(db, p => sqlx::query_as(&sql).bind(token_hash).bind(now).fetch_optional(p).await)
 }

@@ -31,7 +31,12 @@ pub async fn upsert(db: &Db, p: &NewPerson<'_>, now: DateTime<Utc>) -> Result<i6
         .fetch_one(pool).await)
 }
 
-pub async fn create_household(db: &Db, head_person_id: i64, area_code: &str, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+pub async fn create_household(
+    db: &Db,
+    head_person_id: i64,
+    area_code: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     let id: i64 = with_pool!(db, p => {
         let mut tx = p.begin().await?;
         let id: i64 = sqlx::query_scalar("INSERT INTO households (head_person_id, area_code, created_at) VALUES ($1, $2, $3) RETURNING id")

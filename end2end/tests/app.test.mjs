@@ -1,0 +1,158 @@
+// Phone-sized (390x844) headless Chromium, every test with JavaScript on and off.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL;
+const BACKEND = process.env.E2E_BACKEND || 'sqlite';
+const SHOTS = new URL('../screenshots/', import.meta.url).pathname;
+const PASSWORD = 'Canbao@2022';
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+// A fresh context per test: its own cookies, the phone viewport, JS on or off.
+// Records console errors, page errors and failed asset requests, which must stay empty.
+async function open(js, expectedStatuses = []) {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+    javaScriptEnabled: js, locale: 'zh-CN',
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', m => {
+    if (m.type() !== 'error') return;
+    // A server function answering 4xx on purpose (wrong password) is logged by Chromium as a failed load.
+    if (expectedStatuses.some(s => m.text().includes(`status of ${s}`))) return;
+    problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', e => problems.push(`pageerror: ${e.message}`));
+  page.on('response', r => {
+    if (r.status() >= 400 && !expectedStatuses.includes(r.status())) problems.push(`${r.status()} ${r.url()}`);
+  });
+  return { context, page, problems };
+}
+
+async function hydrated(page, js) {
+  if (!js) return;
+  // The WASM bundle must load and hydrate; a hydrated ActionForm submits via fetch.
+  await page.waitForLoadState('networkidle');
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm')));
+}
+
+const shot = (page, name) => page.screenshot({ path: `${SHOTS}${BACKEND}-${name}.png`, fullPage: true });
+
+for (const js of [true, false]) {
+  const mode = js ? 'js' : 'nojs';
+  describe(`JavaScript ${js ? 'enabled' : 'disabled'} (${BACKEND})`, () => {
+    test('home page is server-rendered in Chinese and fits a phone', async () => {
+      const { context, page, problems } = await open(js);
+      const res = await page.goto(BASE + '/');
+      assert.equal(res.status(), 200);
+      await hydrated(page, js);
+      assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+      assert.match(await page.textContent('h1'), /城乡居民医保/);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `no horizontal scroll (${width}px)`);
+      await shot(page, `home-${mode}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    test('a demo resident signs in with phone and one-time code', async () => {
+      const { context, page, problems } = await open(js);
+      // Each mode uses its own phone: codes for one phone are limited to one a minute.
+      const phone = js ? '13800000001' : '13900000002';
+      await page.goto(BASE + '/login/resident');
+      await hydrated(page, js);
+      await page.fill('#phone', phone);
+      await Promise.all([page.waitForURL(/\/login\/resident\/verify\?phone=/), page.click('button[type=submit]')]);
+      await hydrated(page, js);
+      const code = (await page.textContent('[data-testid=demo-code]')).trim();
+      assert.match(code, /^\d{6}$/);
+      assert.match(await page.textContent('main'), js ? /138\*\*\*\*0001/ : /139\*\*\*\*0002/);
+      await page.fill('#code', code);
+      await Promise.all([page.waitForURL(/\/account$/), page.click('form button[type=submit]')]);
+      await page.waitForSelector('[data-testid=account-name]');
+      const name = await page.textContent('[data-testid=account-name]');
+      assert.equal(name.trim(), js ? '张秀英' : '居民 139****0002');
+      assert.equal((await page.textContent('[data-testid=account-role]')).trim(), '居民');
+      await shot(page, `resident-account-${mode}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    test('a wrong password is explained in Chinese next to the field, then staff sign in', async () => {
+      const { context, page, problems } = await open(js, [401]);
+      const user = js ? 'township_binhe' : 'cadre_dongguan';
+      await page.goto(BASE + '/login/staff');
+      await hydrated(page, js);
+      await page.fill('#username', user);
+      await page.fill('#password', 'not-the-password');
+      await page.click('form button[type=submit]');
+      const err = await page.waitForSelector('#password-error');
+      assert.match(await err.textContent(), /用户名或密码错误，还可以再试4次/);
+      await shot(page, `staff-error-${mode}`);
+      await page.fill('#username', user);
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForURL(/\/work$/), page.click('form button[type=submit]')]);
+      await page.waitForSelector('[data-testid=work-user]');
+      assert.match(await page.textContent('[data-testid=work-user]'), js ? /滨河街道社保所/ : /东关社区协办员/);
+      // Role-aware navigation: staff see the workbench link.
+      assert.ok(await page.isVisible('nav a[href="/work"]'));
+      await shot(page, `staff-work-${mode}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    test('English switch and 长辈模式 are remembered and rendered by the server', async () => {
+      const { context, page, problems } = await open(js);
+      await page.goto(BASE + '/login/staff');
+      await hydrated(page, js);
+      await Promise.all([page.waitForLoadState('load'), page.click('button.switch[lang=en]')]);
+      await page.waitForSelector('html[lang=en]');
+      assert.match(await page.textContent('h1'), /Staff sign-in/);
+      await page.click('button.switch[aria-pressed=false]');
+      await page.waitForSelector('body.elder');
+      await hydrated(page, js);
+      const size = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+      assert.ok(size >= 18, `elder body text ${size}px`);
+      for (const sel of ['form .button', 'button.switch', '#username']) {
+        const box = await page.locator(sel).first().boundingBox();
+        assert.ok(box.height >= 60, `${sel} is ${box.height}px tall`);
+      }
+      const switchBox = await page.locator('button.switch').first().boundingBox();
+      assert.ok(switchBox.width >= 60, `switch is ${switchBox.width}px wide`);
+      await shot(page, `elder-en-${mode}`);
+      // Back to Chinese, still in elder mode, after a fresh load.
+      await page.click('button.switch[lang=zh-CN]');
+      await page.waitForSelector('html[lang=zh-CN]');
+      await page.reload();
+      assert.ok(await page.isVisible('body.elder'));
+      await shot(page, `elder-zh-${mode}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    test('unknown pages show the styled 404 page', async () => {
+      const { context, page, problems } = await open(js, [404]);
+      const res = await page.goto(BASE + '/no/such/page');
+      assert.equal(res.status(), 404);
+      assert.match(await page.textContent('h1'), /页面不存在/);
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.equal(bg, 'rgb(243, 246, 250)', 'stylesheet applied');
+      assert.deepEqual(problems.filter(p => !p.includes('/no/such/page')), []);
+      await context.close();
+    });
+  });
+}

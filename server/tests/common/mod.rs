@@ -1,0 +1,167 @@
+//! Test support: a fresh database per test (SQLite file or PostgreSQL database)
+//! and the real server started on port 0.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use server::config::Config;
+use server::Application;
+use sqlx::Connection;
+
+pub const PINNED_TODAY: &str = "2022-10-08";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// PostgreSQL server used by the tests (trust auth on every machine of this kind).
+pub fn pg_admin_url() -> String {
+    std::env::var("CANBAO_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub struct TestDb {
+    pub url: String,
+    backend: Backend,
+    name: String,
+    dir: Option<PathBuf>,
+}
+
+fn unique_name() -> String {
+    format!("canbao_test_{}", app::services::random_token(6))
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let name = unique_name();
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).unwrap();
+                TestDb {
+                    url: format!("sqlite://{}/canbao.db", dir.display()),
+                    backend,
+                    name,
+                    dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin = pg_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for the tests: {e}"));
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    backend,
+                    name,
+                    dir: None,
+                }
+            }
+        }
+    }
+
+    /// Drops the database (call at the end of the test).
+    pub async fn drop_db(self) {
+        match self.backend {
+            Backend::Sqlite => {
+                if let Some(dir) = self.dir {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    Config::from_lookup(|k| match k {
+        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
+        "DATABASE_URL" => Some(database_url.into()),
+        "CANBAO_TODAY" => Some(PINNED_TODAY.into()),
+        "CANBAO_SECRET" => Some("test-secret".into()),
+        "LEPTOS_SITE_ROOT" => Some(std::env::temp_dir().join("canbao-no-site").display().to_string()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: app::services::AppState,
+    pub db: TestDb,
+    stop: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let db = TestDb::new(backend).await;
+    let app = Application::build(test_config(&db.url)).await.expect("server starts");
+    let base = format!("http://{}", app.addr());
+    let state = app.state().clone();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        client,
+        state,
+        db,
+        stop,
+        handle,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Calls a server function as a script would (JSON answer, no redirect to the referer).
+    pub async fn server_fn(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.handle.await.unwrap().unwrap();
+        self.db.drop_db().await;
+    }
+}
+
+/// Runs an async test body once per backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::common::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::common::Backend::Postgres).await })*
+        }
+    };
+}
