@@ -15,7 +15,7 @@ const siteRoot = process.env.CANBAO_SITE_ROOT || join(root, 'target/site');
 const backends = (process.env.CANBAO_E2E_BACKENDS || 'sqlite,postgres').split(',');
 const pgAdmin = process.env.CANBAO_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
-for (const f of [serverBin, join(siteRoot, 'pkg/canbao.js')]) {
+for (const f of [serverBin, join(siteRoot, 'pkg/canbao.wasm')]) {
   if (!existsSync(f)) {
     console.error(`missing ${f}: build the release first (cargo leptos build --release)`);
     process.exit(2);

@@ -76,13 +76,13 @@ for (const js of [true, false]) {
       await page.goto(BASE + '/login/resident');
       await hydrated(page, js);
       await page.fill('#phone', phone);
-      await Promise.all([page.waitForURL(/\/login\/resident\/verify\?phone=/), page.click('button[type=submit]')]);
+      await Promise.all([page.waitForURL(/\/login\/resident\/verify\?phone=/), page.click('main button[type=submit]')]);
       await hydrated(page, js);
       const code = (await page.textContent('[data-testid=demo-code]')).trim();
       assert.match(code, /^\d{6}$/);
       assert.match(await page.textContent('main'), js ? /138\*\*\*\*0001/ : /139\*\*\*\*0002/);
       await page.fill('#code', code);
-      await Promise.all([page.waitForURL(/\/account$/), page.click('form button[type=submit]')]);
+      await Promise.all([page.waitForURL(/\/account$/), page.click('main form button[type=submit]')]);
       await page.waitForSelector('[data-testid=account-name]');
       const name = await page.textContent('[data-testid=account-name]');
       assert.equal(name.trim(), js ? '张秀英' : '居民 139****0002');
@@ -99,13 +99,13 @@ for (const js of [true, false]) {
       await hydrated(page, js);
       await page.fill('#username', user);
       await page.fill('#password', 'not-the-password');
-      await page.click('form button[type=submit]');
+      await page.click('main form button[type=submit]');
       const err = await page.waitForSelector('#password-error');
       assert.match(await err.textContent(), /用户名或密码错误，还可以再试4次/);
       await shot(page, `staff-error-${mode}`);
       await page.fill('#username', user);
       await page.fill('#password', PASSWORD);
-      await Promise.all([page.waitForURL(/\/work$/), page.click('form button[type=submit]')]);
+      await Promise.all([page.waitForURL(/\/work$/), page.click('main form button[type=submit]')]);
       await page.waitForSelector('[data-testid=work-user]');
       assert.match(await page.textContent('[data-testid=work-user]'), js ? /滨河街道社保所/ : /东关社区协办员/);
       // Role-aware navigation: staff see the workbench link.
@@ -127,7 +127,7 @@ for (const js of [true, false]) {
       await hydrated(page, js);
       const size = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
       assert.ok(size >= 18, `elder body text ${size}px`);
-      for (const sel of ['form .button', 'button.switch', '#username']) {
+      for (const sel of ['main form .button', 'button.switch', '#username']) {
         const box = await page.locator(sel).first().boundingBox();
         assert.ok(box.height >= 60, `${sel} is ${box.height}px tall`);
       }

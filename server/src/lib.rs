@@ -127,6 +127,7 @@ impl Application {
 pub fn router(state: ServerState) -> Router {
     let routes = generate_route_list(app::App);
     let app_state = state.app.clone();
+    let fallback_state = state.app.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", rest::routes())
@@ -137,7 +138,10 @@ pub fn router(state: ServerState) -> Router {
             move || provide_context(app_state.clone()),
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(
+            move || provide_context(fallback_state.clone()),
+            app::shell,
+        ))
         .layer(middleware::from_fn(check_origin))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -121,6 +121,28 @@ async fn staff_sign_in_counts_failures_and_locks(backend: Backend) {
     assert_eq!(status, 422);
     assert_eq!(body["Invalid"]["field"], "password");
 
+    // A browser without JavaScript is sent back to the form with the error in the URL.
+    let res = app
+        .client
+        .post(app.url(StaffSignIn::PATH))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/login/staff"))
+        .form(&[("username", "bureau_lishi"), ("password", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    let back = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.starts_with(&app.url("/login/staff?")) && back.contains("__err="),
+        "{back}"
+    );
+    let html = app.client.get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("用户名或密码错误，还可以再试3次"),
+        "the form page shows the error"
+    );
+
     // The right password resets the count and opens a session.
     let res = sign_in(&app, "bureau_lishi", app::services::seed::DEMO_PASSWORD).await;
     assert_eq!(res.status(), 200);
@@ -160,7 +182,7 @@ async fn staff_sign_in_counts_failures_and_locks(backend: Backend) {
     let failures = app::store::audit::count_action(&app.state.db, "sign_in_failed")
         .await
         .unwrap();
-    assert_eq!(failures, 7, "every failure is audited");
+    assert_eq!(failures, 8, "every failure is audited");
 
     // A resident's phone cannot be used as a staff username.
     let (status, _) = error_of(sign_in(&app, "13800000001", "x").await).await;

@@ -19,8 +19,14 @@ pub mod ssr {
         use_context::<AppState>().ok_or_else(|| AppError::internal("context", "AppState missing"))
     }
 
-    /// Records the HTTP status for an error so no-JS clients and tools see it.
+    /// Records the HTTP status for an error so scripts and the hydrated app see it.
+    /// A plain HTML form post (no JavaScript) keeps the framework's 302 back to the form,
+    /// which carries the error in the URL; a 4xx there would strand the browser.
     pub fn fail<T>(err: AppError) -> Result<T, AppError> {
+        let html_form = header(http::header::ACCEPT).is_some_and(|a| a.contains("text/html"));
+        if html_form {
+            return Err(err);
+        }
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(
                 http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
