@@ -58,10 +58,13 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|e| ConnectError::Malformed(e.to_string()))?;
             // One direct connection first: a pool only reports "timed out", hiding the cause.
-            let probe = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect_with(&opts))
-                .await
-                .map_err(|_| ConnectError::Unreachable("no answer within 5 s".into()))?
-                .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+            let probe = tokio::time::timeout(
+                Duration::from_secs(5),
+                <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts),
+            )
+            .await
+            .map_err(|_| ConnectError::Unreachable("no answer within 5 s".into()))?
+            .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
             let _ = sqlx::Connection::close(probe).await;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
