@@ -24,7 +24,7 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 
 use crate::components::layout::{Footer, Header, ShellProvider};
-use crate::pages::{account, areas, home, login, not_found::NotFound, work};
+use crate::pages::{account, areas, home, login, not_found::NotFound, quote, work};
 use crate::prefs::read_prefs;
 
 /// The HTML document the server sends; language and elder mode come from cookies.
@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("/work") view=work::WorkPage ssr=SsrMode::Async/>
                         <Route path=path!("/areas") view=areas::AreasPage ssr=SsrMode::Async/>
+                        <Route path=path!("/quote") view=quote::QuotePage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>

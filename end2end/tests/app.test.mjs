@@ -144,6 +144,33 @@ for (const js of [true, false]) {
       await context.close();
     });
 
+    test('算一算 prices a 低保 resident in Lishi and says when cover starts', async () => {
+      const { context, page, problems } = await open(js);
+      await page.goto(BASE + '/quote?policy=lishi-2023&paid_on=2022-10-08');
+      await hydrated(page, js);
+      assert.match(await page.textContent('[data-testid=quote-due]'), /350\.00/);
+      await page.check('input[name=categories][value=minimum_living]');
+      if (js) {
+        // Computed in the browser: no navigation, the answer changes in place.
+        await page.waitForFunction(() => document.querySelector('[data-testid=quote-due]')?.textContent.includes('70.00'));
+        assert.ok(!page.url().includes('categories='), 'no round trip');
+      } else {
+        await Promise.all([page.waitForURL(/categories=minimum_living/), page.click('main form button[type=submit]')]);
+      }
+      assert.match(await page.textContent('[data-testid=quote-due]'), /70\.00/);
+      assert.match(await page.textContent('[data-testid=quote-subsidy]'), /280\.00/);
+      assert.equal((await page.textContent('[data-testid=quote-start]')).trim(), '2023-01-01');
+      assert.match(await page.textContent('.citations'), /离政办发〔2022〕34号/);
+      // A late payment moves the start date and says why.
+      await page.fill('#paid_on', '2023-02-15');
+      if (!js) await Promise.all([page.waitForURL(/paid_on=2023-02-15/), page.click('main form button[type=submit]')]);
+      await page.waitForFunction(() => document.querySelector('[data-testid=quote-start]')?.textContent.trim() !== '2023-01-01');
+      assert.match(await page.textContent('.explanation'), /等待期/);
+      await shot(page, `quote-${mode}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
     test('unknown pages show the styled 404 page', async () => {
       const { context, page, problems } = await open(js, [404]);
       const res = await page.goto(BASE + '/no/such/page');

@@ -24,6 +24,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `CANBAO_SESSION_HOURS`, default 12.
     pub session_hours: i64,
+    /// `CANBAO_POLICY_DIR`: extra policy packs (`*.toml`) loaded beside the embedded five.
+    pub policy_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -97,6 +99,9 @@ impl Config {
             secret: get("CANBAO_SECRET").filter(|s| !s.is_empty()),
             secure_cookies: flag("CANBAO_SECURE_COOKIES", get("CANBAO_SECURE_COOKIES"), false)?,
             session_hours,
+            policy_dir: get("CANBAO_POLICY_DIR")
+                .filter(|s| !s.trim().is_empty())
+                .map(Into::into),
         })
     }
 }

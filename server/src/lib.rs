@@ -35,6 +35,8 @@ pub enum StartError {
     Database(#[from] app::store::ConnectError),
     #[error("loading reference data failed: {0}")]
     Seed(String),
+    #[error("CANBAO_POLICY_DIR: {0}")]
+    Policy(String),
     #[error("LEPTOS_SITE_ADDR: cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
 }
@@ -59,9 +61,15 @@ impl Application {
                 .await
                 .map_err(|e| StartError::Seed(e.to_string()))?;
         }
+        let mut policies = app::services::policies::PolicyRegistry::embedded();
+        if let Some(dir) = &config.policy_dir {
+            let n = policies.load_dir(dir).map_err(StartError::Policy)?;
+            tracing::info!(dir = %dir.display(), packs = n, "policy packs loaded from directory");
+        }
         let secret = config.secret.clone().unwrap_or_else(|| app::services::random_token(32));
         let state = AppState {
             sms: Arc::new(OutboxSms::new(db.clone())),
+            policies: Arc::new(policies),
             db,
             clock,
             settings: Arc::new(Settings {

@@ -1,14 +1,16 @@
 //! REST `/api/v1`: the door other systems use. Thin: parse, call a service, map.
 
-use app::error::AppError;
+use app::error::{AppError, UserMessage};
 use app::model::AreaNode;
 use app::prefs::{ELDER_COOKIE, LANG_COOKIE};
+use app::services::quotes::{self, PolicySummary};
 use app::services::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
+use domain::policy::{PolicyPack, Quote, QuoteRequest};
 use serde::Deserialize;
 
 use crate::ServerState;
@@ -18,6 +20,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/health", get(health))
         .route("/areas", get(list_areas))
         .route("/areas/{code}", get(get_area))
+        .route("/policies", get(list_policies))
+        .route("/policies/{id}", get(get_policy))
+        .route("/quote", axum::routing::post(post_quote))
         .fallback(unknown_endpoint)
 }
 
@@ -49,6 +54,49 @@ async fn get_area(State(state): State<AppState>, Path(code): Path<String>) -> Re
             format!("No area with code {code}"),
         )
     })
+}
+
+async fn list_policies(State(state): State<AppState>) -> Json<Vec<PolicySummary>> {
+    Json(state.policies.all().map(PolicySummary::from).collect())
+}
+
+async fn get_policy(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<PolicyPack>, AppError> {
+    Ok(Json(quotes::pack(&state.policies, &id)?.clone()))
+}
+
+/// Malformed JSON is 400; JSON of the wrong shape is 422 naming the field; the engine's
+/// objections are 422 with their field; an unknown policy is 404.
+async fn post_quote(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Json<Quote>, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        AppError::BadRequest(UserMessage::new(
+            "malformed_json",
+            None,
+            format!("请求内容不是合法的JSON：{e}"),
+            format!("The request body is not valid JSON: {e}"),
+        ))
+    })?;
+    let req: QuoteRequest = serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." {
+            missing_field(e.inner()).unwrap_or_default()
+        } else {
+            field
+        };
+        AppError::Invalid(UserMessage::new(
+            "invalid_field",
+            (!field.is_empty()).then_some(field.as_str()),
+            format!("字段{field}有误：{}", e.inner()),
+            format!("Field {field} is invalid: {}", e.inner()),
+        ))
+    })?;
+    Ok(Json(quotes::run(&state.policies, &req)?))
+}
+
+/// serde reports a missing field at the parent's path; name the field itself.
+fn missing_field(e: &serde_json::Error) -> Option<String> {
+    let msg = e.to_string();
+    let rest = msg.strip_prefix("missing field `")?;
+    rest.split('`').next().map(str::to_owned)
 }
 
 async fn unknown_endpoint() -> AppError {

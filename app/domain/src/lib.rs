@@ -7,6 +7,7 @@
 pub mod dates;
 pub mod id_number;
 pub mod money;
+pub mod policy;
 
 pub use dates::{DateError, DateRange, InsuranceYear};
 pub use id_number::{IdNumber, IdNumberError, Sex};

@@ -200,3 +200,10 @@ pub async fn my_areas() -> Result<Vec<AreaNode>, AppError> {
         .await,
     )
 }
+
+/// Every policy pack, whole: the quote page computes with them in the browser.
+#[server]
+pub async fn policy_packs() -> Result<Vec<domain::policy::PolicyPack>, AppError> {
+    use self::ssr::*;
+    respond(async { Ok(state()?.policies.all().cloned().collect()) }.await)
+}

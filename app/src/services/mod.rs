@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod clock;
+pub mod policies;
+pub mod quotes;
 pub mod seed;
 pub mod sms;
 
@@ -30,6 +32,7 @@ pub struct AppState {
     pub db: Db,
     pub clock: Clock,
     pub sms: Arc<dyn SmsSender>,
+    pub policies: Arc<policies::PolicyRegistry>,
     pub settings: Arc<Settings>,
 }
 

@@ -1,0 +1,8 @@
+//! The policy engine: cited policy packs and the quote.
+
+pub mod pack;
+pub mod quote;
+mod validate;
+
+pub use pack::*;
+pub use quote::*;

@@ -1,0 +1,396 @@
+//! Policy packs: one jurisdiction's rules for one insurance year, as data.
+//!
+//! Every figure carries the notice and clause it comes from. Where a notice is silent
+//! the pack may still fill a value, but must mark it `assumption = true` with a `note`
+//! saying where the value comes from; the engine then says so in its explanation.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
+
+/// Where a figure comes from: the notice's number (or title when it has none) and the clause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Citation {
+    pub notice: String,
+    pub clause: String,
+}
+
+/// A value with its citation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cited<T> {
+    pub value: T,
+    pub notice: String,
+    pub clause: String,
+    /// The notice does not state this value; `note` says where it comes from.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assumption: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl<T> Cited<T> {
+    pub fn citation(&self) -> Citation {
+        Citation {
+            notice: self.notice.clone(),
+            clause: self.clause.clone(),
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Subsidy categories (身份类别), as named in the public API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    ExtremePoverty,
+    Orphan,
+    UnsupportedChild,
+    MinimumLiving,
+    RegisteredPoor,
+    AtRiskOfPoverty,
+    ReturnedToPoverty,
+    SevereDisability,
+    EntitledGroup,
+    Pre1954PartyMember,
+    Downsized1960sWorker,
+    HardshipWorker,
+    ImmediateAssistance,
+    DeceasedCadreSpouse,
+}
+
+impl Category {
+    pub const ALL: [Category; 14] = [
+        Category::ExtremePoverty,
+        Category::Orphan,
+        Category::UnsupportedChild,
+        Category::MinimumLiving,
+        Category::RegisteredPoor,
+        Category::AtRiskOfPoverty,
+        Category::ReturnedToPoverty,
+        Category::SevereDisability,
+        Category::EntitledGroup,
+        Category::Pre1954PartyMember,
+        Category::Downsized1960sWorker,
+        Category::HardshipWorker,
+        Category::ImmediateAssistance,
+        Category::DeceasedCadreSpouse,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::ExtremePoverty => "extreme_poverty",
+            Category::Orphan => "orphan",
+            Category::UnsupportedChild => "unsupported_child",
+            Category::MinimumLiving => "minimum_living",
+            Category::RegisteredPoor => "registered_poor",
+            Category::AtRiskOfPoverty => "at_risk_of_poverty",
+            Category::ReturnedToPoverty => "returned_to_poverty",
+            Category::SevereDisability => "severe_disability",
+            Category::EntitledGroup => "entitled_group",
+            Category::Pre1954PartyMember => "pre1954_party_member",
+            Category::Downsized1960sWorker => "downsized_1960s_worker",
+            Category::HardshipWorker => "hardship_worker",
+            Category::ImmediateAssistance => "immediate_assistance",
+            Category::DeceasedCadreSpouse => "deceased_cadre_spouse",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Category::ExtremePoverty => "特困人员",
+            Category::Orphan => "孤儿",
+            Category::UnsupportedChild => "事实无人抚养儿童",
+            Category::MinimumLiving => "低保对象",
+            Category::RegisteredPoor => "建档立卡贫困人口（脱贫人口）",
+            Category::AtRiskOfPoverty => "易返贫致贫人口",
+            Category::ReturnedToPoverty => "返贫致贫人口",
+            Category::SevereDisability => "一、二级重度残疾人",
+            Category::EntitledGroup => "重点优抚对象",
+            Category::Pre1954PartyMember => "1954年10月31日前入党的老党员",
+            Category::Downsized1960sWorker => "60年代精减退职职工",
+            Category::HardshipWorker => "特困职工及其家庭成员",
+            Category::ImmediateAssistance => "即时帮扶人口",
+            Category::DeceasedCadreSpouse => "去世离休干部无工作配偶",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Category::ExtremePoverty => "people in extreme poverty",
+            Category::Orphan => "orphans",
+            Category::UnsupportedChild => "de-facto unsupported children",
+            Category::MinimumLiving => "minimum-living-allowance recipients",
+            Category::RegisteredPoor => "registered poor / people lifted out of poverty",
+            Category::AtRiskOfPoverty => "people at risk of (re)poverty",
+            Category::ReturnedToPoverty => "people who fell back into poverty",
+            Category::SevereDisability => "people with level 1-2 disability",
+            Category::EntitledGroup => "key entitled groups (veterans' preferential treatment)",
+            Category::Pre1954PartyMember => "party members who joined before 31 Oct 1954",
+            Category::Downsized1960sWorker => "workers downsized in the 1960s",
+            Category::HardshipWorker => "hardship workers and their families",
+            Category::ImmediateAssistance => "people under immediate assistance",
+            Category::DeceasedCadreSpouse => "unemployed spouses of deceased retired cadres",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TierCode {
+    /// The only tier of a one-tier pack.
+    Standard,
+    High,
+    Low,
+}
+
+impl TierCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            TierCode::Standard => "standard",
+            TierCode::High => "high",
+            TierCode::Low => "low",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    pub code: TierCode,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The personal contribution (个人缴费) for the year.
+    pub personal: Cited<Money>,
+}
+
+/// How a category's subsidy is computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum SubsidyMode {
+    /// Government pays the whole personal contribution (全额资助).
+    Full,
+    /// Government pays a fixed amount (定额资助), capped at the contribution.
+    Fixed { amount: Money },
+    /// Government pays a percentage of the contribution.
+    Percent { percent: Decimal },
+    /// The person pays this amount; government pays the rest.
+    PersonalPays { amount: Money },
+    /// The person pays nothing now; one finance office advances it and settles later
+    /// with the named department (代垫).
+    AdvancedSettled { settled_with: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryRule {
+    pub category: Category,
+    #[serde(flatten)]
+    pub subsidy: SubsidyMode,
+    /// The department that certifies the category (a code of [`DEPARTMENTS`]).
+    pub certified_by: Option<String>,
+    pub notice: String,
+    pub clause: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assumption: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A rule that applies when a person holds several categories at once
+/// (Sanya: registered poor who are also 特困 / 低保 / level 1–2 disabled pay nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CombinationRule {
+    /// The person holds every one of these …
+    pub all_of: Vec<Category>,
+    /// … and at least one of these (empty: no further condition).
+    #[serde(default)]
+    pub any_of: Vec<Category>,
+    #[serde(flatten)]
+    pub subsidy: SubsidyMode,
+    pub notice: String,
+    pub clause: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodKind {
+    /// 动员准备 / preparation: no enrolment yet.
+    Preparation,
+    /// 集中参保缴费期: paying inside it means cover from 1 January.
+    Concentrated,
+    /// 扫尾 / sweep-up: still on time where the notice says so (`on_time`).
+    SweepUp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    pub kind: PeriodKind,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// Paying inside this period counts as on time (cover from 1 January).
+    pub on_time: bool,
+    pub notice: String,
+    pub clause: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LateRule {
+    /// Waiting period in months (same day N months later, clamped to month end) …
+    pub waiting_months: Option<u32>,
+    /// … or in days.
+    pub waiting_days: Option<u32>,
+    /// Late payers also pay the per-capita government subsidy (Weifang).
+    #[serde(default)]
+    pub pays_government_subsidy: bool,
+    pub notice: String,
+    pub clause: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assumption: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    /// Local household registration (户籍) qualifies.
+    pub local_hukou: bool,
+    /// Non-local residents qualify after this many months of residence (None: they do not, by residence).
+    pub nonlocal_min_months: Option<u32>,
+    /// Non-local students at local schools qualify.
+    pub nonlocal_students: bool,
+    /// People in employee insurance are excluded.
+    pub excludes_employee_insurance: bool,
+    /// People insured elsewhere are excluded.
+    pub excludes_insured_elsewhere: bool,
+    pub notice: String,
+    pub clause: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assumption: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudentRule {
+    /// Tier students and children pay.
+    pub pays: TierCode,
+    /// Tier whose benefits they receive.
+    pub benefits: TierCode,
+    /// Children up to this age (inclusive, on 1 January of the insurance year) count too.
+    pub child_max_age: Option<u32>,
+    pub notice: String,
+    pub clause: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assumption: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuityRule {
+    /// Years are counted from this insurance year on.
+    pub counted_from: i32,
+    /// This many consecutive paid years …
+    pub consecutive_years: u32,
+    /// … raise inpatient reimbursement by this many percentage points.
+    pub inpatient_bonus_points: u32,
+    /// This many resident years count as one year of employee insurance (pro rata by month).
+    pub resident_years_per_employee_year: u32,
+    pub notice: String,
+    pub clause: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub notice: String,
+    pub clause: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddOn {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub amount: Cited<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notice {
+    /// The number (文号) or, when the notice has none, its exact title; citations use it.
+    pub number: String,
+    pub title: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    /// The seed file it was copied from.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyPack {
+    pub id: String,
+    pub jurisdiction: String,
+    pub jurisdiction_en: String,
+    /// Administrative codes the pack applies to (a person's area code starts with one of them).
+    pub area_codes: Vec<String>,
+    pub insurance_year: i32,
+    /// The main notice's number (or title), shown in listings.
+    pub notice: String,
+    pub notices: Vec<Notice>,
+    pub tiers: Vec<Tier>,
+    pub government_subsidy: Option<Cited<Money>>,
+    #[serde(default)]
+    pub components: Vec<Component>,
+    #[serde(default)]
+    pub add_ons: Vec<AddOn>,
+    pub periods: Vec<Period>,
+    /// Last day an enrolment for this year is accepted (default: 31 December of the year).
+    pub last_enrolment_day: Option<Cited<NaiveDate>>,
+    pub late: LateRule,
+    pub newborn_from_birth: Option<Citation>,
+    /// Enrolment within this many days after employee insurance ended with employment
+    /// covers from the day of payment.
+    pub employee_transfer_days: Option<Cited<u32>>,
+    /// Newly certified people are covered from the month of certification.
+    pub newly_certified_from_month: Option<Citation>,
+    pub eligibility: Eligibility,
+    #[serde(default)]
+    pub categories: Vec<CategoryRule>,
+    #[serde(default)]
+    pub combinations: Vec<CombinationRule>,
+    pub student_rule: Option<StudentRule>,
+    pub continuity: Option<ContinuityRule>,
+}
+
+/// Certifying departments' codes (as in the staff roles).
+pub const DEPARTMENTS: [&str; 9] = [
+    "civil_affairs",
+    "rural_revitalisation",
+    "disabled_persons_federation",
+    "veterans",
+    "health",
+    "veteran_cadres",
+    "trade_union",
+    "party_organisation",
+    "finance",
+];

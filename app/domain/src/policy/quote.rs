@@ -1,0 +1,765 @@
+//! `quote()`: may a person enrol, what do they pay, and from when are they covered —
+//! with the plain-words reasons and the notice behind each figure.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::pack::*;
+use crate::dates::{add_days, add_months_clamped, age_on, first_of_month, parse_date};
+use crate::id_number::IdNumber;
+use crate::money::Money;
+
+fn yes() -> bool {
+    true
+}
+
+/// The person, as the public API describes them. Dates stay strings here so a bad one
+/// is reported with its field instead of failing the whole request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PersonInput {
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub certified_on: Option<String>,
+    #[serde(default)]
+    pub student: bool,
+    #[serde(default)]
+    pub employee_insurance_active: bool,
+    #[serde(default)]
+    pub employee_insurance_ended_on: Option<String>,
+    #[serde(default = "yes")]
+    pub hukou_local: bool,
+    #[serde(default)]
+    pub months_resident: Option<i64>,
+    #[serde(default)]
+    pub insured_elsewhere: bool,
+    /// Earlier insurance years the person paid for (continuity rewards).
+    #[serde(default)]
+    pub enrolled_years: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteRequest {
+    pub policy: String,
+    pub person: PersonInput,
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub add_ons: Vec<String>,
+    pub paid_on: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartRule {
+    OnTime,
+    LateWaiting,
+    Newborn,
+    EmployeeInsuranceTransfer,
+    NewlyCertified,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Continuity {
+    pub consecutive_years: u32,
+    pub inpatient_bonus_points: u32,
+    pub employee_equivalent_months: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub policy: String,
+    pub eligible: bool,
+    pub ineligible_reasons: Vec<Reason>,
+    pub tier: Option<TierCode>,
+    pub benefit_tier: Option<TierCode>,
+    pub standard_contribution: Option<Money>,
+    pub subsidy: Option<Money>,
+    pub late_surcharge: Option<Money>,
+    pub add_ons_total: Option<Money>,
+    pub personal_due: Option<Money>,
+    pub applied_category: Option<Category>,
+    pub benefit_start: Option<NaiveDate>,
+    pub benefit_end: Option<NaiveDate>,
+    pub start_rule: Option<StartRule>,
+    pub continuity: Option<Continuity>,
+    pub explanation: Vec<String>,
+    pub explanation_en: Vec<String>,
+    pub citations: Vec<Citation>,
+    /// Figures used that the notices do not state (each with where it comes from).
+    pub assumptions: Vec<String>,
+}
+
+/// A request the engine cannot answer: which field, and why (Chinese and English).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct QuoteError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+}
+
+fn err(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> QuoteError {
+    QuoteError {
+        field: field.into(),
+        code: code.into(),
+        message: zh.into(),
+        message_en: en.into(),
+    }
+}
+
+fn date_field(field: &str, value: &str) -> Result<NaiveDate, QuoteError> {
+    parse_date(value).map_err(|e| err(field, e.code(), e.to_string(), e.message_en()))
+}
+
+fn opt_date(field: &str, value: &Option<String>) -> Result<Option<NaiveDate>, QuoteError> {
+    value.as_deref().map(|v| date_field(field, v)).transpose()
+}
+
+/// Collects the explanation in both languages and the citations behind it.
+#[derive(Default)]
+struct Story {
+    zh: Vec<String>,
+    en: Vec<String>,
+    cites: Vec<Citation>,
+    assumptions: Vec<String>,
+}
+
+impl Story {
+    fn say(&mut self, zh: String, en: String, cite: Option<Citation>) {
+        self.zh.push(zh);
+        self.en.push(en);
+        if let Some(c) = cite {
+            if !self.cites.contains(&c) {
+                self.cites.push(c);
+            }
+        }
+    }
+    fn assume(&mut self, what: &str, note: &Option<String>) {
+        let note = note.clone().unwrap_or_else(|| "通知未明确".into());
+        self.assumptions.push(format!("{what}: {note}"));
+        self.zh
+            .push(format!("注意：{what}在通知中未明确，此处按假设计算（{note}）。"));
+        self.en.push(format!(
+            "Note: the notice does not state the {what}; this uses an assumption ({note})."
+        ));
+    }
+}
+
+fn cite(notice: &str, clause: &str) -> Option<Citation> {
+    Some(Citation {
+        notice: notice.into(),
+        clause: clause.into(),
+    })
+}
+
+/// The subsidy a mode gives on a contribution (never more than the contribution).
+pub fn subsidy_amount(mode: &SubsidyMode, standard: Money) -> Money {
+    let raw = match mode {
+        SubsidyMode::Full | SubsidyMode::AdvancedSettled { .. } => standard,
+        SubsidyMode::Fixed { amount } => *amount,
+        SubsidyMode::Percent { percent } => standard.percent(*percent),
+        SubsidyMode::PersonalPays { amount } => {
+            if *amount >= standard {
+                Money::ZERO
+            } else {
+                standard - *amount
+            }
+        }
+    };
+    raw.max(Money::ZERO).min(standard)
+}
+
+fn mode_words(mode: &SubsidyMode) -> (String, String) {
+    match mode {
+        SubsidyMode::Full => ("个人缴费部分由财政全额资助".into(), "the personal contribution is paid in full by government".into()),
+        SubsidyMode::Fixed { amount } => (format!("财政定额资助{amount}元"), format!("government pays a fixed {amount} yuan")),
+        SubsidyMode::Percent { percent } => {
+            (format!("财政资助个人缴费的{percent}%"), format!("government pays {percent}% of the personal contribution"))
+        }
+        SubsidyMode::PersonalPays { amount } => (format!("个人只需缴纳{amount}元"), format!("the person pays only {amount} yuan")),
+        SubsidyMode::AdvancedSettled { settled_with } => (
+            format!("个人缴费部分先由财政代垫，再与{}结算，个人无需缴费", department_zh(settled_with)),
+            format!("government advances the contribution and settles it later with {settled_with}; the person pays nothing"),
+        ),
+    }
+}
+
+pub fn department_zh(code: &str) -> &str {
+    match code {
+        "civil_affairs" => "民政部门",
+        "rural_revitalisation" => "乡村振兴部门",
+        "disabled_persons_federation" => "残联",
+        "veterans" => "退役军人事务部门",
+        "health" => "卫生健康部门",
+        "veteran_cadres" => "老干部部门",
+        "trade_union" => "工会",
+        "party_organisation" => "党委组织部门",
+        "finance" => "财政部门",
+        other => other,
+    }
+}
+
+/// Quotes one person against one pack.
+pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError> {
+    let p = &req.person;
+    let paid_on = date_field("paid_on", &req.paid_on)?;
+    let birth = match (&p.id_number, &p.birth_date) {
+        (Some(id), _) if !id.trim().is_empty() => IdNumber::parse(id)
+            .map_err(|e| err("person.id_number", e.code(), e.to_string(), e.message_en()))?
+            .birth_date(),
+        (_, Some(b)) => date_field("person.birth_date", b)?,
+        _ => {
+            return Err(err(
+                "person.id_number",
+                "person_identity_required",
+                "请填写身份证号码或出生日期",
+                "Give an ID number or a birth date",
+            ))
+        }
+    };
+    if birth > paid_on {
+        return Err(err(
+            "person.birth_date",
+            "birth_after_payment",
+            "出生日期不能晚于缴费日期",
+            "The birth date cannot be after the payment date",
+        ));
+    }
+    let certified_on = opt_date("person.certified_on", &p.certified_on)?;
+    let ended_on = opt_date("person.employee_insurance_ended_on", &p.employee_insurance_ended_on)?;
+    if let Some(m) = p.months_resident.filter(|m| *m < 0) {
+        return Err(err(
+            "person.months_resident",
+            "months_resident_negative",
+            format!("居住月数不能为负数（当前为{m}）"),
+            format!("Months of residence cannot be negative (got {m})"),
+        ));
+    }
+
+    let year = pack.insurance_year;
+    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).expect("validated year");
+    let year_end = NaiveDate::from_ymd_opt(year, 12, 31).expect("validated year");
+    let window_start = pack
+        .periods
+        .iter()
+        .filter(|x| x.kind != PeriodKind::Preparation)
+        .map(|x| x.start)
+        .min()
+        .unwrap_or(year_start);
+    let window_end = pack.last_enrolment_day.as_ref().map_or(year_end, |d| d.value);
+    if paid_on < window_start || paid_on > window_end {
+        return Err(err(
+            "paid_on",
+            "outside_collection_window",
+            format!("缴费日期{paid_on}不在{year}年度的参保缴费期内（{window_start}至{window_end}）"),
+            format!("{paid_on} is outside the {year} collection window ({window_start} to {window_end})"),
+        ));
+    }
+
+    // The tier the person asked for.
+    let single = pack.tiers.len() == 1;
+    let chosen = match (req.tier.as_deref(), single) {
+        (None | Some("standard"), true) => TierCode::Standard,
+        (Some("high"), false) => TierCode::High,
+        (Some("low"), false) => TierCode::Low,
+        (None, false) => {
+            return Err(err(
+                "tier",
+                "tier_required",
+                "请选择缴费档次（高档或低档）",
+                "Choose a tier: high or low",
+            ))
+        }
+        (Some(t @ ("high" | "low")), true) => {
+            return Err(err(
+                "tier",
+                "tier_not_offered",
+                format!("该地区只有一个缴费档次，不能选择“{t}”"),
+                format!("This jurisdiction has a single tier; {t:?} is not offered"),
+            ))
+        }
+        (Some(other), _) => {
+            return Err(err(
+                "tier",
+                "tier_unknown",
+                format!("缴费档次“{other}”不存在，应为 high（高档）或 low（低档）"),
+                format!("Unknown tier {other:?}; use high or low"),
+            ))
+        }
+    };
+    let mut add_ons: Vec<&AddOn> = Vec::new();
+    for (i, code) in req.add_ons.iter().enumerate() {
+        let Some(a) = pack.add_ons.iter().find(|a| &a.code == code) else {
+            return Err(err(
+                &format!("add_ons[{i}]"),
+                "add_on_unknown",
+                format!("本地没有“{code}”这一可选项目"),
+                format!("{code:?} is not offered here"),
+            ));
+        };
+        if !add_ons.iter().any(|x| x.code == a.code) {
+            add_ons.push(a);
+        }
+    }
+
+    let mut story = Story::default();
+    let base = |q: &mut Quote| q.policy = pack.id.clone();
+    let mut out = Quote {
+        policy: String::new(),
+        eligible: true,
+        ineligible_reasons: Vec::new(),
+        tier: None,
+        benefit_tier: None,
+        standard_contribution: None,
+        subsidy: None,
+        late_surcharge: None,
+        add_ons_total: None,
+        personal_due: None,
+        applied_category: None,
+        benefit_start: None,
+        benefit_end: None,
+        start_rule: None,
+        continuity: None,
+        explanation: Vec::new(),
+        explanation_en: Vec::new(),
+        citations: Vec::new(),
+        assumptions: Vec::new(),
+    };
+    base(&mut out);
+
+    // Eligibility.
+    let el = &pack.eligibility;
+    let el_cite = cite(&el.notice, &el.clause);
+    let mut reasons = Vec::new();
+    if p.employee_insurance_active && el.excludes_employee_insurance {
+        reasons.push(Reason {
+            code: "in_employee_insurance".into(),
+            message: "已参加职工基本医疗保险的人员不能参加城乡居民医保".into(),
+            message_en: "People covered by employee medical insurance cannot enrol here".into(),
+        });
+    }
+    if p.insured_elsewhere && el.excludes_insured_elsewhere {
+        reasons.push(Reason {
+            code: "insured_elsewhere".into(),
+            message: "已在其他地方参加基本医保的人员不能重复参保".into(),
+            message_en: "People already insured elsewhere cannot enrol twice".into(),
+        });
+    }
+    if !p.hukou_local {
+        let by_school = p.student && el.nonlocal_students;
+        let by_residence = match (el.nonlocal_min_months, p.months_resident) {
+            (Some(min), Some(m)) => m >= i64::from(min),
+            _ => false,
+        };
+        if !(by_school || by_residence) {
+            let (zh, en) = match el.nonlocal_min_months {
+                Some(min) => (
+                    format!("非本地户籍人员需在本地居住满{min}个月（或为本地学校在校学生）才能参保"),
+                    format!(
+                        "Non-local residents qualify after {min} months of residence (or as students at local schools)"
+                    ),
+                ),
+                None if el.nonlocal_students => (
+                    "非本地户籍人员中，只有在本地学校就读的学生可以在此参保".into(),
+                    "Of non-local people, only students at local schools may enrol here".into(),
+                ),
+                None => (
+                    "本地政策只接受本地户籍居民参保".into(),
+                    "Only residents with local household registration may enrol here".into(),
+                ),
+            };
+            reasons.push(Reason {
+                code: "not_local".into(),
+                message: zh,
+                message_en: en,
+            });
+        }
+    }
+    if !reasons.is_empty() {
+        for r in &reasons {
+            story.say(r.message.clone(), r.message_en.clone(), el_cite.clone());
+        }
+        if el.assumption {
+            story.assume("参保范围", &el.note);
+        }
+        out.eligible = false;
+        out.ineligible_reasons = reasons;
+        return Ok(finish(out, story));
+    }
+
+    // Tier actually paid and benefits received (students and children: low pays, high benefits).
+    let child = pack
+        .student_rule
+        .as_ref()
+        .and_then(|r| r.child_max_age)
+        .is_some_and(|max| age_on(birth, year_start) <= max);
+    let (pay_tier, benefit_tier) = match &pack.student_rule {
+        Some(rule) if p.student || child => (rule.pays, rule.benefits),
+        _ => (chosen, chosen),
+    };
+    let tier = pack.tier(pay_tier).expect("validated tiers");
+    let standard = tier.personal.value;
+    story.say(
+        format!(
+            "{}{}年度城乡居民医保{}个人缴费标准为每人{}元。",
+            pack.jurisdiction, year, tier.name_zh, standard
+        ),
+        format!(
+            "In {} the {} personal contribution for {} is {} yuan.",
+            pack.jurisdiction_en, tier.name_en, year, standard
+        ),
+        Some(tier.personal.citation()),
+    );
+    if tier.personal.assumption {
+        story.assume("个人缴费标准", &tier.personal.note);
+    }
+    if let Some(rule) = pack.student_rule.as_ref().filter(|_| p.student || child) {
+        let benefits = pack.tier(rule.benefits).expect("validated tiers");
+        story.say(
+            format!("学生和儿童按{}缴费，享受{}待遇。", tier.name_zh, benefits.name_zh),
+            format!(
+                "Students and children pay the {} and receive {} benefits.",
+                tier.name_en, benefits.name_en
+            ),
+            cite(&rule.notice, &rule.clause),
+        );
+        if rule.assumption {
+            story.assume("学生和儿童的认定", &rule.note);
+        }
+    }
+    for c in &pack.components {
+        story.say(
+            format!("个人缴费已包含{}。", c.name_zh),
+            format!("The contribution includes {}.", c.name_en),
+            cite(&c.notice, &c.clause),
+        );
+    }
+
+    // Subsidy: the most favourable category (or combination) the person holds.
+    let mut held = Vec::new();
+    for code in &p.categories {
+        match Category::from_code(code) {
+            Some(c) if pack.category(c).is_some() || pack.combinations.iter().any(|r| r.all_of.contains(&c)) => {
+                if !held.contains(&c) {
+                    held.push(c)
+                }
+            }
+            Some(c) => story.say(
+                format!("本地政策未将“{}”列为资助类别，未计入费用。", c.name_zh()),
+                format!(
+                    "This policy does not list {} as a subsidised group; it is not counted.",
+                    c.name_en()
+                ),
+                None,
+            ),
+            None => story.say(
+                format!("“{code}”不是已知的资助类别，未计入费用。"),
+                format!("{code:?} is not a known category; it is not counted."),
+                None,
+            ),
+        }
+    }
+    struct Best<'a> {
+        amount: Money,
+        category: Category,
+        mode: &'a SubsidyMode,
+        cite: Option<Citation>,
+        assumption: Option<&'a Option<String>>,
+    }
+    let mut candidates: Vec<Best> = Vec::new();
+    for c in &held {
+        if let Some(rule) = pack.category(*c) {
+            candidates.push(Best {
+                amount: subsidy_amount(&rule.subsidy, standard),
+                category: *c,
+                mode: &rule.subsidy,
+                cite: cite(&rule.notice, &rule.clause),
+                assumption: rule.assumption.then_some(&rule.note),
+            });
+        }
+    }
+    for rule in &pack.combinations {
+        let all = rule.all_of.iter().all(|c| held.contains(c));
+        let any = rule.any_of.iter().find(|c| held.contains(c));
+        if all && (rule.any_of.is_empty() || any.is_some()) {
+            candidates.push(Best {
+                amount: subsidy_amount(&rule.subsidy, standard),
+                category: any.copied().unwrap_or(rule.all_of[0]),
+                mode: &rule.subsidy,
+                cite: cite(&rule.notice, &rule.clause),
+                assumption: None,
+            });
+        }
+    }
+    // The most favourable wins; on a tie the earlier rule in the pack (stable order).
+    let best = candidates.into_iter().fold(None::<Best>, |acc, b| match acc {
+        Some(a) if a.amount >= b.amount => Some(a),
+        _ => Some(b),
+    });
+    let subsidy = best.as_ref().map_or(Money::ZERO, |b| b.amount);
+    if let Some(b) = &best {
+        if held.len() > 1 {
+            story.say(
+                format!("您同时属于多个资助类别，按最优惠的“{}”计算。", b.category.name_zh()),
+                format!(
+                    "You hold several categories; the most favourable, {}, applies.",
+                    b.category.name_en()
+                ),
+                None,
+            );
+        }
+        let (mz, me) = mode_words(b.mode);
+        story.say(
+            format!(
+                "您属于{}，{}：财政资助{}元，个人缴纳{}元。",
+                b.category.name_zh(),
+                mz,
+                subsidy,
+                standard - subsidy
+            ),
+            format!(
+                "As one of the {}, {}: government pays {}, you pay {}.",
+                b.category.name_en(),
+                me,
+                subsidy,
+                standard - subsidy
+            ),
+            b.cite.clone(),
+        );
+        if let Some(note) = b.assumption {
+            story.assume(&format!("“{}”的资助标准", b.category.name_zh()), note);
+        }
+    }
+    let applied_category = best.as_ref().map(|b| b.category);
+
+    // When cover starts: every rule that applies proposes a date; the earliest wins.
+    let on_time_period = pack
+        .periods
+        .iter()
+        .find(|x| x.on_time && x.start <= paid_on && paid_on <= x.end);
+    let before_periods = pack.periods.iter().filter(|x| x.on_time).all(|x| paid_on < x.start);
+    let on_time = on_time_period.is_some() || (before_periods && paid_on < year_start);
+    let mut starts: Vec<(NaiveDate, StartRule)> = Vec::new();
+    let late = &pack.late;
+    if on_time {
+        starts.push((year_start, StartRule::OnTime));
+    } else {
+        let start = match (late.waiting_months, late.waiting_days) {
+            (Some(m), _) => add_months_clamped(paid_on, m),
+            (None, Some(d)) => add_days(paid_on, d),
+            (None, None) => paid_on,
+        };
+        starts.push((start, StartRule::LateWaiting));
+    }
+    if pack.newborn_from_birth.is_some() && birth.year() == year && paid_on.year() == year {
+        starts.push((birth, StartRule::Newborn));
+    }
+    if let (Some(days), Some(ended)) = (&pack.employee_transfer_days, ended_on) {
+        if !p.employee_insurance_active && paid_on >= ended && (paid_on - ended).num_days() <= i64::from(days.value) {
+            starts.push((paid_on, StartRule::EmployeeInsuranceTransfer));
+        }
+    }
+    if let (Some(_), Some(certified), Some(_)) = (&pack.newly_certified_from_month, certified_on, applied_category) {
+        starts.push((first_of_month(certified), StartRule::NewlyCertified));
+    }
+    let (start, rule) = starts
+        .into_iter()
+        .map(|(d, r)| (d.max(year_start), r))
+        .min_by_key(|(d, r)| (*d, *r != StartRule::OnTime))
+        .expect("at least one start rule");
+
+    let mut late_surcharge = Money::ZERO;
+    match rule {
+        StartRule::OnTime => {
+            let (zh, en, c) = match on_time_period {
+                Some(x) => (
+                    format!(
+                        "您在集中缴费期（{}至{}）内缴费，待遇从{}起享受。",
+                        x.start, x.end, year_start
+                    ),
+                    format!(
+                        "You pay inside the collection period ({} to {}); cover starts on {}.",
+                        x.start, x.end, year_start
+                    ),
+                    cite(&x.notice, &x.clause),
+                ),
+                None => (
+                    format!("您在集中缴费期开始前缴费，待遇从{}起享受。", year_start),
+                    format!("You pay before the collection period; cover starts on {}.", year_start),
+                    None,
+                ),
+            };
+            story.say(zh, en, c);
+        }
+        StartRule::LateWaiting => {
+            let wait_zh = match (late.waiting_months, late.waiting_days) {
+                (Some(m), _) => format!("{m}个月"),
+                (_, Some(d)) => format!("{d}天"),
+                _ => "0天".into(),
+            };
+            let wait_en = match (late.waiting_months, late.waiting_days) {
+                (Some(m), _) => format!("{m} months"),
+                (_, Some(d)) => format!("{d} days"),
+                _ => "no time".into(),
+            };
+            story.say(
+                format!("您在集中缴费期之后缴费，需经过{wait_zh}等待期，待遇从{start}起享受。"),
+                format!("You pay after the collection period, so cover starts after a waiting period of {wait_en}, on {start}."),
+                cite(&late.notice, &late.clause),
+            );
+            if late.assumption {
+                story.assume("集中缴费期后参保的等待期", &late.note);
+            }
+            if late.pays_government_subsidy {
+                if let Some(g) = &pack.government_subsidy {
+                    late_surcharge = g.value;
+                    story.say(
+                        format!("集中缴费期外参保，个人需同时缴纳财政补助部分{}元。", g.value),
+                        format!(
+                            "Outside the collection period you also pay the government subsidy share, {} yuan.",
+                            g.value
+                        ),
+                        Some(g.citation()),
+                    );
+                    if g.assumption {
+                        story.assume("人均财政补助标准", &g.note);
+                    }
+                }
+            }
+            if start > year_end {
+                story.say(
+                    format!("注意：等待期结束时{year}年度已结束，本年度将无法享受待遇。"),
+                    format!("Note: the waiting period ends after {year} is over, so there is no cover this year."),
+                    None,
+                );
+            }
+        }
+        StartRule::Newborn => {
+            let c = pack.newborn_from_birth.clone();
+            story.say(
+                format!("新生儿在出生当年参保，自出生之日（{birth}）起享受待遇。"),
+                format!("A newborn enrolled in the year of birth is covered from birth ({birth})."),
+                c,
+            );
+        }
+        StartRule::EmployeeInsuranceTransfer => {
+            let d = pack.employee_transfer_days.as_ref().expect("rule applied");
+            story.say(
+                format!(
+                    "职工医保因解除劳动关系终止后{}日内参加居民医保，自缴费之日（{paid_on}）起享受待遇。",
+                    d.value
+                ),
+                format!(
+                    "Enrolled within {} days after employee insurance ended, you are covered from payment ({paid_on}).",
+                    d.value
+                ),
+                Some(d.citation()),
+            );
+        }
+        StartRule::NewlyCertified => {
+            story.say(
+                format!("新认定的资助对象自认定当月起享受待遇，即{start}起。"),
+                format!("Newly certified people are covered from the month of certification, i.e. from {start}."),
+                pack.newly_certified_from_month.clone(),
+            );
+        }
+    }
+
+    let mut add_ons_total = Money::ZERO;
+    for a in &add_ons {
+        add_ons_total += a.amount.value;
+        story.say(
+            format!("您选择了{}，另缴{}元。", a.name_zh, a.amount.value),
+            format!("You chose the {}, {} yuan extra.", a.name_en, a.amount.value),
+            Some(a.amount.citation()),
+        );
+    }
+    let personal_due = standard - subsidy + late_surcharge + add_ons_total;
+    story.say(
+        format!("合计个人应缴{personal_due}元。"),
+        format!("In total you pay {personal_due} yuan."),
+        None,
+    );
+
+    out.continuity = pack.continuity.as_ref().map(|c| continuity(c, year, &p.enrolled_years));
+    if let (Some(c), Some(rule)) = (&out.continuity, &pack.continuity) {
+        if c.inpatient_bonus_points > 0 {
+            story.say(
+                format!(
+                    "您已连续参保缴费{}年，住院报销比例提高{}个百分点。",
+                    c.consecutive_years, c.inpatient_bonus_points
+                ),
+                format!(
+                    "You have paid {} years in a row: inpatient reimbursement rises by {} percentage point(s).",
+                    c.consecutive_years, c.inpatient_bonus_points
+                ),
+                cite(&rule.notice, &rule.clause),
+            );
+        }
+    }
+    out.tier = (!single).then_some(pay_tier);
+    out.benefit_tier = (!single).then_some(benefit_tier);
+    out.standard_contribution = Some(standard);
+    out.subsidy = Some(subsidy);
+    out.late_surcharge = Some(late_surcharge);
+    out.add_ons_total = Some(add_ons_total);
+    out.personal_due = Some(personal_due);
+    out.applied_category = applied_category;
+    out.benefit_start = Some(start);
+    out.benefit_end = Some(year_end);
+    out.start_rule = Some(rule);
+    Ok(finish(out, story))
+}
+
+fn finish(mut out: Quote, story: Story) -> Quote {
+    out.explanation = story.zh;
+    out.explanation_en = story.en;
+    out.citations = story.cites;
+    out.assumptions = story.assumptions;
+    out
+}
+
+/// Consecutive paid years up to and including `year`, the reward they earn, and the
+/// employee-insurance months they count for.
+pub fn continuity(rule: &ContinuityRule, year: i32, history: &[i32]) -> Continuity {
+    let paid = |y: i32| y == year || history.contains(&y);
+    let mut consecutive = 0u32;
+    let mut y = year;
+    while y >= rule.counted_from && paid(y) {
+        consecutive += 1;
+        y -= 1;
+    }
+    let counted_years = {
+        let mut ys: Vec<i32> = history
+            .iter()
+            .copied()
+            .filter(|y| *y >= rule.counted_from && *y < year)
+            .collect();
+        ys.push(year);
+        ys.sort_unstable();
+        ys.dedup();
+        ys.len() as u32
+    };
+    Continuity {
+        consecutive_years: consecutive,
+        inpatient_bonus_points: if consecutive >= rule.consecutive_years {
+            rule.inpatient_bonus_points
+        } else {
+            0
+        },
+        employee_equivalent_months: counted_years * 12 / rule.resident_years_per_employee_year,
+    }
+}

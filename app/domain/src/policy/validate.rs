@@ -1,0 +1,212 @@
+//! Checks a pack before it is used; each problem names the key and what is wrong.
+
+use std::collections::HashSet;
+
+use super::pack::*;
+use crate::money::Money;
+
+impl PolicyPack {
+    /// Every problem found (empty when the pack is usable).
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        let notices: HashSet<&str> = self.notices.iter().map(|n| n.number.as_str()).collect();
+        let cite = |key: &str, notice: &str, clause: &str, assumption: bool, p: &mut Vec<String>| {
+            if clause.trim().is_empty() {
+                p.push(format!("{key}: clause is empty"));
+            }
+            if !assumption && !notices.contains(notice) {
+                p.push(format!("{key}: notice {notice:?} is not listed in [[notices]]"));
+            }
+        };
+        if self.id.trim().is_empty()
+            || !self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            p.push(format!("id: {:?} must be lowercase letters, digits and '-'", self.id));
+        }
+        if !(1990..=2100).contains(&self.insurance_year) {
+            p.push(format!(
+                "insurance_year: {} is out of range 1990–2100",
+                self.insurance_year
+            ));
+        }
+        if !notices.contains(self.notice.as_str()) {
+            p.push(format!("notice: {:?} is not listed in [[notices]]", self.notice));
+        }
+        if self.area_codes.is_empty() {
+            p.push("area_codes: at least one area code is required".into());
+        }
+        // Tiers: one standard tier, or a high and a low one.
+        let codes: Vec<TierCode> = self.tiers.iter().map(|t| t.code).collect();
+        match codes.as_slice() {
+            [TierCode::Standard] => {}
+            [a, b]
+                if (*a == TierCode::High && *b == TierCode::Low) || (*a == TierCode::Low && *b == TierCode::High) => {}
+            [] => p.push("tiers: tiers missing".into()),
+            _ => p.push(format!(
+                "tiers: expected one 'standard' tier or 'high' and 'low', got {codes:?}"
+            )),
+        }
+        for (i, t) in self.tiers.iter().enumerate() {
+            if t.personal.value.is_negative() {
+                p.push(format!("tiers[{i}].personal: negative amount {}", t.personal.value));
+            }
+            cite(
+                &format!("tiers[{i}].personal"),
+                &t.personal.notice,
+                &t.personal.clause,
+                t.personal.assumption,
+                &mut p,
+            );
+        }
+        if let (Some(high), Some(low)) = (self.tier(TierCode::High), self.tier(TierCode::Low)) {
+            if high.personal.value < low.personal.value {
+                p.push("tiers: the high tier costs less than the low tier".into());
+            }
+        }
+        let max_tier = self.tiers.iter().map(|t| t.personal.value).max().unwrap_or(Money::ZERO);
+        if let Some(g) = &self.government_subsidy {
+            if g.value.is_negative() {
+                p.push(format!("government_subsidy: negative amount {}", g.value));
+            }
+            cite("government_subsidy", &g.notice, &g.clause, g.assumption, &mut p);
+        }
+        // Periods: well-formed, not overlapping, at least one on-time period.
+        for (i, a) in self.periods.iter().enumerate() {
+            if a.start > a.end {
+                p.push(format!("periods[{i}]: starts {} after it ends {}", a.start, a.end));
+            }
+            cite(&format!("periods[{i}]"), &a.notice, &a.clause, false, &mut p);
+            for (j, b) in self.periods.iter().enumerate().skip(i + 1) {
+                if a.start <= b.end && b.start <= a.end {
+                    p.push(format!("periods[{i}] and periods[{j}] overlap"));
+                }
+            }
+        }
+        if !self.periods.iter().any(|x| x.on_time) {
+            p.push("periods: no period is marked on_time".into());
+        }
+        if let Some(last) = &self.last_enrolment_day {
+            if self.periods.iter().any(|x| x.start > last.value) {
+                p.push("last_enrolment_day: before a period starts".into());
+            }
+        }
+        match (self.late.waiting_months, self.late.waiting_days) {
+            (Some(_), Some(_)) => p.push("late: give waiting_months or waiting_days, not both".into()),
+            (None, None) => p.push("late: waiting_months or waiting_days is required".into()),
+            _ => {}
+        }
+        if self.late.pays_government_subsidy && self.government_subsidy.is_none() {
+            p.push("late.pays_government_subsidy: needs government_subsidy".into());
+        }
+        cite(
+            "late",
+            &self.late.notice,
+            &self.late.clause,
+            self.late.assumption,
+            &mut p,
+        );
+        cite(
+            "eligibility",
+            &self.eligibility.notice,
+            &self.eligibility.clause,
+            self.eligibility.assumption,
+            &mut p,
+        );
+        let mut seen = HashSet::new();
+        for (i, c) in self.categories.iter().enumerate() {
+            let key = format!("categories[{i}] ({})", c.category.code());
+            if !seen.insert(c.category) {
+                p.push(format!("{key}: category listed twice"));
+            }
+            check_mode(&key, &c.subsidy, max_tier, &mut p);
+            if let Some(d) = &c.certified_by {
+                if !DEPARTMENTS.contains(&d.as_str()) {
+                    p.push(format!("{key}.certified_by: unknown department {d:?}"));
+                }
+            }
+            cite(&key, &c.notice, &c.clause, c.assumption, &mut p);
+        }
+        for (i, c) in self.combinations.iter().enumerate() {
+            let key = format!("combinations[{i}]");
+            if c.all_of.is_empty() {
+                p.push(format!("{key}.all_of: empty"));
+            }
+            check_mode(&key, &c.subsidy, max_tier, &mut p);
+            cite(&key, &c.notice, &c.clause, false, &mut p);
+        }
+        let mut add_on_codes = HashSet::new();
+        for (i, a) in self.add_ons.iter().enumerate() {
+            if !add_on_codes.insert(a.code.as_str()) {
+                p.push(format!("add_ons[{i}]: code {:?} listed twice", a.code));
+            }
+            if a.amount.value.is_negative() {
+                p.push(format!("add_ons[{i}].amount: negative amount"));
+            }
+            cite(
+                &format!("add_ons[{i}]"),
+                &a.amount.notice,
+                &a.amount.clause,
+                a.amount.assumption,
+                &mut p,
+            );
+        }
+        if let Some(s) = &self.student_rule {
+            for (what, code) in [("pays", s.pays), ("benefits", s.benefits)] {
+                if self.tier(code).is_none() {
+                    p.push(format!("student_rule.{what}: tier {:?} is not in tiers", code.code()));
+                }
+            }
+            cite("student_rule", &s.notice, &s.clause, s.assumption, &mut p);
+        }
+        if let Some(c) = &self.continuity {
+            if c.consecutive_years == 0 || c.resident_years_per_employee_year == 0 {
+                p.push("continuity: years must be at least 1".into());
+            }
+            cite("continuity", &c.notice, &c.clause, false, &mut p);
+        }
+        if let Some(c) = &self.newborn_from_birth {
+            cite("newborn_from_birth", &c.notice, &c.clause, false, &mut p);
+        }
+        if let Some(c) = &self.newly_certified_from_month {
+            cite("newly_certified_from_month", &c.notice, &c.clause, false, &mut p);
+        }
+        if let Some(c) = &self.employee_transfer_days {
+            cite("employee_transfer_days", &c.notice, &c.clause, c.assumption, &mut p);
+        }
+        p
+    }
+
+    pub fn tier(&self, code: TierCode) -> Option<&Tier> {
+        self.tiers.iter().find(|t| t.code == code)
+    }
+
+    pub fn category(&self, category: Category) -> Option<&CategoryRule> {
+        self.categories.iter().find(|c| c.category == category)
+    }
+}
+
+fn check_mode(key: &str, mode: &SubsidyMode, max_tier: Money, p: &mut Vec<String>) {
+    match mode {
+        SubsidyMode::Fixed { amount } | SubsidyMode::PersonalPays { amount } => {
+            if amount.is_negative() {
+                p.push(format!("{key}.amount: negative amount {amount}"));
+            } else if *amount > max_tier {
+                p.push(format!("{key}.amount: {amount} exceeds the contribution {max_tier}"));
+            }
+        }
+        SubsidyMode::Percent { percent } => {
+            if percent.is_sign_negative() || *percent > rust_decimal::Decimal::ONE_HUNDRED {
+                p.push(format!("{key}.percent: {percent} is not between 0 and 100"));
+            }
+        }
+        SubsidyMode::AdvancedSettled { settled_with } => {
+            if !DEPARTMENTS.contains(&settled_with.as_str()) {
+                p.push(format!("{key}.settled_with: unknown department {settled_with:?}"));
+            }
+        }
+        SubsidyMode::Full => {}
+    }
+}

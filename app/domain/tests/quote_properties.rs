@@ -1,0 +1,205 @@
+//! Properties of `quote()` over the five real packs and generated people.
+
+use chrono::{Days, NaiveDate};
+use domain::policy::{quote, Category, PersonInput, PolicyPack, QuoteRequest, StartRule};
+use proptest::prelude::*;
+
+const PACKS: [&str; 5] = [
+    include_str!("../../policies/beijing-2020.toml"),
+    include_str!("../../policies/sanya-2021.toml"),
+    include_str!("../../policies/rugao-2020.toml"),
+    include_str!("../../policies/weifang-2021.toml"),
+    include_str!("../../policies/lishi-2023.toml"),
+];
+
+fn packs() -> Vec<PolicyPack> {
+    PACKS.iter().map(|t| toml::from_str(t).expect("pack parses")).collect()
+}
+
+fn window(p: &PolicyPack) -> (NaiveDate, NaiveDate) {
+    let start = p
+        .periods
+        .iter()
+        .filter(|x| x.kind != domain::policy::PeriodKind::Preparation)
+        .map(|x| x.start)
+        .min()
+        .unwrap();
+    let end = p
+        .last_enrolment_day
+        .as_ref()
+        .map_or(NaiveDate::from_ymd_opt(p.insurance_year, 12, 31).unwrap(), |d| d.value);
+    (start, end)
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    pack: usize,
+    paid_offset: u64,
+    birth_year: i32,
+    birth_day: u32,
+    categories: Vec<Category>,
+    student: bool,
+    local: bool,
+    months: Option<i64>,
+    tier_high: bool,
+    add_on: bool,
+    certified_offset: Option<u64>,
+    ended_days_before: Option<u64>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        0..5usize,
+        0..500u64,
+        1930..2024i32,
+        0..365u32,
+        proptest::sample::subsequence(Category::ALL.to_vec(), 0..4),
+        any::<bool>(),
+        prop::bool::weighted(0.8),
+        prop::option::of(0..40i64),
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::of(0..400u64),
+        prop::option::of(0..200u64),
+    )
+        .prop_map(
+            |(
+                pack,
+                paid_offset,
+                birth_year,
+                birth_day,
+                categories,
+                student,
+                local,
+                months,
+                tier_high,
+                add_on,
+                certified_offset,
+                ended_days_before,
+            )| Case {
+                pack,
+                paid_offset,
+                birth_year,
+                birth_day,
+                categories,
+                student,
+                local,
+                months,
+                tier_high,
+                add_on,
+                certified_offset,
+                ended_days_before,
+            },
+        )
+}
+
+fn request(pack: &PolicyPack, c: &Case) -> QuoteRequest {
+    let (start, end) = window(pack);
+    let span = (end - start).num_days() as u64;
+    let paid = start.checked_add_days(Days::new(c.paid_offset % (span + 1))).unwrap();
+    let birth = NaiveDate::from_yo_opt(c.birth_year, 1 + c.birth_day % 365)
+        .unwrap()
+        .min(paid);
+    QuoteRequest {
+        policy: pack.id.clone(),
+        person: PersonInput {
+            birth_date: Some(birth.to_string()),
+            categories: c.categories.iter().map(|x| x.code().to_owned()).collect(),
+            certified_on: c
+                .certified_offset
+                .map(|o| start.checked_add_days(Days::new(o % (span + 1))).unwrap().to_string()),
+            student: c.student,
+            hukou_local: c.local,
+            months_resident: c.months,
+            employee_insurance_ended_on: c
+                .ended_days_before
+                .map(|d| paid.checked_sub_days(Days::new(d)).unwrap().to_string()),
+            ..PersonInput::default()
+        },
+        tier: (pack.tiers.len() == 2).then(|| if c.tier_high { "high" } else { "low" }.to_owned()),
+        add_ons: if c.add_on {
+            pack.add_ons.iter().map(|a| a.code.clone()).collect()
+        } else {
+            Vec::new()
+        },
+        paid_on: paid.to_string(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn amounts_add_up_and_are_never_negative(c in case()) {
+        let packs = packs();
+        let pack = &packs[c.pack];
+        let q = quote(pack, &request(pack, &c)).expect("generated requests are valid");
+        if q.eligible {
+            let due = q.personal_due.unwrap();
+            prop_assert!(!due.is_negative());
+            prop_assert_eq!(due, q.standard_contribution.unwrap() - q.subsidy.unwrap() + q.late_surcharge.unwrap() + q.add_ons_total.unwrap());
+            prop_assert!(q.subsidy.unwrap() <= q.standard_contribution.unwrap());
+        } else {
+            prop_assert!(q.personal_due.is_none());
+            prop_assert!(!q.ineligible_reasons.is_empty());
+        }
+    }
+
+    #[test]
+    fn adding_a_category_never_raises_the_amount_due(c in case(), extra in proptest::sample::select(Category::ALL.to_vec())) {
+        let packs = packs();
+        let pack = &packs[c.pack];
+        let before = quote(pack, &request(pack, &c)).unwrap();
+        let mut more = c.clone();
+        if !more.categories.contains(&extra) { more.categories.push(extra); }
+        let after = quote(pack, &request(pack, &more)).unwrap();
+        if let (Some(b), Some(a)) = (before.personal_due, after.personal_due) {
+            prop_assert!(a <= b, "{:?} → {:?} with {:?}", b, a, extra);
+        }
+    }
+
+    #[test]
+    fn cover_never_starts_before_the_year_or_before_payment_without_a_rule(c in case()) {
+        let packs = packs();
+        let pack = &packs[c.pack];
+        let req = request(pack, &c);
+        let q = quote(pack, &req).unwrap();
+        if let (Some(start), Some(rule)) = (q.benefit_start, q.start_rule) {
+            let year_start = NaiveDate::from_ymd_opt(pack.insurance_year, 1, 1).unwrap();
+            prop_assert!(start >= year_start);
+            let paid: NaiveDate = req.paid_on.parse().unwrap();
+            if !matches!(rule, StartRule::OnTime | StartRule::Newborn | StartRule::NewlyCertified) {
+                prop_assert!(start >= paid, "{:?} starts {} before payment {}", rule, start, paid);
+            }
+            prop_assert_eq!(q.benefit_end, NaiveDate::from_ymd_opt(pack.insurance_year, 12, 31));
+        }
+    }
+
+    #[test]
+    fn no_input_makes_the_engine_panic(
+        pack in 0..5usize,
+        id in ".{0,20}",
+        birth in ".{0,12}",
+        paid in ".{0,12}",
+        tier in prop::option::of(".{0,6}"),
+        cats in prop::collection::vec(".{0,20}", 0..4),
+        add_ons in prop::collection::vec(".{0,24}", 0..3),
+        months in prop::option::of(any::<i64>()),
+    ) {
+        let packs = packs();
+        let req = QuoteRequest {
+            policy: packs[pack].id.clone(),
+            person: PersonInput {
+                id_number: Some(id),
+                birth_date: Some(birth),
+                categories: cats,
+                months_resident: months,
+                ..PersonInput::default()
+            },
+            tier,
+            add_ons,
+            paid_on: paid,
+        };
+        let _ = quote(&packs[pack], &req);
+    }
+}

@@ -1,0 +1,291 @@
+//! 算一算: the public quote page. The answer is computed by the policy engine — on the
+//! server from the query string when JavaScript is off (the form is a plain GET), and in
+//! the browser (WASM) on every change when it is on, with no server round trip.
+
+use chrono::NaiveDate;
+use domain::policy::{quote, Category, PersonInput, PolicyPack, Quote, QuoteRequest};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::policy_packs;
+use crate::components::layout::use_shell;
+use crate::i18n::{Lang, Texts};
+use crate::prefs::{use_prefs, use_texts};
+
+#[component]
+pub fn QuotePage() -> impl IntoView {
+    let t = use_texts();
+    let packs = Resource::new(|| (), |_| policy_packs());
+    let shell = use_shell();
+    view! {
+        <section class="card">
+            <h1>{t.quote_title}</h1>
+            <p>{t.quote_intro}</p>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                {move || Suspend::new(async move {
+                    let today = shell.await.map(|s| s.today).unwrap_or_default();
+                    let packs = packs.await.unwrap_or_default();
+                    view! { <QuoteForm packs today/> }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn pack_categories(pack: &PolicyPack) -> Vec<Category> {
+    let mut out: Vec<Category> = pack.categories.iter().map(|c| c.category).collect();
+    for c in pack
+        .combinations
+        .iter()
+        .flat_map(|r| r.all_of.iter().chain(r.any_of.iter()))
+    {
+        if !out.contains(c) {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+fn non_empty(s: String) -> Option<String> {
+    let s = s.trim().to_owned();
+    (!s.is_empty()).then_some(s)
+}
+
+#[component]
+fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate) -> impl IntoView {
+    let t = use_texts();
+    let lang = use_prefs().lang;
+    let query = use_query_map();
+    let one = move |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
+    let many = move |k: &str| query.with_untracked(|q| q.get_all(k)).unwrap_or_default();
+    let flag = move |k: &str| one(k) == "1";
+
+    let first = packs
+        .iter()
+        .find(|p| p.id == "lishi-2023")
+        .or(packs.first())
+        .map(|p| p.id.clone())
+        .unwrap_or_default();
+    let policy = RwSignal::new(
+        non_empty(one("policy"))
+            .filter(|id| packs.iter().any(|p| &p.id == id))
+            .unwrap_or(first),
+    );
+    let id_number = RwSignal::new(one("id_number"));
+    let birth_date = RwSignal::new(one("birth_date"));
+    let paid_on = RwSignal::new(non_empty(one("paid_on")).unwrap_or_else(|| today.to_string()));
+    let tier = RwSignal::new(non_empty(one("tier")).unwrap_or_else(|| "high".into()));
+    let categories = RwSignal::new(many("categories"));
+    let add_ons = RwSignal::new(many("add_ons"));
+    let student = RwSignal::new(flag("student"));
+    let nonlocal = RwSignal::new(flag("nonlocal"));
+    let months = RwSignal::new(one("months_resident"));
+    let employee = RwSignal::new(flag("employee"));
+    let packs = StoredValue::new(packs);
+    let current = move || packs.with_value(|ps| ps.iter().find(|p| p.id == policy.get()).cloned());
+
+    let result = Memo::new(move |_| {
+        let pack = current()?;
+        let two_tiers = pack.tiers.len() == 2;
+        let req = QuoteRequest {
+            policy: pack.id.clone(),
+            person: PersonInput {
+                id_number: non_empty(id_number.get()),
+                birth_date: non_empty(birth_date.get()),
+                categories: categories.get(),
+                student: student.get(),
+                hukou_local: !nonlocal.get(),
+                months_resident: months.get().trim().parse().ok(),
+                employee_insurance_active: employee.get(),
+                ..PersonInput::default()
+            },
+            tier: two_tiers.then(|| tier.get()),
+            add_ons: add_ons
+                .get()
+                .into_iter()
+                .filter(|a| pack.add_ons.iter().any(|x| &x.code == a))
+                .collect(),
+            paid_on: paid_on.get(),
+        };
+        Some(quote(&pack, &req))
+    });
+
+    let toggle = |list: RwSignal<Vec<String>>, code: String| {
+        move |_| {
+            list.update(|l| {
+                if let Some(i) = l.iter().position(|c| *c == code) {
+                    l.remove(i);
+                } else {
+                    l.push(code.clone());
+                }
+            })
+        }
+    };
+    let policy_options = packs.with_value(|ps| {
+        ps.iter()
+            .map(|p| {
+                let id = p.id.clone();
+                let label = match lang {
+                    Lang::Zh => format!("{} · {}年度", p.jurisdiction, p.insurance_year),
+                    Lang::En => format!("{} · {}", p.jurisdiction_en, p.insurance_year),
+                };
+                let selected = {
+                    let id = id.clone();
+                    move || policy.get() == id
+                };
+                view! { <option value=id selected=selected>{label}</option> }
+            })
+            .collect_view()
+    });
+
+    view! {
+        <form method="get" action="/quote" class="quote-form">
+            <label for="policy">{t.quote_policy}</label>
+            <select id="policy" name="policy" on:change=move |ev| policy.set(event_target_value(&ev))>
+                {policy_options}
+            </select>
+            <label for="id_number">{t.quote_id_number}</label>
+            <input id="id_number" name="id_number" type="text" inputmode="text" maxlength="18" autocomplete="off"
+                prop:value=id_number value=id_number.get_untracked()
+                on:input=move |ev| id_number.set(event_target_value(&ev))/>
+            <label for="birth_date">{t.quote_birth_date}</label>
+            <input id="birth_date" name="birth_date" type="date"
+                prop:value=birth_date value=birth_date.get_untracked()
+                on:input=move |ev| birth_date.set(event_target_value(&ev))/>
+            <label for="paid_on">{t.quote_paid_on}</label>
+            <input id="paid_on" name="paid_on" type="date" required
+                prop:value=paid_on value=paid_on.get_untracked()
+                on:input=move |ev| paid_on.set(event_target_value(&ev))/>
+            {move || current().map(|pack| view! { <PackFields pack tier categories add_ons toggle_cat=toggle toggle_add=toggle/> })}
+            <fieldset class="checks">
+                <label class="check"><input type="checkbox" name="student" value="1" checked=student.get_untracked()
+                    on:change=move |ev| student.set(event_target_checked(&ev))/>{t.quote_student}</label>
+                <label class="check"><input type="checkbox" name="nonlocal" value="1" checked=nonlocal.get_untracked()
+                    on:change=move |ev| nonlocal.set(event_target_checked(&ev))/>{t.quote_nonlocal}</label>
+                <label class="check"><input type="checkbox" name="employee" value="1" checked=employee.get_untracked()
+                    on:change=move |ev| employee.set(event_target_checked(&ev))/>{t.quote_employee_active}</label>
+            </fieldset>
+            <label for="months_resident">{t.quote_months_resident}</label>
+            <input id="months_resident" name="months_resident" type="number" inputmode="numeric" min="0"
+                prop:value=months value=months.get_untracked()
+                on:input=move |ev| months.set(event_target_value(&ev))/>
+            <button type="submit" class="button primary">{t.quote_submit}</button>
+            <p class="aside">{t.quote_live_note}</p>
+        </form>
+        <section class="quote-result" aria-live="polite" data-testid="quote-result">
+            {move || result.get().map(|r| view! { <QuoteResult result=r lang t/> })}
+        </section>
+    }
+}
+
+#[component]
+fn PackFields<F, G, H>(
+    pack: PolicyPack,
+    tier: RwSignal<String>,
+    categories: RwSignal<Vec<String>>,
+    add_ons: RwSignal<Vec<String>>,
+    toggle_cat: F,
+    toggle_add: G,
+) -> impl IntoView
+where
+    F: Fn(RwSignal<Vec<String>>, String) -> H + Copy + 'static,
+    G: Fn(RwSignal<Vec<String>>, String) -> H + Copy + 'static,
+    H: FnMut(leptos::ev::Event) + 'static,
+{
+    let t = use_texts();
+    let lang = use_prefs().lang;
+    let tiers = (pack.tiers.len() == 2).then(|| {
+        view! {
+            <label for="tier">{t.quote_tier}</label>
+            <select id="tier" name="tier" on:change=move |ev| tier.set(event_target_value(&ev))>
+                {pack.tiers.iter().map(|tr| {
+                    let code = tr.code.code();
+                    let label = format!("{} {}{}", match lang { Lang::Zh => &tr.name_zh, Lang::En => &tr.name_en }, tr.personal.value, t.quote_yuan);
+                    view! { <option value=code selected=move || tier.get() == code>{label}</option> }
+                }).collect_view()}
+            </select>
+        }
+    });
+    let cats = pack_categories(&pack)
+        .into_iter()
+        .map(|c| {
+            let code = c.code().to_owned();
+            let checked = categories.with_untracked(|l| l.contains(&code));
+            let name = match lang {
+                Lang::Zh => c.name_zh(),
+                Lang::En => c.name_en(),
+            };
+            view! {
+                <label class="check"><input type="checkbox" name="categories" value=code.clone() checked=checked
+                    on:change=toggle_cat(categories, code)/>{name}</label>
+            }
+        })
+        .collect_view();
+    let extras = (!pack.add_ons.is_empty()).then(|| {
+        view! {
+            <fieldset class="checks">
+                <legend>{t.quote_add_ons}</legend>
+                {pack.add_ons.iter().map(|a| {
+                    let code = a.code.clone();
+                    let checked = add_ons.with_untracked(|l| l.contains(&code));
+                    let name = format!("{} {}{}", match lang { Lang::Zh => &a.name_zh, Lang::En => &a.name_en }, a.amount.value, t.quote_yuan);
+                    view! { <label class="check"><input type="checkbox" name="add_ons" value=code.clone() checked=checked
+                        on:change=toggle_add(add_ons, code)/>{name}</label> }
+                }).collect_view()}
+            </fieldset>
+        }
+    });
+    view! {
+        {tiers}
+        <fieldset class="checks">
+            <legend>{t.quote_categories}</legend>
+            {cats}
+        </fieldset>
+        {extras}
+    }
+}
+
+#[component]
+fn QuoteResult(result: Result<Quote, domain::policy::QuoteError>, lang: Lang, t: &'static Texts) -> impl IntoView {
+    let q = match result {
+        Err(e) => {
+            let msg = match lang {
+                Lang::Zh => e.message,
+                Lang::En => e.message_en,
+            };
+            return view! { <p class="form-error" role="alert" data-field=e.field>{msg}</p> }.into_any();
+        }
+        Ok(q) => q,
+    };
+    let explanation = match lang {
+        Lang::Zh => q.explanation.clone(),
+        Lang::En => q.explanation_en.clone(),
+    };
+    let why = view! {
+        <h2>{t.quote_why}</h2>
+        <ul class="explanation">{explanation.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
+        <h2>{t.quote_sources}</h2>
+        <ul class="citations">{q.citations.iter().map(|c| view! { <li>{format!("{} {}", c.notice, c.clause)}</li> }).collect_view()}</ul>
+    };
+    if !q.eligible {
+        return view! {
+            <p class="verdict no" data-testid="quote-ineligible">{t.quote_ineligible}</p>
+            {why}
+        }
+        .into_any();
+    }
+    let yuan = |m: Option<domain::Money>| m.map(|m| format!("{m} {}", t.quote_yuan)).unwrap_or_default();
+    view! {
+        <p class="verdict"><span>{t.quote_due}</span><strong data-testid="quote-due">{yuan(q.personal_due)}</strong></p>
+        <dl class="facts">
+            <dt>{t.quote_standard}</dt><dd>{yuan(q.standard_contribution)}</dd>
+            <dt>{t.quote_subsidy}</dt><dd data-testid="quote-subsidy">{yuan(q.subsidy)}</dd>
+            {q.late_surcharge.filter(|m| !m.is_zero()).map(|m| view! { <dt>{t.quote_surcharge}</dt><dd>{format!("{m} {}", t.quote_yuan)}</dd> })}
+            {q.add_ons_total.filter(|m| !m.is_zero()).map(|m| view! { <dt>{t.quote_add_ons_total}</dt><dd>{format!("{m} {}", t.quote_yuan)}</dd> })}
+            <dt>{t.quote_start}</dt><dd data-testid="quote-start">{q.benefit_start.map(|d| d.to_string())}</dd>
+            <dt>{t.quote_end}</dt><dd>{q.benefit_end.map(|d| d.to_string())}</dd>
+        </dl>
+        {why}
+    }
+    .into_any()
+}

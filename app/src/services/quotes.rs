@@ -1,0 +1,66 @@
+//! Quotes for the API and the quote page: find the pack, run the engine, map errors.
+
+use domain::policy::{quote, Category, CategoryRule, PolicyPack, Quote, QuoteRequest, Tier};
+use serde::{Deserialize, Serialize};
+
+use super::policies::PolicyRegistry;
+use crate::error::{AppError, UserMessage};
+
+/// A pack as listed by `GET /api/v1/policies`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicySummary {
+    pub id: String,
+    pub jurisdiction: String,
+    pub jurisdiction_en: String,
+    pub insurance_year: i32,
+    pub notice: String,
+    pub area_codes: Vec<String>,
+    pub tiers: Vec<Tier>,
+    pub categories: Vec<CategoryRule>,
+}
+
+impl From<&PolicyPack> for PolicySummary {
+    fn from(p: &PolicyPack) -> Self {
+        Self {
+            id: p.id.clone(),
+            jurisdiction: p.jurisdiction.clone(),
+            jurisdiction_en: p.jurisdiction_en.clone(),
+            insurance_year: p.insurance_year,
+            notice: p.notice.clone(),
+            area_codes: p.area_codes.clone(),
+            tiers: p.tiers.clone(),
+            categories: p.categories.clone(),
+        }
+    }
+}
+
+pub fn pack<'a>(registry: &'a PolicyRegistry, id: &str) -> Result<&'a PolicyPack, AppError> {
+    registry.get(id).ok_or_else(|| {
+        AppError::NotFound(UserMessage::new(
+            "policy_not_found",
+            Some("policy"),
+            format!("未找到政策“{id}”"),
+            format!("No policy {id:?}"),
+        ))
+    })
+}
+
+pub fn run(registry: &PolicyRegistry, req: &QuoteRequest) -> Result<Quote, AppError> {
+    let pack = pack(registry, &req.policy)?;
+    quote(pack, req).map_err(|e| AppError::invalid(&e.field, &e.code, e.message, e.message_en))
+}
+
+/// Category codes a pack prices (for forms).
+pub fn categories(pack: &PolicyPack) -> Vec<Category> {
+    let mut out: Vec<Category> = pack.categories.iter().map(|c| c.category).collect();
+    for c in pack
+        .combinations
+        .iter()
+        .flat_map(|r| r.all_of.iter().chain(r.any_of.iter()))
+    {
+        if !out.contains(c) {
+            out.push(*c);
+        }
+    }
+    out
+}
