@@ -140,7 +140,7 @@ fn lishi_amounts_after_subsidy_per_category() {
     // 三、(二)"低保對象個人繳納70元,定額資助280元。"
     // 三、(三)"易返貧致貧人口...個人繳納70元,定額資助280元。"
     // 三、(四)"返貧致貧人口個人繳納35元,定額資助315元。"
-    let rows: [(&[&str], &str, &str, Option<&str>, &str); 8] = [
+    let rows: [Row; 8] = [
         (&[], "350.00", "0.00", None, "二、"),
         (
             &["extreme_poverty"],
@@ -321,7 +321,6 @@ fn lishi_eligibility() {
 }
 
 #[test]
-#[ignore = "engine: an eligibility assumption is reported only when it refuses someone, not when it admits them (quote.rs adds story.assume(\"参保范围\") only on the ineligible path)"]
 fn lishi_nonlocal_admitted_by_assumed_months_is_flagged() {
     // 一、(五)"持本地居住證的流動人口" — the 6 months stand in for the residence permit; a
     // person admitted on that ground should see the assumption.
@@ -359,7 +358,6 @@ fn sanya_registered_poor_pay_28() {
 }
 
 #[test]
-#[ignore = "engine: quote() drops a held category that appears only in a combination's any_of (the `held` filter checks pack.category(c) and r.all_of, not r.any_of), so registered_poor + extreme_poverty/minimum_living/severe_disability still pays 28"]
 fn sanya_combination_rule_pays_in_full() {
     // 四、(一)"建档立卡贫困人口中属于特困供养、最低生活保障对象、一、二级残疾人的,仍由财政全额代缴,个人无须缴费"
     for second in ["extreme_poverty", "minimum_living", "severe_disability"] {
@@ -422,7 +420,6 @@ fn sanya_ninety_days_after_employee_insurance() {
 }
 
 #[test]
-#[ignore = "engine: the employee_transfer_days assumption/note is not reported (the EmployeeInsuranceTransfer branch of quote.rs never calls story.assume for a Cited value marked assumption)"]
 fn sanya_ninety_day_start_is_flagged_as_assumed() {
     // 四、(二) gives the 90 days but not when cover starts: the pack marks it as an assumption,
     // so the quote must list it.
@@ -758,7 +755,6 @@ fn weifang_five_resident_years_make_one_employee_year() {
 }
 
 #[test]
-#[ignore = "engine: continuity() applies counted_from (2018) to the 5-resident-years = 1-employee-year conversion too; in the notice 从2018年算起 qualifies only the 3-year inpatient bonus"]
 fn weifang_employee_equivalent_counts_years_before_2018() {
     // 四、(二): the 2018 start is in the parenthesis of the first sentence (the +1 point); the
     // second sentence ("缴费年限每满5年视同职工医保缴费年限1年") has no such limit.
@@ -901,3 +897,6 @@ fn every_pack_cites_only_its_notices_or_flags_assumptions() {
         assert!(!out.explanation.is_empty() && out.explanation.len() == out.explanation_en.len());
     }
 }
+
+/// categories, personal_due, subsidy, applied_category, clause
+type Row<'a> = (&'a [&'a str], &'a str, &'a str, Option<&'a str>, &'a str);

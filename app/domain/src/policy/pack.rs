@@ -58,6 +58,8 @@ pub enum Category {
     SevereDisability,
     EntitledGroup,
     Pre1954PartyMember,
+    // snake_case would give "downsized1960s_worker"; the API contract spells it with an underscore.
+    #[serde(rename = "downsized_1960s_worker")]
     Downsized1960sWorker,
     HardshipWorker,
     ImmediateAssistance,

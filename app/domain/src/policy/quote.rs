@@ -388,12 +388,14 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
             });
         }
     }
+    // Local registration qualifies under every notice; an assumed rule matters when it
+    // decided the case: a non-local person (admitted or not) or a refusal.
+    if el.assumption && (!p.hukou_local || !reasons.is_empty()) {
+        story.assume("参保范围", &el.note);
+    }
     if !reasons.is_empty() {
         for r in &reasons {
             story.say(r.message.clone(), r.message_en.clone(), el_cite.clone());
-        }
-        if el.assumption {
-            story.assume("参保范围", &el.note);
         }
         out.eligible = false;
         out.ineligible_reasons = reasons;
@@ -452,7 +454,13 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
     let mut held = Vec::new();
     for code in &p.categories {
         match Category::from_code(code) {
-            Some(c) if pack.category(c).is_some() || pack.combinations.iter().any(|r| r.all_of.contains(&c)) => {
+            Some(c)
+                if pack.category(c).is_some()
+                    || pack
+                        .combinations
+                        .iter()
+                        .any(|r| r.all_of.contains(&c) || r.any_of.contains(&c)) =>
+            {
                 if !held.contains(&c) {
                     held.push(c)
                 }
@@ -668,6 +676,9 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
                 ),
                 Some(d.citation()),
             );
+            if d.assumption {
+                story.assume("职工医保中断后的参保期限", &d.note);
+            }
         }
         StartRule::NewlyCertified => {
             story.say(
@@ -742,12 +753,9 @@ pub fn continuity(rule: &ContinuityRule, year: i32, history: &[i32]) -> Continui
         consecutive += 1;
         y -= 1;
     }
-    let counted_years = {
-        let mut ys: Vec<i32> = history
-            .iter()
-            .copied()
-            .filter(|y| *y >= rule.counted_from && *y < year)
-            .collect();
+    // Only the bonus counts from `counted_from`; every resident year converts to employee months.
+    let resident_years = {
+        let mut ys: Vec<i32> = history.iter().copied().filter(|y| *y < year).collect();
         ys.push(year);
         ys.sort_unstable();
         ys.dedup();
@@ -760,6 +768,6 @@ pub fn continuity(rule: &ContinuityRule, year: i32, history: &[i32]) -> Continui
         } else {
             0
         },
-        employee_equivalent_months: counted_years * 12 / rule.resident_years_per_employee_year,
+        employee_equivalent_months: resident_years * 12 / rule.resident_years_per_employee_year,
     }
 }
