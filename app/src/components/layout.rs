@@ -62,10 +62,10 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
     let links: Vec<(&str, &str)> = match user.as_ref().map(|u| u.role) {
         None => vec![
             ("/", t.nav_home),
-            ("/areas", t.nav_areas),
+            ("/quote", t.nav_quote),
             ("/login/resident", t.nav_sign_in),
         ],
-        Some(Role::Resident) => vec![("/", t.nav_home), ("/account", t.nav_account)],
+        Some(Role::Resident) => vec![("/", t.nav_home), ("/quote", t.nav_quote), ("/account", t.nav_account)],
         Some(_) => vec![
             ("/", t.nav_home),
             ("/work", t.nav_work),

@@ -30,6 +30,11 @@ pub fn HomePage() -> impl IntoView {
                     None => view! {
                         <div class="cards">
                             <section class="card">
+                                <h2>{t.nav_quote}</h2>
+                                <p>{t.quote_intro}</p>
+                                <a class="button primary" href="/quote">{t.quote_title}</a>
+                            </section>
+                            <section class="card">
                                 <h2>{t.home_resident_title}</h2>
                                 <p>{t.home_resident_body}</p>
                                 <a class="button primary" href="/login/resident">{t.home_resident_cta}</a>

@@ -46,6 +46,8 @@ fn pack_categories(pack: &PolicyPack) -> Vec<Category> {
     out
 }
 
+const DEFAULT_BIRTH_DATE: &str = "1980-01-01";
+
 fn non_empty(s: String) -> Option<String> {
     let s = s.trim().to_owned();
     (!s.is_empty()).then_some(s)
@@ -72,7 +74,9 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate) -> impl IntoView {
             .unwrap_or(first),
     );
     let id_number = RwSignal::new(one("id_number"));
-    let birth_date = RwSignal::new(one("birth_date"));
+    // Pre-filled with an adult's birth date so a price shows before anything is typed;
+    // an ID number, when given, takes precedence.
+    let birth_date = RwSignal::new(non_empty(one("birth_date")).unwrap_or_else(|| DEFAULT_BIRTH_DATE.into()));
     let paid_on = RwSignal::new(non_empty(one("paid_on")).unwrap_or_else(|| today.to_string()));
     let tier = RwSignal::new(non_empty(one("tier")).unwrap_or_else(|| "high".into()));
     let categories = RwSignal::new(many("categories"));
