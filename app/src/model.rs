@@ -140,6 +140,7 @@ impl Department {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AreaLevel {
     Country,
@@ -196,6 +197,7 @@ impl AreaLevel {
 
 /// One administrative area with its target for the year shown, if the notices set one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AreaNode {
     pub code: String,
     pub name: String,
@@ -208,6 +210,7 @@ pub struct AreaNode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AreaTarget {
     pub insurance_year: i32,
     pub count: i64,

@@ -1,6 +1,7 @@
 //! Canbao's server as a library, so tests can start it on port 0.
 
 pub mod config;
+pub mod openapi;
 pub mod rest;
 pub mod telemetry;
 

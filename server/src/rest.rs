@@ -23,6 +23,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/policies", get(list_policies))
         .route("/policies/{id}", get(get_policy))
         .route("/quote", axum::routing::post(post_quote))
+        .route("/openapi.json", get(openapi_document))
         .fallback(unknown_endpoint)
 }
 
@@ -54,6 +55,11 @@ async fn get_area(State(state): State<AppState>, Path(code): Path<String>) -> Re
             format!("No area with code {code}"),
         )
     })
+}
+
+async fn openapi_document() -> Json<serde_json::Value> {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    Json(DOC.get_or_init(crate::openapi::document).clone())
 }
 
 async fn list_policies(State(state): State<AppState>) -> Json<Vec<PolicySummary>> {

@@ -553,3 +553,20 @@ mod tests {
         assert!(serde_json::from_str::<Quote>(r#"{"subsidy":280.0,"personal_due":"70"}"#).is_err());
     }
 }
+
+/// In JSON a `Money` is a decimal string with two places, e.g. "28.00".
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^-?[0-9]+\\.[0-9]{2}$",
+            "description": "Yuan as a decimal string with two places",
+            "examples": ["70.00"]
+        })
+    }
+}

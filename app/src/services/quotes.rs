@@ -7,7 +7,7 @@ use super::policies::PolicyRegistry;
 use crate::error::{AppError, UserMessage};
 
 /// A pack as listed by `GET /api/v1/policies`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicySummary {
     pub id: String,
     pub jurisdiction: String,

@@ -12,6 +12,7 @@ use crate::money::Money;
 
 /// Where a figure comes from: the notice's number (or title when it has none) and the clause.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Citation {
     pub notice: String,
     pub clause: String,
@@ -19,6 +20,7 @@ pub struct Citation {
 
 /// A value with its citation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cited<T> {
     pub value: T,
@@ -46,6 +48,7 @@ fn is_false(b: &bool) -> bool {
 
 /// Subsidy categories (身份类别), as named in the public API contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     ExtremePoverty,
@@ -147,6 +150,7 @@ impl Category {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TierCode {
     /// The only tier of a one-tier pack.
@@ -166,6 +170,7 @@ impl TierCode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     pub code: TierCode,
@@ -177,6 +182,7 @@ pub struct Tier {
 
 /// How a category's subsidy is computed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum SubsidyMode {
     /// Government pays the whole personal contribution (全额资助).
@@ -193,6 +199,7 @@ pub enum SubsidyMode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CategoryRule {
     pub category: Category,
     #[serde(flatten)]
@@ -210,6 +217,7 @@ pub struct CategoryRule {
 /// A rule that applies when a person holds several categories at once
 /// (Sanya: registered poor who are also 特困 / 低保 / level 1–2 disabled pay nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CombinationRule {
     /// The person holds every one of these …
     pub all_of: Vec<Category>,
@@ -223,6 +231,7 @@ pub struct CombinationRule {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// 动员准备 / preparation: no enrolment yet.
@@ -234,6 +243,7 @@ pub enum PeriodKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Period {
     pub kind: PeriodKind,
@@ -246,6 +256,7 @@ pub struct Period {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LateRule {
     /// Waiting period in months (same day N months later, clamped to month end) …
@@ -264,6 +275,7 @@ pub struct LateRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Eligibility {
     /// Local household registration (户籍) qualifies.
@@ -285,6 +297,7 @@ pub struct Eligibility {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StudentRule {
     /// Tier students and children pay.
@@ -302,6 +315,7 @@ pub struct StudentRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContinuityRule {
     /// Years are counted from this insurance year on.
@@ -317,6 +331,7 @@ pub struct ContinuityRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Component {
     pub code: String,
@@ -327,6 +342,7 @@ pub struct Component {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddOn {
     pub code: String,
@@ -336,6 +352,7 @@ pub struct AddOn {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Notice {
     /// The number (文号) or, when the notice has none, its exact title; citations use it.
@@ -348,6 +365,7 @@ pub struct Notice {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyPack {
     pub id: String,

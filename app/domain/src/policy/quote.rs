@@ -16,6 +16,7 @@ fn yes() -> bool {
 /// The person, as the public API describes them. Dates stay strings here so a bad one
 /// is reported with its field instead of failing the whole request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PersonInput {
     #[serde(default)]
     pub id_number: Option<String>,
@@ -43,6 +44,7 @@ pub struct PersonInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuoteRequest {
     pub policy: String,
     pub person: PersonInput,
@@ -54,6 +56,7 @@ pub struct QuoteRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StartRule {
     OnTime,
@@ -64,6 +67,7 @@ pub enum StartRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reason {
     pub code: String,
     pub message: String,
@@ -71,6 +75,7 @@ pub struct Reason {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Continuity {
     pub consecutive_years: u32,
     pub inpatient_bonus_points: u32,
@@ -78,6 +83,7 @@ pub struct Continuity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Quote {
     pub policy: String,
     pub eligible: bool,
@@ -103,6 +109,7 @@ pub struct Quote {
 
 /// A request the engine cannot answer: which field, and why (Chinese and English).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[error("{field}: {message}")]
 pub struct QuoteError {
     pub field: String,
