@@ -327,6 +327,23 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// In JSON a `Money` is a decimal string with two places, e.g. "28.00".
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^-?[0-9]+\\.[0-9]{2}$",
+            "description": "Yuan as a decimal string with two places",
+            "examples": ["70.00"]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -551,22 +568,5 @@ mod tests {
         assert_eq!(json, r#"{"subsidy":"280.00","personal_due":"70.00"}"#);
         assert_eq!(serde_json::from_str::<Quote>(&json).unwrap(), q);
         assert!(serde_json::from_str::<Quote>(r#"{"subsidy":280.0,"personal_due":"70"}"#).is_err());
-    }
-}
-
-/// In JSON a `Money` is a decimal string with two places, e.g. "28.00".
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for Money {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Money".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "pattern": "^-?[0-9]+\\.[0-9]{2}$",
-            "description": "Yuan as a decimal string with two places",
-            "examples": ["70.00"]
-        })
     }
 }
