@@ -1,7 +1,7 @@
 //! `quote()` throughput on one core: `cargo bench -p canbao-domain`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use domain::policy::{quote, PersonInput, PolicyPack, QuoteRequest};
+use domain::policy::{decide, quote, PersonInput, PolicyPack, QuoteRequest};
 use std::hint::black_box;
 
 fn pack(text: &str) -> PolicyPack {
@@ -35,10 +35,18 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("quote");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("lishi_minimum_living_on_time", |b| {
+    // The engine's decision: amounts, dates, start rule, citations, explanation as deferred sentences.
+    g.bench_function("decide/lishi_minimum_living_on_time", |b| {
+        b.iter(|| decide(black_box(&lishi), black_box(&lishi_req)).map(|d| d.quote))
+    });
+    g.bench_function("decide/weifang_student_late", |b| {
+        b.iter(|| decide(black_box(&weifang), black_box(&weifang_late)).map(|d| d.quote))
+    });
+    // The same plus every sentence rendered in Chinese and English (what the API returns).
+    g.bench_function("quote/lishi_minimum_living_on_time", |b| {
         b.iter(|| quote(black_box(&lishi), black_box(&lishi_req)))
     });
-    g.bench_function("weifang_student_late", |b| {
+    g.bench_function("quote/weifang_student_late", |b| {
         b.iter(|| quote(black_box(&weifang), black_box(&weifang_late)))
     });
     g.finish();

@@ -40,6 +40,11 @@ impl<T> Cited<T> {
             clause: self.clause.clone(),
         }
     }
+
+    /// The citation, borrowed.
+    pub fn cite_ref(&self) -> (&str, &str) {
+        (&self.notice, &self.clause)
+    }
 }
 
 fn is_false(b: &bool) -> bool {

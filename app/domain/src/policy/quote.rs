@@ -1,6 +1,8 @@
 //! `quote()`: may a person enrol, what do they pay, and from when are they covered —
 //! with the plain-words reasons and the notice behind each figure.
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -135,41 +137,56 @@ fn opt_date(field: &str, value: &Option<String>) -> Result<Option<NaiveDate>, Qu
     value.as_deref().map(|v| date_field(field, v)).transpose()
 }
 
-/// Collects the explanation in both languages and the citations behind it.
-#[derive(Default)]
-struct Story {
-    zh: Vec<String>,
-    en: Vec<String>,
-    cites: Vec<Citation>,
-    assumptions: Vec<String>,
+/// Which language a sentence is rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
 }
 
-impl Story {
-    fn say(&mut self, zh: String, en: String, cite: Option<Citation>) {
-        self.zh.push(zh);
-        self.en.push(en);
+type Line<'a> = Box<dyn Fn(Lang) -> String + 'a>;
+type CiteRef<'a> = (&'a str, &'a str);
+
+/// The explanation as deferred sentences (rendered only when asked for) and the
+/// citations behind it, borrowed from the pack.
+#[derive(Default)]
+pub struct Story<'a> {
+    lines: Vec<Line<'a>>,
+    cites: Vec<CiteRef<'a>>,
+    assumptions: Vec<(Cow<'static, str>, &'a str)>,
+}
+
+impl<'a> Story<'a> {
+    fn say(&mut self, line: impl Fn(Lang) -> String + 'a, cite: Option<CiteRef<'a>>) {
+        self.lines.push(Box::new(line));
         if let Some(c) = cite {
             if !self.cites.contains(&c) {
                 self.cites.push(c);
             }
         }
     }
-    fn assume(&mut self, what: &str, note: &Option<String>) {
-        let note = note.clone().unwrap_or_else(|| "通知未明确".into());
-        self.assumptions.push(format!("{what}: {note}"));
-        self.zh
-            .push(format!("注意：{what}在通知中未明确，此处按假设计算（{note}）。"));
-        self.en.push(format!(
-            "Note: the notice does not state the {what}; this uses an assumption ({note})."
-        ));
+    fn assume(&mut self, what: impl Into<Cow<'static, str>>, note: &'a Option<String>) {
+        let what = what.into();
+        let note: &'a str = note.as_deref().unwrap_or("通知未明确");
+        self.assumptions.push((what.clone(), note));
+        self.lines.push(Box::new(move |l| match l {
+            Lang::Zh => format!("注意：{what}在通知中未明确，此处按假设计算（{note}）。"),
+            Lang::En => format!("Note: the notice does not state the {what}; this uses an assumption ({note})."),
+        }));
+    }
+
+    /// The sentences in one language.
+    pub fn render(&self, lang: Lang) -> Vec<String> {
+        self.lines.iter().map(|l| l(lang)).collect()
     }
 }
 
-fn cite(notice: &str, clause: &str) -> Option<Citation> {
-    Some(Citation {
-        notice: notice.into(),
-        clause: clause.into(),
-    })
+fn cite<'a>(notice: &'a str, clause: &'a str) -> Option<CiteRef<'a>> {
+    Some((notice, clause))
+}
+
+fn cite_of(c: &Option<Citation>) -> Option<CiteRef<'_>> {
+    c.as_ref().map(|c| (c.notice.as_str(), c.clause.as_str()))
 }
 
 /// The subsidy a mode gives on a contribution (never more than the contribution).
@@ -219,8 +236,8 @@ pub fn department_zh(code: &str) -> &str {
     }
 }
 
-/// Quotes one person against one pack.
-pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError> {
+/// Decides one person's case against one pack (amounts, dates, rules, citations).
+pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decision<'a>, QuoteError> {
     let p = &req.person;
     let paid_on = date_field("paid_on", &req.paid_on)?;
     let birth = match (&p.id_number, &p.birth_date) {
@@ -402,7 +419,14 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
     }
     if !reasons.is_empty() {
         for r in &reasons {
-            story.say(r.message.clone(), r.message_en.clone(), el_cite.clone());
+            let (zh, en) = (r.message.clone(), r.message_en.clone());
+            story.say(
+                move |l| match l {
+                    Lang::Zh => zh.clone(),
+                    Lang::En => en.clone(),
+                },
+                el_cite,
+            );
         }
         out.eligible = false;
         out.ineligible_reasons = reasons;
@@ -422,15 +446,17 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
     let tier = pack.tier(pay_tier).expect("validated tiers");
     let standard = tier.personal.value;
     story.say(
-        format!(
-            "{}{}年度城乡居民医保{}个人缴费标准为每人{}元。",
-            pack.jurisdiction, year, tier.name_zh, standard
-        ),
-        format!(
-            "In {} the {} personal contribution for {} is {} yuan.",
-            pack.jurisdiction_en, tier.name_en, year, standard
-        ),
-        Some(tier.personal.citation()),
+        move |l| match l {
+            Lang::Zh => format!(
+                "{}{}年度城乡居民医保{}个人缴费标准为每人{}元。",
+                pack.jurisdiction, year, tier.name_zh, standard
+            ),
+            Lang::En => format!(
+                "In {} the {} personal contribution for {} is {} yuan.",
+                pack.jurisdiction_en, tier.name_en, year, standard
+            ),
+        },
+        Some(tier.personal.cite_ref()),
     );
     if tier.personal.assumption {
         story.assume("个人缴费标准", &tier.personal.note);
@@ -438,11 +464,13 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
     if let Some(rule) = pack.student_rule.as_ref().filter(|_| p.student || child) {
         let benefits = pack.tier(rule.benefits).expect("validated tiers");
         story.say(
-            format!("学生和儿童按{}缴费，享受{}待遇。", tier.name_zh, benefits.name_zh),
-            format!(
-                "Students and children pay the {} and receive {} benefits.",
-                tier.name_en, benefits.name_en
-            ),
+            move |l| match l {
+                Lang::Zh => format!("学生和儿童按{}缴费，享受{}待遇。", tier.name_zh, benefits.name_zh),
+                Lang::En => format!(
+                    "Students and children pay the {} and receive {} benefits.",
+                    tier.name_en, benefits.name_en
+                ),
+            },
             cite(&rule.notice, &rule.clause),
         );
         if rule.assumption {
@@ -451,8 +479,10 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
     }
     for c in &pack.components {
         story.say(
-            format!("个人缴费已包含{}。", c.name_zh),
-            format!("The contribution includes {}.", c.name_en),
+            move |l| match l {
+                Lang::Zh => format!("个人缴费已包含{}。", c.name_zh),
+                Lang::En => format!("The contribution includes {}.", c.name_en),
+            },
             cite(&c.notice, &c.clause),
         );
     }
@@ -473,16 +503,20 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
                 }
             }
             Some(c) => story.say(
-                format!("本地政策未将“{}”列为资助类别，未计入费用。", c.name_zh()),
-                format!(
-                    "This policy does not list {} as a subsidised group; it is not counted.",
-                    c.name_en()
-                ),
+                move |l| match l {
+                    Lang::Zh => format!("本地政策未将“{}”列为资助类别，未计入费用。", c.name_zh()),
+                    Lang::En => format!(
+                        "This policy does not list {} as a subsidised group; it is not counted.",
+                        c.name_en()
+                    ),
+                },
                 None,
             ),
             None => story.say(
-                format!("“{code}”不是已知的资助类别，未计入费用。"),
-                format!("{code:?} is not a known category; it is not counted."),
+                move |l| match l {
+                    Lang::Zh => format!("“{code}”不是已知的资助类别，未计入费用。"),
+                    Lang::En => format!("{code:?} is not a known category; it is not counted."),
+                },
                 None,
             ),
         }
@@ -491,7 +525,7 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
         amount: Money,
         category: Category,
         mode: &'a SubsidyMode,
-        cite: Option<Citation>,
+        cite: Option<CiteRef<'a>>,
         assumption: Option<&'a Option<String>>,
     }
     let mut candidates: Vec<Best> = Vec::new();
@@ -526,36 +560,41 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
     });
     let subsidy = best.as_ref().map_or(Money::ZERO, |b| b.amount);
     if let Some(b) = &best {
+        // Copies for the deferred sentences (they must not borrow locals).
+        let (category, mode) = (b.category, b.mode);
         if held.len() > 1 {
             story.say(
-                format!("您同时属于多个资助类别，按最优惠的“{}”计算。", b.category.name_zh()),
-                format!(
-                    "You hold several categories; the most favourable, {}, applies.",
-                    b.category.name_en()
-                ),
+                move |l| match l {
+                    Lang::Zh => format!("您同时属于多个资助类别，按最优惠的“{}”计算。", category.name_zh()),
+                    Lang::En => format!(
+                        "You hold several categories; the most favourable, {}, applies.",
+                        category.name_en()
+                    ),
+                },
                 None,
             );
         }
-        let (mz, me) = mode_words(b.mode);
         story.say(
-            format!(
-                "您属于{}，{}：财政资助{}元，个人缴纳{}元。",
-                b.category.name_zh(),
-                mz,
-                subsidy,
-                standard - subsidy
-            ),
-            format!(
-                "As one of the {}, {}: government pays {}, you pay {}.",
-                b.category.name_en(),
-                me,
-                subsidy,
-                standard - subsidy
-            ),
-            b.cite.clone(),
+            move |l| match l {
+                Lang::Zh => format!(
+                    "您属于{}，{}：财政资助{}元，个人缴纳{}元。",
+                    category.name_zh(),
+                    mode_words(mode).0,
+                    subsidy,
+                    standard - subsidy
+                ),
+                Lang::En => format!(
+                    "As one of the {}, {}: government pays {}, you pay {}.",
+                    category.name_en(),
+                    mode_words(mode).1,
+                    subsidy,
+                    standard - subsidy
+                ),
+            },
+            b.cite,
         );
         if let Some(note) = b.assumption {
-            story.assume(&format!("“{}”的资助标准", b.category.name_zh()), note);
+            story.assume(format!("“{}”的资助标准", category.name_zh()), note);
         }
     }
     let applied_category = best.as_ref().map(|b| b.category);
@@ -598,27 +637,28 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
 
     let mut late_surcharge = Money::ZERO;
     match rule {
-        StartRule::OnTime => {
-            let (zh, en, c) = match on_time_period {
-                Some(x) => (
-                    format!(
+        StartRule::OnTime => match on_time_period {
+            Some(x) => story.say(
+                move |l| match l {
+                    Lang::Zh => format!(
                         "您在集中缴费期（{}至{}）内缴费，待遇从{}起享受。",
                         x.start, x.end, year_start
                     ),
-                    format!(
+                    Lang::En => format!(
                         "You pay inside the collection period ({} to {}); cover starts on {}.",
                         x.start, x.end, year_start
                     ),
-                    cite(&x.notice, &x.clause),
-                ),
-                None => (
-                    format!("您在集中缴费期开始前缴费，待遇从{}起享受。", year_start),
-                    format!("You pay before the collection period; cover starts on {}.", year_start),
-                    None,
-                ),
-            };
-            story.say(zh, en, c);
-        }
+                },
+                cite(&x.notice, &x.clause),
+            ),
+            None => story.say(
+                move |l| match l {
+                    Lang::Zh => format!("您在集中缴费期开始前缴费，待遇从{}起享受。", year_start),
+                    Lang::En => format!("You pay before the collection period; cover starts on {}.", year_start),
+                },
+                None,
+            ),
+        },
         StartRule::LateWaiting => {
             let wait_zh = match (late.waiting_months, late.waiting_days) {
                 (Some(m), _) => format!("{m}个月"),
@@ -630,11 +670,7 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
                 (_, Some(d)) => format!("{d} days"),
                 _ => "no time".into(),
             };
-            story.say(
-                format!("您在集中缴费期之后缴费，需经过{wait_zh}等待期，待遇从{start}起享受。"),
-                format!("You pay after the collection period, so cover starts after a waiting period of {wait_en}, on {start}."),
-                cite(&late.notice, &late.clause),
-            );
+            story.say(move |l| match l { Lang::Zh => format!("您在集中缴费期之后缴费，需经过{wait_zh}等待期，待遇从{start}起享受。"), Lang::En => format!("You pay after the collection period, so cover starts after a waiting period of {wait_en}, on {start}.") }, cite(&late.notice, &late.clause));
             if late.assumption {
                 story.assume("集中缴费期后参保的等待期", &late.note);
             }
@@ -642,12 +678,14 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
                 if let Some(g) = &pack.government_subsidy {
                     late_surcharge = g.value;
                     story.say(
-                        format!("集中缴费期外参保，个人需同时缴纳财政补助部分{}元。", g.value),
-                        format!(
-                            "Outside the collection period you also pay the government subsidy share, {} yuan.",
-                            g.value
-                        ),
-                        Some(g.citation()),
+                        move |l| match l {
+                            Lang::Zh => format!("集中缴费期外参保，个人需同时缴纳财政补助部分{}元。", g.value),
+                            Lang::En => format!(
+                                "Outside the collection period you also pay the government subsidy share, {} yuan.",
+                                g.value
+                            ),
+                        },
+                        Some(g.cite_ref()),
                     );
                     if g.assumption {
                         story.assume("人均财政补助标准", &g.note);
@@ -656,32 +694,40 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
             }
             if start > year_end {
                 story.say(
-                    format!("注意：等待期结束时{year}年度已结束，本年度将无法享受待遇。"),
-                    format!("Note: the waiting period ends after {year} is over, so there is no cover this year."),
+                    move |l| match l {
+                        Lang::Zh => format!("注意：等待期结束时{year}年度已结束，本年度将无法享受待遇。"),
+                        Lang::En => format!(
+                            "Note: the waiting period ends after {year} is over, so there is no cover this year."
+                        ),
+                    },
                     None,
                 );
             }
         }
         StartRule::Newborn => {
-            let c = pack.newborn_from_birth.clone();
+            let c = cite_of(&pack.newborn_from_birth);
             story.say(
-                format!("新生儿在出生当年参保，自出生之日（{birth}）起享受待遇。"),
-                format!("A newborn enrolled in the year of birth is covered from birth ({birth})."),
+                move |l| match l {
+                    Lang::Zh => format!("新生儿在出生当年参保，自出生之日（{birth}）起享受待遇。"),
+                    Lang::En => format!("A newborn enrolled in the year of birth is covered from birth ({birth})."),
+                },
                 c,
             );
         }
         StartRule::EmployeeInsuranceTransfer => {
             let d = pack.employee_transfer_days.as_ref().expect("rule applied");
             story.say(
-                format!(
-                    "职工医保因解除劳动关系终止后{}日内参加居民医保，自缴费之日（{paid_on}）起享受待遇。",
-                    d.value
-                ),
-                format!(
+                move |l| match l {
+                    Lang::Zh => format!(
+                        "职工医保因解除劳动关系终止后{}日内参加居民医保，自缴费之日（{paid_on}）起享受待遇。",
+                        d.value
+                    ),
+                    Lang::En => format!(
                     "Enrolled within {} days after employee insurance ended, you are covered from payment ({paid_on}).",
                     d.value
                 ),
-                Some(d.citation()),
+                },
+                Some(d.cite_ref()),
             );
             if d.assumption {
                 story.assume("职工医保中断后的参保期限", &d.note);
@@ -689,41 +735,52 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
         }
         StartRule::NewlyCertified => {
             story.say(
-                format!("新认定的资助对象自认定当月起享受待遇，即{start}起。"),
-                format!("Newly certified people are covered from the month of certification, i.e. from {start}."),
-                pack.newly_certified_from_month.clone(),
+                move |l| match l {
+                    Lang::Zh => format!("新认定的资助对象自认定当月起享受待遇，即{start}起。"),
+                    Lang::En => format!(
+                        "Newly certified people are covered from the month of certification, i.e. from {start}."
+                    ),
+                },
+                cite_of(&pack.newly_certified_from_month),
             );
         }
     }
 
     let mut add_ons_total = Money::ZERO;
-    for a in &add_ons {
+    for a in add_ons.iter().copied() {
         add_ons_total += a.amount.value;
         story.say(
-            format!("您选择了{}，另缴{}元。", a.name_zh, a.amount.value),
-            format!("You chose the {}, {} yuan extra.", a.name_en, a.amount.value),
-            Some(a.amount.citation()),
+            move |l| match l {
+                Lang::Zh => format!("您选择了{}，另缴{}元。", a.name_zh, a.amount.value),
+                Lang::En => format!("You chose the {}, {} yuan extra.", a.name_en, a.amount.value),
+            },
+            Some(a.amount.cite_ref()),
         );
     }
     let personal_due = standard - subsidy + late_surcharge + add_ons_total;
     story.say(
-        format!("合计个人应缴{personal_due}元。"),
-        format!("In total you pay {personal_due} yuan."),
+        move |l| match l {
+            Lang::Zh => format!("合计个人应缴{personal_due}元。"),
+            Lang::En => format!("In total you pay {personal_due} yuan."),
+        },
         None,
     );
 
     out.continuity = pack.continuity.as_ref().map(|c| continuity(c, year, &p.enrolled_years));
     if let (Some(c), Some(rule)) = (&out.continuity, &pack.continuity) {
+        let c = c.clone();
         if c.inpatient_bonus_points > 0 {
             story.say(
-                format!(
-                    "您已连续参保缴费{}年，住院报销比例提高{}个百分点。",
-                    c.consecutive_years, c.inpatient_bonus_points
-                ),
-                format!(
-                    "You have paid {} years in a row: inpatient reimbursement rises by {} percentage point(s).",
-                    c.consecutive_years, c.inpatient_bonus_points
-                ),
+                move |l| match l {
+                    Lang::Zh => format!(
+                        "您已连续参保缴费{}年，住院报销比例提高{}个百分点。",
+                        c.consecutive_years, c.inpatient_bonus_points
+                    ),
+                    Lang::En => format!(
+                        "You have paid {} years in a row: inpatient reimbursement rises by {} percentage point(s).",
+                        c.consecutive_years, c.inpatient_bonus_points
+                    ),
+                },
                 cite(&rule.notice, &rule.clause),
             );
         }
@@ -742,12 +799,45 @@ pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError>
     Ok(finish(out, story))
 }
 
-fn finish(mut out: Quote, story: Story) -> Quote {
-    out.explanation = story.zh;
-    out.explanation_en = story.en;
-    out.citations = story.cites;
-    out.assumptions = story.assumptions;
-    out
+fn finish<'a>(quote: Quote, story: Story<'a>) -> Decision<'a> {
+    Decision { quote, story }
+}
+
+/// The engine's decision: every amount, date and rule, with the explanation still
+/// unrendered (sentences are built only when [`Decision::render`] asks for them).
+pub struct Decision<'a> {
+    pub quote: Quote,
+    pub story: Story<'a>,
+}
+
+impl Decision<'_> {
+    /// The full quote with the explanation in Chinese and English.
+    pub fn render(self) -> Quote {
+        let mut out = self.quote;
+        out.explanation = self.story.render(Lang::Zh);
+        out.explanation_en = self.story.render(Lang::En);
+        out.citations = self
+            .story
+            .cites
+            .iter()
+            .map(|(notice, clause)| Citation {
+                notice: (*notice).to_owned(),
+                clause: (*clause).to_owned(),
+            })
+            .collect();
+        out.assumptions = self
+            .story
+            .assumptions
+            .iter()
+            .map(|(what, note)| format!("{what}: {note}"))
+            .collect();
+        out
+    }
+}
+
+/// Quotes one person against one pack: [`decide`] and render the explanation.
+pub fn quote(pack: &PolicyPack, req: &QuoteRequest) -> Result<Quote, QuoteError> {
+    decide(pack, req).map(Decision::render)
 }
 
 /// Consecutive paid years up to and including `year`, the reward they earn, and the
