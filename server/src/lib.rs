@@ -134,7 +134,10 @@ impl Application {
 }
 
 pub fn router(state: ServerState) -> Router {
-    let routes = generate_route_list(app::App);
+    // Route generation renders the app in a special mode; do it once per process, so that
+    // several servers in one process (the tests) never run it beside a live render.
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(app::App)).clone();
     let app_state = state.app.clone();
     let fallback_state = state.app.clone();
     let options = state.leptos_options.clone();

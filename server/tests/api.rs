@@ -57,15 +57,7 @@ async fn preferences_switch_language_and_elder_mode(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login/staff");
-    let html = app
-        .client
-        .get(app.url("/login/staff"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page("/login/staff").await;
     assert!(html.contains(r#"<html lang="en""#));
     assert!(html.contains("Staff sign-in"));
     assert!(!html.contains(r#"class="elder""#));
@@ -78,7 +70,7 @@ async fn preferences_switch_language_and_elder_mode(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.headers()["location"], "/", "no open redirect");
-    let html = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let html = app.page("/").await;
     assert!(
         html.contains(r#"<body class="elder""#),
         "elder mode rendered by the server"
@@ -148,15 +140,7 @@ async fn staff_sign_in_counts_failures_and_locks(backend: Backend) {
     assert_eq!(res.status(), 200);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("canbao_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
-    let html = app
-        .client
-        .get(app.url("/work"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page("/work").await;
     assert!(html.contains("离石区医保局 王敏"), "workbench names the officer");
     assert!(html.contains("吕梁市 › 离石区"), "scope path");
     assert!(
@@ -256,15 +240,7 @@ async fn resident_signs_in_with_a_one_time_code(backend: Backend) {
     // As the hydrated page calls it: 200 and a Location for client-side navigation.
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/account");
-    let html = app
-        .client
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page("/account").await;
     assert!(html.contains("张秀英"), "the demo resident's account");
     assert!(!html.contains("13800000001"), "phone is masked");
 

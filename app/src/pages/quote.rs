@@ -3,7 +3,7 @@
 //! the browser (WASM) on every change when it is on, with no server round trip.
 
 use chrono::NaiveDate;
-use domain::policy::{quote, Category, PersonInput, PolicyPack, Quote, QuoteRequest};
+use domain::policy::{quote, PersonInput, PolicyPack, Quote, QuoteRequest};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -30,20 +30,6 @@ pub fn QuotePage() -> impl IntoView {
             </Suspense>
         </section>
     }
-}
-
-fn pack_categories(pack: &PolicyPack) -> Vec<Category> {
-    let mut out: Vec<Category> = pack.categories.iter().map(|c| c.category).collect();
-    for c in pack
-        .combinations
-        .iter()
-        .flat_map(|r| r.all_of.iter().chain(r.any_of.iter()))
-    {
-        if !out.contains(c) {
-            out.push(*c);
-        }
-    }
-    out
 }
 
 const DEFAULT_BIRTH_DATE: &str = "1980-01-01";
@@ -210,7 +196,8 @@ where
             </select>
         }
     });
-    let cats = pack_categories(&pack)
+    let cats = pack
+        .priced_categories()
         .into_iter()
         .map(|c| {
             let code = c.code().to_owned();

@@ -1,6 +1,6 @@
 //! Quotes for the API and the quote page: find the pack, run the engine, map errors.
 
-use domain::policy::{quote, Category, CategoryRule, PolicyPack, Quote, QuoteRequest, Tier};
+use domain::policy::{quote, CategoryRule, PolicyPack, Quote, QuoteRequest, Tier};
 use serde::{Deserialize, Serialize};
 
 use super::policies::PolicyRegistry;
@@ -48,19 +48,4 @@ pub fn pack<'a>(registry: &'a PolicyRegistry, id: &str) -> Result<&'a PolicyPack
 pub fn run(registry: &PolicyRegistry, req: &QuoteRequest) -> Result<Quote, AppError> {
     let pack = pack(registry, &req.policy)?;
     quote(pack, req).map_err(|e| AppError::invalid(&e.field, &e.code, e.message, e.message_en))
-}
-
-/// Category codes a pack prices (for forms).
-pub fn categories(pack: &PolicyPack) -> Vec<Category> {
-    let mut out: Vec<Category> = pack.categories.iter().map(|c| c.category).collect();
-    for c in pack
-        .combinations
-        .iter()
-        .flat_map(|r| r.all_of.iter().chain(r.any_of.iter()))
-    {
-        if !out.contains(c) {
-            out.push(*c);
-        }
-    }
-    out
 }

@@ -146,10 +146,36 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GETs a page (with the client's cookies) and returns its HTML.
+    pub async fn page(&self, path: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server gracefully and drops the test database. The client goes first:
+    /// graceful shutdown waits for open keep-alive connections. A stop that hangs fails.
     pub async fn stop(self) {
-        let _ = self.stop.send(());
-        self.handle.await.unwrap().unwrap();
-        self.db.drop_db().await;
+        let TestApp {
+            client,
+            stop,
+            handle,
+            db,
+            ..
+        } = self;
+        drop(client);
+        let _ = stop.send(());
+        tokio::time::timeout(std::time::Duration::from_secs(30), handle)
+            .await
+            .expect("the server stops within 30 s of the shutdown signal")
+            .unwrap()
+            .unwrap();
+        db.drop_db().await;
     }
 }
 

@@ -186,6 +186,21 @@ impl PolicyPack {
     pub fn category(&self, category: Category) -> Option<&CategoryRule> {
         self.categories.iter().find(|c| c.category == category)
     }
+
+    /// Every category the pack prices: its own rules first, then those only in combinations.
+    pub fn priced_categories(&self) -> Vec<Category> {
+        let mut out: Vec<Category> = self.categories.iter().map(|c| c.category).collect();
+        for c in self
+            .combinations
+            .iter()
+            .flat_map(|r| r.all_of.iter().chain(r.any_of.iter()))
+        {
+            if !out.contains(c) {
+                out.push(*c);
+            }
+        }
+        out
+    }
 }
 
 fn check_mode(key: &str, mode: &SubsidyMode, max_tier: Money, p: &mut Vec<String>) {
