@@ -167,6 +167,11 @@ for (const js of [true, false]) {
       await page.waitForFunction(() => document.querySelector('[data-testid=quote-start]')?.textContent.trim() !== '2023-01-01');
       assert.match(await page.textContent('.explanation'), /等待期/);
       await shot(page, `quote-${mode}`);
+      // Another pack, no date chosen: the payment date follows the pack's window, so a price shows.
+      await page.goto(BASE + '/quote?policy=weifang-2021');
+      await hydrated(page, js);
+      assert.match(await page.textContent('[data-testid=quote-due]'), /390\.00/);
+      assert.equal(await page.inputValue('#paid_on'), '2020-11-26');
       assert.deepEqual(problems, []);
       await context.close();
     });

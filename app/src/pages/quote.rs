@@ -34,6 +34,28 @@ pub fn QuotePage() -> impl IntoView {
 
 const DEFAULT_BIRTH_DATE: &str = "1980-01-01";
 
+/// Today when it falls inside the pack's collection window, else the first on-time day.
+fn default_paid_on(pack: &PolicyPack, today: NaiveDate) -> NaiveDate {
+    let first = pack
+        .periods
+        .iter()
+        .filter(|p| p.on_time)
+        .map(|p| p.start)
+        .min()
+        .unwrap_or(today);
+    let last = pack
+        .last_enrolment_day
+        .as_ref()
+        .map(|d| d.value)
+        .or_else(|| NaiveDate::from_ymd_opt(pack.insurance_year, 12, 31))
+        .unwrap_or(today);
+    if (first..=last).contains(&today) {
+        today
+    } else {
+        first
+    }
+}
+
 fn non_empty(s: String) -> Option<String> {
     let s = s.trim().to_owned();
     (!s.is_empty()).then_some(s)
@@ -63,7 +85,17 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate) -> impl IntoView {
     // Pre-filled with an adult's birth date so a price shows before anything is typed;
     // an ID number, when given, takes precedence.
     let birth_date = RwSignal::new(non_empty(one("birth_date")).unwrap_or_else(|| DEFAULT_BIRTH_DATE.into()));
-    let paid_on = RwSignal::new(non_empty(one("paid_on")).unwrap_or_else(|| today.to_string()));
+    // Until the person picks a payment date, it follows the chosen pack: today when today is
+    // inside its collection window, else the first on-time day (the demo date is for Lishi).
+    let paid_on_chosen = RwSignal::new(non_empty(one("paid_on")).is_some());
+    let initial_paid = non_empty(one("paid_on")).unwrap_or_else(|| {
+        packs
+            .iter()
+            .find(|p| p.id == policy.get_untracked())
+            .map_or(today, |p| default_paid_on(p, today))
+            .to_string()
+    });
+    let paid_on = RwSignal::new(initial_paid);
     let tier = RwSignal::new(non_empty(one("tier")).unwrap_or_else(|| "high".into()));
     let categories = RwSignal::new(many("categories"));
     let add_ons = RwSignal::new(many("add_ons"));
@@ -131,7 +163,15 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate) -> impl IntoView {
     view! {
         <form method="get" action="/quote" class="quote-form">
             <label for="policy">{t.quote_policy}</label>
-            <select id="policy" name="policy" on:change=move |ev| policy.set(event_target_value(&ev))>
+            <select id="policy" name="policy" on:change=move |ev| {
+                let id = event_target_value(&ev);
+                if !paid_on_chosen.get_untracked() {
+                    if let Some(day) = packs.with_value(|ps| ps.iter().find(|p| p.id == id).map(|p| default_paid_on(p, today))) {
+                        paid_on.set(day.to_string());
+                    }
+                }
+                policy.set(id);
+            }>
                 {policy_options}
             </select>
             <label for="id_number">{t.quote_id_number}</label>
@@ -145,7 +185,10 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate) -> impl IntoView {
             <label for="paid_on">{t.quote_paid_on}</label>
             <input id="paid_on" name="paid_on" type="date" required
                 prop:value=paid_on value=paid_on.get_untracked()
-                on:input=move |ev| paid_on.set(event_target_value(&ev))/>
+                on:input=move |ev| {
+                    paid_on_chosen.set(true);
+                    paid_on.set(event_target_value(&ev));
+                }/>
             {move || current().map(|pack| view! { <PackFields pack tier categories add_ons toggle_cat=toggle toggle_add=toggle/> })}
             <fieldset class="checks">
                 <label class="check"><input type="checkbox" name="student" value="1" checked=student.get_untracked()
