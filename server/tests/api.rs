@@ -375,15 +375,7 @@ async fn areas_api_serves_the_hierarchy(backend: Backend) {
     assert_eq!(res.status(), 404);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["message"], "未找到区划代码 999999");
-    let all: Vec<Value> = app
-        .client
-        .get(app.url("/api/v1/areas"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Vec<Value> = app.get_json("/api/v1/areas").await;
     let lishi_total: i64 = all
         .iter()
         .filter(|a| a["parent"] == "141102")

@@ -94,35 +94,11 @@ async fn the_document_matches_the_running_api() {
     assert_eq!(keys(&quote), property_names(&doc, "Quote"));
     let request_props = property_names(&doc, "QuoteRequest");
     assert!(keys(&example).is_subset(&request_props));
-    let pack: Value = app
-        .client
-        .get(app.url("/api/v1/policies/lishi-2023"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pack: Value = app.get_json("/api/v1/policies/lishi-2023").await;
     assert_eq!(keys(&pack), property_names(&doc, "PolicyPack"));
-    let area: Value = app
-        .client
-        .get(app.url("/api/v1/areas/141102001"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let area: Value = app.get_json("/api/v1/areas/141102001").await;
     assert_eq!(keys(&area), property_names(&doc, "AreaNode"));
-    let err: Value = app
-        .client
-        .get(app.url("/api/v1/policies/none"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let err: Value = app.get_json("/api/v1/policies/none").await;
     assert_eq!(keys(&err), property_names(&doc, "ErrorBody"));
 
     // An undocumented path under /api/v1 is not served.

@@ -13,15 +13,7 @@ both_backends!(
 
 async fn policies_are_listed_with_citations(backend: Backend) {
     let app = spawn_app(backend).await;
-    let list: Vec<Value> = app
-        .client
-        .get(app.url("/api/v1/policies"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json("/api/v1/policies").await;
     let mut ids: Vec<&str> = list.iter().map(|p| p["id"].as_str().unwrap()).collect();
     ids.sort_unstable();
     assert_eq!(

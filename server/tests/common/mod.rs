@@ -160,6 +160,18 @@ impl TestApp {
 
     /// Stops the server gracefully and drops the test database. The client goes first:
     /// graceful shutdown waits for open keep-alive connections. A stop that hangs fails.
+    /// GETs a path and parses the JSON answer (whatever its status).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn stop(self) {
         let TestApp {
             client,
