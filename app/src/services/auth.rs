@@ -1,6 +1,6 @@
 //! Sign-in: staff by username + password, residents by phone + one-time code.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::sms::SmsMessage;
 use super::{random_token, sha256_hex, AppState, Settings};
@@ -424,11 +424,6 @@ pub async fn verify_password(hash: String, password: String) -> bool {
 /// A valid Argon2 hash of a random string, checked when the username is unknown.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9Gqf7nOxh2H3JZ0cRbbn2Z0xw0ae2mFbP2tXxqcg0sM";
-
-/// Whether a stored lock is still in force (for display).
-pub fn is_locked(account: &AccountRow, now: DateTime<Utc>) -> bool {
-    account.locked_until.is_some_and(|u| u > now)
-}
 
 #[cfg(test)]
 mod tests {
