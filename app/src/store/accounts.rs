@@ -21,8 +21,13 @@ pub struct AccountRow {
     pub active: bool,
 }
 
-const COLUMNS: &str = "id, role, username, phone, password_hash, display_name, area_code, department,
-    person_id, failed_logins, locked_until, active";
+/// The account columns, qualified with the alias `a` so every query can join.
+macro_rules! account_columns {
+    () => {
+        "a.id, a.role, a.username, a.phone, a.password_hash, a.display_name, a.area_code, a.department, \
+         a.person_id, a.failed_logins, a.locked_until, a.active"
+    };
+}
 
 #[derive(Debug, Clone)]
 pub struct NewAccount<'a> {
@@ -55,13 +60,13 @@ pub async fn create(db: &Db, a: &NewAccount<'_>, now: DateTime<Utc>) -> Result<i
 }
 
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<AccountRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE username = $1");
-    with_pool!(db, p => sqlx::query_as(&sql).bind(username).fetch_optional(p).await)
+    const SQL: &str = concat!("SELECT ", account_columns!(), " FROM accounts a WHERE a.username = $1");
+    with_pool!(db, p => sqlx::query_as(SQL).bind(username).fetch_optional(p).await)
 }
 
 pub async fn by_phone(db: &Db, phone: &str) -> Result<Option<AccountRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE phone = $1");
-    with_pool!(db, p => sqlx::query_as(&sql).bind(phone).fetch_optional(p).await)
+    const SQL: &str = concat!("SELECT ", account_columns!(), " FROM accounts a WHERE a.phone = $1");
+    with_pool!(db, p => sqlx::query_as(SQL).bind(phone).fetch_optional(p).await)
 }
 
 /// Records a failed password attempt (and a lock, when the limit is reached).
@@ -90,24 +95,16 @@ pub async fn create_session(
 
 /// The active account behind an unexpired session.
 pub async fn by_session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<AccountRow>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM accounts a JOIN sessions s ON s.account_id = a.id
-         WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active",
-        COLUMNS
-            .split(", ")
-            .map(|c| format!("a.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+    const SQL: &str = concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts a JOIN sessions s ON s.account_id = a.id
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active"
     );
-    with_pool!(db, p => sqlx::query_as(&sql).bind(token_hash).bind(now).fetch_optional(p).await)
+    with_pool!(db, p => sqlx::query_as(SQL).bind(token_hash).bind(now).fetch_optional(p).await)
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     with_pool!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-pub async fn count_sessions(db: &Db, account_id: i64) -> Result<i64, sqlx::Error> {
-    with_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1")
-        .bind(account_id).fetch_one(p).await)
 }
