@@ -47,14 +47,16 @@ async fn list_areas(State(state): State<AppState>) -> Result<Json<Vec<AreaNode>>
 }
 
 async fn get_area(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<AreaNode>, AppError> {
-    let list = app::store::areas::list(&state.db).await?;
-    list.into_iter().find(|a| a.code == code).map(Json).ok_or_else(|| {
-        AppError::not_found(
-            "area_not_found",
-            format!("未找到区划代码 {code}"),
-            format!("No area with code {code}"),
-        )
-    })
+    app::store::areas::get_with_target(&state.db, &code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            AppError::not_found(
+                "area_not_found",
+                format!("未找到区划代码 {code}"),
+                format!("No area with code {code}"),
+            )
+        })
 }
 
 async fn openapi_document() -> Json<serde_json::Value> {

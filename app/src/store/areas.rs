@@ -78,16 +78,25 @@ pub async fn upsert_target(db: &Db, area_code: &str, target: &AreaTarget) -> Res
     Ok(())
 }
 
+/// Areas with their latest target (the WHERE / ORDER BY is appended by the caller).
+const WITH_TARGET: &str = "SELECT a.code, a.name, a.name_en, a.level, a.parent_code, a.kind, a.code_assumed,
+        t.insurance_year, t.target_count, t.notice, t.clause
+    FROM areas a
+    LEFT JOIN area_targets t ON t.area_code = a.code
+        AND t.insurance_year = (SELECT MAX(t2.insurance_year) FROM area_targets t2 WHERE t2.area_code = a.code)";
+
 /// Every area with its latest target, parents before children.
 pub async fn list(db: &Db) -> Result<Vec<AreaNode>, sqlx::Error> {
-    const SQL: &str = "SELECT a.code, a.name, a.name_en, a.level, a.parent_code, a.kind, a.code_assumed,
-            t.insurance_year, t.target_count, t.notice, t.clause
-        FROM areas a
-        LEFT JOIN area_targets t ON t.area_code = a.code
-            AND t.insurance_year = (SELECT MAX(t2.insurance_year) FROM area_targets t2 WHERE t2.area_code = a.code)
-        ORDER BY LENGTH(a.code), a.code";
-    let rows: Vec<AreaRow> = with_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await)?;
+    let sql = format!("{WITH_TARGET} ORDER BY LENGTH(a.code), a.code");
+    let rows: Vec<AreaRow> = with_pool!(db, p => sqlx::query_as(&sql).fetch_all(p).await)?;
     Ok(rows.into_iter().map(AreaRow::into_node).collect())
+}
+
+/// One area with its latest target.
+pub async fn get_with_target(db: &Db, code: &str) -> Result<Option<AreaNode>, sqlx::Error> {
+    let sql = format!("{WITH_TARGET} WHERE a.code = $1");
+    let row: Option<AreaRow> = with_pool!(db, p => sqlx::query_as(&sql).bind(code).fetch_optional(p).await)?;
+    Ok(row.map(AreaRow::into_node))
 }
 
 pub async fn get(db: &Db, code: &str) -> Result<Option<AreaNode>, sqlx::Error> {
