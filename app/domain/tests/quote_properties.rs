@@ -16,21 +16,6 @@ fn packs() -> Vec<PolicyPack> {
     PACKS.iter().map(|t| toml::from_str(t).expect("pack parses")).collect()
 }
 
-fn window(p: &PolicyPack) -> (NaiveDate, NaiveDate) {
-    let start = p
-        .periods
-        .iter()
-        .filter(|x| x.kind != domain::policy::PeriodKind::Preparation)
-        .map(|x| x.start)
-        .min()
-        .unwrap();
-    let end = p
-        .last_enrolment_day
-        .as_ref()
-        .map_or(NaiveDate::from_ymd_opt(p.insurance_year, 12, 31).unwrap(), |d| d.value);
-    (start, end)
-}
-
 #[derive(Debug, Clone)]
 struct Case {
     pack: usize,
@@ -94,7 +79,7 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn request(pack: &PolicyPack, c: &Case) -> QuoteRequest {
-    let (start, end) = window(pack);
+    let (start, end) = pack.collection_window();
     let span = (end - start).num_days() as u64;
     let paid = start.checked_add_days(Days::new(c.paid_offset % (span + 1))).unwrap();
     let birth = NaiveDate::from_yo_opt(c.birth_year, 1 + c.birth_day % 365)

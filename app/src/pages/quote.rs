@@ -36,20 +36,15 @@ const DEFAULT_BIRTH_DATE: &str = "1980-01-01";
 
 /// Today when it falls inside the pack's collection window, else the first on-time day.
 fn default_paid_on(pack: &PolicyPack, today: NaiveDate) -> NaiveDate {
+    let (start, end) = pack.collection_window();
     let first = pack
         .periods
         .iter()
         .filter(|p| p.on_time)
         .map(|p| p.start)
         .min()
-        .unwrap_or(today);
-    let last = pack
-        .last_enrolment_day
-        .as_ref()
-        .map(|d| d.value)
-        .or_else(|| NaiveDate::from_ymd_opt(pack.insurance_year, 12, 31))
-        .unwrap_or(today);
-    if (first..=last).contains(&today) {
+        .unwrap_or(start);
+    if (start..=end).contains(&today) {
         today
     } else {
         first

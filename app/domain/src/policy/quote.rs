@@ -276,14 +276,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     let year = pack.insurance_year;
     let year_start = NaiveDate::from_ymd_opt(year, 1, 1).expect("validated year");
     let year_end = NaiveDate::from_ymd_opt(year, 12, 31).expect("validated year");
-    let window_start = pack
-        .periods
-        .iter()
-        .filter(|x| x.kind != PeriodKind::Preparation)
-        .map(|x| x.start)
-        .min()
-        .unwrap_or(year_start);
-    let window_end = pack.last_enrolment_day.as_ref().map_or(year_end, |d| d.value);
+    let (window_start, window_end) = pack.collection_window();
     if paid_on < window_start || paid_on > window_end {
         return Err(err(
             "paid_on",

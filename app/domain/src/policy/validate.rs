@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use chrono::NaiveDate;
+
 use super::pack::*;
 use crate::money::Money;
 
@@ -185,6 +187,22 @@ impl PolicyPack {
 
     pub fn category(&self, category: Category) -> Option<&CategoryRule> {
         self.categories.iter().find(|c| c.category == category)
+    }
+
+    /// Payments for this insurance year are accepted from the first period that is not mere
+    /// preparation to the last enrolment day (default: 31 December of the year), both included.
+    pub fn collection_window(&self) -> (NaiveDate, NaiveDate) {
+        let year_start = NaiveDate::from_ymd_opt(self.insurance_year, 1, 1).expect("validated year");
+        let year_end = NaiveDate::from_ymd_opt(self.insurance_year, 12, 31).expect("validated year");
+        let start = self
+            .periods
+            .iter()
+            .filter(|x| x.kind != PeriodKind::Preparation)
+            .map(|x| x.start)
+            .min()
+            .unwrap_or(year_start);
+        let end = self.last_enrolment_day.as_ref().map_or(year_end, |d| d.value);
+        (start, end)
     }
 
     /// Every category the pack prices: its own rules first, then those only in combinations.
