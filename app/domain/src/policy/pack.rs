@@ -405,6 +405,52 @@ pub struct PolicyPack {
     pub combinations: Vec<CombinationRule>,
     pub student_rule: Option<StudentRule>,
     pub continuity: Option<ContinuityRule>,
+    /// Choosing designated medical institutions (定点医疗机构); one if absent.
+    pub hospitals: Option<HospitalRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HospitalRule {
+    /// How many institutions a person chooses (at least one).
+    pub max_choices: Cited<u32>,
+    /// How many times a year the choice may be changed after enrolment.
+    pub changes_per_year: Cited<u32>,
+}
+
+impl PolicyPack {
+    /// How many designated institutions a person may choose.
+    pub fn max_hospital_choices(&self) -> u32 {
+        self.hospitals.as_ref().map_or(1, |h| h.max_choices.value.max(1))
+    }
+
+    /// How many changes of designated institution a year allows after enrolment.
+    pub fn hospital_changes_per_year(&self) -> u32 {
+        self.hospitals.as_ref().map_or(1, |h| h.changes_per_year.value)
+    }
+
+    /// The last day to pay on `today` and keep the on-time start: the end of the on-time
+    /// period containing or following `today`, else the end of the collection window.
+    pub fn payment_deadline(&self, today: NaiveDate) -> NaiveDate {
+        self.periods
+            .iter()
+            .filter(|p| p.on_time && p.end >= today)
+            .map(|p| p.end)
+            .min()
+            .unwrap_or_else(|| self.collection_window().1)
+    }
+
+    /// True when `today` lies inside the collection window for this insurance year.
+    pub fn accepts_payment_on(&self, today: NaiveDate) -> bool {
+        let (start, end) = self.collection_window();
+        start <= today && today <= end
+    }
+
+    /// True when the pack applies to a person living in `area_code`.
+    pub fn covers_area(&self, area_code: &str) -> bool {
+        self.area_codes.iter().any(|c| area_code.starts_with(c.as_str()))
+    }
 }
 
 /// Certifying departments' codes (as in the staff roles).
