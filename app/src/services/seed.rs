@@ -160,6 +160,55 @@ pub async fn load_areas(db: &Db) -> Result<(), AppError> {
     Ok(())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HospitalFile {
+    hospitals: Vec<crate::store::enrolment::HospitalRow>,
+}
+
+/// The embedded demo list of designated medical institutions.
+pub fn embedded_hospitals() -> Result<Vec<crate::store::enrolment::HospitalRow>, String> {
+    let file: HospitalFile =
+        toml::from_str(include_str!("../seed/hospitals.toml")).map_err(|e| format!("hospitals.toml: {e}"))?;
+    let mut seen = HashSet::new();
+    for h in &file.hospitals {
+        if !seen.insert(h.code.clone()) {
+            return Err(format!("hospitals.toml: code {:?} appears twice", h.code));
+        }
+    }
+    Ok(file.hospitals)
+}
+
+/// Loads the designated institutions (idempotent); each must sit in a known area.
+pub async fn load_hospitals(db: &Db) -> Result<(), AppError> {
+    let list = embedded_hospitals().map_err(|e| AppError::internal("seed", e))?;
+    for h in &list {
+        if areas::get(db, &h.area_code).await?.is_none() {
+            return Err(AppError::internal(
+                "seed",
+                format!("hospitals.toml: {} sits in unknown area {}", h.code, h.area_code),
+            ));
+        }
+        crate::store::enrolment::upsert_hospital(db, h).await?;
+    }
+    Ok(())
+}
+
+/// Demo residents without accounts: (ID number, name, village, household?, 低保 since).
+/// 李凤英 is certified 低保 and in no household (a new resident adds her as a parent);
+/// 赵德明 lives in the demo cadre's community; 孙玉山 lives in another one.
+pub const DEMO_PEOPLE: [(&str, &str, &str, bool, Option<&str>); 3] = [
+    (
+        "141102194905060023",
+        "李凤英",
+        "141102001001",
+        false,
+        Some("2022-03-01"),
+    ),
+    ("141102195208120013", "赵德明", "141102001001", true, None),
+    ("141102194702150037", "孙玉山", "141102002001", true, None),
+];
+
 struct DemoStaff {
     username: &'static str,
     name: &'static str,
@@ -307,6 +356,34 @@ pub async fn load_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<()
             person_id: Some(person_id),
         };
         accounts::create(db, &new, now).await?;
+    }
+    for (number, name, village, household, minimum_living) in DEMO_PEOPLE {
+        let id = IdNumber::parse(number).map_err(|e| AppError::internal("seed", e))?;
+        let person = people::NewPerson {
+            id_number: &id,
+            name,
+            phone: None,
+            area_code: Some(village),
+            hukou_local: true,
+        };
+        let person_id = people::upsert(db, &person, now).await?;
+        if household && people::household_of(db, person_id).await?.is_none() {
+            people::create_household(db, person_id, village, now).await?;
+        }
+        if let Some(since) = minimum_living {
+            if !crate::store::enrolment::has_certification(db, person_id, "minimum_living").await? {
+                let since = domain::dates::parse_date(since).map_err(|e| AppError::internal("seed", e))?;
+                crate::store::enrolment::insert_flagged_certification(
+                    db,
+                    person_id,
+                    "minimum_living",
+                    "civil_affairs",
+                    since,
+                    now,
+                )
+                .await?;
+            }
+        }
     }
     Ok(())
 }

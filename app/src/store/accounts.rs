@@ -69,6 +69,16 @@ pub async fn by_phone(db: &Db, phone: &str) -> Result<Option<AccountRow>, sqlx::
     with_pool!(db, p => sqlx::query_as(SQL).bind(phone).fetch_optional(p).await)
 }
 
+pub async fn by_person(db: &Db, person_id: i64) -> Result<Option<AccountRow>, sqlx::Error> {
+    const SQL: &str = concat!("SELECT ", account_columns!(), " FROM accounts a WHERE a.person_id = $1");
+    with_pool!(db, p => sqlx::query_as(SQL).bind(person_id).fetch_optional(p).await)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<AccountRow>, sqlx::Error> {
+    const SQL: &str = concat!("SELECT ", account_columns!(), " FROM accounts a WHERE a.id = $1");
+    with_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)
+}
+
 /// Records a failed password attempt (and a lock, when the limit is reached).
 pub async fn set_failed_logins(
     db: &Db,

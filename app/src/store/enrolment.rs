@@ -1,0 +1,363 @@
+//! People in households, designated hospitals, enrolments, payment orders and payments.
+//!
+//! Writes that must hold together (an enrolment submission, a payment) run in one
+//! transaction whose first statement is a write, so SQLite takes its write lock at once
+//! instead of failing a read-to-write upgrade under concurrency.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::FromRow;
+
+use super::{with_pool, Db};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PersonRow {
+    pub id: i64,
+    pub id_number: String,
+    pub name: String,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub phone: Option<String>,
+    pub area_code: Option<String>,
+    pub hukou_local: bool,
+    pub household_id: Option<i64>,
+    pub relationship: Option<String>,
+    pub student: bool,
+    pub months_resident: Option<i32>,
+}
+
+macro_rules! person_columns {
+    () => {
+        "p.id, p.id_number, p.name, p.birth_date, p.sex, p.phone, p.area_code, p.hukou_local, p.household_id, \
+         p.relationship, p.student, p.months_resident"
+    };
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct HouseholdRow {
+    pub id: i64,
+    pub head_person_id: Option<i64>,
+    pub area_code: String,
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize, serde::Deserialize)]
+pub struct HospitalRow {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub level: String,
+    pub address: String,
+    pub area_code: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EnrolmentRow {
+    pub id: i64,
+    pub person_id: i64,
+    pub household_id: Option<i64>,
+    pub insurance_year: i32,
+    pub policy_id: String,
+    pub tier: Option<String>,
+    pub benefit_tier: Option<String>,
+    pub add_ons: String,
+    pub applied_category: Option<String>,
+    pub standard_fen: i64,
+    pub subsidy_fen: i64,
+    pub surcharge_fen: i64,
+    pub add_ons_fen: i64,
+    pub due_fen: i64,
+    pub status: String,
+    pub quote_json: String,
+    pub order_id: Option<i64>,
+    pub paid_fen: i64,
+    pub paid_on: Option<NaiveDate>,
+    pub benefit_start: Option<NaiveDate>,
+    pub benefit_end: Option<NaiveDate>,
+    pub start_rule: Option<String>,
+    pub created_by_account_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+macro_rules! enrolment_columns {
+    () => {
+        "e.id, e.person_id, e.household_id, e.insurance_year, e.policy_id, e.tier, e.benefit_tier, e.add_ons, \
+         e.applied_category, e.standard_fen, e.subsidy_fen, e.surcharge_fen, e.add_ons_fen, e.due_fen, e.status, \
+         e.quote_json, e.order_id, e.paid_fen, e.paid_on, e.benefit_start, e.benefit_end, e.start_rule, \
+         e.created_by_account_id, e.created_at"
+    };
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderRow {
+    pub id: i64,
+    pub order_no: String,
+    pub household_id: Option<i64>,
+    pub amount_fen: i64,
+    pub status: String,
+    pub provider: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+const ORDER_COLUMNS: &str =
+    "id, order_no, household_id, amount_fen, status, provider, created_at, expires_at, closed_at";
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PaymentRow {
+    pub id: i64,
+    pub transaction_id: String,
+    pub channel: String,
+    pub order_id: Option<i64>,
+    pub amount_fen: i64,
+    pub paid_at: DateTime<Utc>,
+    pub receipt_no: String,
+    pub collected_by_account_id: Option<i64>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+const PAYMENT_COLUMNS: &str =
+    "id, transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at";
+
+// ---------------------------------------------------------------------------------------
+// Reads
+
+pub async fn person_by_id_number(db: &Db, id_number: &str) -> Result<Option<PersonRow>, sqlx::Error> {
+    const SQL: &str = concat!("SELECT ", person_columns!(), " FROM people p WHERE p.id_number = $1");
+    with_pool!(db, p => sqlx::query_as(SQL).bind(id_number).fetch_optional(p).await)
+}
+
+pub async fn person(db: &Db, id: i64) -> Result<Option<PersonRow>, sqlx::Error> {
+    const SQL: &str = concat!("SELECT ", person_columns!(), " FROM people p WHERE p.id = $1");
+    with_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)
+}
+
+pub async fn household(db: &Db, id: i64) -> Result<Option<HouseholdRow>, sqlx::Error> {
+    const SQL: &str = "SELECT id, head_person_id, area_code FROM households WHERE id = $1";
+    with_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)
+}
+
+pub async fn members(db: &Db, household_id: i64) -> Result<Vec<PersonRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        person_columns!(),
+        " FROM people p WHERE p.household_id = $1 ORDER BY p.id"
+    );
+    with_pool!(db, p => sqlx::query_as(SQL).bind(household_id).fetch_all(p).await)
+}
+
+/// People whose household (or, without one, own area) lies under `area_prefix`, matching
+/// an exact ID number or a name fragment. Staff search within their scope.
+pub async fn search_people(db: &Db, area_prefix: &str, query: &str, limit: i64) -> Result<Vec<PersonRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        person_columns!(),
+        " FROM people p LEFT JOIN households h ON h.id = p.household_id
+        WHERE COALESCE(h.area_code, p.area_code) LIKE $1 AND (p.id_number = $2 OR p.name LIKE $3)
+        ORDER BY p.name, p.id LIMIT $4"
+    );
+    let like_area = format!("{area_prefix}%");
+    let like_name = format!("%{}%", query.replace(['%', '_'], ""));
+    with_pool!(db, p => sqlx::query_as(SQL)
+        .bind(like_area).bind(query.to_uppercase()).bind(like_name).bind(limit)
+        .fetch_all(p).await)
+}
+
+/// The categories a person holds from flagged certifications valid on `on`, with the
+/// date each took effect.
+pub async fn flagged_categories(
+    db: &Db,
+    person_id: i64,
+    on: NaiveDate,
+) -> Result<Vec<(String, Option<NaiveDate>)>, sqlx::Error> {
+    const SQL: &str = "SELECT category, effective_on FROM certifications
+        WHERE person_id = $1 AND status = 'flagged' AND (valid_until IS NULL OR valid_until >= $2)
+        ORDER BY effective_on";
+    with_pool!(db, p => sqlx::query_as(SQL).bind(person_id).bind(on).fetch_all(p).await)
+}
+
+/// Insurance years the person has paid (for continuity rewards).
+pub async fn paid_years(db: &Db, person_id: i64) -> Result<Vec<i32>, sqlx::Error> {
+    const SQL: &str = "SELECT insurance_year FROM enrolments WHERE person_id = $1 AND status <> 'unpaid'";
+    with_pool!(db, p => sqlx::query_scalar(SQL).bind(person_id).fetch_all(p).await)
+}
+
+pub async fn hospitals_under(db: &Db, prefixes: &[String]) -> Result<Vec<HospitalRow>, sqlx::Error> {
+    const SQL: &str = "SELECT code, name, name_en, level, address, area_code FROM hospitals ORDER BY area_code, code";
+    let all: Vec<HospitalRow> = with_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await)?;
+    Ok(all
+        .into_iter()
+        .filter(|h| prefixes.iter().any(|c| h.area_code.starts_with(c.as_str())))
+        .collect())
+}
+
+pub async fn upsert_hospital(db: &Db, h: &HospitalRow) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO hospitals (code, name, name_en, level, address, area_code)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en,
+            level = excluded.level, address = excluded.address, area_code = excluded.area_code";
+    with_pool!(db, p => sqlx::query(SQL)
+        .bind(&h.code).bind(&h.name).bind(&h.name_en).bind(&h.level).bind(&h.address).bind(&h.area_code)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn enrolment(db: &Db, id: i64) -> Result<Option<EnrolmentRow>, sqlx::Error> {
+    const SQL: &str = concat!("SELECT ", enrolment_columns!(), " FROM enrolments e WHERE e.id = $1");
+    with_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)
+}
+
+pub async fn enrolment_for(db: &Db, person_id: i64, year: i32) -> Result<Option<EnrolmentRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        enrolment_columns!(),
+        " FROM enrolments e WHERE e.person_id = $1 AND e.insurance_year = $2"
+    );
+    with_pool!(db, p => sqlx::query_as(SQL).bind(person_id).bind(year).fetch_optional(p).await)
+}
+
+pub async fn enrolments_of_household(db: &Db, household_id: i64) -> Result<Vec<EnrolmentRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        enrolment_columns!(),
+        " FROM enrolments e WHERE e.household_id = $1 ORDER BY e.insurance_year DESC, e.person_id"
+    );
+    with_pool!(db, p => sqlx::query_as(SQL).bind(household_id).fetch_all(p).await)
+}
+
+pub async fn enrolments_of_order(db: &Db, order_id: i64) -> Result<Vec<EnrolmentRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        enrolment_columns!(),
+        " FROM enrolments e WHERE e.order_id = $1 ORDER BY e.id"
+    );
+    with_pool!(db, p => sqlx::query_as(SQL).bind(order_id).fetch_all(p).await)
+}
+
+pub async fn enrolments_of_payment(db: &Db, payment_id: i64) -> Result<Vec<EnrolmentRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        enrolment_columns!(),
+        " FROM enrolments e JOIN payment_enrolments pe ON pe.enrolment_id = e.id WHERE pe.payment_id = $1 ORDER BY e.id"
+    );
+    with_pool!(db, p => sqlx::query_as(SQL).bind(payment_id).fetch_all(p).await)
+}
+
+pub async fn hospitals_of(db: &Db, enrolment_id: i64) -> Result<Vec<HospitalRow>, sqlx::Error> {
+    const SQL: &str = "SELECT h.code, h.name, h.name_en, h.level, h.address, h.area_code
+        FROM enrolment_hospitals eh JOIN hospitals h ON h.code = eh.hospital_code
+        WHERE eh.enrolment_id = $1 ORDER BY h.code";
+    with_pool!(db, p => sqlx::query_as(SQL).bind(enrolment_id).fetch_all(p).await)
+}
+
+/// How many times the choice was changed after the first one.
+pub async fn hospital_changes(db: &Db, enrolment_id: i64) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "SELECT COUNT(*) FROM hospital_choices WHERE enrolment_id = $1 AND previous_codes IS NOT NULL";
+    with_pool!(db, p => sqlx::query_scalar(SQL).bind(enrolment_id).fetch_one(p).await)
+}
+
+pub async fn order(db: &Db, id: i64) -> Result<Option<OrderRow>, sqlx::Error> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM payment_orders WHERE id = $1");
+    with_pool!(db, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)
+}
+
+pub async fn order_by_no(db: &Db, order_no: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM payment_orders WHERE order_no = $1");
+    with_pool!(db, p => sqlx::query_as(&sql).bind(order_no).fetch_optional(p).await)
+}
+
+pub async fn payments_of_household(db: &Db, household_id: i64) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id IN (SELECT pe.payment_id FROM payment_enrolments pe
+            JOIN enrolments e ON e.id = pe.enrolment_id WHERE e.household_id = $1) ORDER BY paid_at DESC"
+    );
+    with_pool!(db, p => sqlx::query_as(&sql).bind(household_id).fetch_all(p).await)
+}
+
+pub async fn payment_by_receipt(db: &Db, receipt_no: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE receipt_no = $1");
+    with_pool!(db, p => sqlx::query_as(&sql).bind(receipt_no).fetch_optional(p).await)
+}
+
+pub async fn payment_by_transaction(db: &Db, transaction_id: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE transaction_id = $1");
+    with_pool!(db, p => sqlx::query_as(&sql).bind(transaction_id).fetch_optional(p).await)
+}
+
+/// Cash a collector recorded between two instants (the daily hand-over summary).
+pub async fn cash_collected(
+    db: &Db,
+    collector: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE collected_by_account_id = $1 AND channel = 'cadre_cash'
+            AND recorded_at >= $2 AND recorded_at < $3 ORDER BY recorded_at"
+    );
+    with_pool!(db, p => sqlx::query_as(&sql).bind(collector).bind(from).bind(to).fetch_all(p).await)
+}
+
+pub async fn idempotent_response(db: &Db, account_id: i64, key: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    const SQL: &str = "SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2";
+    with_pool!(db, p => sqlx::query_as(SQL).bind(account_id).bind(key).fetch_optional(p).await)
+}
+
+pub async fn record_callback(
+    db: &Db,
+    outcome: &str,
+    order_no: Option<&str>,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO payment_callbacks (received_at, outcome, order_no, body) VALUES ($1, $2, $3, $4)";
+    with_pool!(db, p => sqlx::query(SQL).bind(now).bind(outcome).bind(order_no).bind(body).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn count_callbacks(db: &Db, outcome: &str) -> Result<i64, sqlx::Error> {
+    with_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM payment_callbacks WHERE outcome = $1")
+        .bind(outcome).fetch_one(p).await)
+}
+
+/// Marks pending orders past their expiry as expired.
+pub async fn expire_orders(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    const SQL: &str =
+        "UPDATE payment_orders SET status = 'expired', closed_at = $1 WHERE status = 'pending' AND expires_at <= $1";
+    with_pool!(db, p => sqlx::query(SQL).bind(now).execute(p).await.map(|r| r.rows_affected()))
+}
+
+// ---------------------------------------------------------------------------------------
+// Writes
+
+pub async fn set_person_details(
+    db: &Db,
+    person_id: i64,
+    student: bool,
+    months: Option<i32>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(db, p => sqlx::query("UPDATE people SET student = $1, months_resident = $2 WHERE id = $3")
+        .bind(student).bind(months).bind(person_id).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Adds certifications already through the whole chain (seed data and tests).
+pub async fn insert_flagged_certification(
+    db: &Db,
+    person_id: i64,
+    category: &str,
+    department: &str,
+    effective_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO certifications (person_id, category, department, status, effective_on, created_at)
+        VALUES ($1, $2, $3, 'flagged', $4, $5)";
+    with_pool!(db, p => sqlx::query(SQL).bind(person_id).bind(category).bind(department).bind(effective_on).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn has_certification(db: &Db, person_id: i64, category: &str) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "SELECT COUNT(*) FROM certifications WHERE person_id = $1 AND category = $2";
+    let n: i64 = with_pool!(db, p => sqlx::query_scalar(SQL).bind(person_id).bind(category).fetch_one(p).await)?;
+    Ok(n > 0)
+}
