@@ -1,6 +1,7 @@
 //! Data shared by the browser and the server (what server functions return).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Money;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Texts;
@@ -237,6 +238,210 @@ pub struct ShellInfo {
     pub today: NaiveDate,
     pub date_pinned: bool,
     pub demo: bool,
+}
+
+/// A designated medical institution (定点医疗机构).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct HospitalView {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub level: String,
+    pub address: String,
+    pub area_code: String,
+}
+
+/// Where an enrolment stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageStatus {
+    /// 待缴费: submitted, not yet paid.
+    Unpaid,
+    /// 等待期: paid, cover not yet started.
+    Waiting,
+    /// 已生效: covered today.
+    Active,
+    /// 已终止: the insurance year is over, or the enrolment was ended.
+    Ended,
+}
+
+impl CoverageStatus {
+    pub fn label(self, t: &Texts) -> &'static str {
+        match self {
+            Self::Unpaid => t.status_unpaid,
+            Self::Waiting => t.status_waiting,
+            Self::Active => t.status_active,
+            Self::Ended => t.status_ended,
+        }
+    }
+}
+
+/// A household member as the household's own pages show them (ID number masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MemberView {
+    pub person_id: i64,
+    pub name: String,
+    pub id_number_masked: String,
+    pub birth_date: NaiveDate,
+    pub relationship: Option<String>,
+    pub student: bool,
+}
+
+/// One person's enrolment for one insurance year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct EnrolmentView {
+    pub id: i64,
+    pub person_id: i64,
+    pub name: String,
+    pub id_number_masked: String,
+    pub household_id: Option<i64>,
+    pub insurance_year: i32,
+    pub policy: String,
+    pub status: CoverageStatus,
+    pub tier: Option<String>,
+    pub benefit_tier: Option<String>,
+    pub applied_category: Option<String>,
+    pub add_ons: Vec<String>,
+    pub standard_contribution: Money,
+    pub subsidy: Money,
+    pub late_surcharge: Money,
+    pub add_ons_total: Money,
+    pub personal_due: Money,
+    pub paid: Money,
+    pub paid_on: Option<NaiveDate>,
+    /// Once paid: the start the engine gave for the payment date. Before: the start if paid today.
+    pub benefit_start: Option<NaiveDate>,
+    pub benefit_end: Option<NaiveDate>,
+    pub start_rule: Option<String>,
+    /// Last day to pay and keep the on-time start (unpaid only).
+    pub payment_deadline: Option<NaiveDate>,
+    pub explanation: Vec<String>,
+    pub explanation_en: Vec<String>,
+    pub citations: Vec<domain::policy::Citation>,
+    pub hospitals: Vec<HospitalView>,
+    pub order_no: Option<String>,
+    /// True when this submission found the enrolment already there (nothing new was created).
+    pub existing: bool,
+}
+
+/// A payment order waiting for the payer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct OrderView {
+    pub order_no: String,
+    pub amount: Money,
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+    /// The payment page for this order (the sandbox provider's, locally).
+    pub pay_url: String,
+}
+
+/// The answer to an enrolment submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct SubmissionView {
+    pub household_id: i64,
+    pub insurance_year: i32,
+    pub policy: String,
+    pub enrollments: Vec<EnrolmentView>,
+    /// What is still to pay for these enrolments.
+    pub total_due: Money,
+    pub order: Option<OrderView>,
+}
+
+/// A payment received (any channel), as a receipt shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ReceiptView {
+    pub receipt_no: String,
+    pub transaction_id: String,
+    pub channel: String,
+    pub amount: Money,
+    pub paid_at: DateTime<Utc>,
+    pub collected_by: Option<String>,
+    pub lines: Vec<ReceiptLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ReceiptLine {
+    pub name: String,
+    pub id_number_masked: String,
+    pub insurance_year: i32,
+    pub amount: Money,
+}
+
+/// The open insurance year's pack, as the coverage page needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackBrief {
+    pub id: String,
+    pub jurisdiction: String,
+    pub jurisdiction_en: String,
+    pub insurance_year: i32,
+    /// (code, Chinese name, English name, personal contribution) per tier.
+    pub tiers: Vec<(String, String, String, Money)>,
+    pub max_hospitals: u32,
+    pub deadline: NaiveDate,
+}
+
+/// One household member on the coverage page: their enrolment, or what enrolling today
+/// would mean (the engine's quote with today's date).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberLine {
+    pub member: MemberView,
+    pub enrolment: Option<EnrolmentView>,
+    pub preview: Option<domain::policy::Quote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptBrief {
+    pub receipt_no: String,
+    pub amount: Money,
+    pub paid_at: DateTime<Utc>,
+    pub channel: String,
+}
+
+/// Everything 我的参保 shows for one household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveragePage {
+    /// False for a resident who has not given their name and ID number yet.
+    pub registered: bool,
+    pub household_id: Option<i64>,
+    pub area_path: Vec<String>,
+    pub policy: Option<PackBrief>,
+    /// Why nobody can enrol right now (e.g. outside the collection window).
+    pub policy_problem: Option<String>,
+    pub policy_problem_en: Option<String>,
+    pub members: Vec<MemberLine>,
+    pub hospitals: Vec<HospitalView>,
+    pub unpaid_total: Money,
+    pub open_order: Option<OrderView>,
+    pub receipts: Vec<ReceiptBrief>,
+    /// The viewer is staff acting for the household (cash collection allowed).
+    pub staff: bool,
+}
+
+/// A person found by a staff search (ID masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonHit {
+    pub name: String,
+    pub id_number_masked: String,
+    pub household_id: Option<i64>,
+    pub area_code: Option<String>,
+}
+
+/// What a reconciliation import did, for the bureau's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconciliationOutcome {
+    pub rows_total: usize,
+    pub applied: usize,
+    pub duplicates: usize,
+    /// (line, masked ID number, reason code, Chinese message)
+    pub exceptions: Vec<(usize, String, String, String)>,
 }
 
 /// Masks a mobile number for display: `138****0001`.

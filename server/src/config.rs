@@ -24,6 +24,11 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `CANBAO_SESSION_HOURS`, default 12.
     pub session_hours: i64,
+    /// `CANBAO_PAYMENT_SECRET`: HMAC key shared with the payment provider for callbacks;
+    /// derived from `CANBAO_SECRET` when unset.
+    pub payment_secret: Option<String>,
+    /// `CANBAO_ORDER_MINUTES`, default 30: how long a payment order stays open.
+    pub order_minutes: i64,
     /// `CANBAO_POLICY_DIR`: extra policy packs (`*.toml`) loaded beside the embedded five.
     pub policy_dir: Option<std::path::PathBuf>,
 }
@@ -90,6 +95,18 @@ impl Config {
                     problem: format!("expected a whole number of hours from 1 to 720, got {s:?}"),
                 })?,
         };
+        let order_minutes = match get("CANBAO_ORDER_MINUTES") {
+            None => 30,
+            Some(s) => s
+                .trim()
+                .parse()
+                .ok()
+                .filter(|m| (1..=24 * 60).contains(m))
+                .ok_or(ConfigError {
+                    var: "CANBAO_ORDER_MINUTES",
+                    problem: format!("expected a whole number of minutes from 1 to 1440, got {s:?}"),
+                })?,
+        };
         Ok(Config {
             site_addr,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
@@ -99,6 +116,8 @@ impl Config {
             secret: get("CANBAO_SECRET").filter(|s| !s.is_empty()),
             secure_cookies: flag("CANBAO_SECURE_COOKIES", get("CANBAO_SECURE_COOKIES"), false)?,
             session_hours,
+            payment_secret: get("CANBAO_PAYMENT_SECRET").filter(|s| !s.is_empty()),
+            order_minutes,
             policy_dir: get("CANBAO_POLICY_DIR")
                 .filter(|s| !s.trim().is_empty())
                 .map(Into::into),
@@ -133,6 +152,10 @@ mod tests {
             "LEPTOS_SITE_ADDR"
         );
         assert_eq!(cfg(&[("CANBAO_DEMO", "maybe")]).unwrap_err().var, "CANBAO_DEMO");
+        assert_eq!(
+            cfg(&[("CANBAO_ORDER_MINUTES", "0")]).unwrap_err().var,
+            "CANBAO_ORDER_MINUTES"
+        );
         let c = cfg(&[("CANBAO_TODAY", "2022-10-08"), ("CANBAO_DEMO", "off")]).unwrap();
         assert_eq!(c.today, NaiveDate::from_ymd_opt(2022, 10, 8));
         assert!(!c.demo);

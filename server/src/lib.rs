@@ -3,6 +3,7 @@
 pub mod config;
 pub mod openapi;
 pub mod rest;
+pub mod sandbox;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -57,6 +58,9 @@ impl Application {
         seed::load_areas(&db)
             .await
             .map_err(|e| StartError::Seed(e.to_string()))?;
+        seed::load_hospitals(&db)
+            .await
+            .map_err(|e| StartError::Seed(e.to_string()))?;
         if config.demo {
             seed::load_demo(&db, clock.now())
                 .await
@@ -68,7 +72,14 @@ impl Application {
             tracing::info!(dir = %dir.display(), packs = n, "policy packs loaded from directory");
         }
         let secret = config.secret.clone().unwrap_or_else(|| app::services::random_token(32));
+        let payment_secret = config
+            .payment_secret
+            .clone()
+            .unwrap_or_else(|| app::services::sha256_hex(&[&secret, "payment-callback"]));
+        let sandbox = Arc::new(app::services::payments::SandboxProvider::new(payment_secret.as_bytes()));
         let state = AppState {
+            payments: sandbox.clone(),
+            sandbox_signer: sandbox,
             sms: Arc::new(OutboxSms::new(db.clone())),
             policies: Arc::new(policies),
             db,
@@ -78,6 +89,7 @@ impl Application {
                 secret,
                 secure_cookies: config.secure_cookies,
                 session_hours: config.session_hours,
+                order_minutes: config.order_minutes,
             }),
         };
         let listener = TcpListener::bind(config.site_addr)
@@ -144,6 +156,10 @@ pub fn router(state: ServerState) -> Router {
     Router::new()
         .nest("/api/v1", rest::routes())
         .route("/prefs", axum::routing::post(rest::set_prefs))
+        .route(
+            "/sandbox/pay/{order_no}",
+            axum::routing::get(sandbox::show).post(sandbox::act),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -71,6 +71,118 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        method: "post",
+        path: "/api/v1/sessions",
+        summary: "Staff sign-in for other systems: returns a bearer token",
+        request: Some("SessionRequest"),
+        responses: &[
+            (200, "signed in", "SessionResponse"),
+            (401, "wrong username or password", "ErrorBody"),
+            (422, "an invalid value", "ErrorBody"),
+            (429, "too many attempts", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/enrollments",
+        summary: "Enrol a household's members for the open insurance year (Authorization: Bearer; optional Idempotency-Key header)",
+        request: Some("EnrolRequest"),
+        responses: &[
+            (201, "enrolments created (with a payment order when something is owed)", "SubmissionView"),
+            (200, "every member was already enrolled: the existing enrolments", "SubmissionView"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "outside the caller's area", "ErrorBody"),
+            (409, "Idempotency-Key reused with another body, or a member in another household", "ErrorBody"),
+            (422, "an invalid value; error.field names it (members[i].id_number …)", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/enrollments/{id}",
+        summary: "One enrolment: status, amounts, benefit dates, explanation, hospitals",
+        request: None,
+        responses: &[
+            (200, "the enrolment", "EnrolmentView"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "outside the caller's area", "ErrorBody"),
+            (404, "unknown, or not the caller's household", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/households/{id}/payment-order",
+        summary: "Open (or return the open) payment order for a household's unpaid enrolments",
+        request: None,
+        responses: &[
+            (200, "the order", "OrderView"),
+            (401, "not signed in", "ErrorBody"),
+            (404, "unknown household", "ErrorBody"),
+            (409, "nothing to pay", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/households/{id}/cash",
+        summary: "A cadre records cash collected for a household (amount must equal the amount due)",
+        request: Some("CashRequest"),
+        responses: &[
+            (201, "the receipt", "ReceiptView"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not staff, or outside the caller's area", "ErrorBody"),
+            (409, "nothing to pay", "ErrorBody"),
+            (422, "the amount differs from the amount due", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/receipts/{receipt_no}",
+        summary: "A payment receipt",
+        request: None,
+        responses: &[
+            (200, "the receipt", "ReceiptView"),
+            (401, "not signed in", "ErrorBody"),
+            (404, "unknown, or not the caller's", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/hospitals",
+        summary: "Designated medical institutions of a pack's jurisdiction (?policy=&area=&q=)",
+        request: None,
+        responses: &[
+            (200, "the institutions", "HospitalList"),
+            (404, "unknown policy", "ErrorBody"),
+            (422, "policy missing", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/payments/callback",
+        summary: "Payment provider callback, signed: X-Canbao-Timestamp (Unix seconds) and X-Canbao-Signature (hex HMAC-SHA256 of \"{timestamp}.{body}\"). Idempotent on transaction_id",
+        request: Some("CallbackBody"),
+        responses: &[
+            (200, "applied, duplicate (nothing changed) or cancelled", "CallbackResult"),
+            (400, "malformed body", "ErrorBody"),
+            (401, "unsigned, badly signed or stale", "ErrorBody"),
+            (404, "unknown order", "ErrorBody"),
+            (409, "order already closed", "ErrorBody"),
+            (422, "amount differs from the order", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/payments/reconciliation",
+        summary: "Bureau officers: import the tax bureau's CSV (id_number,insurance_year,amount,paid_at,channel,transaction_id); one transaction, idempotent on transaction_id",
+        request: Some("Object"),
+        responses: &[
+            (200, "what was applied, duplicated and refused", "ReconciliationReport"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a bureau officer", "ErrorBody"),
+            (422, "the file is not in the expected layout", "ErrorBody"),
+        ],
+    },
+    Endpoint {
         method: "get",
         path: "/api/v1/openapi.json",
         summary: "This document",
@@ -92,6 +204,42 @@ pub fn document() -> Value {
     put("AreaNode", generator.subschema_for::<AreaNode>());
     put("AreaList", generator.subschema_for::<Vec<AreaNode>>());
     put("ErrorBody", generator.subschema_for::<ErrorBody>());
+    put(
+        "SessionRequest",
+        generator.subschema_for::<crate::rest::SessionRequest>(),
+    );
+    put(
+        "SessionResponse",
+        generator.subschema_for::<crate::rest::SessionResponse>(),
+    );
+    put(
+        "EnrolRequest",
+        generator.subschema_for::<app::services::enrolment::EnrolRequest>(),
+    );
+    put(
+        "SubmissionView",
+        generator.subschema_for::<app::model::SubmissionView>(),
+    );
+    put("EnrolmentView", generator.subschema_for::<app::model::EnrolmentView>());
+    put("OrderView", generator.subschema_for::<app::model::OrderView>());
+    put("CashRequest", generator.subschema_for::<crate::rest::CashRequest>());
+    put("ReceiptView", generator.subschema_for::<app::model::ReceiptView>());
+    put(
+        "HospitalList",
+        generator.subschema_for::<Vec<app::model::HospitalView>>(),
+    );
+    put(
+        "CallbackBody",
+        generator.subschema_for::<app::services::payments::CallbackBody>(),
+    );
+    put(
+        "CallbackResult",
+        generator.subschema_for::<app::services::payments::CallbackResult>(),
+    );
+    put(
+        "ReconciliationReport",
+        generator.subschema_for::<app::services::payments::ReconciliationReport>(),
+    );
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in named {
         schemas.entry(name).or_insert(schema);
@@ -141,7 +289,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Canbao public API",
             "version": "1",
-            "description": "Resident basic medical insurance: policies, quotes, areas. Money is a decimal string with two places; dates are YYYY-MM-DD. Errors are {\"error\": {\"code\", \"message\" (Chinese), \"field\"}}."
+            "description": "Resident basic medical insurance: policies, quotes, areas, enrolment and payment. Money is a decimal string with two places; dates are YYYY-MM-DD. Errors are {\"error\": {\"code\", \"message\" (Chinese), \"field\"}}."
         },
         "paths": paths,
         "components": {"schemas": schemas}

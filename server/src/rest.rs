@@ -5,7 +5,12 @@ use app::model::AreaNode;
 use app::prefs::{ELDER_COOKIE, LANG_COOKIE};
 use app::services::quotes::{self, PolicySummary};
 use app::services::AppState;
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use app::model::{EnrolmentView, HospitalView, OrderView, ReceiptView, SubmissionView};
+use app::services::enrolment::{self, Actor, EnrolRequest};
+use app::services::payments;
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -23,6 +28,18 @@ pub fn routes() -> Router<ServerState> {
         .route("/policies", get(list_policies))
         .route("/policies/{id}", get(get_policy))
         .route("/quote", axum::routing::post(post_quote))
+        .route("/sessions", axum::routing::post(post_session))
+        .route("/enrollments", axum::routing::post(post_enrollments))
+        .route("/enrollments/{id}", get(get_enrollment))
+        .route(
+            "/households/{id}/payment-order",
+            axum::routing::post(post_payment_order),
+        )
+        .route("/households/{id}/cash", axum::routing::post(post_cash))
+        .route("/receipts/{receipt_no}", get(get_receipt))
+        .route("/hospitals", get(list_hospitals))
+        .route("/payments/callback", axum::routing::post(post_callback))
+        .route("/payments/reconciliation", axum::routing::post(post_reconciliation))
         .route("/openapi.json", get(openapi_document))
         .fallback(unknown_endpoint)
 }
@@ -75,7 +92,13 @@ async fn get_policy(State(state): State<AppState>, Path(id): Path<String>) -> Re
 /// Malformed JSON is 400; JSON of the wrong shape is 422 naming the field; the engine's
 /// objections are 422 with their field; an unknown policy is 404.
 async fn post_quote(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Json<Quote>, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+    let req: QuoteRequest = json_body(&body)?;
+    Ok(Json(quotes::run(&state.policies, &req)?))
+}
+
+/// Parses a JSON body: malformed JSON is 400, the wrong shape 422 naming the field.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         AppError::BadRequest(UserMessage::new(
             "malformed_json",
             None,
@@ -83,7 +106,7 @@ async fn post_quote(State(state): State<AppState>, body: axum::body::Bytes) -> R
             format!("The request body is not valid JSON: {e}"),
         ))
     })?;
-    let req: QuoteRequest = serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." {
             missing_field(e.inner()).unwrap_or_default()
@@ -96,8 +119,230 @@ async fn post_quote(State(state): State<AppState>, body: axum::body::Bytes) -> R
             format!("字段{field}有误：{}", e.inner()),
             format!("Field {field} is invalid: {}", e.inner()),
         ))
+    })
+}
+
+/// The signed-in account: `Authorization: Bearer <token>` (from `POST /sessions`) or the
+/// browser's session cookie.
+async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, AppError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let token = bearer.or_else(|| {
+        headers
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(app::services::auth::token_from_cookie_header)
+    });
+    let Some(token) = token else {
+        return Err(AppError::sign_in_required());
+    };
+    app::services::auth::account_for_token(state, &token)
+        .await?
+        .map(Actor::new)
+        .ok_or_else(AppError::sign_in_required)
+}
+
+/// The peer's address ("unknown" when the server runs without connect info).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+/// Ids in paths are numbers; anything else names nothing (404).
+fn numeric_id(s: &str, what: &str) -> Result<i64, AppError> {
+    s.parse().map_err(|_| {
+        AppError::not_found(
+            &format!("{what}_not_found"),
+            format!("未找到编号为“{s}”的记录"),
+            format!("No {what} {s:?}"),
+        )
+    })
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SessionRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct SessionResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_in: i64,
+    pub role: String,
+}
+
+/// Staff sign-in for other systems and load tests (same limits and audit as the page).
+async fn post_session(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    body: axum::body::Bytes,
+) -> Result<Json<SessionResponse>, AppError> {
+    let req: SessionRequest = json_body(&body)?;
+    let s = app::services::auth::staff_sign_in(&state, &req.username, &req.password, &ip).await?;
+    Ok(Json(SessionResponse {
+        token: s.token,
+        expires_in: s.max_age_seconds,
+        role: s.account.role,
+    }))
+}
+
+/// 201 when this request created an enrolment; 200 when every member was already enrolled.
+/// The same `Idempotency-Key` with the same body answers the same; with another body, 409.
+async fn post_enrollments(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<SubmissionView>), AppError> {
+    let actor = actor(&state, &headers).await?;
+    let req: EnrolRequest = json_body(&body)?;
+    let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or(""));
+    let view = enrolment::submit(&state, &actor, &req, key, &ip).await?;
+    let created = view.enrollments.iter().any(|e| !e.existing);
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view)))
+}
+
+async fn get_enrollment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<EnrolmentView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    Ok(Json(
+        enrolment::get(&state, &actor, numeric_id(&id, "enrolment")?).await?,
+    ))
+}
+
+async fn post_payment_order(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    Ok(Json(
+        enrolment::open_order(&state, &actor, numeric_id(&id, "household")?, &ip).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct CashRequest {
+    /// The cash received, e.g. "70.00"; must equal the household's amount due.
+    pub amount: String,
+}
+
+async fn post_cash(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<ReceiptView>), AppError> {
+    let actor = actor(&state, &headers).await?;
+    let req: CashRequest = json_body(&body)?;
+    let receipt = payments::collect_cash(&state, &actor, numeric_id(&id, "household")?, &req.amount, &ip).await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+async fn get_receipt(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+) -> Result<Json<ReceiptView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    Ok(Json(payments::receipt(&state, &actor, &no).await?))
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct HospitalQuery {
+    /// Pack id: its jurisdiction's institutions (required).
+    pub policy: Option<String>,
+    /// Only those in this township (or any area code prefix).
+    pub area: Option<String>,
+    /// Name contains this.
+    pub q: Option<String>,
+}
+
+async fn list_hospitals(
+    State(state): State<AppState>,
+    Query(query): Query<HospitalQuery>,
+) -> Result<Json<Vec<HospitalView>>, AppError> {
+    let id = query.policy.as_deref().unwrap_or("");
+    if id.is_empty() {
+        return Err(AppError::invalid(
+            "policy",
+            "policy_required",
+            "请指定政策（policy）",
+            "Give the policy id (policy=…)",
+        ));
+    }
+    let pack = quotes::pack(&state.policies, id)?;
+    let list = app::store::enrolment::hospitals_under(&state.db, &pack.area_codes).await?;
+    let q = query.q.as_deref().map(str::trim).unwrap_or("");
+    let area = query.area.as_deref().map(str::trim).unwrap_or("");
+    Ok(Json(
+        list.into_iter()
+            .filter(|h| h.area_code.starts_with(area) && (q.is_empty() || h.name.contains(q)))
+            .map(enrolment::to_view_hospital)
+            .collect(),
+    ))
+}
+
+/// The payment provider's signed callback. Unsigned or badly signed: 401 (logged).
+async fn post_callback(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<payments::CallbackResult>, AppError> {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (ts, sig) = (h(payments::TIMESTAMP_HEADER), h(payments::SIGNATURE_HEADER));
+    Ok(Json(
+        payments::handle_callback(&state, ts.as_deref(), sig.as_deref(), &body, &ip).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReconciliationQuery {
+    file_name: Option<String>,
+}
+
+/// Body: the CSV itself (`text/csv`, UTF-8).
+async fn post_reconciliation(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(query): Query<ReconciliationQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<payments::ReconciliationReport>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        AppError::BadRequest(UserMessage::new(
+            "encoding",
+            Some("file"),
+            "对账文件应为UTF-8编码的CSV",
+            "The reconciliation file must be UTF-8 CSV",
+        ))
     })?;
-    Ok(Json(quotes::run(&state.policies, &req)?))
+    let name = query.file_name.unwrap_or_else(|| "reconciliation.csv".into());
+    Ok(Json(
+        payments::import_reconciliation(&state, &actor, &name, text, &ip).await?,
+    ))
 }
 
 /// serde reports a missing field at the parent's path; name the field itself.

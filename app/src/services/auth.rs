@@ -454,6 +454,7 @@ mod tests {
             secret: "s".into(),
             secure_cookies: true,
             session_hours: 12,
+            order_minutes: 30,
         };
         let c = session_cookie(&s, "abc", 60);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));

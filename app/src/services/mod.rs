@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod clock;
+pub mod enrolment;
+pub mod payments;
 pub mod policies;
 pub mod quotes;
 pub mod seed;
@@ -24,6 +26,8 @@ pub struct Settings {
     /// Add `Secure` to cookies (behind HTTPS).
     pub secure_cookies: bool,
     pub session_hours: i64,
+    /// Minutes a payment order stays open.
+    pub order_minutes: i64,
 }
 
 /// Everything a request handler needs; cheap to clone.
@@ -34,6 +38,10 @@ pub struct AppState {
     pub sms: Arc<dyn SmsSender>,
     pub policies: Arc<policies::PolicyRegistry>,
     pub settings: Arc<Settings>,
+    /// Verifies payment callbacks (the sandbox provider locally).
+    pub payments: Arc<dyn payments::PaymentProvider>,
+    /// The sandbox provider's own signing key, for its pay page (same secret as `payments`).
+    pub sandbox_signer: Arc<payments::SandboxProvider>,
 }
 
 /// A random hex token of `bytes` random bytes.

@@ -1,0 +1,1475 @@
+//! Households and enrolment: who may act for whom, the quote per member, and one
+//! transaction that enrols a household (with its payment order, or at once when nothing
+//! is owed).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::policy::{quote, PersonInput, PolicyPack, Quote, QuoteRequest};
+use domain::{IdNumber, Money};
+use serde::{Deserialize, Serialize};
+
+use super::{random_token, AppState};
+use crate::error::{AppError, UserMessage};
+use crate::model::{CoverageStatus, EnrolmentView, HospitalView, MemberView, OrderView, Role, SubmissionView};
+use crate::store::accounts::AccountRow;
+use crate::store::enrolment::{self as store, EnrolmentRow, HospitalRow, PersonRow};
+use crate::store::{audit, with_pool};
+
+/// Most members one submission may hold.
+pub const MAX_MEMBERS: usize = 20;
+pub const RELATIONSHIPS: [&str; 8] = [
+    "self",
+    "spouse",
+    "child",
+    "parent",
+    "grandchild",
+    "grandparent",
+    "sibling",
+    "other",
+];
+
+/// One member of an enrolment submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MemberRequest {
+    pub id_number: String,
+    /// Needed for a person the system does not know yet.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// spouse, child, parent … (for people joining the household).
+    #[serde(default)]
+    pub relationship: Option<String>,
+    /// Student at a local school (students and children pay the low tier where the pack says so).
+    #[serde(default)]
+    pub student: Option<bool>,
+    /// "high" or "low" where the pack has two tiers.
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub add_ons: Vec<String>,
+    /// Designated medical institutions' codes (as many as the pack allows; at least one).
+    #[serde(default)]
+    pub hospitals: Vec<String>,
+}
+
+/// `POST /api/v1/enrollments` and the review screen's submit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EnrolRequest {
+    /// The household; a resident's own is used when absent.
+    #[serde(default)]
+    pub household_id: Option<i64>,
+    /// Village for a new household (staff registering people the system does not know).
+    #[serde(default)]
+    pub area_code: Option<String>,
+    /// Pack id; by default the pack of the household's area whose collection window is open today.
+    #[serde(default)]
+    pub policy: Option<String>,
+    pub members: Vec<MemberRequest>,
+}
+
+/// Who is acting, and over which area.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub account: AccountRow,
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn new(account: AccountRow) -> Actor {
+        let role = Role::from_code(&account.role).unwrap_or(Role::Resident);
+        Actor { account, role }
+    }
+
+    /// Staff who may enrol people and collect payment within their area.
+    fn enrols_for_others(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Cadre | Role::TownshipOfficer | Role::BureauOfficer | Role::Admin
+        )
+    }
+
+    /// True when the actor may see and act on a household in `area_code`.
+    pub fn covers(&self, area_code: &str) -> bool {
+        self.enrols_for_others()
+            && self
+                .account
+                .area_code
+                .as_deref()
+                .is_some_and(|s| area_code.starts_with(s))
+    }
+}
+
+fn forbidden_area() -> AppError {
+    AppError::forbidden(
+        "out_of_scope",
+        "该居民不在您的管辖范围内",
+        "This resident is outside your area",
+    )
+}
+
+fn field_err(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
+    AppError::invalid(field, code, zh, en)
+}
+
+fn conflict(field: Option<&str>, code: &str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
+    AppError::Conflict(UserMessage::new(code, field, zh, en))
+}
+
+fn parse_id(field: &str, input: &str) -> Result<IdNumber, AppError> {
+    IdNumber::parse(input).map_err(|e| field_err(field, e.code(), e.to_string(), e.message_en()))
+}
+
+fn parse_name(field: &str, input: Option<&str>) -> Result<String, AppError> {
+    let name = input.unwrap_or("").trim();
+    let count = name.chars().count();
+    if count == 0 {
+        return Err(field_err(field, "name_required", "请填写姓名", "Please enter the name"));
+    }
+    if count > 30 || name.chars().any(char::is_control) {
+        return Err(field_err(
+            field,
+            "name_invalid",
+            "姓名不能超过30个字，且不能含有特殊控制字符",
+            "A name has at most 30 characters and no control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_relationship(field: &str, input: Option<&str>) -> Result<Option<String>, AppError> {
+    match input.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(r) if RELATIONSHIPS.contains(&r) => Ok(Some(r.to_owned())),
+        Some(r) => Err(field_err(
+            field,
+            "relationship_unknown",
+            format!("与户主关系“{r}”无效"),
+            format!("Unknown relationship {r:?}"),
+        )),
+    }
+}
+
+pub fn to_view_hospital(h: HospitalRow) -> HospitalView {
+    HospitalView {
+        code: h.code,
+        name: h.name,
+        name_en: h.name_en,
+        level: h.level,
+        address: h.address,
+        area_code: h.area_code,
+    }
+}
+
+pub fn member_view(p: &PersonRow) -> MemberView {
+    MemberView {
+        person_id: p.id,
+        name: p.name.clone(),
+        id_number_masked: mask_id(&p.id_number),
+        birth_date: p.birth_date,
+        relationship: p.relationship.clone(),
+        student: p.student,
+    }
+}
+
+/// `1411**********0021`: the stored number is valid, so the slices are in range.
+pub fn mask_id(id: &str) -> String {
+    IdNumber::parse(id)
+        .map(|i| i.masked())
+        .unwrap_or_else(|_| "******".into())
+}
+
+// ---------------------------------------------------------------------------------------
+// Households
+
+/// The household the actor may see: a resident's own, or one in a staff member's area.
+pub async fn household_for(state: &AppState, actor: &Actor, id: i64) -> Result<store::HouseholdRow, AppError> {
+    let not_found = || AppError::not_found("household_not_found", "未找到该家庭户", "No such household");
+    let h = store::household(&state.db, id).await?.ok_or_else(not_found)?;
+    if actor.role == Role::Resident {
+        let own = own_household(state, actor).await?;
+        if own.map(|o| o.id) != Some(h.id) {
+            return Err(not_found());
+        }
+    } else if !actor.covers(&h.area_code) {
+        return Err(forbidden_area());
+    }
+    Ok(h)
+}
+
+/// A resident's own person record and household, if registered.
+pub async fn own_household(state: &AppState, actor: &Actor) -> Result<Option<store::HouseholdRow>, AppError> {
+    let Some(pid) = actor.account.person_id else {
+        return Ok(None);
+    };
+    let Some(person) = store::person(&state.db, pid).await? else {
+        return Ok(None);
+    };
+    match person.household_id {
+        Some(h) => Ok(store::household(&state.db, h).await?),
+        None => Ok(None),
+    }
+}
+
+/// First visit: a resident gives their name, ID number and village; the person and a
+/// household are created (or the existing person is linked when name and number agree).
+pub async fn register_self(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    id_number: &str,
+    village: &str,
+    client_ip: &str,
+) -> Result<i64, AppError> {
+    if actor.role != Role::Resident {
+        return Err(AppError::forbidden(
+            "residents_only",
+            "只有居民账户需要填写本人信息",
+            "Only resident accounts register themselves",
+        ));
+    }
+    if actor.account.person_id.is_some() {
+        return Err(conflict(
+            None,
+            "already_registered",
+            "您已填写过本人信息",
+            "You have already registered",
+        ));
+    }
+    let name = parse_name("name", Some(name))?;
+    let id = parse_id("id_number", id_number)?;
+    let area = village_area(state, "area_code", village).await?;
+    let db = &state.db;
+    let now = state.clock.now();
+    if let Some(p) = store::person_by_id_number(db, id.as_str()).await? {
+        if p.name != name {
+            return Err(field_err(
+                "name",
+                "name_mismatch",
+                "姓名与该身份证号码登记的姓名不一致",
+                "The name does not match the one registered for this ID number",
+            ));
+        }
+        if crate::store::accounts::by_person(db, p.id).await?.is_some() {
+            return Err(conflict(
+                Some("id_number"),
+                "id_number_taken",
+                "该身份证号码已绑定其他手机号，请联系村（社区）协办员",
+                "This ID number is linked to another phone; please ask your village helper",
+            ));
+        }
+    }
+    let phone = actor.account.phone.clone();
+    let pid = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let pid: i64 = sqlx::query_scalar(
+            "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)
+             ON CONFLICT (id_number) DO UPDATE SET phone = COALESCE(people.phone, excluded.phone)
+             RETURNING id")
+            .bind(id.as_str()).bind(&name).bind(id.birth_date()).bind(sex_code(&id)).bind(&phone).bind(&area)
+            .bind(now).fetch_one(&mut *tx).await?;
+        let hh: Option<i64> = sqlx::query_scalar("SELECT household_id FROM people WHERE id = $1")
+            .bind(pid).fetch_one(&mut *tx).await?;
+        if hh.is_none() {
+            let h: i64 = sqlx::query_scalar(
+                "INSERT INTO households (head_person_id, area_code, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(pid).bind(&area).bind(now).fetch_one(&mut *tx).await?;
+            sqlx::query("UPDATE people SET household_id = $1, relationship = 'self' WHERE id = $2")
+                .bind(h).bind(pid).execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE accounts SET person_id = $1, display_name = $2 WHERE id = $3")
+            .bind(pid).bind(&name).bind(actor.account.id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<i64, sqlx::Error>(pid)
+    })?;
+    audit_log(state, actor, "resident_registered", &id.masked(), None, client_ip).await?;
+    Ok(pid)
+}
+
+fn sex_code(id: &IdNumber) -> &'static str {
+    match id.sex() {
+        domain::Sex::Male => "male",
+        domain::Sex::Female => "female",
+    }
+}
+
+/// A village-level area code that exists.
+async fn village_area(state: &AppState, field: &str, code: &str) -> Result<String, AppError> {
+    let code = code.trim();
+    match crate::store::areas::get(&state.db, code).await? {
+        Some(a) if a.level == crate::model::AreaLevel::Village => Ok(a.code),
+        Some(_) => Err(field_err(
+            field,
+            "area_not_village",
+            "请选择到村（社区）一级",
+            "Choose a village or community",
+        )),
+        None => Err(field_err(
+            field,
+            "area_unknown",
+            format!("行政区划代码“{code}”不存在"),
+            format!("No area with code {code:?}"),
+        )),
+    }
+}
+
+/// Adds a member to a household. A person already in another household is refused.
+// The form's fields, one argument each, mirror the server function that calls it.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_member(
+    state: &AppState,
+    actor: &Actor,
+    household_id: i64,
+    name: &str,
+    id_number: &str,
+    relationship: &str,
+    student: bool,
+    client_ip: &str,
+) -> Result<MemberView, AppError> {
+    let h = household_for(state, actor, household_id).await?;
+    let name = parse_name("name", Some(name))?;
+    let id = parse_id("id_number", id_number)?;
+    let rel = parse_relationship("relationship", Some(relationship))?.ok_or_else(|| {
+        field_err(
+            "relationship",
+            "relationship_required",
+            "请选择与户主关系",
+            "Choose the relationship",
+        )
+    })?;
+    let db = &state.db;
+    if let Some(p) = store::person_by_id_number(db, id.as_str()).await? {
+        if p.household_id == Some(h.id) {
+            return Err(conflict(
+                Some("id_number"),
+                "already_member",
+                format!("{}已是本户成员", p.name),
+                format!("{} is already in this household", p.name),
+            ));
+        }
+        if p.household_id.is_some() {
+            return Err(in_other_household("id_number"));
+        }
+        if p.name != name {
+            return Err(field_err(
+                "name",
+                "name_mismatch",
+                "姓名与该身份证号码登记的姓名不一致",
+                "The name does not match the one registered for this ID number",
+            ));
+        }
+    }
+    let now = state.clock.now();
+    let pid = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let pid: i64 = sqlx::query_scalar(
+            "INSERT INTO people (id_number, name, birth_date, sex, area_code, hukou_local, created_at, student)
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7)
+             ON CONFLICT (id_number) DO UPDATE SET student = excluded.student
+             RETURNING id")
+            .bind(id.as_str()).bind(&name).bind(id.birth_date()).bind(sex_code(&id)).bind(&h.area_code)
+            .bind(now).bind(student).fetch_one(&mut *tx).await?;
+        let moved = sqlx::query(
+            "UPDATE people SET household_id = $1, relationship = $2 WHERE id = $3 AND household_id IS NULL")
+            .bind(h.id).bind(&rel).bind(pid).execute(&mut *tx).await?.rows_affected();
+        if moved == 1 { tx.commit().await?; Ok(Some(pid)) } else { tx.rollback().await?; Ok::<_, sqlx::Error>(None) }
+    })?
+    .ok_or_else(|| in_other_household("id_number"))?;
+    audit_log(
+        state,
+        actor,
+        "household_member_added",
+        &id.masked(),
+        Some(&format!("household {}", h.id)),
+        client_ip,
+    )
+    .await?;
+    let p = store::person(db, pid)
+        .await?
+        .ok_or_else(|| AppError::internal("add_member", "person vanished"))?;
+    Ok(member_view(&p))
+}
+
+fn in_other_household(field: &str) -> AppError {
+    conflict(
+        Some(field),
+        "in_other_household",
+        "此人已是其他家庭户的成员，一个人只能属于一个家庭户。如需迁入，请先由原户办理移出",
+        "This person already belongs to another household; a person belongs to one household only",
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Quotes for household members
+
+/// The pack for an area on a day: the one covering the area whose collection window is
+/// open (or the one asked for, checked).
+pub fn pack_for<'a>(
+    state: &'a AppState,
+    area_code: &str,
+    asked: Option<&str>,
+    today: NaiveDate,
+) -> Result<&'a PolicyPack, AppError> {
+    if let Some(id) = asked.filter(|s| !s.is_empty()) {
+        let pack = super::quotes::pack(&state.policies, id)?;
+        if !pack.covers_area(area_code) {
+            return Err(field_err(
+                "policy",
+                "policy_not_for_area",
+                format!("“{}”的政策不适用于本户所在地区", pack.jurisdiction),
+                format!(
+                    "The {} policy does not apply to this household's area",
+                    pack.jurisdiction_en
+                ),
+            ));
+        }
+        if !pack.accepts_payment_on(today) {
+            return Err(window_closed(pack, today));
+        }
+        return Ok(pack);
+    }
+    let mut covering: Vec<&PolicyPack> = state.policies.all().filter(|p| p.covers_area(area_code)).collect();
+    if let Some(open) = covering.iter().find(|p| p.accepts_payment_on(today)) {
+        return Ok(open);
+    }
+    covering.sort_by_key(|p| p.insurance_year);
+    match covering.last() {
+        Some(p) => Err(window_closed(p, today)),
+        None => Err(field_err(
+            "policy",
+            "no_policy_for_area",
+            "本户所在地区暂无可用的参保政策",
+            "No policy covers this household's area yet",
+        )),
+    }
+}
+
+fn window_closed(pack: &PolicyPack, today: NaiveDate) -> AppError {
+    let (start, end) = pack.collection_window();
+    field_err(
+        "policy",
+        "outside_collection_window",
+        format!(
+            "今天（{today}）不在{}{}年度的参保缴费期内（{start}至{end}）",
+            pack.jurisdiction, pack.insurance_year
+        ),
+        format!(
+            "Today ({today}) is outside the {} {} collection window ({start} to {end})",
+            pack.jurisdiction_en, pack.insurance_year
+        ),
+    )
+}
+
+/// The engine's input for a known person, with their flagged categories and history.
+pub async fn quote_request(
+    state: &AppState,
+    pack: &PolicyPack,
+    person: &PersonRow,
+    student: bool,
+    tier: Option<String>,
+    add_ons: Vec<String>,
+    paid_on: NaiveDate,
+) -> Result<QuoteRequest, AppError> {
+    let certs = store::flagged_categories(&state.db, person.id, paid_on).await?;
+    let certified_on = certs.iter().filter_map(|(_, d)| *d).max();
+    let years = store::paid_years(&state.db, person.id).await?;
+    Ok(QuoteRequest {
+        policy: pack.id.clone(),
+        person: PersonInput {
+            id_number: Some(person.id_number.clone()),
+            birth_date: None,
+            categories: certs.into_iter().map(|(c, _)| c).collect(),
+            certified_on: certified_on.map(|d| d.to_string()),
+            student,
+            employee_insurance_active: false,
+            employee_insurance_ended_on: None,
+            hukou_local: person.hukou_local,
+            months_resident: person.months_resident.map(i64::from),
+            insured_elsewhere: false,
+            enrolled_years: years.into_iter().filter(|y| *y < pack.insurance_year).collect(),
+        },
+        tier,
+        add_ons,
+        paid_on: paid_on.to_string(),
+    })
+}
+
+/// The engine's answer, with a quote error tied to the member's field.
+pub fn run_quote(pack: &PolicyPack, req: &QuoteRequest, prefix: &str) -> Result<Quote, AppError> {
+    quote(pack, req).map_err(|e| {
+        let field = match e.field.as_str() {
+            "tier" | "paid_on" => format!("{prefix}.{}", e.field),
+            f if f.starts_with("add_ons") => format!("{prefix}.{f}"),
+            _ => format!("{prefix}.id_number"),
+        };
+        AppError::invalid(&field, &e.code, e.message, e.message_en)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Submission
+
+struct Planned {
+    person: PersonRow,
+    known: bool,
+    relationship: Option<String>,
+    joins: bool,
+    quote: Quote,
+    add_ons: Vec<String>,
+    hospitals: Vec<String>,
+}
+
+/// Hash of the request body for the Idempotency-Key check.
+pub fn request_hash(req: &EnrolRequest) -> String {
+    super::sha256_hex(&[&serde_json::to_string(req).unwrap_or_default()])
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredResult {
+    household_id: i64,
+    enrolment_ids: Vec<i64>,
+    existing: Vec<i64>,
+    order_id: Option<i64>,
+}
+
+/// Enrols the members of one household for the insurance year of the open pack.
+/// Validation happens first; the writes run in one transaction. A member already
+/// enrolled for that year is returned as it stands (`existing`), never created twice.
+pub async fn submit(
+    state: &AppState,
+    actor: &Actor,
+    req: &EnrolRequest,
+    idempotency_key: Option<&str>,
+    client_ip: &str,
+) -> Result<SubmissionView, AppError> {
+    if !(actor.role == Role::Resident || actor.enrols_for_others()) {
+        return Err(AppError::forbidden(
+            "cannot_enrol",
+            "您的账户不能办理参保登记",
+            "Your account cannot enrol people",
+        ));
+    }
+    let key = match idempotency_key.map(str::trim) {
+        Some(k) if k.is_empty() || k.len() > 100 => {
+            return Err(AppError::BadRequest(UserMessage::new(
+                "idempotency_key_invalid",
+                Some("Idempotency-Key"),
+                "Idempotency-Key 应为1到100个字符",
+                "Idempotency-Key must have 1 to 100 characters",
+            )))
+        }
+        other => other,
+    };
+    let hash = request_hash(req);
+    if let Some(k) = key {
+        if let Some(done) = replay(state, actor, k, &hash).await? {
+            return Ok(done);
+        }
+    }
+    if req.members.is_empty() {
+        return Err(field_err(
+            "members",
+            "members_required",
+            "请至少选择一名成员",
+            "Choose at least one member",
+        ));
+    }
+    if req.members.len() > MAX_MEMBERS {
+        return Err(field_err(
+            "members",
+            "too_many_members",
+            format!("一次最多登记{MAX_MEMBERS}人"),
+            format!("At most {MAX_MEMBERS} members at a time"),
+        ));
+    }
+    let db = &state.db;
+    let today = state.clock.today();
+    let now = state.clock.now();
+
+    // Who the members are (parse every ID number before touching anything).
+    let mut ids = Vec::with_capacity(req.members.len());
+    let mut seen = BTreeSet::new();
+    for (i, m) in req.members.iter().enumerate() {
+        let field = format!("members[{i}].id_number");
+        let id = parse_id(&field, &m.id_number)?;
+        if !seen.insert(id.as_str().to_owned()) {
+            return Err(field_err(
+                &field,
+                "duplicate_member",
+                "同一人重复填写",
+                "The same person appears twice",
+            ));
+        }
+        ids.push(id);
+    }
+    let mut found = Vec::with_capacity(ids.len());
+    for id in &ids {
+        found.push(store::person_by_id_number(db, id.as_str()).await?);
+    }
+
+    // Which household.
+    let household = resolve_household(state, actor, req, &found).await?;
+    let (household_id, area_code) = match &household {
+        HouseholdChoice::Existing(h) => (Some(h.id), h.area_code.clone()),
+        HouseholdChoice::New(area) => (None, area.clone()),
+    };
+    let pack = pack_for(state, &area_code, req.policy.as_deref(), today)?;
+    let allowed: Vec<String> = store::hospitals_under(db, &pack.area_codes)
+        .await?
+        .into_iter()
+        .map(|h| h.code)
+        .collect();
+
+    let mut planned = Vec::with_capacity(ids.len());
+    for (i, (m, (id, existing))) in req.members.iter().zip(ids.iter().zip(found)).enumerate() {
+        let prefix = format!("members[{i}]");
+        let relationship = parse_relationship(&format!("{prefix}.relationship"), m.relationship.as_deref())?;
+        let (person, known, joins) = match existing {
+            Some(p) => {
+                if p.household_id.is_some() && p.household_id != household_id {
+                    return Err(in_other_household(&format!("{prefix}.id_number")));
+                }
+                if let Some(n) = m.name.as_deref().filter(|n| !n.trim().is_empty()) {
+                    if n.trim() != p.name {
+                        return Err(field_err(
+                            &format!("{prefix}.name"),
+                            "name_mismatch",
+                            "姓名与该身份证号码登记的姓名不一致",
+                            "The name does not match the one registered for this ID number",
+                        ));
+                    }
+                }
+                let joins = p.household_id.is_none();
+                (p, true, joins)
+            }
+            None => {
+                let name = parse_name(&format!("{prefix}.name"), m.name.as_deref())?;
+                let p = PersonRow {
+                    id: 0,
+                    id_number: id.as_str().to_owned(),
+                    name,
+                    birth_date: id.birth_date(),
+                    sex: sex_code(id).to_owned(),
+                    phone: None,
+                    area_code: Some(area_code.to_string()),
+                    hukou_local: true,
+                    household_id,
+                    relationship: None,
+                    student: m.student.unwrap_or(false),
+                    months_resident: None,
+                };
+                (p, false, true)
+            }
+        };
+        let student = m.student.unwrap_or(person.student);
+        let qreq = quote_request(state, pack, &person, student, m.tier.clone(), m.add_ons.clone(), today).await?;
+        let q = run_quote(pack, &qreq, &prefix)?;
+        if !q.eligible {
+            let why: Vec<&str> = q.ineligible_reasons.iter().map(|r| r.message.as_str()).collect();
+            let why_en: Vec<&str> = q.ineligible_reasons.iter().map(|r| r.message_en.as_str()).collect();
+            return Err(field_err(
+                &format!("{prefix}.id_number"),
+                "not_eligible",
+                format!("{}不能参加城乡居民医保：{}", person.name, why.join("；")),
+                format!("{} cannot enrol: {}", person.name, why_en.join("; ")),
+            ));
+        }
+        let hospitals = check_hospitals(pack, &allowed, &m.hospitals, &format!("{prefix}.hospitals"))?;
+        planned.push(Planned {
+            person,
+            known,
+            relationship,
+            joins,
+            quote: q,
+            add_ons: m.add_ons.clone(),
+            hospitals,
+        });
+    }
+
+    let result = write_submission(
+        state,
+        actor,
+        &household,
+        pack,
+        &planned,
+        key.map(|k| (k, hash.as_str())),
+        now,
+        today,
+    )
+    .await?;
+    let stored = match result {
+        Written::Done(s) => s,
+        Written::Replay => {
+            let k = key.unwrap_or_default();
+            return replay(state, actor, k, &hash)
+                .await?
+                .ok_or_else(|| AppError::internal("idempotency", "key row vanished"));
+        }
+    };
+    let summary = format!(
+        "household {} year {} enrolments {:?} existing {:?}",
+        stored.household_id, pack.insurance_year, stored.enrolment_ids, stored.existing
+    );
+    audit_log(state, actor, "enrolment_submitted", &summary, None, client_ip).await?;
+    submission_view(state, &stored).await
+}
+
+enum HouseholdChoice {
+    Existing(store::HouseholdRow),
+    New(String),
+}
+
+async fn resolve_household(
+    state: &AppState,
+    actor: &Actor,
+    req: &EnrolRequest,
+    found: &[Option<PersonRow>],
+) -> Result<HouseholdChoice, AppError> {
+    if actor.role == Role::Resident {
+        let own = own_household(state, actor).await?.ok_or_else(|| {
+            field_err(
+                "household_id",
+                "register_first",
+                "请先填写本人姓名和身份证号码",
+                "Please register your name and ID number first",
+            )
+        })?;
+        if req.household_id.is_some_and(|h| h != own.id) {
+            return Err(AppError::not_found(
+                "household_not_found",
+                "未找到该家庭户",
+                "No such household",
+            ));
+        }
+        return Ok(HouseholdChoice::Existing(own));
+    }
+    if let Some(h) = req.household_id {
+        return Ok(HouseholdChoice::Existing(household_for(state, actor, h).await?));
+    }
+    let households: BTreeSet<i64> = found.iter().flatten().filter_map(|p| p.household_id).collect();
+    match households.len() {
+        0 => {
+            let code = req.area_code.as_deref().unwrap_or("");
+            if code.is_empty() {
+                return Err(field_err(
+                    "area_code",
+                    "area_required",
+                    "新建家庭户需选择所在村（社区）",
+                    "Choose the village for the new household",
+                ));
+            }
+            let area = village_area(state, "area_code", code).await?;
+            if !actor.covers(&area) {
+                return Err(forbidden_area());
+            }
+            Ok(HouseholdChoice::New(area))
+        }
+        1 => {
+            let id = households.into_iter().next().unwrap_or_default();
+            Ok(HouseholdChoice::Existing(household_for(state, actor, id).await?))
+        }
+        _ => Err(field_err(
+            "members",
+            "members_in_several_households",
+            "所选成员分属不同家庭户，请按户分别登记",
+            "These members belong to different households; enrol each household separately",
+        )),
+    }
+}
+
+fn check_hospitals(
+    pack: &PolicyPack,
+    allowed: &[String],
+    chosen: &[String],
+    field: &str,
+) -> Result<Vec<String>, AppError> {
+    let max = pack.max_hospital_choices() as usize;
+    let mut out: Vec<String> = Vec::new();
+    for c in chosen.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        if !allowed.iter().any(|a| a == c) {
+            return Err(field_err(
+                field,
+                "hospital_unknown",
+                format!("“{c}”不是本地的定点医疗机构"),
+                format!("{c:?} is not a designated institution here"),
+            ));
+        }
+        if !out.iter().any(|o| o == c) {
+            out.push(c.to_owned());
+        }
+    }
+    if out.is_empty() {
+        return Err(field_err(
+            field,
+            "hospital_required",
+            "请选择定点医疗机构",
+            "Choose a designated hospital",
+        ));
+    }
+    if out.len() > max {
+        return Err(field_err(
+            field,
+            "too_many_hospitals",
+            format!("最多可选择{max}家定点医疗机构"),
+            format!("Choose at most {max} designated institutions"),
+        ));
+    }
+    Ok(out)
+}
+
+enum Written {
+    Done(StoredResult),
+    Replay,
+}
+
+fn conflict_retry() -> AppError {
+    conflict(
+        None,
+        "concurrent_change",
+        "信息刚被其他人修改，请刷新后重试",
+        "Someone changed this just now; please reload and try again",
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_submission(
+    state: &AppState,
+    actor: &Actor,
+    household: &HouseholdChoice,
+    pack: &PolicyPack,
+    planned: &[Planned],
+    idem: Option<(&str, &str)>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Written, AppError> {
+    let db = &state.db;
+    let year = pack.insurance_year;
+    let actor_id = actor.account.id;
+    let order_no = order_number(now);
+    let expires = now + Duration::minutes(state.settings.order_minutes);
+    // `?` and `return` inside leave the function; dropping `tx` rolls back.
+    let stored: StoredResult = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        // The key row first: it is the transaction's first write and the concurrency guard.
+        if let Some((k, h)) = idem {
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, response, created_at)
+                 VALUES ($1, $2, $3, '', $4) ON CONFLICT (account_id, idem_key) DO NOTHING RETURNING account_id")
+                .bind(actor_id).bind(k).bind(h).bind(now).fetch_optional(&mut *tx).await?;
+            if inserted.is_none() {
+                tx.rollback().await?;
+                return Ok(Written::Replay);
+            }
+        }
+        let household_id: i64 = match household {
+            HouseholdChoice::Existing(h) => h.id,
+            HouseholdChoice::New(area) => sqlx::query_scalar(
+                "INSERT INTO households (head_person_id, area_code, created_at) VALUES (NULL, $1, $2) RETURNING id")
+                .bind(area).bind(now).fetch_one(&mut *tx).await?,
+        };
+        let mut enrolment_ids = Vec::new();
+        let mut existing = Vec::new();
+        let mut unpaid = Vec::new();
+        let mut total: i64 = 0;
+        for (i, m) in planned.iter().enumerate() {
+            let p = &m.person;
+            let person_id: i64 = if m.known {
+                p.id
+            } else {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO people (id_number, name, birth_date, sex, area_code, hukou_local, created_at, student)
+                     VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) ON CONFLICT (id_number) DO NOTHING RETURNING id")
+                    .bind(&p.id_number).bind(&p.name).bind(p.birth_date).bind(&p.sex).bind(&p.area_code)
+                    .bind(now).bind(p.student).fetch_optional(&mut *tx).await?;
+                match id {
+                    Some(id) => id,
+                    None => return Err(conflict_retry()),
+                }
+            };
+            if m.joins {
+                let is_head = matches!(household, HouseholdChoice::New(_)) && i == 0;
+                let rel = if is_head { Some("self".to_owned()) } else { m.relationship.clone().or(Some("other".into())) };
+                let n = sqlx::query(
+                    "UPDATE people SET household_id = $1, relationship = $2 WHERE id = $3
+                     AND (household_id IS NULL OR household_id = $1)")
+                    .bind(household_id).bind(&rel).bind(person_id).execute(&mut *tx).await?.rows_affected();
+                if n != 1 {
+                    return Err(in_other_household(&format!("members[{i}].id_number")));
+                }
+                if is_head {
+                    sqlx::query("UPDATE households SET head_person_id = $1 WHERE id = $2")
+                        .bind(person_id).bind(household_id).execute(&mut *tx).await?;
+                }
+            }
+            let q = &m.quote;
+            let due = q.personal_due.unwrap_or(Money::ZERO).to_fen();
+            let paid_now = due == 0;
+            let fen = |v: Option<Money>| v.unwrap_or(Money::ZERO).to_fen();
+            let quote_json = serde_json::to_string(q).unwrap_or_default();
+            let new_id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons,
+                    applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json,
+                    paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+                 ON CONFLICT (person_id, insurance_year) DO NOTHING RETURNING id")
+                .bind(person_id).bind(household_id).bind(year).bind(&pack.id)
+                .bind(q.tier.map(|t| t.code())).bind(q.benefit_tier.map(|t| t.code())).bind(m.add_ons.join(","))
+                .bind(q.applied_category.map(|c| c.code()))
+                .bind(fen(q.standard_contribution)).bind(fen(q.subsidy)).bind(fen(q.late_surcharge))
+                .bind(fen(q.add_ons_total)).bind(due)
+                .bind(if paid_now { "paid" } else { "unpaid" }).bind(&quote_json)
+                .bind(paid_now.then_some(today))
+                .bind(if paid_now { q.benefit_start } else { None })
+                .bind(if paid_now { q.benefit_end } else { None })
+                .bind(if paid_now { q.start_rule.map(start_rule_code) } else { None })
+                .bind(actor_id).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            match new_id {
+                Some(id) => {
+                    let codes = m.hospitals.join(",");
+                    for h in &m.hospitals {
+                        sqlx::query("INSERT INTO enrolment_hospitals (enrolment_id, hospital_code) VALUES ($1, $2)")
+                            .bind(id).bind(h).execute(&mut *tx).await?;
+                    }
+                    sqlx::query("INSERT INTO hospital_choices (enrolment_id, hospital_codes, previous_codes, chosen_by_account_id, chosen_at)
+                                 VALUES ($1, $2, NULL, $3, $4)")
+                        .bind(id).bind(&codes).bind(actor_id).bind(now).execute(&mut *tx).await?;
+                    if !paid_now {
+                        unpaid.push(id);
+                        total += due;
+                    }
+                    enrolment_ids.push(id);
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar("SELECT id FROM enrolments WHERE person_id = $1 AND insurance_year = $2")
+                        .bind(person_id).bind(year).fetch_one(&mut *tx).await?;
+                    enrolment_ids.push(id);
+                    existing.push(id);
+                }
+            }
+        }
+        let mut order_id = None;
+        if total > 0 {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO payment_orders (order_no, household_id, amount_fen, status, provider, created_by_account_id, created_at, expires_at)
+                 VALUES ($1, $2, $3, 'pending', 'sandbox', $4, $5, $6) RETURNING id")
+                .bind(&order_no).bind(household_id).bind(total).bind(actor_id).bind(now).bind(expires)
+                .fetch_one(&mut *tx).await?;
+            for e in &unpaid {
+                sqlx::query("UPDATE enrolments SET order_id = $1 WHERE id = $2").bind(id).bind(e).execute(&mut *tx).await?;
+            }
+            order_id = Some(id);
+        }
+        let stored = StoredResult { household_id, enrolment_ids, existing, order_id };
+        if let Some((k, _)) = idem {
+            sqlx::query("UPDATE idempotency_keys SET response = $1 WHERE account_id = $2 AND idem_key = $3")
+                .bind(serde_json::to_string(&stored).unwrap_or_default()).bind(actor_id).bind(k)
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        stored
+    });
+    Ok(Written::Done(stored))
+}
+
+pub fn start_rule_code(r: domain::policy::StartRule) -> &'static str {
+    use domain::policy::StartRule::*;
+    match r {
+        OnTime => "on_time",
+        LateWaiting => "late_waiting",
+        Newborn => "newborn",
+        EmployeeInsuranceTransfer => "employee_insurance_transfer",
+        NewlyCertified => "newly_certified",
+    }
+}
+
+/// `CB20221008` + 10 random hex digits: readable, unguessable, unique.
+pub fn order_number(now: DateTime<Utc>) -> String {
+    format!(
+        "CB{}{}",
+        super::clock::shanghai_date(now).format("%Y%m%d"),
+        random_token(5).to_uppercase()
+    )
+}
+
+async fn replay(state: &AppState, actor: &Actor, key: &str, hash: &str) -> Result<Option<SubmissionView>, AppError> {
+    let Some((stored_hash, response)) = store::idempotent_response(&state.db, actor.account.id, key).await? else {
+        return Ok(None);
+    };
+    if stored_hash != hash {
+        return Err(conflict(
+            Some("Idempotency-Key"),
+            "idempotency_key_reused",
+            "该 Idempotency-Key 已用于另一份不同的登记请求",
+            "This Idempotency-Key was used for a different request",
+        ));
+    }
+    let stored: StoredResult =
+        serde_json::from_str(&response).map_err(|e| AppError::internal("idempotency response", e))?;
+    submission_view(state, &stored).await.map(Some)
+}
+
+async fn submission_view(state: &AppState, s: &StoredResult) -> Result<SubmissionView, AppError> {
+    let today = state.clock.today();
+    let mut enrollments = Vec::with_capacity(s.enrolment_ids.len());
+    let mut total = 0i64;
+    for id in &s.enrolment_ids {
+        let row = store::enrolment(&state.db, *id)
+            .await?
+            .ok_or_else(|| AppError::internal("submission", "enrolment vanished"))?;
+        if row.status == "unpaid" {
+            total += row.due_fen - row.paid_fen;
+        }
+        let mut v = enrolment_view(state, row, today).await?;
+        v.existing = s.existing.contains(id);
+        enrollments.push(v);
+    }
+    let (insurance_year, policy) = enrollments
+        .first()
+        .map(|e| (e.insurance_year, e.policy.clone()))
+        .unwrap_or_default();
+    let order = match s.order_id {
+        Some(o) => store::order(&state.db, o).await?.map(order_view),
+        None => None,
+    };
+    Ok(SubmissionView {
+        household_id: s.household_id,
+        insurance_year,
+        policy,
+        enrollments,
+        total_due: Money::from_fen(total),
+        order,
+    })
+}
+
+pub fn order_view(o: store::OrderRow) -> OrderView {
+    OrderView {
+        pay_url: format!("/sandbox/pay/{}", o.order_no),
+        order_no: o.order_no,
+        amount: Money::from_fen(o.amount_fen),
+        status: o.status,
+        expires_at: o.expires_at,
+    }
+}
+
+/// Status on `today`: unpaid, waiting (paid, not yet covered), active, ended.
+pub fn coverage_status(row: &EnrolmentRow, today: NaiveDate) -> CoverageStatus {
+    match row.status.as_str() {
+        "unpaid" => CoverageStatus::Unpaid,
+        "ended" => CoverageStatus::Ended,
+        _ => match (row.benefit_start, row.benefit_end) {
+            (Some(s), _) if today < s => CoverageStatus::Waiting,
+            (_, Some(e)) if today > e => CoverageStatus::Ended,
+            _ => CoverageStatus::Active,
+        },
+    }
+}
+
+pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDate) -> Result<EnrolmentView, AppError> {
+    let person = store::person(&state.db, row.person_id)
+        .await?
+        .ok_or_else(|| AppError::internal("enrolment view", "person vanished"))?;
+    let hospitals = store::hospitals_of(&state.db, row.id)
+        .await?
+        .into_iter()
+        .map(to_view_hospital)
+        .collect();
+    let q: Option<Quote> = serde_json::from_str(&row.quote_json).ok();
+    let status = coverage_status(&row, today);
+    let order_no = match (status, row.order_id) {
+        (CoverageStatus::Unpaid, Some(o)) => store::order(&state.db, o)
+            .await?
+            .filter(|o| o.status == "pending")
+            .map(|o| o.order_no),
+        _ => None,
+    };
+    let deadline = (status == CoverageStatus::Unpaid)
+        .then(|| state.policies.get(&row.policy_id).map(|p| p.payment_deadline(today)))
+        .flatten();
+    let (start, end, rule) = if row.status == "unpaid" {
+        let q = q.as_ref();
+        (
+            q.and_then(|q| q.benefit_start),
+            q.and_then(|q| q.benefit_end),
+            q.and_then(|q| q.start_rule).map(|r| start_rule_code(r).to_owned()),
+        )
+    } else {
+        (row.benefit_start, row.benefit_end, row.start_rule.clone())
+    };
+    Ok(EnrolmentView {
+        id: row.id,
+        person_id: row.person_id,
+        name: person.name,
+        id_number_masked: mask_id(&person.id_number),
+        household_id: row.household_id,
+        insurance_year: row.insurance_year,
+        policy: row.policy_id,
+        status,
+        tier: row.tier,
+        benefit_tier: row.benefit_tier,
+        applied_category: row.applied_category,
+        add_ons: row
+            .add_ons
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        standard_contribution: Money::from_fen(row.standard_fen),
+        subsidy: Money::from_fen(row.subsidy_fen),
+        late_surcharge: Money::from_fen(row.surcharge_fen),
+        add_ons_total: Money::from_fen(row.add_ons_fen),
+        personal_due: Money::from_fen(row.due_fen),
+        paid: Money::from_fen(row.paid_fen),
+        paid_on: row.paid_on,
+        benefit_start: start,
+        benefit_end: end,
+        start_rule: rule,
+        payment_deadline: deadline,
+        explanation: q.as_ref().map(|q| q.explanation.clone()).unwrap_or_default(),
+        explanation_en: q.as_ref().map(|q| q.explanation_en.clone()).unwrap_or_default(),
+        citations: q.map(|q| q.citations).unwrap_or_default(),
+        hospitals,
+        order_no,
+        existing: false,
+    })
+}
+
+/// One enrolment, if the actor may see it.
+pub async fn get(state: &AppState, actor: &Actor, id: i64) -> Result<EnrolmentView, AppError> {
+    let not_found = || AppError::not_found("enrolment_not_found", "未找到该参保记录", "No such enrolment");
+    let row = store::enrolment(&state.db, id).await?.ok_or_else(not_found)?;
+    let hh = row.household_id.ok_or_else(not_found)?;
+    household_for(state, actor, hh).await.map_err(|e| match e {
+        AppError::Forbidden(_) if actor.role != Role::Resident => e,
+        _ => not_found(),
+    })?;
+    enrolment_view(state, row, state.clock.today()).await
+}
+
+/// Everything a household's coverage page shows.
+pub async fn household_enrolments(
+    state: &AppState,
+    actor: &Actor,
+    household_id: i64,
+) -> Result<(Vec<MemberView>, Vec<EnrolmentView>), AppError> {
+    let h = household_for(state, actor, household_id).await?;
+    let members = store::members(&state.db, h.id).await?.iter().map(member_view).collect();
+    let today = state.clock.today();
+    let mut out = Vec::new();
+    for row in store::enrolments_of_household(&state.db, h.id).await? {
+        out.push(enrolment_view(state, row, today).await?);
+    }
+    Ok((members, out))
+}
+
+/// Opens a new payment order for a household's unpaid enrolments (after the previous
+/// order expired or was cancelled). Returns the pending order if one is still open.
+pub async fn open_order(
+    state: &AppState,
+    actor: &Actor,
+    household_id: i64,
+    client_ip: &str,
+) -> Result<OrderView, AppError> {
+    let h = household_for(state, actor, household_id).await?;
+    let db = &state.db;
+    let now = state.clock.now();
+    store::expire_orders(db, now).await?;
+    let unpaid: Vec<EnrolmentRow> = store::enrolments_of_household(db, h.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.status == "unpaid")
+        .collect();
+    if unpaid.is_empty() {
+        return Err(conflict(
+            None,
+            "nothing_to_pay",
+            "本户没有待缴费的参保登记",
+            "Nothing is waiting for payment",
+        ));
+    }
+    for e in &unpaid {
+        if let Some(o) = e.order_id {
+            if let Some(o) = store::order(db, o).await?.filter(|o| o.status == "pending") {
+                return Ok(order_view(o));
+            }
+        }
+    }
+    let total: i64 = unpaid.iter().map(|e| e.due_fen).sum();
+    let order_no = order_number(now);
+    let expires = now + Duration::minutes(state.settings.order_minutes);
+    let id = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO payment_orders (order_no, household_id, amount_fen, status, provider, created_by_account_id, created_at, expires_at)
+             VALUES ($1, $2, $3, 'pending', 'sandbox', $4, $5, $6) RETURNING id")
+            .bind(&order_no).bind(h.id).bind(total).bind(actor.account.id).bind(now).bind(expires)
+            .fetch_one(&mut *tx).await?;
+        for e in &unpaid {
+            sqlx::query("UPDATE enrolments SET order_id = $1 WHERE id = $2 AND status = 'unpaid'")
+                .bind(id).bind(e.id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<i64, sqlx::Error>(id)
+    })?;
+    audit_log(state, actor, "payment_order_opened", &order_no, None, client_ip).await?;
+    store::order(db, id)
+        .await?
+        .map(order_view)
+        .ok_or_else(|| AppError::internal("order", "order vanished"))
+}
+
+pub async fn audit_log(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    detail: Option<&str>,
+    client_ip: &str,
+) -> Result<(), AppError> {
+    let e = audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action,
+        subject: Some(subject),
+        detail,
+        client_ip: Some(client_ip),
+    };
+    audit::record(&state.db, &e, state.clock.now()).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The coverage page (我的参保) and staff search
+
+/// What the coverage page shows for the actor's household (a resident's own, or
+/// `household` for staff).
+pub async fn coverage_page(
+    state: &AppState,
+    actor: &Actor,
+    household: Option<i64>,
+) -> Result<crate::model::CoveragePage, AppError> {
+    use crate::model::{CoveragePage, MemberLine, PackBrief, ReceiptBrief};
+    let staff = actor.role != Role::Resident;
+    let h = match (staff, household) {
+        (true, Some(id)) => Some(household_for(state, actor, id).await?),
+        (true, None) => {
+            return Err(field_err(
+                "household",
+                "household_required",
+                "请先查找并选择一个家庭户",
+                "Find and choose a household first",
+            ))
+        }
+        (false, _) => own_household(state, actor).await?,
+    };
+    let Some(h) = h else {
+        return Ok(CoveragePage {
+            registered: false,
+            household_id: None,
+            area_path: Vec::new(),
+            policy: None,
+            policy_problem: None,
+            policy_problem_en: None,
+            members: Vec::new(),
+            hospitals: Vec::new(),
+            unpaid_total: Money::ZERO,
+            open_order: None,
+            receipts: Vec::new(),
+            staff,
+        });
+    };
+    let db = &state.db;
+    let today = state.clock.today();
+    store::expire_orders(db, state.clock.now()).await?;
+    let area_path = crate::store::areas::path(db, &h.area_code)
+        .await?
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    let (pack, problem) = match pack_for(state, &h.area_code, None, today) {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(e)),
+    };
+    let people = store::members(db, h.id).await?;
+    let enrolments = store::enrolments_of_household(db, h.id).await?;
+    let mut members = Vec::with_capacity(people.len());
+    let mut unpaid_total = 0i64;
+    let mut open_order = None;
+    for p in &people {
+        let current = enrolments
+            .iter()
+            .find(|e| e.person_id == p.id && pack.is_none_or(|k| e.insurance_year == k.insurance_year))
+            .cloned();
+        let enrolment = match current {
+            Some(row) => {
+                if row.status == "unpaid" {
+                    unpaid_total += row.due_fen;
+                    if open_order.is_none() {
+                        if let Some(o) = row.order_id {
+                            open_order = store::order(db, o)
+                                .await?
+                                .filter(|o| o.status == "pending")
+                                .map(order_view);
+                        }
+                    }
+                }
+                Some(enrolment_view(state, row, today).await?)
+            }
+            None => None,
+        };
+        let preview = match (&enrolment, pack) {
+            (None, Some(pack)) => {
+                let tier = (pack.tiers.len() > 1).then(|| "high".to_owned());
+                let req = quote_request(state, pack, p, p.student, tier, Vec::new(), today).await?;
+                quote(pack, &req).ok()
+            }
+            _ => None,
+        };
+        members.push(MemberLine {
+            member: member_view(p),
+            enrolment,
+            preview,
+        });
+    }
+    let hospitals = match pack {
+        Some(p) => store::hospitals_under(db, &p.area_codes)
+            .await?
+            .into_iter()
+            .map(to_view_hospital)
+            .collect(),
+        None => Vec::new(),
+    };
+    let receipts = store::payments_of_household(db, h.id)
+        .await?
+        .into_iter()
+        .map(|p| ReceiptBrief {
+            receipt_no: p.receipt_no,
+            amount: Money::from_fen(p.amount_fen),
+            paid_at: p.paid_at,
+            channel: p.channel,
+        })
+        .collect();
+    let (problem_zh, problem_en) = match &problem {
+        Some(e) => (
+            Some(e.message(crate::i18n::Lang::Zh)),
+            Some(e.message(crate::i18n::Lang::En)),
+        ),
+        None => (None, None),
+    };
+    Ok(CoveragePage {
+        registered: true,
+        household_id: Some(h.id),
+        area_path,
+        policy: pack.map(|p| PackBrief {
+            id: p.id.clone(),
+            jurisdiction: p.jurisdiction.clone(),
+            jurisdiction_en: p.jurisdiction_en.clone(),
+            insurance_year: p.insurance_year,
+            tiers: p
+                .tiers
+                .iter()
+                .map(|t| {
+                    (
+                        t.code.code().to_owned(),
+                        t.name_zh.clone(),
+                        t.name_en.clone(),
+                        t.personal.value,
+                    )
+                })
+                .collect(),
+            max_hospitals: p.max_hospital_choices(),
+            deadline: p.payment_deadline(today),
+        }),
+        policy_problem: problem_zh,
+        policy_problem_en: problem_en,
+        members,
+        hospitals,
+        unpaid_total: Money::from_fen(unpaid_total),
+        open_order,
+        receipts,
+        staff,
+    })
+}
+
+/// Staff search within their area: an exact ID number or part of a name.
+pub async fn search(state: &AppState, actor: &Actor, query: &str) -> Result<Vec<crate::model::PersonHit>, AppError> {
+    if !actor.enrols_for_others() {
+        return Err(forbidden_area());
+    }
+    let q = query.trim();
+    if q.chars().count() < 1 {
+        return Ok(Vec::new());
+    }
+    let scope = actor.account.area_code.clone().unwrap_or_default();
+    let mut hits = Vec::new();
+    for p in store::search_people(&state.db, &scope, q, 50).await? {
+        let area = match p.household_id {
+            Some(h) => store::household(&state.db, h).await?.map(|h| h.area_code),
+            None => p.area_code.clone(),
+        };
+        hits.push(crate::model::PersonHit {
+            name: p.name.clone(),
+            id_number_masked: mask_id(&p.id_number),
+            household_id: p.household_id,
+            area_code: area,
+        });
+    }
+    Ok(hits)
+}
+
+/// Staff register a new household with its head (for people the system does not know).
+pub async fn staff_new_household(
+    state: &AppState,
+    actor: &Actor,
+    village: &str,
+    name: &str,
+    id_number: &str,
+    client_ip: &str,
+) -> Result<i64, AppError> {
+    if !actor.enrols_for_others() {
+        return Err(forbidden_area());
+    }
+    let name = parse_name("name", Some(name))?;
+    let id = parse_id("id_number", id_number)?;
+    let area = village_area(state, "area_code", village).await?;
+    if !actor.covers(&area) {
+        return Err(forbidden_area());
+    }
+    let db = &state.db;
+    if let Some(p) = store::person_by_id_number(db, id.as_str()).await? {
+        return match p.household_id {
+            Some(h) => Err(conflict(
+                Some("id_number"),
+                "already_in_household",
+                format!("{}已登记在一个家庭户中，请通过查找打开该户", p.name),
+                format!("{} is already in a household; open it from the search", p.name),
+            ))
+            .map(|_: ()| h),
+            None => Err(field_err(
+                "id_number",
+                "person_without_household",
+                "此人已在系统中但未入户，请在其家人的户中添加",
+                "This person is known but in no household; add them to their family's household",
+            )),
+        };
+    }
+    let now = state.clock.now();
+    let person = crate::store::people::NewPerson {
+        id_number: &id,
+        name: &name,
+        phone: None,
+        area_code: Some(&area),
+        hukou_local: true,
+    };
+    let pid = crate::store::people::upsert(db, &person, now).await?;
+    let h = crate::store::people::create_household(db, pid, &area, now).await?;
+    audit_log(
+        state,
+        actor,
+        "household_created",
+        &id.masked(),
+        Some(&format!("household {h}")),
+        client_ip,
+    )
+    .await?;
+    Ok(h)
+}

@@ -1,0 +1,869 @@
+//! Money in: online payment through a provider (a signed callback), cash collected by a
+//! cadre, and the tax bureau's reconciliation file. Every channel goes through
+//! [`record_payment`], one transaction keyed by the transaction id, so a replayed
+//! callback, a double click or a re-imported file changes nothing.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use domain::policy::Quote;
+use domain::Money;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::enrolment::{self, mask_id, start_rule_code, Actor};
+use super::{random_token, AppState};
+use crate::error::{AppError, UserMessage};
+use crate::model::{ReceiptLine, ReceiptView, Role};
+use crate::store::enrolment::{self as store, EnrolmentRow, OrderRow};
+use crate::store::{accounts, audit, with_pool};
+
+/// Header carrying the callback's Unix time (seconds).
+pub const TIMESTAMP_HEADER: &str = "x-canbao-timestamp";
+/// Header carrying hex HMAC-SHA256 over `"{timestamp}.{body}"`.
+pub const SIGNATURE_HEADER: &str = "x-canbao-signature";
+/// A callback older or newer than this is refused (replay window).
+pub const CALLBACK_TOLERANCE_SECONDS: i64 = 300;
+
+/// A payment provider: where the payer goes, and how its callbacks are authenticated.
+///
+/// The local implementation is [`SandboxProvider`]. A production adapter (WeChat Pay,
+/// Alipay, a bank's aggregated payment, the tax bureau's online channel) implements the
+/// same two methods: `checkout_url` creates the provider-side order through its API and
+/// returns its payment page or QR-code URL; `verify` checks the provider's signature
+/// scheme (for WeChat Pay v3: RSA over timestamp, nonce and body with the platform
+/// certificate) and maps its body to [`CallbackBody`]. Everything after `verify` is shared.
+pub trait PaymentProvider: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn checkout_url(&self, order_no: &str) -> String;
+    fn verify(
+        &self,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<CallbackBody, Rejection>;
+}
+
+/// What a provider tells us about an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CallbackBody {
+    pub order_no: String,
+    pub transaction_id: String,
+    pub status: CallbackStatus,
+    pub amount: Money,
+    pub paid_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackStatus {
+    Paid,
+    Cancelled,
+}
+
+/// Why a callback was refused before anything was read from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    Unsigned,
+    Stale,
+    BadSignature,
+    Malformed,
+}
+
+impl Rejection {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Unsigned => "callback_unsigned",
+            Self::Stale => "callback_stale",
+            Self::BadSignature => "callback_bad_signature",
+            Self::Malformed => "callback_malformed",
+        }
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The local payment provider: its own pay/cancel page, callbacks signed with a shared secret.
+pub struct SandboxProvider {
+    secret: Vec<u8>,
+}
+
+impl SandboxProvider {
+    pub fn new(secret: &[u8]) -> SandboxProvider {
+        SandboxProvider {
+            secret: secret.to_vec(),
+        }
+    }
+
+    fn mac(&self, timestamp: &str, body: &[u8]) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
+        mac.update(timestamp.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac
+    }
+
+    /// Hex signature for a body sent at `timestamp` (what the provider puts in the header).
+    pub fn sign(&self, timestamp: &str, body: &[u8]) -> String {
+        hex::encode(self.mac(timestamp, body).finalize().into_bytes())
+    }
+}
+
+impl PaymentProvider for SandboxProvider {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    fn checkout_url(&self, order_no: &str) -> String {
+        format!("/sandbox/pay/{order_no}")
+    }
+
+    fn verify(
+        &self,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<CallbackBody, Rejection> {
+        let (Some(ts), Some(sig)) = (timestamp, signature) else {
+            return Err(Rejection::Unsigned);
+        };
+        let sig = hex::decode(sig.trim()).map_err(|_| Rejection::BadSignature)?;
+        // Constant-time comparison.
+        self.mac(ts, body)
+            .verify_slice(&sig)
+            .map_err(|_| Rejection::BadSignature)?;
+        let sent: i64 = ts.trim().parse().map_err(|_| Rejection::Stale)?;
+        if (now.timestamp() - sent).abs() > CALLBACK_TOLERANCE_SECONDS {
+            return Err(Rejection::Stale);
+        }
+        serde_json::from_slice(body).map_err(|_| Rejection::Malformed)
+    }
+}
+
+/// The answer to a callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CallbackResult {
+    /// `applied`, `duplicate` (already recorded: nothing changed) or `cancelled`.
+    pub result: String,
+    pub order_no: String,
+    pub receipt_no: Option<String>,
+}
+
+/// Verifies and applies a provider callback. Rejections are logged and recorded.
+pub async fn handle_callback(
+    state: &AppState,
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+    client_ip: &str,
+) -> Result<CallbackResult, AppError> {
+    let now = state.clock.now();
+    let text = String::from_utf8_lossy(body);
+    let parsed = match state.payments.verify(timestamp, signature, body, now) {
+        Ok(b) => b,
+        Err(r) => {
+            tracing::warn!(reason = r.code(), client_ip, "payment callback rejected");
+            store::record_callback(&state.db, r.code(), None, &text, now).await?;
+            let entry = audit::AuditEntry {
+                actor_account_id: None,
+                action: "payment_callback_rejected",
+                subject: None,
+                detail: Some(r.code()),
+                client_ip: Some(client_ip),
+            };
+            audit::record(&state.db, &entry, now).await?;
+            return Err(match r {
+                Rejection::Malformed => AppError::BadRequest(UserMessage::new(
+                    r.code(),
+                    None,
+                    "回调内容格式错误",
+                    "The callback body is malformed",
+                )),
+                _ => AppError::unauthorized(
+                    r.code(),
+                    None,
+                    "回调签名无效或已过期",
+                    "Invalid or expired callback signature",
+                ),
+            });
+        }
+    };
+    let order = store::order_by_no(&state.db, &parsed.order_no)
+        .await?
+        .ok_or_else(|| AppError::not_found("order_not_found", "未找到该缴费订单", "No such payment order"))?;
+    let outcome = match parsed.status {
+        CallbackStatus::Cancelled => {
+            cancel_order(state, &order).await?;
+            CallbackResult {
+                result: "cancelled".into(),
+                order_no: order.order_no.clone(),
+                receipt_no: None,
+            }
+        }
+        CallbackStatus::Paid => {
+            if parsed.amount.to_fen() != order.amount_fen {
+                store::record_callback(&state.db, "amount_mismatch", Some(&order.order_no), &text, now).await?;
+                return Err(AppError::invalid(
+                    "amount",
+                    "amount_mismatch",
+                    format!(
+                        "回调金额{}元与订单金额{}元不一致",
+                        parsed.amount,
+                        Money::from_fen(order.amount_fen)
+                    ),
+                    "The callback amount differs from the order amount",
+                ));
+            }
+            let rows = store::enrolments_of_order(&state.db, order.id).await?;
+            let payment = NewPayment {
+                transaction_id: &parsed.transaction_id,
+                channel: "sandbox_online",
+                order_id: Some(order.id),
+                amount_fen: order.amount_fen,
+                paid_at: parsed.paid_at,
+                collector: None,
+            };
+            let (receipt, applied) = record_payment(state, &payment, &rows).await?;
+            CallbackResult {
+                result: if applied { "applied" } else { "duplicate" }.into(),
+                order_no: order.order_no.clone(),
+                receipt_no: Some(receipt),
+            }
+        }
+    };
+    store::record_callback(&state.db, &outcome.result, Some(&order.order_no), &text, now).await?;
+    Ok(outcome)
+}
+
+async fn cancel_order(state: &AppState, order: &OrderRow) -> Result<(), AppError> {
+    let now = state.clock.now();
+    with_pool!(&state.db, p => sqlx::query(
+        "UPDATE payment_orders SET status = 'cancelled', closed_at = $1 WHERE id = $2 AND status = 'pending'")
+        .bind(now).bind(order.id).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub struct NewPayment<'a> {
+    pub transaction_id: &'a str,
+    pub channel: &'a str,
+    pub order_id: Option<i64>,
+    pub amount_fen: i64,
+    pub paid_at: DateTime<Utc>,
+    pub collector: Option<i64>,
+}
+
+/// Final dates for each enrolment paid today: the engine re-run with today's date (a
+/// late payment starts later). Amounts stay as ordered.
+async fn settle(state: &AppState, rows: &[EnrolmentRow]) -> Result<Vec<(i64, Option<Quote>)>, AppError> {
+    let today = state.clock.today();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let fresh = match (
+            state.policies.get(&r.policy_id),
+            store::person(&state.db, r.person_id).await?,
+        ) {
+            (Some(pack), Some(person)) => {
+                let add_ons = r
+                    .add_ons
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let req =
+                    enrolment::quote_request(state, pack, &person, person.student, r.tier.clone(), add_ons, today)
+                        .await?;
+                domain::policy::quote(pack, &req).ok().filter(|q| q.eligible)
+            }
+            _ => None,
+        };
+        out.push((r.id, fresh.or_else(|| serde_json::from_str(&r.quote_json).ok())));
+    }
+    Ok(out)
+}
+
+fn receipt_number(now: DateTime<Utc>) -> String {
+    format!(
+        "R{}{}",
+        super::clock::shanghai_date(now).format("%Y%m%d"),
+        random_token(4).to_uppercase()
+    )
+}
+
+/// Records one payment for `rows` (all unpaid) in one transaction. Returns the receipt
+/// number and whether it was applied now (false: this transaction id was already recorded).
+pub async fn record_payment(
+    state: &AppState,
+    p: &NewPayment<'_>,
+    rows: &[EnrolmentRow],
+) -> Result<(String, bool), AppError> {
+    let db = &state.db;
+    if let Some(done) = store::payment_by_transaction(db, p.transaction_id).await? {
+        return Ok((done.receipt_no, false));
+    }
+    let settled = settle(state, rows).await?;
+    let today = state.clock.today();
+    let now = state.clock.now();
+    let receipt = receipt_number(now);
+    let already_paid = || {
+        AppError::Conflict(UserMessage::new(
+            "already_paid",
+            None,
+            "这些参保登记已缴费或订单已关闭，未重复收款",
+            "Already paid or the order is closed; nothing was charged twice",
+        ))
+    };
+    let applied: Option<String> = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (transaction_id) DO NOTHING RETURNING id")
+            .bind(p.transaction_id).bind(p.channel).bind(p.order_id).bind(p.amount_fen).bind(p.paid_at)
+            .bind(&receipt).bind(p.collector).bind(now)
+            .fetch_optional(&mut *tx).await?;
+        match id {
+            None => { tx.rollback().await?; None }
+            Some(payment_id) => {
+                if let Some(order_id) = p.order_id {
+                    let n = sqlx::query("UPDATE payment_orders SET status = 'paid', closed_at = $1
+                        WHERE id = $2 AND status IN ('pending', 'expired')")
+                        .bind(now).bind(order_id).execute(&mut *tx).await?.rows_affected();
+                    if n != 1 { return Err(already_paid()); }
+                }
+                for (r, (id, q)) in rows.iter().zip(&settled) {
+                    let n = sqlx::query(
+                        "UPDATE enrolments SET status = 'paid', paid_fen = due_fen, paid_on = $1, benefit_start = $2,
+                            benefit_end = $3, start_rule = $4, quote_json = COALESCE($5, quote_json)
+                         WHERE id = $6 AND status = 'unpaid'")
+                        .bind(today)
+                        .bind(q.as_ref().and_then(|q| q.benefit_start))
+                        .bind(q.as_ref().and_then(|q| q.benefit_end))
+                        .bind(q.as_ref().and_then(|q| q.start_rule).map(start_rule_code))
+                        .bind(q.as_ref().and_then(|q| serde_json::to_string(q).ok()))
+                        .bind(id)
+                        .execute(&mut *tx).await?.rows_affected();
+                    if n != 1 { return Err(already_paid()); }
+                    sqlx::query("INSERT INTO payment_enrolments (payment_id, enrolment_id, amount_fen) VALUES ($1, $2, $3)")
+                        .bind(payment_id).bind(id).bind(r.due_fen).execute(&mut *tx).await?;
+                    if p.order_id.is_none() {
+                        // Paid another way: the online order for it can no longer be paid.
+                        sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
+                            WHERE status = 'pending' AND id = (SELECT order_id FROM enrolments WHERE id = $2)")
+                            .bind(now).bind(id).execute(&mut *tx).await?;
+                    }
+                }
+                tx.commit().await?;
+                Some(receipt.clone())
+            }
+        }
+    });
+    match applied {
+        Some(r) => Ok((r, true)),
+        None => store::payment_by_transaction(db, p.transaction_id)
+            .await?
+            .map(|d| (d.receipt_no, false))
+            .ok_or_else(|| AppError::internal("payment", "duplicate transaction vanished")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sandbox provider's own page
+
+/// What the sandbox payment page shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SandboxOrder {
+    pub order_no: String,
+    pub amount: Money,
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+    pub payable: bool,
+    pub lines: Vec<ReceiptLine>,
+}
+
+pub async fn sandbox_order(state: &AppState, order_no: &str) -> Result<SandboxOrder, AppError> {
+    store::expire_orders(&state.db, state.clock.now()).await?;
+    let order = store::order_by_no(&state.db, order_no)
+        .await?
+        .ok_or_else(|| AppError::not_found("order_not_found", "未找到该缴费订单", "No such payment order"))?;
+    let mut lines = Vec::new();
+    for r in store::enrolments_of_order(&state.db, order.id).await? {
+        lines.push(line_for(state, &r).await?);
+    }
+    Ok(SandboxOrder {
+        payable: order.status == "pending",
+        order_no: order.order_no,
+        amount: Money::from_fen(order.amount_fen),
+        status: order.status,
+        expires_at: order.expires_at,
+        lines,
+    })
+}
+
+async fn line_for(state: &AppState, r: &EnrolmentRow) -> Result<ReceiptLine, AppError> {
+    let person = store::person(&state.db, r.person_id).await?;
+    Ok(ReceiptLine {
+        name: person.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+        id_number_masked: person.map(|p| mask_id(&p.id_number)).unwrap_or_default(),
+        insurance_year: r.insurance_year,
+        amount: Money::from_fen(r.due_fen),
+    })
+}
+
+/// The sandbox "app" pays or cancels: it signs a callback exactly as a provider would and
+/// hands it to the same handler the public callback endpoint uses.
+pub async fn sandbox_complete(
+    state: &AppState,
+    order_no: &str,
+    pay: bool,
+    client_ip: &str,
+) -> Result<CallbackResult, AppError> {
+    let order = sandbox_order(state, order_no).await?;
+    if !order.payable {
+        return Err(AppError::Conflict(UserMessage::new(
+            "order_not_payable",
+            None,
+            "该订单已支付、已取消或已过期",
+            "This order is paid, cancelled or expired",
+        )));
+    }
+    let now = state.clock.now();
+    let body = CallbackBody {
+        order_no: order.order_no,
+        transaction_id: format!("SBX{}", random_token(8).to_uppercase()),
+        status: if pay {
+            CallbackStatus::Paid
+        } else {
+            CallbackStatus::Cancelled
+        },
+        amount: order.amount,
+        paid_at: now,
+    };
+    let json = serde_json::to_vec(&body).map_err(|e| AppError::internal("sandbox", e))?;
+    let ts = now.timestamp().to_string();
+    let sig = state.sandbox_signer.sign(&ts, &json);
+    handle_callback(state, Some(&ts), Some(&sig), &json, client_ip).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Cash collected by a cadre
+
+/// A cadre records cash for a household's unpaid enrolments; the amount must equal what is due.
+pub async fn collect_cash(
+    state: &AppState,
+    actor: &Actor,
+    household_id: i64,
+    amount_input: &str,
+    client_ip: &str,
+) -> Result<ReceiptView, AppError> {
+    if actor.role == Role::Resident {
+        return Err(AppError::forbidden(
+            "staff_only",
+            "只有协办员等工作人员可以登记现金收款",
+            "Only staff record cash",
+        ));
+    }
+    let h = enrolment::household_for(state, actor, household_id).await?;
+    let amount: Money = amount_input.trim().parse().map_err(|e: domain::MoneyError| {
+        AppError::invalid("amount", e.code(), format!("收款金额：{e}"), e.message_en())
+    })?;
+    let rows: Vec<EnrolmentRow> = store::enrolments_of_household(&state.db, h.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.status == "unpaid")
+        .collect();
+    let due: i64 = rows.iter().map(|r| r.due_fen).sum();
+    if rows.is_empty() {
+        return Err(AppError::Conflict(UserMessage::new(
+            "nothing_to_pay",
+            Some("amount"),
+            "本户没有待缴费的参保登记",
+            "Nothing is waiting for payment",
+        )));
+    }
+    if amount.to_fen() != due {
+        return Err(AppError::invalid(
+            "amount",
+            "amount_not_due",
+            format!("收款金额应等于应缴金额{}元", Money::from_fen(due)),
+            format!("The amount must equal the amount due, {} yuan", Money::from_fen(due)),
+        ));
+    }
+    let now = state.clock.now();
+    let txn = format!("CASH{}", random_token(8).to_uppercase());
+    let payment = NewPayment {
+        transaction_id: &txn,
+        channel: "cadre_cash",
+        order_id: None,
+        amount_fen: due,
+        paid_at: now,
+        collector: Some(actor.account.id),
+    };
+    let (receipt_no, _) = record_payment(state, &payment, &rows).await?;
+    enrolment::audit_log(
+        state,
+        actor,
+        "cash_collected",
+        &receipt_no,
+        Some(&format!("household {} amount {}", h.id, Money::from_fen(due))),
+        client_ip,
+    )
+    .await?;
+    receipt(state, actor, &receipt_no).await
+}
+
+/// A receipt, if the actor may see the households it paid for.
+pub async fn receipt(state: &AppState, actor: &Actor, receipt_no: &str) -> Result<ReceiptView, AppError> {
+    let not_found = || AppError::not_found("receipt_not_found", "未找到该收据", "No such receipt");
+    let p = store::payment_by_receipt(&state.db, receipt_no)
+        .await?
+        .ok_or_else(not_found)?;
+    let rows = store::enrolments_of_payment(&state.db, p.id).await?;
+    for r in &rows {
+        let hh = r.household_id.ok_or_else(not_found)?;
+        enrolment::household_for(state, actor, hh)
+            .await
+            .map_err(|_| not_found())?;
+    }
+    receipt_view(state, p, &rows).await
+}
+
+async fn receipt_view(state: &AppState, p: store::PaymentRow, rows: &[EnrolmentRow]) -> Result<ReceiptView, AppError> {
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in rows {
+        lines.push(line_for(state, r).await?);
+    }
+    let collected_by = match p.collected_by_account_id {
+        Some(id) => accounts::by_id(&state.db, id).await?.map(|a| a.display_name),
+        None => None,
+    };
+    Ok(ReceiptView {
+        receipt_no: p.receipt_no,
+        transaction_id: p.transaction_id,
+        channel: p.channel,
+        amount: Money::from_fen(p.amount_fen),
+        paid_at: p.paid_at,
+        collected_by,
+        lines,
+    })
+}
+
+/// A cadre's cash for one day, for handing over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashSummary {
+    pub date: NaiveDate,
+    pub people: usize,
+    pub total: Money,
+    pub receipts: Vec<ReceiptView>,
+}
+
+pub async fn cash_summary(state: &AppState, actor: &Actor, date: NaiveDate) -> Result<CashSummary, AppError> {
+    let from = shanghai_midnight(date);
+    let to = from + Duration::days(1);
+    let mut receipts = Vec::new();
+    for p in store::cash_collected(&state.db, actor.account.id, from, to).await? {
+        let rows = store::enrolments_of_payment(&state.db, p.id).await?;
+        receipts.push(receipt_view(state, p, &rows).await?);
+    }
+    Ok(CashSummary {
+        date,
+        people: receipts.iter().map(|r| r.lines.len()).sum(),
+        total: receipts.iter().map(|r| r.amount).sum(),
+        receipts,
+    })
+}
+
+fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+fn shanghai_midnight(date: NaiveDate) -> DateTime<Utc> {
+    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    shanghai()
+        .from_local_datetime(&local)
+        .single()
+        .map_or_else(|| Utc.from_utc_datetime(&local), |d| d.with_timezone(&Utc))
+}
+
+// ---------------------------------------------------------------------------------------
+// Tax-bureau reconciliation file
+
+/// One row that could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ReconciliationException {
+    pub line: usize,
+    pub id_number_masked: String,
+    pub transaction_id: String,
+    pub reason: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ReconciliationReport {
+    pub import_id: i64,
+    pub rows_total: usize,
+    pub applied: usize,
+    pub duplicates: usize,
+    pub exceptions: Vec<ReconciliationException>,
+}
+
+pub const RECONCILIATION_HEADER: [&str; 6] = [
+    "id_number",
+    "insurance_year",
+    "amount",
+    "paid_at",
+    "channel",
+    "transaction_id",
+];
+
+struct Row {
+    line: usize,
+    id_number: String,
+    year: Option<i32>,
+    amount_text: String,
+    transaction_id: String,
+    verdict: Verdict,
+}
+
+enum Verdict {
+    Apply {
+        enrolment: Box<EnrolmentRow>,
+        paid_at: DateTime<Utc>,
+    },
+    Duplicate,
+    Exception(&'static str, String),
+}
+
+fn parse_paid_at(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    let local = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().or_else(|| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })?;
+    shanghai()
+        .from_local_datetime(&local)
+        .single()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Imports a reconciliation CSV (`id_number, insurance_year, amount, paid_at, channel,
+/// transaction_id`). Matching unpaid enrolments are marked paid; rows already imported
+/// are counted as duplicates; the rest become exceptions. One transaction for the file.
+pub async fn import_reconciliation(
+    state: &AppState,
+    actor: &Actor,
+    file_name: &str,
+    text: &str,
+    client_ip: &str,
+) -> Result<ReconciliationReport, AppError> {
+    if !matches!(actor.role, Role::BureauOfficer | Role::Admin) {
+        return Err(AppError::forbidden(
+            "bureau_only",
+            "只有医保局工作人员可以导入对账文件",
+            "Only bureau officers import reconciliation files",
+        ));
+    }
+    let scope = actor.account.area_code.clone().unwrap_or_default();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|_| bad_file("无法读取表头", "Cannot read the header row"))?
+        .iter()
+        .map(str::to_lowercase)
+        .collect();
+    if headers != RECONCILIATION_HEADER {
+        return Err(bad_file(
+            &format!("表头应为：{}", RECONCILIATION_HEADER.join(",")),
+            &format!("The header must be: {}", RECONCILIATION_HEADER.join(",")),
+        ));
+    }
+    let db = &state.db;
+    let mut rows = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| bad_file(&format!("第{line}行无法读取：{e}"), &format!("Line {line}: {e}")))?;
+        let get = |k: usize| rec.get(k).unwrap_or("").to_owned();
+        let (id_number, year_text, amount_text, paid_text, transaction_id) = (get(0), get(1), get(2), get(3), get(5));
+        let year = year_text.parse::<i32>().ok();
+        let ex = |code: &'static str, msg: String| Verdict::Exception(code, msg);
+        let verdict = if rec.len() != 6 {
+            ex("columns", format!("应有6列，实有{}列", rec.len()))
+        } else if transaction_id.is_empty() {
+            ex("transaction_id_missing", "缺少交易流水号".into())
+        } else if !seen.insert(transaction_id.clone())
+            || store::payment_by_transaction(db, &transaction_id).await?.is_some()
+        {
+            Verdict::Duplicate
+        } else {
+            match (
+                domain::IdNumber::parse(&id_number),
+                year,
+                amount_text.parse::<Money>(),
+                parse_paid_at(&paid_text),
+            ) {
+                (Err(e), ..) => ex("id_number_invalid", format!("身份证号码无效：{e}")),
+                (_, None, ..) => ex("year_invalid", format!("参保年度“{year_text}”无效")),
+                (_, _, Err(e), _) => ex("amount_invalid", format!("金额无效：{e}")),
+                (_, _, _, None) => ex("paid_at_invalid", format!("缴费时间“{paid_text}”无效")),
+                (Ok(id), Some(y), Ok(amount), Some(paid_at)) => {
+                    match store::person_by_id_number(db, id.as_str()).await? {
+                        None => ex("unknown_person", "系统中没有此人".into()),
+                        Some(p) => match store::enrolment_for(db, p.id, y).await? {
+                            None => ex("no_enrolment", format!("此人没有{y}年度的参保登记")),
+                            Some(e) => {
+                                let area = match e.household_id {
+                                    Some(h) => store::household(db, h).await?.map(|h| h.area_code),
+                                    None => p.area_code.clone(),
+                                }
+                                .unwrap_or_default();
+                                if !area.starts_with(&scope) {
+                                    ex("out_of_scope", "此人不在您的管辖范围内".into())
+                                } else if e.status != "unpaid" {
+                                    ex("already_paid", "该参保登记已缴费".into())
+                                } else if amount.to_fen() != e.due_fen {
+                                    ex(
+                                        "amount_mismatch",
+                                        format!("金额{amount}元与应缴{}元不一致", Money::from_fen(e.due_fen)),
+                                    )
+                                } else {
+                                    Verdict::Apply {
+                                        enrolment: Box::new(e),
+                                        paid_at,
+                                    }
+                                }
+                            }
+                        },
+                    }
+                }
+            }
+        };
+        rows.push(Row {
+            line,
+            id_number,
+            year,
+            amount_text,
+            transaction_id,
+            verdict,
+        });
+    }
+    if rows.is_empty() {
+        return Err(bad_file("文件中没有数据行", "The file has no data rows"));
+    }
+    let settled = {
+        let applying: Vec<EnrolmentRow> = rows
+            .iter()
+            .filter_map(|r| match &r.verdict {
+                Verdict::Apply { enrolment, .. } => Some((**enrolment).clone()),
+                _ => None,
+            })
+            .collect();
+        settle(state, &applying).await?
+    };
+    let today = state.clock.today();
+    let now = state.clock.now();
+    let actor_id = actor.account.id;
+    let mut exceptions: Vec<ReconciliationException> = Vec::new();
+    let mut applied = 0usize;
+    let mut duplicates = 0usize;
+    let import_id: i64 = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO reconciliation_imports (file_name, uploaded_by_account_id, uploaded_at, rows_total, rows_applied,
+                rows_duplicate, rows_exception) VALUES ($1, $2, $3, $4, 0, 0, 0) RETURNING id")
+            .bind(file_name).bind(actor_id).bind(now).bind(rows.len() as i64).fetch_one(&mut *tx).await?;
+        let mut settled_iter = settled.iter();
+        for r in &rows {
+            let mut problem: Option<(&str, String)> = None;
+            match &r.verdict {
+                Verdict::Duplicate => duplicates += 1,
+                Verdict::Exception(code, msg) => problem = Some((code, msg.clone())),
+                Verdict::Apply { enrolment, paid_at } => {
+                    let (_, q) = settled_iter.next().expect("one settlement per applied row");
+                    let receipt = receipt_number(now);
+                    let pid: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at)
+                         VALUES ($1, 'tax_reconciliation', NULL, $2, $3, $4, NULL, $5) ON CONFLICT (transaction_id) DO NOTHING RETURNING id")
+                        .bind(&r.transaction_id).bind(enrolment.due_fen).bind(paid_at).bind(&receipt).bind(now)
+                        .fetch_optional(&mut *tx).await?;
+                    match pid {
+                        None => duplicates += 1,
+                        Some(pid) => {
+                            let n = sqlx::query(
+                                "UPDATE enrolments SET status = 'paid', paid_fen = due_fen, paid_on = $1, benefit_start = $2,
+                                    benefit_end = $3, start_rule = $4, quote_json = COALESCE($5, quote_json)
+                                 WHERE id = $6 AND status = 'unpaid'")
+                                .bind(today)
+                                .bind(q.as_ref().and_then(|q| q.benefit_start))
+                                .bind(q.as_ref().and_then(|q| q.benefit_end))
+                                .bind(q.as_ref().and_then(|q| q.start_rule).map(start_rule_code))
+                                .bind(q.as_ref().and_then(|q| serde_json::to_string(q).ok()))
+                                .bind(enrolment.id)
+                                .execute(&mut *tx).await?.rows_affected();
+                            if n == 1 {
+                                sqlx::query("INSERT INTO payment_enrolments (payment_id, enrolment_id, amount_fen) VALUES ($1, $2, $3)")
+                                    .bind(pid).bind(enrolment.id).bind(enrolment.due_fen).execute(&mut *tx).await?;
+                                sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
+                                    WHERE status = 'pending' AND id = $2")
+                                    .bind(now).bind(enrolment.order_id).execute(&mut *tx).await?;
+                                applied += 1;
+                            } else {
+                                sqlx::query("DELETE FROM payments WHERE id = $1").bind(pid).execute(&mut *tx).await?;
+                                problem = Some(("already_paid", "该参保登记已缴费".into()));
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some((code, msg)) = problem {
+                sqlx::query(
+                    "INSERT INTO reconciliation_exceptions (import_id, line_no, id_number, insurance_year, amount, transaction_id, reason, message)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(import_id).bind(r.line as i64).bind(&r.id_number).bind(r.year).bind(&r.amount_text)
+                    .bind(&r.transaction_id).bind(code).bind(&msg).execute(&mut *tx).await?;
+                exceptions.push(ReconciliationException {
+                    line: r.line,
+                    id_number_masked: domain::IdNumber::parse(&r.id_number).map(|i| i.masked()).unwrap_or_else(|_| "（无效）".into()),
+                    transaction_id: r.transaction_id.clone(),
+                    reason: code.to_owned(),
+                    message: msg,
+                });
+            }
+        }
+        sqlx::query("UPDATE reconciliation_imports SET rows_applied = $1, rows_duplicate = $2, rows_exception = $3 WHERE id = $4")
+            .bind(applied as i64).bind(duplicates as i64).bind(exceptions.len() as i64).bind(import_id)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+        import_id
+    });
+    enrolment::audit_log(
+        state,
+        actor,
+        "reconciliation_imported",
+        file_name,
+        Some(&format!(
+            "import {import_id}: {} rows, {applied} applied, {duplicates} duplicates, {} exceptions",
+            rows.len(),
+            exceptions.len()
+        )),
+        client_ip,
+    )
+    .await?;
+    Ok(ReconciliationReport {
+        import_id,
+        rows_total: rows.len(),
+        applied,
+        duplicates,
+        exceptions,
+    })
+}
+
+fn bad_file(zh: &str, en: &str) -> AppError {
+    AppError::invalid("file", "reconciliation_file_invalid", zh, en)
+}

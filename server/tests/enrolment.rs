@@ -1,0 +1,826 @@
+//! Enrolment, payment and reconciliation over HTTP, on SQLite and PostgreSQL.
+//! The pinned date (2022-10-08) lies inside Lishi's 2023 collection period.
+
+mod common;
+
+use app::services::payments::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use common::{spawn_app, Backend, TestApp};
+use serde_json::{json, Value};
+
+both_backends! {
+    cadre_enrols_a_new_household_and_collects_cash,
+    cadre_cannot_reach_people_outside_their_villages,
+    idempotency_key_replays_the_answer_and_refuses_another_body,
+    concurrent_submissions_create_one_enrolment_and_one_order,
+    callbacks_must_be_signed_fresh_and_apply_once,
+    sandbox_pay_page_pays_the_order,
+    fully_subsidised_members_are_enrolled_at_once,
+    reconciliation_file_applies_matches_and_lists_exceptions,
+    bad_input_names_the_field_and_writes_nothing,
+    residents_register_add_members_and_see_only_their_household,
+}
+
+/// New people for the tests (valid GB 11643 numbers in 离石区).
+const ADULT: &str = "141102198511200036"; // 1985, male
+const BABY: &str = "141102202203050012"; // born 2022-03-05
+const OTHER: &str = "141102198804160023"; // 1988, female
+/// Demo seed: 李凤英, 低保 since 2022-03-01, in no household.
+const LI_FENGYING: &str = "141102194905060023";
+/// Demo seed: 孙玉山, in 凤山底社区 (outside the demo cadre's 东关社区).
+const SUN_YUSHAN: &str = "141102194702150037";
+const VILLAGE: &str = "141102001001";
+const HOSPITAL: &str = "H141102001";
+
+async fn bearer(app: &TestApp, username: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&json!({"username": username, "password": app::services::seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{username} signs in");
+    let body: Value = res.json().await.unwrap();
+    format!("Bearer {}", body["token"].as_str().unwrap())
+}
+
+async fn post(app: &TestApp, auth: &str, path: &str, body: &Value) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .header("Authorization", auth)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(app: &TestApp, auth: &str, path: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
+}
+
+fn member(id: &str, name: &str) -> Value {
+    json!({"id_number": id, "name": name, "relationship": "parent", "hospitals": [HOSPITAL]})
+}
+
+async fn cadre_enrols_a_new_household_and_collects_cash(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let body = json!({
+        "area_code": VILLAGE,
+        "members": [
+            {"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]},
+            member(LI_FENGYING, "李凤英"),
+        ]
+    });
+    let (status, sub) = post(&app, &cadre, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 201, "{sub}");
+    assert_eq!(sub["insurance_year"], 2023);
+    assert_eq!(sub["policy"], "lishi-2023");
+    let e = sub["enrollments"].as_array().unwrap();
+    assert_eq!(e.len(), 2);
+    // 离政办发〔2022〕34号: 350 yuan; 低保 pays 70 (280 subsidised).
+    assert_eq!(e[0]["personal_due"], "350.00");
+    assert_eq!(e[0]["status"], "unpaid");
+    assert_eq!(e[0]["benefit_start"], "2023-01-01", "start if paid today");
+    assert_eq!(e[0]["payment_deadline"], "2022-12-25");
+    assert_eq!(e[0]["id_number_masked"], "1411**********0036");
+    assert_eq!(e[1]["personal_due"], "70.00");
+    assert_eq!(e[1]["applied_category"], "minimum_living");
+    assert_eq!(e[1]["hospitals"][0]["name"], "吕梁市人民医院");
+    assert_eq!(sub["total_due"], "420.00");
+    assert_eq!(sub["order"]["amount"], "420.00");
+    let household = sub["household_id"].as_i64().unwrap();
+
+    // Cash must match the amount due exactly.
+    let path = format!("/api/v1/households/{household}/cash");
+    let (status, err) = post(&app, &cadre, &path, &json!({"amount": "400.00"})).await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "amount");
+    assert_eq!(err["error"]["message"], "收款金额应等于应缴金额420.00元");
+    let (status, receipt) = post(&app, &cadre, &path, &json!({"amount": "420.00"})).await;
+    assert_eq!(status, 201, "{receipt}");
+    assert_eq!(receipt["channel"], "cadre_cash");
+    assert_eq!(receipt["amount"], "420.00");
+    assert_eq!(receipt["collected_by"], "东关社区协办员 张伟");
+    assert_eq!(receipt["lines"].as_array().unwrap().len(), 2);
+    // A second collection (double click) takes nothing.
+    let (status, _) = post(&app, &cadre, &path, &json!({"amount": "420.00"})).await;
+    assert_eq!(status, 409);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+
+    let id = e[0]["id"].as_i64().unwrap();
+    let (status, got) = get(&app, &cadre, &format!("/api/v1/enrollments/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["status"], "waiting", "paid in October, covered from 1 January");
+    assert_eq!(got["paid"], "350.00");
+    assert_eq!(got["paid_on"], "2022-10-08");
+    assert_eq!(got["start_rule"], "on_time");
+    let no = receipt["receipt_no"].as_str().unwrap();
+    let (status, again) = get(&app, &cadre, &format!("/api/v1/receipts/{no}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, receipt);
+
+    // The cadre's hand-over summary for the day, and the audit trail with the cadre's id.
+    let account = app::store::accounts::by_username(&app.state.db, "cadre_dongguan")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = app::services::enrolment::Actor::new(account.clone());
+    // Cash is handed over by the real calendar day it was taken (the pinned date is for policy).
+    let day = app::services::clock::shanghai_date(chrono::Utc::now());
+    let summary = app::services::payments::cash_summary(&app.state, &actor, day)
+        .await
+        .unwrap();
+    assert_eq!(summary.people, 2);
+    assert_eq!(summary.total.to_string(), "420.00");
+    assert_eq!(summary.receipts.len(), 1);
+    let audited = count(
+        &app,
+        &format!(
+            "SELECT COUNT(*) FROM audit_log WHERE actor_account_id = {} AND action IN ('enrolment_submitted', 'cash_collected')",
+            account.id
+        ),
+    )
+    .await;
+    assert_eq!(audited, 2);
+    app.stop().await;
+}
+
+async fn cadre_cannot_reach_people_outside_their_villages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let body = json!({"members": [member(SUN_YUSHAN, "孙玉山")]});
+    let (status, err) = post(&app, &cadre, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err["error"]["code"], "out_of_scope");
+    // A new household in another village is refused too.
+    let body = json!({"area_code": "141102002001", "members": [member(OTHER, "王丽")]});
+    let (status, _) = post(&app, &cadre, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 403);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 0);
+
+    // The township officer above both villages may enrol him; the cadre still cannot read it.
+    let township = bearer(&app, "township_binhe").await;
+    let (status, _) = post(
+        &app,
+        &township,
+        "/api/v1/enrollments",
+        &json!({"members": [member(SUN_YUSHAN, "孙玉山")]}),
+    )
+    .await;
+    // 孙玉山 lives in 凤山街道, outside 滨河街道 as well.
+    assert_eq!(status, 403);
+    let bureau = bearer(&app, "bureau_lishi").await;
+    let (status, sub) = post(
+        &app,
+        &bureau,
+        "/api/v1/enrollments",
+        &json!({"members": [member(SUN_YUSHAN, "孙玉山")]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    let id = sub["enrollments"][0]["id"].as_i64().unwrap();
+    let (status, _) = get(&app, &cadre, &format!("/api/v1/enrollments/{id}")).await;
+    assert_eq!(status, 403);
+    let household = sub["household_id"].as_i64().unwrap();
+    let (status, _) = post(
+        &app,
+        &cadre,
+        &format!("/api/v1/households/{household}/cash"),
+        &json!({"amount": "350.00"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // Department officers do not enrol people.
+    let civil = bearer(&app, "civil_lishi").await;
+    let (status, _) = post(
+        &app,
+        &civil,
+        "/api/v1/enrollments",
+        &json!({"members": [member(OTHER, "王丽")]}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    app.stop().await;
+}
+
+async fn idempotency_key_replays_the_answer_and_refuses_another_body(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let body =
+        json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]});
+    let send = |b: Value| {
+        app.client
+            .post(app.url("/api/v1/enrollments"))
+            .header("Authorization", &cadre)
+            .header("Idempotency-Key", "key-1")
+            .json(&b)
+            .send()
+    };
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let second = send(body.clone()).await.unwrap();
+    assert_eq!(second.status(), 201, "the same answer, status included");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first, second);
+    let other =
+        json!({"area_code": VILLAGE, "members": [{"id_number": OTHER, "name": "王丽", "hospitals": [HOSPITAL]}]});
+    let res = send(other).await.unwrap();
+    assert_eq!(res.status(), 409);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "idempotency_key_reused");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_orders").await, 1);
+
+    // Without a key, a second submission shows the existing enrolment (200, existing).
+    let (status, again) = post(&app, &cadre, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["enrollments"][0]["existing"], true);
+    assert_eq!(again["enrollments"][0]["id"], first["enrollments"][0]["id"]);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 1);
+    app.stop().await;
+}
+
+async fn concurrent_submissions_create_one_enrolment_and_one_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    // Put the person in a household first, so every request targets the same one.
+    let body =
+        json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]});
+    let (status, _) = post(&app, &cadre, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 201);
+    let household: i64 = count(
+        &app,
+        &format!("SELECT household_id FROM people WHERE id_number = '{ADULT}'"),
+    )
+    .await;
+    let twice = json!({"household_id": household, "members": [{"id_number": OTHER, "name": "王丽", "relationship": "spouse", "hospitals": [HOSPITAL]}]});
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (client, url, auth, b) = (
+            app.client.clone(),
+            app.url("/api/v1/enrollments"),
+            cadre.clone(),
+            twice.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header("Authorization", auth)
+                .json(&b)
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| [200, 201, 409].contains(s)), "{statuses:?}");
+    assert!(statuses.contains(&201), "{statuses:?}");
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM enrolments e JOIN people p ON p.id = e.person_id WHERE p.id_number = '{OTHER}'"
+            )
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM payment_orders").await,
+        2,
+        "one order per created enrolment set"
+    );
+    app.stop().await;
+}
+
+/// Submits one adult and returns (order_no, amount, enrolment id).
+async fn one_order(app: &TestApp, auth: &str, id: &str) -> (String, String, i64) {
+    let body = json!({"area_code": VILLAGE, "members": [{"id_number": id, "name": "陈建国", "hospitals": [HOSPITAL]}]});
+    let (status, sub) = post(app, auth, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 201, "{sub}");
+    (
+        sub["order"]["order_no"].as_str().unwrap().to_owned(),
+        sub["order"]["amount"].as_str().unwrap().to_owned(),
+        sub["enrollments"][0]["id"].as_i64().unwrap(),
+    )
+}
+
+fn callback_body(order_no: &str, txn: &str, amount: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "order_no": order_no, "transaction_id": txn, "status": "paid", "amount": amount,
+        "paid_at": "2022-10-08T02:00:00Z"
+    }))
+    .unwrap()
+}
+
+async fn send_callback(app: &TestApp, body: &[u8], ts: Option<String>, sig: Option<String>) -> (u16, Value) {
+    let mut req = app
+        .client
+        .post(app.url("/api/v1/payments/callback"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(ts) = ts {
+        req = req.header(TIMESTAMP_HEADER, ts);
+    }
+    if let Some(sig) = sig {
+        req = req.header(SIGNATURE_HEADER, sig);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn callbacks_must_be_signed_fresh_and_apply_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let (order_no, amount, id) = one_order(&app, &cadre, ADULT).await;
+    assert_eq!(amount, "350.00");
+    let body = callback_body(&order_no, "WX0001", &amount);
+    let now = chrono::Utc::now().timestamp().to_string();
+    let signer = &app.state.sandbox_signer;
+
+    let (status, err) = send_callback(&app, &body, None, None).await;
+    assert_eq!(status, 401);
+    assert_eq!(err["error"]["code"], "callback_unsigned");
+    let forged = signer.sign(&now, b"{\"something\":\"else\"}");
+    let (status, err) = send_callback(&app, &body, Some(now.clone()), Some(forged)).await;
+    assert_eq!(status, 401);
+    assert_eq!(err["error"]["code"], "callback_bad_signature");
+    let old = (chrono::Utc::now().timestamp() - 3600).to_string();
+    let stale = signer.sign(&old, &body);
+    let (status, err) = send_callback(&app, &body, Some(old), Some(stale)).await;
+    assert_eq!(status, 401);
+    assert_eq!(err["error"]["code"], "callback_stale");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 0, "nothing applied");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'payment_callback_rejected'"
+        )
+        .await,
+        3
+    );
+
+    // A wrong amount, correctly signed, is refused.
+    let wrong = callback_body(&order_no, "WX0002", "1.00");
+    let (status, _) = send_callback(&app, &wrong, Some(now.clone()), Some(signer.sign(&now, &wrong))).await;
+    assert_eq!(status, 422);
+
+    // The real one, delivered four times at once and once more later: applied exactly once.
+    let sig = signer.sign(&now, &body);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (client, url, b, ts, s) = (
+            app.client.clone(),
+            app.url("/api/v1/payments/callback"),
+            body.clone(),
+            now.clone(),
+            sig.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header(TIMESTAMP_HEADER, ts)
+                .header(SIGNATURE_HEADER, s)
+                .body(b)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let v: Value = res.json().await.unwrap();
+            (status, v["result"].as_str().unwrap_or("").to_owned())
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert!(results.iter().all(|(s, _)| *s == 200), "{results:?}");
+    assert_eq!(results.iter().filter(|(_, r)| r == "applied").count(), 1, "{results:?}");
+    let (status, replay) = send_callback(&app, &body, Some(now.clone()), Some(sig)).await;
+    assert_eq!(status, 200);
+    assert_eq!(replay["result"], "duplicate");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+    let (_, got) = get(&app, &cadre, &format!("/api/v1/enrollments/{id}")).await;
+    assert_eq!(got["status"], "waiting");
+    assert_eq!(got["paid"], "350.00");
+    app.stop().await;
+}
+
+async fn sandbox_pay_page_pays_the_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let (order_no, _, id) = one_order(&app, &cadre, ADULT).await;
+    let html = app.page(&format!("/sandbox/pay/{order_no}")).await;
+    assert!(html.contains("¥350.00") && html.contains("陈建国"), "{html}");
+    assert!(
+        html.contains("1411**********0036") && !html.contains(ADULT),
+        "ID masked"
+    );
+    let res = app
+        .client
+        .post(app.url(&format!("/sandbox/pay/{order_no}")))
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/coverage?order={order_no}&result=applied")
+    );
+    let (_, got) = get(&app, &cadre, &format!("/api/v1/enrollments/{id}")).await;
+    assert_eq!(got["status"], "waiting");
+    // Paid orders cannot be paid again.
+    let html = app.page(&format!("/sandbox/pay/{order_no}")).await;
+    assert!(html.contains("已支付") && !html.contains("sandbox-pay"));
+    let res = app
+        .client
+        .post(app.url(&format!("/sandbox/pay/{order_no}")))
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+
+    // Cancelling another order closes it without payment.
+    let (order2, _, _) = one_order(&app, &cadre, OTHER).await;
+    let res = app
+        .client
+        .post(app.url(&format!("/sandbox/pay/{order2}")))
+        .form(&[("action", "cancel")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM payment_orders WHERE order_no = '{order2}' AND status = 'cancelled'")
+        )
+        .await,
+        1
+    );
+    app.stop().await;
+}
+
+async fn fully_subsidised_members_are_enrolled_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    // 特困 (extreme poverty) is fully subsidised in Lishi (离政办发〔2022〕34号 三、(一)).
+    let id = domain::IdNumber::parse(OTHER).unwrap();
+    let person = app::store::people::NewPerson {
+        id_number: &id,
+        name: "王丽",
+        phone: None,
+        area_code: Some(VILLAGE),
+        hukou_local: true,
+    };
+    let now = app.state.clock.now();
+    let pid = app::store::people::upsert(&app.state.db, &person, now).await.unwrap();
+    let since = chrono::NaiveDate::from_ymd_opt(2022, 5, 1).unwrap();
+    app::store::enrolment::insert_flagged_certification(
+        &app.state.db,
+        pid,
+        "extreme_poverty",
+        "civil_affairs",
+        since,
+        now,
+    )
+    .await
+    .unwrap();
+    let (status, sub) = post(
+        &app,
+        &cadre,
+        "/api/v1/enrollments",
+        &json!({"area_code": VILLAGE, "members": [member(OTHER, "王丽")]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    assert_eq!(sub["total_due"], "0.00");
+    assert!(sub["order"].is_null(), "nothing to pay, no order");
+    let e = &sub["enrollments"][0];
+    assert_eq!(e["personal_due"], "0.00");
+    assert_eq!(e["status"], "waiting");
+    assert_eq!(e["paid_on"], "2022-10-08");
+    assert_eq!(e["benefit_start"], "2023-01-01");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 0);
+    app.stop().await;
+}
+
+async fn reconciliation_file_applies_matches_and_lists_exceptions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let (_, _, adult_id) = one_order(&app, &cadre, ADULT).await;
+    let household: i64 = count(
+        &app,
+        &format!("SELECT household_id FROM people WHERE id_number = '{ADULT}'"),
+    )
+    .await;
+    let (status, _) = post(
+        &app,
+        &cadre,
+        "/api/v1/enrollments",
+        &json!({"household_id": household, "members": [member(OTHER, "王丽")]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let csv = format!(
+        "id_number,insurance_year,amount,paid_at,channel,transaction_id\n\
+         {ADULT},2023,350.00,2022-10-08 09:30:00,tax_bureau,TAX001\n\
+         {OTHER},2023,300.00,2022-10-08 09:31:00,tax_bureau,TAX002\n\
+         110101199003070011,2023,350.00,2022-10-08,tax_bureau,TAX003\n\
+         {ADULT},2023,350.00,2022-10-08,tax_bureau,TAX001\n"
+    );
+    let send = |auth: String, text: String| {
+        app.client
+            .post(app.url("/api/v1/payments/reconciliation?file_name=tax-20221008.csv"))
+            .header("Authorization", auth)
+            .header("content-type", "text/csv")
+            .body(text)
+            .send()
+    };
+    let res = send(cadre.clone(), csv.clone()).await.unwrap();
+    assert_eq!(res.status(), 403, "cadres do not import files");
+    let bureau = bearer(&app, "bureau_lishi").await;
+    let res = send(bureau.clone(), csv.clone()).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["rows_total"], 4);
+    assert_eq!(report["applied"], 1);
+    assert_eq!(report["duplicates"], 1, "TAX001 twice in the file");
+    let ex = report["exceptions"].as_array().unwrap();
+    assert_eq!(ex.len(), 2);
+    assert_eq!(ex[0]["line"], 3);
+    assert_eq!(ex[0]["reason"], "amount_mismatch");
+    assert_eq!(ex[0]["message"], "金额300.00元与应缴350.00元不一致");
+    assert_eq!(ex[1]["reason"], "unknown_person");
+    let (_, got) = get(&app, &cadre, &format!("/api/v1/enrollments/{adult_id}")).await;
+    assert_eq!(got["status"], "waiting");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM payments WHERE channel = 'tax_reconciliation'"
+        )
+        .await,
+        1
+    );
+
+    // The same file again changes nothing.
+    let res = send(bureau.clone(), csv).await.unwrap();
+    let again: Value = res.json().await.unwrap();
+    assert_eq!(again["applied"], 0);
+    assert_eq!(again["duplicates"], 2);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM reconciliation_exceptions").await, 4);
+
+    // A file in the wrong layout is refused whole.
+    let res = send(bureau, "name,amount\n张三,350\n".into()).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["field"], "file");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM reconciliation_imports").await, 2);
+    app.stop().await;
+}
+
+async fn bad_input_names_the_field_and_writes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let people_before = count(&app, "SELECT COUNT(*) FROM people").await;
+    let cases: Vec<(Value, u16, &str, &str)> = vec![
+        (
+            json!({"area_code": VILLAGE, "members": []}),
+            422,
+            "members",
+            "members_required",
+        ),
+        (
+            json!({"area_code": VILLAGE, "members": [{"id_number": "141102198511200037", "name": "陈建国", "hospitals": [HOSPITAL]}]}),
+            422,
+            "members[0].id_number",
+            "id_number_check_character_mismatch",
+        ),
+        (
+            json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "hospitals": [HOSPITAL]}]}),
+            422,
+            "members[0].name",
+            "name_required",
+        ),
+        (
+            json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国"}]}),
+            422,
+            "members[0].hospitals",
+            "hospital_required",
+        ),
+        (
+            json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": ["H110101001"]}]}),
+            422,
+            "members[0].hospitals",
+            "hospital_unknown",
+        ),
+        (
+            json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": ["H141102001", "H141102002"]}]}),
+            422,
+            "members[0].hospitals",
+            "too_many_hospitals",
+        ),
+        (
+            json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "tier": "high", "hospitals": [HOSPITAL]}]}),
+            422,
+            "members[0].tier",
+            "tier_not_offered",
+        ),
+        (
+            json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}, {"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]}),
+            422,
+            "members[1].id_number",
+            "duplicate_member",
+        ),
+        (
+            json!({"area_code": "141102001", "members": [member(ADULT, "陈建国")]}),
+            422,
+            "area_code",
+            "area_not_village",
+        ),
+        (
+            json!({"members": [member(ADULT, "陈建国")]}),
+            422,
+            "area_code",
+            "area_required",
+        ),
+        (
+            json!({"area_code": VILLAGE, "policy": "beijing-2020", "members": [member(ADULT, "陈建国")]}),
+            422,
+            "policy",
+            "policy_not_for_area",
+        ),
+        (
+            json!({"area_code": VILLAGE, "members": [{"id_number": LI_FENGYING, "name": "李芳", "hospitals": [HOSPITAL]}]}),
+            422,
+            "members[0].name",
+            "name_mismatch",
+        ),
+        (json!({"members": "nope"}), 422, "members", "invalid_field"),
+    ];
+    for (body, status, field, code) in cases {
+        let (got, err) = post(&app, &cadre, "/api/v1/enrollments", &body).await;
+        assert_eq!(got, status, "{body} → {err}");
+        assert_eq!(err["error"]["field"], field, "{body} → {err}");
+        assert_eq!(err["error"]["code"], code, "{body} → {err}");
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(
+            message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "Chinese message: {message}"
+        );
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/enrollments"))
+        .header("Authorization", &cadre)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = app
+        .client
+        .post(app.url("/api/v1/enrollments"))
+        .json(&json!({"members": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "not signed in");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM households WHERE id > 3").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM people").await, people_before);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_orders").await, 0);
+    app.stop().await;
+}
+
+/// A resident signs in with a code and gets a bearer-equivalent session token.
+async fn resident_token(app: &TestApp, phone: &str) -> String {
+    let s = &app.state;
+    app::services::auth::request_code(s, phone, "127.0.0.1").await.unwrap();
+    let code = app::services::auth::demo_code(s, phone).await.unwrap().unwrap();
+    let session = app::services::auth::verify_code(s, phone, &code, "127.0.0.1")
+        .await
+        .unwrap();
+    format!("Bearer {}", session.token)
+}
+
+async fn residents_register_add_members_and_see_only_their_household(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = &app.state;
+    let auth = resident_token(&app, "13900000002").await;
+    let account = app::store::accounts::by_phone(&s.db, "13900000002")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = app::services::enrolment::Actor::new(account);
+    // Before registering there is no household to enrol.
+    let (status, err) = post(
+        &app,
+        &auth,
+        "/api/v1/enrollments",
+        &json!({"members": [member(ADULT, "陈建国")]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["code"], "register_first");
+
+    use app::services::enrolment::{add_member, register_self};
+    let e = register_self(s, &actor, "陈建国", "141102198511200037", VILLAGE, "ip")
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("id_number"));
+    assert_eq!(e.code(), "id_number_check_character_mismatch");
+    register_self(s, &actor, "陈建国", ADULT, VILLAGE, "ip").await.unwrap();
+    let account = app::store::accounts::by_phone(&s.db, "13900000002")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = app::services::enrolment::Actor::new(account);
+    let household = app::services::enrolment::own_household(s, &actor)
+        .await
+        .unwrap()
+        .unwrap();
+    add_member(s, &actor, household.id, "陈小宝", BABY, "child", false, "ip")
+        .await
+        .unwrap();
+    add_member(s, &actor, household.id, "李凤英", LI_FENGYING, "parent", false, "ip")
+        .await
+        .unwrap();
+    // 赵德明 already has a household of his own.
+    let e = add_member(
+        s,
+        &actor,
+        household.id,
+        "赵德明",
+        "141102195208120013",
+        "parent",
+        false,
+        "ip",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "in_other_household");
+    assert_eq!(e.status(), 409);
+
+    let members = json!({"members": [
+        {"id_number": ADULT, "hospitals": [HOSPITAL]},
+        {"id_number": BABY, "hospitals": [HOSPITAL]},
+        {"id_number": LI_FENGYING, "hospitals": ["H141102002"]},
+    ]});
+    let (status, sub) = post(&app, &auth, "/api/v1/enrollments", &members).await;
+    assert_eq!(status, 201, "{sub}");
+    let dues: Vec<&str> = sub["enrollments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["personal_due"].as_str().unwrap())
+        .collect();
+    assert_eq!(dues, ["350.00", "350.00", "70.00"]);
+    assert_eq!(sub["total_due"], "770.00");
+
+    // Another resident sees none of it.
+    let stranger = resident_token(&app, "13900000003").await;
+    let id = sub["enrollments"][0]["id"].as_i64().unwrap();
+    let (status, _) = get(&app, &stranger, &format!("/api/v1/enrollments/{id}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(&app, &auth, &format!("/api/v1/enrollments/{id}")).await;
+    assert_eq!(status, 200);
+    // Residents cannot record cash for themselves.
+    let hh = sub["household_id"].as_i64().unwrap();
+    let (status, _) = post(
+        &app,
+        &auth,
+        &format!("/api/v1/households/{hh}/cash"),
+        &json!({"amount": "770.00"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    app.stop().await;
+}
