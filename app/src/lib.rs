@@ -24,7 +24,7 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 
 use crate::components::layout::{Footer, Header, ShellProvider};
-use crate::pages::{account, areas, home, login, not_found::NotFound, quote, work};
+use crate::pages::{account, areas, cadre, coverage, home, login, not_found::NotFound, quote, work};
 use crate::prefs::read_prefs;
 
 /// The HTML document the server sends; language and elder mode come from cookies.
@@ -75,6 +75,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/work") view=work::WorkPage ssr=SsrMode::Async/>
                         <Route path=path!("/areas") view=areas::AreasPage ssr=SsrMode::Async/>
                         <Route path=path!("/quote") view=quote::QuotePage ssr=SsrMode::Async/>
+                        <Route path=path!("/coverage") view=coverage::CoveragePageView ssr=SsrMode::Async/>
+                        <Route path=path!("/receipt/:no") view=coverage::ReceiptPage ssr=SsrMode::Async/>
+                        <Route path=path!("/cadre") view=cadre::CadrePage ssr=SsrMode::Async/>
+                        <Route path=path!("/reconcile") view=cadre::ReconcilePage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>

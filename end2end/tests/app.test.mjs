@@ -82,7 +82,9 @@ for (const js of [true, false]) {
       assert.match(code, /^\d{6}$/);
       assert.match(await page.textContent('main'), js ? /138\*\*\*\*0001/ : /139\*\*\*\*0002/);
       await page.fill('#code', code);
-      await Promise.all([page.waitForURL(/\/account$/), page.click('main form button[type=submit]')]);
+      await Promise.all([page.waitForURL(/\/coverage$/), page.click('main form button[type=submit]')]);
+      await page.goto(BASE + '/account');
+      await hydrated(page, js);
       await page.waitForSelector('[data-testid=account-name]');
       const name = await page.textContent('[data-testid=account-name]');
       assert.equal(name.trim(), js ? '张秀英' : '居民 139****0002');

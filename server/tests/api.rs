@@ -239,7 +239,7 @@ async fn resident_signs_in_with_a_one_time_code(backend: Backend) {
         .await;
     // As the hydrated page calls it: 200 and a Location for client-side navigation.
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["location"], "/account");
+    assert_eq!(res.headers()["location"], "/coverage");
     let html = app.page("/account").await;
     assert!(html.contains("张秀英"), "the demo resident's account");
     assert!(!html.contains("13800000001"), "phone is masked");

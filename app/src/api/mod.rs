@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+pub mod coverage;
+
 use crate::error::AppError;
 use crate::model::{AreaNode, ShellInfo};
 
@@ -130,7 +132,7 @@ pub async fn verify_code(phone: String, code: String) -> Result<(), AppError> {
             let state = state()?;
             let session = crate::services::auth::verify_code(&state, &phone, &code, &client_ip()).await?;
             start_session(&state, &session);
-            leptos_axum::redirect("/account");
+            leptos_axum::redirect("/coverage");
             Ok(())
         }
         .await,

@@ -65,13 +65,26 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
             ("/quote", t.nav_quote),
             ("/login/resident", t.nav_sign_in),
         ],
-        Some(Role::Resident) => vec![("/", t.nav_home), ("/quote", t.nav_quote), ("/account", t.nav_account)],
-        Some(_) => vec![
+        Some(Role::Resident) => vec![
             ("/", t.nav_home),
-            ("/work", t.nav_work),
-            ("/areas", t.nav_areas),
+            ("/coverage", t.nav_coverage),
+            ("/quote", t.nav_quote),
             ("/account", t.nav_account),
         ],
+        Some(role) => {
+            let mut links = vec![("/", t.nav_home), ("/work", t.nav_work)];
+            if matches!(
+                role,
+                Role::Cadre | Role::TownshipOfficer | Role::BureauOfficer | Role::Admin
+            ) {
+                links.push(("/cadre", t.nav_cadre));
+            }
+            if matches!(role, Role::BureauOfficer | Role::Admin) {
+                links.push(("/reconcile", t.nav_reconcile));
+            }
+            links.extend([("/areas", t.nav_areas), ("/account", t.nav_account)]);
+            links
+        }
     };
     let signed_in = user.is_some();
     view! {

@@ -18,7 +18,7 @@ pub fn HomePage() -> impl IntoView {
                 let user = shell.await.ok().and_then(|i| i.user);
                 match user {
                     Some(u) => {
-                        let home = if u.role == Role::Resident { "/account" } else { "/work" };
+                        let home = if u.role == Role::Resident { "/coverage" } else { "/work" };
                         let label = if u.role == Role::Resident { t.nav_account } else { t.nav_work };
                         view! {
                             <section class="card">

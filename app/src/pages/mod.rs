@@ -1,5 +1,7 @@
 pub mod account;
 pub mod areas;
+pub mod cadre;
+pub mod coverage;
 pub mod home;
 pub mod login;
 pub mod not_found;

@@ -1,0 +1,265 @@
+//! Server functions for households, enrolment, payment and receipts (the resident's
+//! 我的参保 and the cadre's work on their behalf).
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{CoveragePage, PersonHit, ReceiptView};
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::api::ssr::{current_account, state};
+    use crate::error::AppError;
+    use crate::services::enrolment::Actor;
+    use crate::services::AppState;
+
+    pub async fn actor() -> Result<(AppState, Actor), AppError> {
+        let state = state()?;
+        let account = current_account(&state).await?.ok_or_else(AppError::sign_in_required)?;
+        Ok((state, Actor::new(account)))
+    }
+
+    /// Where a household's page lives for this viewer.
+    pub fn coverage_url(actor: &Actor, household: i64) -> String {
+        if actor.role == crate::model::Role::Resident {
+            "/coverage".to_owned()
+        } else {
+            format!("/coverage?household={household}")
+        }
+    }
+}
+
+#[server]
+pub async fn coverage(household: Option<i64>) -> Result<CoveragePage, AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::respond;
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            crate::services::enrolment::coverage_page(&state, &actor, household).await
+        }
+        .await,
+    )
+}
+
+/// First visit: the resident's name, ID number and village.
+#[server]
+pub async fn register_me(name: String, id_number: String, area_code: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            crate::services::enrolment::register_self(&state, &actor, &name, &id_number, &area_code, &client_ip())
+                .await?;
+            leptos_axum::redirect("/coverage");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn add_household_member(
+    household_id: i64,
+    name: String,
+    id_number: String,
+    relationship: String,
+    student: Option<String>,
+) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            crate::services::enrolment::add_member(
+                &state,
+                &actor,
+                household_id,
+                &name,
+                &id_number,
+                &relationship,
+                student.is_some(),
+                &client_ip(),
+            )
+            .await?;
+            leptos_axum::redirect(&coverage_url(&actor, household_id));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Enrols the chosen members. Each `choices` entry is `"<person id>:<hospital code>"`,
+/// each `tiers` entry `"<person id>:<tier>"`; members without a choice are left out.
+#[server]
+pub async fn enrol_household(
+    household_id: i64,
+    #[server(default)] choices: Vec<String>,
+    #[server(default)] tiers: Vec<String>,
+) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    use crate::services::enrolment::{EnrolRequest, MemberRequest};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let people = crate::store::enrolment::members(&state.db, household_id).await?;
+            let pick = |list: &[String], pid: i64| -> Vec<String> {
+                list.iter()
+                    .filter_map(|c| c.split_once(':'))
+                    .filter(|(p, v)| p.parse::<i64>().ok() == Some(pid) && !v.is_empty())
+                    .map(|(_, v)| v.to_owned())
+                    .collect()
+            };
+            let members: Vec<MemberRequest> = people
+                .iter()
+                .filter_map(|p| {
+                    let hospitals = pick(&choices, p.id);
+                    (!hospitals.is_empty()).then(|| MemberRequest {
+                        id_number: p.id_number.clone(),
+                        name: None,
+                        relationship: None,
+                        student: None,
+                        tier: pick(&tiers, p.id).into_iter().next(),
+                        add_ons: Vec::new(),
+                        hospitals,
+                    })
+                })
+                .collect();
+            let req = EnrolRequest {
+                household_id: Some(household_id),
+                area_code: None,
+                policy: None,
+                members,
+            };
+            crate::services::enrolment::submit(&state, &actor, &req, None, &client_ip()).await?;
+            leptos_axum::redirect(&coverage_url(&actor, household_id));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Goes to the payment page of the household's open order (opening one if needed).
+#[server]
+pub async fn pay_household(household_id: i64) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let order = crate::services::enrolment::open_order(&state, &actor, household_id, &client_ip()).await?;
+            leptos_axum::redirect(&order.pay_url);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// A cadre records cash and goes to the receipt.
+#[server]
+pub async fn collect_cash(household_id: i64, amount: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let r =
+                crate::services::payments::collect_cash(&state, &actor, household_id, &amount, &client_ip()).await?;
+            leptos_axum::redirect(&format!("/receipt/{}", r.receipt_no));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn receipt(receipt_no: String) -> Result<ReceiptView, AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::respond;
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            crate::services::payments::receipt(&state, &actor, &receipt_no).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn search_people(query: String) -> Result<Vec<PersonHit>, AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::respond;
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            crate::services::enrolment::search(&state, &actor, &query).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn new_household(area_code: String, name: String, id_number: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let h = crate::services::enrolment::staff_new_household(
+                &state,
+                &actor,
+                &area_code,
+                &name,
+                &id_number,
+                &client_ip(),
+            )
+            .await?;
+            leptos_axum::redirect(&coverage_url(&actor, h));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The signed-in collector's cash for today (real calendar day in Asia/Shanghai).
+#[server]
+pub async fn my_cash_today() -> Result<(chrono::NaiveDate, usize, domain::Money, Vec<ReceiptView>), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::respond;
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let day = crate::services::clock::shanghai_date(state.clock.now());
+            let s = crate::services::payments::cash_summary(&state, &actor, day).await?;
+            Ok((s.date, s.people, s.total, s.receipts))
+        }
+        .await,
+    )
+}
+
+/// Bureau officers paste the tax bureau's CSV.
+#[server]
+pub async fn import_reconciliation(csv: String) -> Result<crate::model::ReconciliationOutcome, AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let r = crate::services::payments::import_reconciliation(&state, &actor, "pasted.csv", &csv, &client_ip())
+                .await?;
+            Ok(crate::model::ReconciliationOutcome {
+                rows_total: r.rows_total,
+                applied: r.applied,
+                duplicates: r.duplicates,
+                exceptions: r
+                    .exceptions
+                    .into_iter()
+                    .map(|e| (e.line, e.id_number_masked, e.reason, e.message))
+                    .collect(),
+            })
+        }
+        .await,
+    )
+}

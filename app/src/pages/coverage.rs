@@ -1,0 +1,470 @@
+//! 我的参保: the household, each member's enrolment (or what enrolling today would
+//! mean), enrolment, payment and receipts. The same page serves a cadre acting for a
+//! household (`?household=N`), with cash collection. Every form is an `ActionForm`, so
+//! the whole flow works before (and without) the WASM.
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::coverage::{
+    coverage, receipt, AddHouseholdMember, CollectCash, EnrolHousehold, PayHousehold, RegisterMe,
+};
+use crate::api::list_areas;
+use crate::components::forms::{action_error, FieldError, FormError};
+use crate::components::layout::use_shell;
+use crate::error::AppError;
+use crate::i18n::{fill, Lang, Texts};
+use crate::model::{AreaLevel, CoveragePage, CoverageStatus, EnrolmentView, MemberLine, ReceiptView};
+use crate::pages::account::SignInPrompt;
+use crate::prefs::{use_prefs, use_texts};
+
+pub fn relationship_label(code: &str, t: &Texts) -> &'static str {
+    match code {
+        "self" => t.rel_self,
+        "spouse" => t.rel_spouse,
+        "child" => t.rel_child,
+        "parent" => t.rel_parent,
+        "grandchild" => t.rel_grandchild,
+        "grandparent" => t.rel_grandparent,
+        "sibling" => t.rel_sibling,
+        _ => t.rel_other,
+    }
+}
+
+pub fn channel_label(code: &str, t: &Texts) -> &'static str {
+    match code {
+        "sandbox_online" => t.channel_sandbox_online,
+        "cadre_cash" => t.channel_cadre_cash,
+        _ => t.channel_tax_reconciliation,
+    }
+}
+
+fn status_class(s: CoverageStatus) -> &'static str {
+    match s {
+        CoverageStatus::Unpaid => "badge unpaid",
+        CoverageStatus::Waiting => "badge waiting",
+        CoverageStatus::Active => "badge active",
+        CoverageStatus::Ended => "badge ended",
+    }
+}
+
+#[component]
+pub fn CoveragePageView() -> impl IntoView {
+    let t = use_texts();
+    let query = use_query_map();
+    let household = move || query.with(|q| q.get("household").and_then(|h| h.parse::<i64>().ok()));
+    let paid = move || query.with(|q| q.get("result").is_some_and(|r| r == "applied"));
+    let page = Resource::new(household, coverage);
+    view! {
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(AppError::Unauthorized(_)) => view! { <SignInPrompt/> }.into_any(),
+                    Err(e) => {
+                        let lang = use_prefs().lang;
+                        view! { <section class="card"><p class="form-error" role="alert">{e.message(lang)}</p></section> }.into_any()
+                    }
+                    Ok(p) if !p.registered => view! { <RegisterCard/> }.into_any(),
+                    Ok(p) => view! {
+                        {paid().then(|| view! { <p class="notice success" role="status" data-testid="paid-notice">{t.paid_result}</p> })}
+                        <Household page=p/>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RegisterCard() -> impl IntoView {
+    let t = use_texts();
+    let action = ServerAction::<RegisterMe>::new();
+    let error = action_error(action);
+    let villages = Resource::new(|| (), |_| list_areas());
+    view! {
+        <section class="card narrow">
+            <h1>{t.register_title}</h1>
+            <p>{t.register_intro}</p>
+            <ActionForm action>
+                <label for="name">{t.name_label}</label>
+                <input id="name" name="name" required maxlength="30" autocomplete="name"/>
+                <FieldError error field="name"/>
+                <label for="id_number">{t.id_number_label}</label>
+                <input id="id_number" name="id_number" required maxlength="18" autocomplete="off" inputmode="text"/>
+                <FieldError error field="id_number"/>
+                <label for="area_code">{t.village_label}</label>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let list = villages.await.unwrap_or_default();
+                        view! { <VillageSelect list scope=None/> }
+                    })}
+                </Suspense>
+                <FieldError error field="area_code"/>
+                <FormError error fields=&["name", "id_number", "area_code"]/>
+                <button type="submit" class="button primary">{t.register_submit}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Villages (grouped by their parent township) within `scope`, if given.
+#[component]
+pub fn VillageSelect(list: Vec<crate::model::AreaNode>, scope: Option<String>) -> impl IntoView {
+    let lang = use_prefs().lang;
+    let name_of = |a: &crate::model::AreaNode| match lang {
+        Lang::Zh => a.name.clone(),
+        Lang::En => a.name_en.clone(),
+    };
+    let parents: Vec<crate::model::AreaNode> = list
+        .iter()
+        .filter(|a| a.level == AreaLevel::Township)
+        .filter(|a| {
+            list.iter().any(|v| {
+                v.parent.as_deref() == Some(a.code.as_str())
+                    && v.level == AreaLevel::Village
+                    && scope.as_deref().is_none_or(|s| v.code.starts_with(s))
+            })
+        })
+        .cloned()
+        .collect();
+    view! {
+        <select id="area_code" name="area_code" required>
+            {parents.into_iter().map(|p| {
+                let villages: Vec<_> = list.iter()
+                    .filter(|v| v.parent.as_deref() == Some(p.code.as_str()) && v.level == AreaLevel::Village)
+                    .filter(|v| scope.as_deref().is_none_or(|s| v.code.starts_with(s)))
+                    .map(|v| view! { <option value=v.code.clone()>{name_of(v)}</option> })
+                    .collect_view();
+                view! { <optgroup label=name_of(&p)>{villages}</optgroup> }
+            }).collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn Household(page: CoveragePage) -> impl IntoView {
+    let t = use_texts();
+    let lang = use_prefs().lang;
+    let hid = page.household_id.unwrap_or_default();
+    let year = page.policy.as_ref().map(|p| p.insurance_year);
+    let problem = match lang {
+        Lang::Zh => page.policy_problem.clone(),
+        Lang::En => page.policy_problem_en.clone(),
+    };
+    let to_enrol: Vec<MemberLine> = page.members.iter().filter(|m| m.enrolment.is_none()).cloned().collect();
+    view! {
+        <section class="card">
+            <h1>{if page.staff { t.cadre_title } else { t.coverage_title }}</h1>
+            <p class="muted">{page.area_path.join(" › ")}</p>
+            {year.map(|y| view! { <p>{t.enrol_year}": "<strong>{y}</strong></p> })}
+            <h2>{t.household_title}</h2>
+            <ul class="members">
+                {page.members.iter().cloned().map(|m| view! { <MemberCard line=m/> }).collect_view()}
+            </ul>
+        </section>
+        {(page.unpaid_total.is_positive()).then(|| view! { <PayCard page=page.clone()/> })}
+        {match (&page.policy, problem) {
+            (_, Some(msg)) => view! { <section class="card"><h2>{t.enrol_closed}</h2><p>{msg}</p></section> }.into_any(),
+            (Some(_), None) if !to_enrol.is_empty() => view! { <EnrolCard page=page.clone() lines=to_enrol/> }.into_any(),
+            _ => ().into_any(),
+        }}
+        <AddMemberCard household_id=hid/>
+        {(!page.receipts.is_empty()).then(|| view! {
+            <section class="card">
+                <h2>{t.receipts_title}</h2>
+                <ul class="receipts">
+                    {page.receipts.iter().map(|r| view! {
+                        <li><a href=format!("/receipt/{}", r.receipt_no)>{r.receipt_no.clone()}</a>
+                            " · ¥"{r.amount.to_string()}" · "{channel_label(&r.channel, t)}</li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn MemberCard(line: MemberLine) -> impl IntoView {
+    let t = use_texts();
+    let m = line.member;
+    let rel = m
+        .relationship
+        .as_deref()
+        .map(|r| relationship_label(r, t))
+        .unwrap_or("");
+    view! {
+        <li class="member" data-testid="member">
+            <div class="member-head">
+                <strong>{m.name.clone()}</strong>
+                <span class="muted">{m.id_number_masked.clone()}" · "{rel}</span>
+            </div>
+            {line.enrolment.map(|e| view! { <EnrolmentFacts e/> })}
+        </li>
+    }
+}
+
+#[component]
+fn EnrolmentFacts(e: EnrolmentView) -> impl IntoView {
+    let t = use_texts();
+    let lang = use_prefs().lang;
+    let explanation = match lang {
+        Lang::Zh => e.explanation.clone(),
+        Lang::En => e.explanation_en.clone(),
+    };
+    let hospitals: Vec<String> = e
+        .hospitals
+        .iter()
+        .map(|h| match lang {
+            Lang::Zh => h.name.clone(),
+            Lang::En => h.name_en.clone(),
+        })
+        .collect();
+    view! {
+        <p>
+            <span class=status_class(e.status) data-testid="status">{e.status.label(t)}</span>
+            " "{e.insurance_year}" · ¥"{e.personal_due.to_string()}
+            {(!e.paid.is_zero()).then(|| view! { " · "{t.paid_label}" ¥"{e.paid.to_string()} })}
+        </p>
+        <dl class="facts">
+            <dt>{t.benefit_period}</dt>
+            <dd data-testid="benefit-start">{e.benefit_start.map(|d| d.to_string())}" – "{e.benefit_end.map(|d| d.to_string())}</dd>
+            <dt>{t.enrol_hospital}</dt><dd>{hospitals.join("、")}</dd>
+        </dl>
+        <details>
+            <summary>{t.quote_why}</summary>
+            <ul class="explanation">{explanation.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
+            <p class="muted">{t.quote_sources}": "{e.citations.iter().map(|c| format!("{} {}", c.notice, c.clause)).collect::<Vec<_>>().join("；")}</p>
+        </details>
+    }
+}
+
+fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    (to - from).num_days()
+}
+
+#[component]
+fn PayCard(page: CoveragePage) -> impl IntoView {
+    let t = use_texts();
+    let shell = use_shell();
+    let pay = ServerAction::<PayHousehold>::new();
+    let pay_error = action_error(pay);
+    let cash = ServerAction::<CollectCash>::new();
+    let cash_error = action_error(cash);
+    let hid = page.household_id.unwrap_or_default();
+    let deadline = page.policy.as_ref().map(|p| p.deadline);
+    let total = page.unpaid_total;
+    view! {
+        <section class="card pay">
+            <h2>{t.pay_title}</h2>
+            <p class="verdict"><span>{t.enrol_total}</span><strong data-testid="unpaid-total">"¥"{total.to_string()}</strong></p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let today = shell.await.map(|s| s.today).ok();
+                    deadline.map(|d| view! {
+                        <p data-testid="deadline">{fill(t.pay_deadline, &d.to_string())}
+                            {today.map(|td| view! { " · "<strong>{fill(t.pay_days_left, &days_between(td, d).max(0).to_string())}</strong> })}
+                        </p>
+                    })
+                })}
+            </Suspense>
+            <ActionForm action=pay>
+                <input type="hidden" name="household_id" value=hid.to_string()/>
+                <FormError error=pay_error fields=&[]/>
+                <button type="submit" class="button primary" data-testid="pay">{t.pay_button}</button>
+            </ActionForm>
+            {page.staff.then(|| view! {
+                <h3>{t.cash_title}</h3>
+                <ActionForm action=cash>
+                    <input type="hidden" name="household_id" value=hid.to_string()/>
+                    <label for="amount">{t.cash_amount}</label>
+                    <input id="amount" name="amount" inputmode="decimal" required/>
+                    <FieldError error=cash_error field="amount"/>
+                    <FormError error=cash_error fields=&["amount"]/>
+                    <button type="submit" class="button" data-testid="cash">{t.cash_submit}</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
+    let t = use_texts();
+    let lang = use_prefs().lang;
+    let action = ServerAction::<EnrolHousehold>::new();
+    let error = action_error(action);
+    let hid = page.household_id.unwrap_or_default();
+    let pack = page.policy.clone().expect("EnrolCard needs a pack");
+    let two_tiers = pack.tiers.len() > 1;
+    let hospitals = page.hospitals.clone();
+    let tiers = pack.tiers.clone();
+    let mut index = 0usize;
+    let rows = lines
+        .into_iter()
+        .map(|m| {
+            let pid = m.member.person_id;
+            let q = m.preview.clone();
+            let eligible = q.as_ref().is_some_and(|q| q.eligible);
+            let explanation = q
+                .as_ref()
+                .map(|q| match lang {
+                    Lang::Zh => q.explanation.clone(),
+                    Lang::En => q.explanation_en.clone(),
+                })
+                .unwrap_or_default();
+            let i = index;
+            if eligible {
+                index += 1;
+            }
+            let hospital_options = hospitals
+                .iter()
+                .map(|h| {
+                    let name = match lang {
+                        Lang::Zh => format!("{}（{}）", h.name, h.level),
+                        Lang::En => format!("{} ({})", h.name_en, h.level),
+                    };
+                    view! { <option value=format!("{pid}:{}", h.code)>{name}</option> }
+                })
+                .collect_view();
+            let tier_options = tiers
+                .iter()
+                .map(|(code, zh, en, amount)| {
+                    let name = match lang {
+                        Lang::Zh => format!("{zh} ¥{amount}"),
+                        Lang::En => format!("{en} ¥{amount}"),
+                    };
+                    view! { <option value=format!("{pid}:{code}")>{name}</option> }
+                })
+                .collect_view();
+            view! {
+                <fieldset class="enrol-member" data-testid="enrol-member">
+                    <legend>{m.member.name.clone()}" "<span class="muted">{m.member.id_number_masked.clone()}</span></legend>
+                    {match q {
+                        Some(q) if q.eligible => view! {
+                            <p class="verdict"><span>{t.quote_due}</span>
+                                <strong data-testid="preview-due">"¥"{q.personal_due.map(|d| d.to_string())}</strong></p>
+                            <p data-testid="preview-start">{fill(t.enrol_if_paid_today, &q.benefit_start.map(|d| d.to_string()).unwrap_or_default())}</p>
+                            {two_tiers.then(|| view! {
+                                <label for=format!("tier-{pid}")>{t.tier_label}</label>
+                                <select id=format!("tier-{pid}") name=format!("tiers[{i}]")>{tier_options}</select>
+                            })}
+                            <label for=format!("hospital-{pid}")>{t.enrol_hospital}</label>
+                            <select id=format!("hospital-{pid}") name=format!("choices[{i}]") data-testid="hospital">
+                                <option value=format!("{pid}:")>{t.enrol_hospital_none}</option>
+                                {hospital_options}
+                            </select>
+                        }.into_any(),
+                        _ => view! { <p class="verdict no">{t.enrol_not_eligible}</p> }.into_any(),
+                    }}
+                    <details>
+                        <summary>{t.quote_why}</summary>
+                        <ul class="explanation">{explanation.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
+                    </details>
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>{t.enrol_title}</h2>
+            <p>{t.enrol_intro}</p>
+            <ActionForm action>
+                <input type="hidden" name="household_id" value=hid.to_string()/>
+                {rows}
+                <FormError error fields=&[]/>
+                <button type="submit" class="button primary" data-testid="enrol-submit">{t.enrol_submit}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn AddMemberCard(household_id: i64) -> impl IntoView {
+    let t = use_texts();
+    let action = ServerAction::<AddHouseholdMember>::new();
+    let error = action_error(action);
+    let rels = [
+        "spouse",
+        "child",
+        "parent",
+        "grandchild",
+        "grandparent",
+        "sibling",
+        "other",
+    ];
+    view! {
+        <section class="card">
+            <h2>{t.add_member_title}</h2>
+            <ActionForm action>
+                <input type="hidden" name="household_id" value=household_id.to_string()/>
+                <label for="m-name">{t.name_label}</label>
+                <input id="m-name" name="name" required maxlength="30"/>
+                <FieldError error field="name"/>
+                <label for="m-id">{t.id_number_label}</label>
+                <input id="m-id" name="id_number" required maxlength="18" autocomplete="off"/>
+                <FieldError error field="id_number"/>
+                <label for="m-rel">{t.relationship_label}</label>
+                <select id="m-rel" name="relationship">
+                    {rels.into_iter().map(|r| view! { <option value=r>{relationship_label(r, t)}</option> }).collect_view()}
+                </select>
+                <label class="check"><input type="checkbox" name="student" value="on"/>" "{t.student_label}</label>
+                <FormError error fields=&["name", "id_number", "relationship"]/>
+                <button type="submit" class="button" data-testid="add-member">{t.add_member_submit}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// A printable receipt.
+#[component]
+pub fn ReceiptPage() -> impl IntoView {
+    let t = use_texts();
+    let params = leptos_router::hooks::use_params_map();
+    let no = move || params.with(|p| p.get("no").unwrap_or_default());
+    let data = Resource::new(no, receipt);
+    view! {
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(AppError::Unauthorized(_)) => view! { <SignInPrompt/> }.into_any(),
+                    Err(e) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+                            opts.set_status(http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::NOT_FOUND));
+                        }
+                        let lang = use_prefs().lang;
+                        view! { <section class="card"><p class="form-error" role="alert">{e.message(lang)}</p></section> }.into_any()
+                    }
+                    Ok(r) => view! { <Receipt r/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Receipt(r: ReceiptView) -> impl IntoView {
+    let t = use_texts();
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    view! {
+        <section class="card receipt">
+            <h1>{t.receipt_title}</h1>
+            <dl class="facts">
+                <dt>{t.receipt_no}</dt><dd data-testid="receipt-no">{r.receipt_no.clone()}</dd>
+                <dt>{t.receipt_paid_at}</dt><dd>{r.paid_at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M").to_string()}</dd>
+                <dt>{t.receipt_channel}</dt><dd>{channel_label(&r.channel, t)}</dd>
+                {r.collected_by.clone().map(|c| view! { <dt>{t.receipt_collected_by}</dt><dd>{c}</dd> })}
+            </dl>
+            <table class="receipt-lines">
+                <tbody>
+                    {r.lines.iter().map(|l| view! {
+                        <tr><td>{l.name.clone()}</td><td>{l.id_number_masked.clone()}</td><td>{l.insurance_year}</td><td>"¥"{l.amount.to_string()}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p class="verdict"><span>{t.enrol_total}</span><strong data-testid="receipt-amount">"¥"{r.amount.to_string()}</strong></p>
+            <p class="no-print"><a href="/coverage">{t.back_to_coverage}</a></p>
+        </section>
+    }
+}
