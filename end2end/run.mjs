@@ -1,6 +1,9 @@
 // Starts the release server on a free port with a fresh database (SQLite file, then a new
-// PostgreSQL database), with only LEPTOS_SITE_ADDR, LEPTOS_SITE_ROOT and DATABASE_URL set,
-// runs the browser tests against it, and stops it. Exit code: non-zero on any failure.
+// PostgreSQL database), runs a suite of browser tests against it, and stops it. Two suites:
+// `tests/` with only LEPTOS_SITE_ADDR, LEPTOS_SITE_ROOT and DATABASE_URL set (what the
+// outside check sets), and `tests-pinned/` with the demo date CANBAO_TODAY=2022-10-08,
+// inside Lishi's 2023 collection period, for enrolment and payment.
+// Exit code: non-zero on any failure.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -46,8 +49,13 @@ function psql(sql) {
   execFileSync('psql', [pgAdmin, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: 'inherit' });
 }
 
+const suites = [
+  { dir: 'tests', extra: {} },
+  { dir: 'tests-pinned', extra: { CANBAO_TODAY: '2022-10-08' } },
+].filter(s => !process.env.CANBAO_E2E_SUITE || s.dir === process.env.CANBAO_E2E_SUITE);
+
 let failed = false;
-for (const backend of backends) {
+for (const suite of suites) for (const backend of backends) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let databaseUrl, cleanup;
@@ -62,13 +70,13 @@ for (const backend of backends) {
     cleanup = () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
   // Exactly the variables the outside check sets (plus PATH for the dynamic loader).
-  const env = { PATH: process.env.PATH, LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, LEPTOS_SITE_ROOT: siteRoot, DATABASE_URL: databaseUrl };
+  const env = { PATH: process.env.PATH, LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, LEPTOS_SITE_ROOT: siteRoot, DATABASE_URL: databaseUrl, ...suite.extra };
   const server = spawn(serverBin, [], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   try {
     await waitHealthy(base, server);
-    console.log(`# browser tests against ${backend} at ${base}`);
+    console.log(`# browser tests ${suite.dir} against ${backend} at ${base}`);
     const code = await new Promise(ok => {
-      const t = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', join(here, 'tests')], {
+      const t = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', join(here, suite.dir)], {
         env: { ...process.env, BASE_URL: base, E2E_BACKEND: backend },
         stdio: 'inherit',
       });

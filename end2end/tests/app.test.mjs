@@ -1,56 +1,8 @@
 // Phone-sized (390x844) headless Chromium, every test with JavaScript on and off.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 
-const BASE = process.env.BASE_URL;
-const BACKEND = process.env.E2E_BACKEND || 'sqlite';
-const SHOTS = new URL('../screenshots/', import.meta.url).pathname;
-const PASSWORD = 'Canbao@2022';
-mkdirSync(SHOTS, { recursive: true });
-
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
-});
-after(async () => { await browser?.close(); });
-
-// A fresh context per test: its own cookies, the phone viewport, JS on or off.
-// Records console errors, page errors and failed asset requests, which must stay empty.
-async function open(js, expectedStatuses = []) {
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
-    javaScriptEnabled: js, locale: 'zh-CN',
-  });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('console', m => {
-    if (m.type() !== 'error') return;
-    // A server function answering 4xx on purpose (wrong password) is logged by Chromium as a failed load.
-    if (expectedStatuses.some(s => m.text().includes(`status of ${s}`))) return;
-    problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', e => problems.push(`pageerror: ${e.message}`));
-  page.on('response', r => {
-    if (r.status() >= 400 && !expectedStatuses.includes(r.status())) problems.push(`${r.status()} ${r.url()}`);
-  });
-  return { context, page, problems };
-}
-
-async function hydrated(page, js) {
-  if (!js) return;
-  // The WASM bundle must load and hydrate; a hydrated ActionForm submits via fetch.
-  await page.waitForLoadState('networkidle');
-  await page.waitForFunction(() => performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm')));
-}
-
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}${BACKEND}-${name}.png`, fullPage: true });
+import { BASE, BACKEND, PASSWORD, open, hydrated, shot } from '../lib.mjs';
 
 for (const js of [true, false]) {
   const mode = js ? 'js' : 'nojs';

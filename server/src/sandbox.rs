@@ -23,7 +23,7 @@ fn esc(s: &str) -> String {
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>{title}</title>
 <style>
 body{{margin:0;font-family:system-ui,"Noto Sans CJK SC",sans-serif;background:#ededed;color:#111}}

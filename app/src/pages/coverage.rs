@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::coverage::{
@@ -49,13 +50,38 @@ fn status_class(s: CoverageStatus) -> &'static str {
     }
 }
 
+/// The page's actions, shared so that the page reloads its data after any of them:
+/// their redirects lead back to this same URL, which by itself refetches nothing.
+#[derive(Clone, Copy)]
+struct Actions {
+    register: ServerAction<RegisterMe>,
+    add: ServerAction<AddHouseholdMember>,
+    enrol: ServerAction<EnrolHousehold>,
+}
+
 #[component]
 pub fn CoveragePageView() -> impl IntoView {
     let t = use_texts();
     let query = use_query_map();
     let household = move || query.with(|q| q.get("household").and_then(|h| h.parse::<i64>().ok()));
     let paid = move || query.with(|q| q.get("result").is_some_and(|r| r == "applied"));
-    let page = Resource::new(household, coverage);
+    let actions = Actions {
+        register: ServerAction::new(),
+        add: ServerAction::new(),
+        enrol: ServerAction::new(),
+    };
+    provide_context(actions);
+    let page = Resource::new(
+        move || {
+            (
+                household(),
+                actions.register.version().get(),
+                actions.add.version().get(),
+                actions.enrol.version().get(),
+            )
+        },
+        |(h, ..)| coverage(h),
+    );
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
@@ -79,7 +105,7 @@ pub fn CoveragePageView() -> impl IntoView {
 #[component]
 fn RegisterCard() -> impl IntoView {
     let t = use_texts();
-    let action = ServerAction::<RegisterMe>::new();
+    let action = expect_context::<Actions>().register;
     let error = action_error(action);
     let villages = Resource::new(|| (), |_| list_areas());
     view! {
@@ -268,11 +294,13 @@ fn PayCard(page: CoveragePage) -> impl IntoView {
                     })
                 })}
             </Suspense>
-            <ActionForm action=pay>
+            // A plain form, not an ActionForm: the provider's page is outside this app, so the
+            // browser must load it in full (a client-side navigation would not find it).
+            <form method="post" action=PayHousehold::PATH>
                 <input type="hidden" name="household_id" value=hid.to_string()/>
                 <FormError error=pay_error fields=&[]/>
                 <button type="submit" class="button primary" data-testid="pay">{t.pay_button}</button>
-            </ActionForm>
+            </form>
             {page.staff.then(|| view! {
                 <h3>{t.cash_title}</h3>
                 <ActionForm action=cash>
@@ -292,7 +320,7 @@ fn PayCard(page: CoveragePage) -> impl IntoView {
 fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
     let t = use_texts();
     let lang = use_prefs().lang;
-    let action = ServerAction::<EnrolHousehold>::new();
+    let action = expect_context::<Actions>().enrol;
     let error = action_error(action);
     let hid = page.household_id.unwrap_or_default();
     let pack = page.policy.clone().expect("EnrolCard needs a pack");
@@ -382,7 +410,7 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
 #[component]
 fn AddMemberCard(household_id: i64) -> impl IntoView {
     let t = use_texts();
-    let action = ServerAction::<AddHouseholdMember>::new();
+    let action = expect_context::<Actions>().add;
     let error = action_error(action);
     let rels = [
         "spouse",

@@ -195,15 +195,22 @@ pub async fn load_hospitals(db: &Db) -> Result<(), AppError> {
 }
 
 /// Demo residents without accounts: (ID number, name, village, household?, 低保 since).
-/// 李凤英 is certified 低保 and in no household (a new resident adds her as a parent);
+/// 李凤英 and 王德顺 are certified 低保 and in no household (new residents add one as a parent);
 /// 赵德明 lives in the demo cadre's community; 孙玉山 lives in another one.
-pub const DEMO_PEOPLE: [(&str, &str, &str, bool, Option<&str>); 3] = [
+pub const DEMO_PEOPLE: [(&str, &str, &str, bool, Option<&str>); 4] = [
     (
         "141102194905060023",
         "李凤英",
         "141102001001",
         false,
         Some("2022-03-01"),
+    ),
+    (
+        "141102193807090013",
+        "王德顺",
+        "141102001001",
+        false,
+        Some("2022-06-01"),
     ),
     ("141102195208120013", "赵德明", "141102001001", true, None),
     ("141102194702150037", "孙玉山", "141102002001", true, None),

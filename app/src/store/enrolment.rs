@@ -140,7 +140,8 @@ pub async fn members(db: &Db, household_id: i64) -> Result<Vec<PersonRow>, sqlx:
     const SQL: &str = concat!(
         "SELECT ",
         person_columns!(),
-        " FROM people p WHERE p.household_id = $1 ORDER BY p.id"
+        " FROM people p WHERE p.household_id = $1
+        ORDER BY CASE WHEN p.relationship = 'self' THEN 0 ELSE 1 END, p.id"
     );
     with_pool!(db, p => sqlx::query_as(SQL).bind(household_id).fetch_all(p).await)
 }
