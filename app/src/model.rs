@@ -319,8 +319,8 @@ pub struct EnrolmentView {
     pub start_rule: Option<String>,
     /// Last day to pay and keep the on-time start (unpaid only).
     pub payment_deadline: Option<NaiveDate>,
-    pub explanation: Vec<String>,
-    pub explanation_en: Vec<String>,
+    pub explanation: Vec<std::sync::Arc<str>>,
+    pub explanation_en: Vec<std::sync::Arc<str>>,
     pub citations: Vec<domain::policy::Citation>,
     pub hospitals: Vec<HospitalView>,
     pub order_no: Option<String>,

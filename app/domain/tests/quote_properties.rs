@@ -114,6 +114,19 @@ fn request(pack: &PolicyPack, c: &Case) -> QuoteRequest {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
+    /// Sentences cached on a pack never carry one person's facts into another's quote:
+    /// a pack that has already quoted someone else answers exactly like a fresh one.
+    #[test]
+    fn cached_sentences_match_a_fresh_pack(first in case(), second in case()) {
+        let used = packs();
+        let _ = quote(&used[first.pack], &request(&used[first.pack], &first));
+        let _ = quote(&used[second.pack], &request(&used[second.pack], &first));
+        let warm = quote(&used[second.pack], &request(&used[second.pack], &second));
+        let fresh_packs = packs();
+        let fresh = quote(&fresh_packs[second.pack], &request(&fresh_packs[second.pack], &second));
+        prop_assert_eq!(warm, fresh);
+    }
+
     #[test]
     fn amounts_add_up_and_are_never_negative(c in case()) {
         let packs = packs();

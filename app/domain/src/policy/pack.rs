@@ -407,6 +407,44 @@ pub struct PolicyPack {
     pub continuity: Option<ContinuityRule>,
     /// Choosing designated medical institutions (定点医疗机构); one if absent.
     pub hospitals: Option<HospitalRule>,
+    /// Sentences that depend on the pack alone, rendered once on first use.
+    #[serde(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub sentences: SentenceCache,
+}
+
+/// Number of cached sentence slots per pack (see `quote::slot`).
+pub const SENTENCE_SLOTS: usize = 48;
+
+/// Explanation sentences fixed by the pack, in Chinese and English (and, for assumption
+/// notes, the assumption line), built on first use and then shared by every quote. Not
+/// data: skipped by serde, ignored by equality, emptied by clone.
+pub struct SentenceCache(pub(crate) [std::sync::OnceLock<[std::sync::Arc<str>; 3]>; SENTENCE_SLOTS]);
+
+impl Default for SentenceCache {
+    fn default() -> Self {
+        SentenceCache(std::array::from_fn(|_| std::sync::OnceLock::new()))
+    }
+}
+
+impl Clone for SentenceCache {
+    fn clone(&self) -> Self {
+        SentenceCache::default()
+    }
+}
+
+impl PartialEq for SentenceCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SentenceCache {}
+
+impl std::fmt::Debug for SentenceCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SentenceCache")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! with the plain-words reasons and the notice behind each figure.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -102,11 +103,11 @@ pub struct Quote {
     pub benefit_end: Option<NaiveDate>,
     pub start_rule: Option<StartRule>,
     pub continuity: Option<Continuity>,
-    pub explanation: Vec<String>,
-    pub explanation_en: Vec<String>,
+    pub explanation: Vec<Arc<str>>,
+    pub explanation_en: Vec<Arc<str>>,
     pub citations: Vec<Citation>,
     /// Figures used that the notices do not state (each with where it comes from).
-    pub assumptions: Vec<String>,
+    pub assumptions: Vec<Arc<str>>,
 }
 
 /// A request the engine cannot answer: which field, and why (Chinese and English).
@@ -144,40 +145,114 @@ pub enum Lang {
     En,
 }
 
-type Line<'a> = Box<dyn Fn(Lang) -> String + 'a>;
+/// One explanation sentence: rendered on demand, or fixed by the pack and cached on it.
+enum Line<'a> {
+    Lazy(Box<dyn Fn(Lang) -> String + 'a>),
+    Fixed(&'a [Arc<str>; 3]),
+}
 type CiteRef<'a> = (&'a str, &'a str);
 
-/// The explanation as deferred sentences (rendered only when asked for) and the
-/// citations behind it, borrowed from the pack.
-#[derive(Default)]
+/// Cache slots for sentences that depend on the pack alone (never on the person).
+mod slot {
+    pub const TIER: usize = 0; // + tier index (up to 2)
+    pub const TIER_ASSUMED: usize = 2; // + tier index
+    pub const STUDENT: usize = 4;
+    pub const STUDENT_ASSUMED: usize = 5;
+    pub const ELIGIBILITY_ASSUMED: usize = 6;
+    pub const LATE_ASSUMED: usize = 7;
+    pub const SURCHARGE: usize = 8;
+    pub const SUBSIDY_ASSUMED: usize = 9;
+    pub const TRANSFER_ASSUMED: usize = 10;
+    pub const COMPONENT: usize = 11; // + component index (up to 8)
+    pub const CATEGORY_ASSUMED: usize = 19; // + category rule index (up to 29)
+}
+
+/// The explanation as sentences (deferred, or cached on the pack) and the citations
+/// behind it, borrowed from the pack.
 pub struct Story<'a> {
+    cache: &'a SentenceCache,
     lines: Vec<Line<'a>>,
     cites: Vec<CiteRef<'a>>,
-    assumptions: Vec<(Cow<'static, str>, &'a str)>,
+    assumptions: Vec<&'a Arc<str>>,
+    lazy_assumptions: Vec<String>,
 }
 
 impl<'a> Story<'a> {
-    fn say(&mut self, line: impl Fn(Lang) -> String + 'a, cite: Option<CiteRef<'a>>) {
-        self.lines.push(Box::new(line));
+    fn new(cache: &'a SentenceCache) -> Story<'a> {
+        Story {
+            cache,
+            lines: Vec::with_capacity(12),
+            cites: Vec::with_capacity(8),
+            assumptions: Vec::new(),
+            lazy_assumptions: Vec::new(),
+        }
+    }
+
+    fn cite(&mut self, cite: Option<CiteRef<'a>>) {
         if let Some(c) = cite {
             if !self.cites.contains(&c) {
                 self.cites.push(c);
             }
         }
     }
-    fn assume(&mut self, what: impl Into<Cow<'static, str>>, note: &'a Option<String>) {
+
+    fn say(&mut self, line: impl Fn(Lang) -> String + 'a, cite: Option<CiteRef<'a>>) {
+        self.lines.push(Line::Lazy(Box::new(line)));
+        self.cite(cite);
+    }
+
+    /// A sentence fixed by the pack: rendered once into `slot`, shared afterwards.
+    /// `line` must depend on nothing but the pack.
+    fn say_fixed(&mut self, slot: usize, line: impl Fn(Lang) -> String + 'a, cite: Option<CiteRef<'a>>) {
+        match self.cache.0.get(slot) {
+            Some(cell) => {
+                let v = cell.get_or_init(|| [line(Lang::Zh).into(), line(Lang::En).into(), Arc::from("")]);
+                self.lines.push(Line::Fixed(v));
+                self.cite(cite);
+            }
+            None => self.say(line, cite),
+        }
+    }
+
+    /// A value the notice does not state: a sentence saying so, and an assumption line.
+    fn assume(&mut self, slot: usize, what: impl Into<Cow<'static, str>>, note: &'a Option<String>) {
         let what = what.into();
         let note: &'a str = note.as_deref().unwrap_or("通知未明确");
-        self.assumptions.push((what.clone(), note));
-        self.lines.push(Box::new(move |l| match l {
-            Lang::Zh => format!("注意：{what}在通知中未明确，此处按假设计算（{note}）。"),
-            Lang::En => format!("Note: the notice does not state the {what}; this uses an assumption ({note})."),
-        }));
+        let render = |what: &str| {
+            [
+                Arc::from(format!("注意：{what}在通知中未明确，此处按假设计算（{note}）。")),
+                Arc::from(format!(
+                    "Note: the notice does not state the {what}; this uses an assumption ({note})."
+                )),
+                Arc::from(format!("{what}: {note}")),
+            ]
+        };
+        match self.cache.0.get(slot) {
+            Some(cell) => {
+                let v = cell.get_or_init(|| render(&what));
+                self.lines.push(Line::Fixed(v));
+                self.assumptions.push(&v[2]);
+            }
+            None => {
+                let [zh, en, entry] = render(&what);
+                self.lines.push(Line::Lazy(Box::new(move |l| match l {
+                    Lang::Zh => zh.to_string(),
+                    Lang::En => en.to_string(),
+                })));
+                self.lazy_assumptions.push(entry.to_string());
+            }
+        }
     }
 
     /// The sentences in one language.
-    pub fn render(&self, lang: Lang) -> Vec<String> {
-        self.lines.iter().map(|l| l(lang)).collect()
+    pub fn render(&self, lang: Lang) -> Vec<Arc<str>> {
+        self.lines
+            .iter()
+            .map(|l| match l {
+                Line::Lazy(f) => Arc::from(f(lang)),
+                Line::Fixed(v) => v[if lang == Lang::Zh { 0 } else { 1 }].clone(),
+            })
+            .collect()
     }
 }
 
@@ -332,7 +407,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         }
     }
 
-    let mut story = Story::default();
+    let mut story = Story::new(&pack.sentences);
     let base = |q: &mut Quote| q.policy = pack.id.clone();
     let mut out = Quote {
         policy: String::new(),
@@ -408,7 +483,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     // Local registration qualifies under every notice; an assumed rule matters when it
     // decided the case: a non-local person (admitted or not) or a refusal.
     if el.assumption && (!p.hukou_local || !reasons.is_empty()) {
-        story.assume("参保范围", &el.note);
+        story.assume(slot::ELIGIBILITY_ASSUMED, "参保范围", &el.note);
     }
     if !reasons.is_empty() {
         for r in &reasons {
@@ -436,9 +511,15 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         Some(rule) if p.student || child => (rule.pays, rule.benefits),
         _ => (chosen, chosen),
     };
-    let tier = pack.tier(pay_tier).expect("validated tiers");
+    let tier_index = pack
+        .tiers
+        .iter()
+        .position(|t| t.code == pay_tier)
+        .expect("validated tiers");
+    let tier = &pack.tiers[tier_index];
     let standard = tier.personal.value;
-    story.say(
+    story.say_fixed(
+        slot::TIER + tier_index,
         move |l| match l {
             Lang::Zh => format!(
                 "{}{}年度城乡居民医保{}个人缴费标准为每人{}元。",
@@ -452,11 +533,12 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         Some(tier.personal.cite_ref()),
     );
     if tier.personal.assumption {
-        story.assume("个人缴费标准", &tier.personal.note);
+        story.assume(slot::TIER_ASSUMED + tier_index, "个人缴费标准", &tier.personal.note);
     }
     if let Some(rule) = pack.student_rule.as_ref().filter(|_| p.student || child) {
         let benefits = pack.tier(rule.benefits).expect("validated tiers");
-        story.say(
+        story.say_fixed(
+            slot::STUDENT,
             move |l| match l {
                 Lang::Zh => format!("学生和儿童按{}缴费，享受{}待遇。", tier.name_zh, benefits.name_zh),
                 Lang::En => format!(
@@ -467,11 +549,13 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             cite(&rule.notice, &rule.clause),
         );
         if rule.assumption {
-            story.assume("学生和儿童的认定", &rule.note);
+            story.assume(slot::STUDENT_ASSUMED, "学生和儿童的认定", &rule.note);
         }
     }
-    for c in &pack.components {
-        story.say(
+    for (i, c) in pack.components.iter().enumerate() {
+        let at = if i < 8 { slot::COMPONENT + i } else { usize::MAX };
+        story.say_fixed(
+            at,
             move |l| match l {
                 Lang::Zh => format!("个人缴费已包含{}。", c.name_zh),
                 Lang::En => format!("The contribution includes {}.", c.name_en),
@@ -519,17 +603,19 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         category: Category,
         mode: &'a SubsidyMode,
         cite: Option<CiteRef<'a>>,
-        assumption: Option<&'a Option<String>>,
+        /// (index of the category rule, its note) when its figure is assumed.
+        assumption: Option<(usize, &'a Option<String>)>,
     }
     let mut candidates: Vec<Best> = Vec::new();
     for c in &held {
-        if let Some(rule) = pack.category(*c) {
+        if let Some(idx) = pack.categories.iter().position(|r| r.category == *c) {
+            let rule = &pack.categories[idx];
             candidates.push(Best {
                 amount: subsidy_amount(&rule.subsidy, standard),
                 category: *c,
                 mode: &rule.subsidy,
                 cite: cite(&rule.notice, &rule.clause),
-                assumption: rule.assumption.then_some(&rule.note),
+                assumption: rule.assumption.then_some((idx, &rule.note)),
             });
         }
     }
@@ -586,8 +672,13 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             },
             b.cite,
         );
-        if let Some(note) = b.assumption {
-            story.assume(format!("“{}”的资助标准", category.name_zh()), note);
+        if let Some((idx, note)) = b.assumption {
+            let at = if idx < SENTENCE_SLOTS - slot::CATEGORY_ASSUMED {
+                slot::CATEGORY_ASSUMED + idx
+            } else {
+                usize::MAX
+            };
+            story.assume(at, format!("“{}”的资助标准", category.name_zh()), note);
         }
     }
     let applied_category = best.as_ref().map(|b| b.category);
@@ -665,12 +756,13 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             };
             story.say(move |l| match l { Lang::Zh => format!("您在集中缴费期之后缴费，需经过{wait_zh}等待期，待遇从{start}起享受。"), Lang::En => format!("You pay after the collection period, so cover starts after a waiting period of {wait_en}, on {start}.") }, cite(&late.notice, &late.clause));
             if late.assumption {
-                story.assume("集中缴费期后参保的等待期", &late.note);
+                story.assume(slot::LATE_ASSUMED, "集中缴费期后参保的等待期", &late.note);
             }
             if late.pays_government_subsidy {
                 if let Some(g) = &pack.government_subsidy {
                     late_surcharge = g.value;
-                    story.say(
+                    story.say_fixed(
+                        slot::SURCHARGE,
                         move |l| match l {
                             Lang::Zh => format!("集中缴费期外参保，个人需同时缴纳财政补助部分{}元。", g.value),
                             Lang::En => format!(
@@ -681,7 +773,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
                         Some(g.cite_ref()),
                     );
                     if g.assumption {
-                        story.assume("人均财政补助标准", &g.note);
+                        story.assume(slot::SUBSIDY_ASSUMED, "人均财政补助标准", &g.note);
                     }
                 }
             }
@@ -723,7 +815,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
                 Some(d.cite_ref()),
             );
             if d.assumption {
-                story.assume("职工医保中断后的参保期限", &d.note);
+                story.assume(slot::TRANSFER_ASSUMED, "职工医保中断后的参保期限", &d.note);
             }
         }
         StartRule::NewlyCertified => {
@@ -818,12 +910,9 @@ impl Decision<'_> {
                 clause: (*clause).to_owned(),
             })
             .collect();
-        out.assumptions = self
-            .story
-            .assumptions
-            .iter()
-            .map(|(what, note)| format!("{what}: {note}"))
-            .collect();
+        out.assumptions = self.story.assumptions.iter().map(|a| Arc::clone(a)).collect();
+        out.assumptions
+            .extend(self.story.lazy_assumptions.iter().map(|a| Arc::from(a.as_str())));
         out
     }
 }
