@@ -160,6 +160,32 @@ impl Default for Money {
     }
 }
 
+impl Money {
+    /// The same text as `Display` ("28.00", "-0.50"), built without `fmt` for hot paths.
+    pub fn to_plain(self) -> String {
+        let fen = self.to_fen();
+        // Digits of |fen| backwards; at least three so "0.05" keeps its leading zero.
+        let mut rev = [0u8; 24];
+        let (mut n, mut len) = (fen.unsigned_abs(), 0);
+        while n > 0 || len < 3 {
+            rev[len] = b'0' + (n % 10) as u8;
+            n /= 10;
+            len += 1;
+        }
+        let mut out = String::with_capacity(len + 2);
+        if fen < 0 {
+            out.push('-');
+        }
+        for (i, d) in rev[..len].iter().rev().enumerate() {
+            if i == len - 2 {
+                out.push('.');
+            }
+            out.push(char::from(*d));
+        }
+        out
+    }
+}
+
 impl fmt::Display for Money {
     /// Always two decimal places, no grouping: "28.00", "-0.50".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -459,6 +485,26 @@ mod tests {
         use std::collections::HashSet;
         let set: HashSet<Money> = [m("28"), m("28.0"), m("28.00"), Money::yuan(28)].into_iter().collect();
         assert_eq!(set.len(), 1);
+    }
+
+    #[test]
+    fn to_plain_matches_display() {
+        for fen in [
+            0,
+            5,
+            50,
+            99,
+            100,
+            2800,
+            35000,
+            -50,
+            -12345,
+            i64::from(i32::MAX),
+            i64::MIN + 1,
+        ] {
+            let m = Money::from_fen(fen);
+            assert_eq!(m.to_plain(), m.to_string(), "{fen}");
+        }
     }
 
     #[test]

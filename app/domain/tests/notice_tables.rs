@@ -887,7 +887,7 @@ fn every_pack_cites_only_its_notices_or_flags_assumptions() {
         let out = q(r.clone());
         let p = pack(&out.policy);
         for c in &out.citations {
-            let listed = p.notices.iter().any(|n| n.number == c.notice);
+            let listed = p.notices.iter().any(|n| *n.number == *c.notice);
             assert!(
                 listed || !out.assumptions.is_empty(),
                 "{}: {c:?} is neither listed nor flagged",

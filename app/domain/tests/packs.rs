@@ -144,7 +144,7 @@ fn every_notice_names_its_seed_file() {
         assert_eq!(p.notices.len(), 1, "{id}: one seed notice");
         assert_eq!(p.notices[0].source, source, "{id}");
         assert_eq!(p.notices[0].issued_on, day(issued), "{id}");
-        assert_eq!(p.notice, p.notices[0].number, "{id}: main notice");
+        assert_eq!(&*p.notice, p.notices[0].number.as_str(), "{id}: main notice");
     }
 }
 
@@ -170,13 +170,13 @@ fn insurance_years_and_area_codes() {
 fn lishi_number_and_personal_contribution() {
     let p = pack("lishi-2023");
     // 發文字號 離政辦發〔2022〕34號 (cited in simplified characters, as the API contract does).
-    assert_eq!(p.notice, LISHI);
+    assert_eq!(&*p.notice, LISHI);
     // 二、"2022年預收2023年城鄉居民個人繳費為每人350元"
     assert_eq!(p.tiers.len(), 1);
     let t = p.tier(TierCode::Standard).expect("standard tier");
     assert_eq!(t.personal.value, yuan("350.00"));
     assert_eq!(
-        (t.personal.notice.as_str(), t.personal.clause.as_str()),
+        (t.personal.notice.as_ref(), t.personal.clause.as_ref()),
         (LISHI, "二、")
     );
     assert!(!t.personal.assumption);
@@ -219,7 +219,7 @@ fn lishi_subsidy_table() {
     for (code, mode, clause, dept) in rows {
         let r = p.category(cat(code)).unwrap_or_else(|| panic!("Lishi: {code} missing"));
         assert_eq!(r.subsidy, mode, "{code}");
-        assert_eq!((r.notice.as_str(), r.clause.as_str()), (LISHI, clause), "{code}");
+        assert_eq!((r.notice.as_ref(), r.clause.as_ref()), (LISHI, clause), "{code}");
         // 三、"特困人員、低保對象以民政部門核實認定的名單為準;易返貧致貧人口、返貧致貧人口以鄉村振興部門
         // 核實認定的名單為準"
         assert_eq!(r.certified_by.as_deref(), Some(dept), "{code}");
@@ -246,15 +246,15 @@ fn lishi_dates_and_special_starts() {
         (c.start, c.end, c.on_time),
         (day("2022-09-01"), day("2022-12-25"), true)
     );
-    assert_eq!((c.notice.as_str(), c.clause.as_str()), (LISHI, "四、"));
+    assert_eq!((c.notice.as_ref(), c.clause.as_ref()), (LISHI, "四、"));
     // 四、(二)"新生兒出生當年內參保登記的,自出生之日起即可享受當年的醫保待遇。"
     let nb = p.newborn_from_birth.as_ref().expect("newborn rule");
-    assert_eq!((nb.notice.as_str(), nb.clause.as_str()), (LISHI, "四、(二)"));
+    assert_eq!((nb.notice.as_ref(), nb.clause.as_ref()), (LISHI, "四、(二)"));
     // 四、(三)"因勞動關係終止導致職工醫保斷保的人員,在斷保90天內...自參保之日起享受居民醫保待遇。"
     let t = p.employee_transfer_days.as_ref().expect("transfer rule");
     assert_eq!(t.value, 90);
     assert_eq!(
-        (t.notice.as_str(), t.clause.as_str(), t.assumption),
+        (t.notice.as_ref(), t.clause.as_ref(), t.assumption),
         (LISHI, "四、(三)", false)
     );
     // The notice states no waiting period: 3 months is a marked assumption (national rule).
@@ -284,7 +284,7 @@ fn lishi_eligibility_nine_groups() {
     assert!(e.assumption);
     // 一、"避免重復參保"
     assert!(e.excludes_insured_elsewhere);
-    assert_eq!((e.notice.as_str(), e.clause.as_str()), (LISHI, "一、"));
+    assert_eq!((e.notice.as_ref(), e.clause.as_ref()), (LISHI, "一、"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ fn sanya_standard_and_registered_poor() {
     let t = p.tier(TierCode::Standard).expect("standard");
     assert_eq!(t.personal.value, yuan("280.00"));
     assert_eq!(
-        (t.personal.notice.as_str(), t.personal.clause.as_str()),
+        (t.personal.notice.as_ref(), t.personal.clause.as_ref()),
         (SANYA, "首段")
     );
     let r = p.category(Category::RegisteredPoor).expect("registered poor");
@@ -308,7 +308,7 @@ fn sanya_standard_and_registered_poor() {
             percent: Decimal::from(90)
         }
     );
-    assert_eq!(r.clause, "首段");
+    assert_eq!(&*r.clause, "首段");
     assert_eq!(r.certified_by.as_deref(), Some("rural_revitalisation"));
     assert_eq!(t.personal.value.percent(Decimal::from(90)), yuan("252.00"));
     assert_eq!(
@@ -336,7 +336,7 @@ fn sanya_combination_rule() {
         ]
     );
     assert_eq!(c.subsidy, SubsidyMode::Full);
-    assert_eq!((c.notice.as_str(), c.clause.as_str()), (SANYA, "四、(一)"));
+    assert_eq!((c.notice.as_ref(), c.clause.as_ref()), (SANYA, "四、(一)"));
 }
 
 #[test]
@@ -356,7 +356,7 @@ fn sanya_deadline_and_90_days() {
     );
     // 四、(二)"...中断从业人员基本医疗保险缴费的,在其中断缴费90天内,由帮扶责任人引导其...办理参保缴费手续。"
     let t = p.employee_transfer_days.as_ref().expect("90-day rule");
-    assert_eq!((t.value, t.clause.as_str()), (90, "四、(二)"));
+    assert_eq!((t.value, t.clause.as_ref()), (90, "四、(二)"));
     assert!(t.assumption, "start-of-cover and scope are not stated by the notice");
     // No waiting period in the notice: assumption.
     assert_eq!(p.late.waiting_months, Some(3));
@@ -370,14 +370,14 @@ fn sanya_deadline_and_90_days() {
 #[test]
 fn rugao_contribution_subsidy_components_and_add_on() {
     let p = pack("rugao-2020");
-    assert_eq!(p.notice, RUGAO);
+    assert_eq!(&*p.notice, RUGAO);
     // 三、"2020年居民医保统一筹资标准为个人缴费每人360元(含大病保险费和照护保险费),政府财政补助标准580元。"
     let t = p.tier(TierCode::Standard).expect("standard");
     assert_eq!(t.personal.value, yuan("360.00"));
-    assert_eq!(t.personal.clause, "三、");
+    assert_eq!(&*t.personal.clause, "三、");
     let g = p.government_subsidy.as_ref().expect("government subsidy");
     assert_eq!(
-        (g.value, g.clause.as_str(), g.assumption),
+        (g.value, g.clause.as_ref(), g.assumption),
         (yuan("580.00"), "三、", false)
     );
     let comps: Vec<&str> = p.components.iter().map(|c| c.code.as_str()).collect();
@@ -386,7 +386,7 @@ fn rugao_contribution_subsidy_components_and_add_on() {
     assert_eq!(p.add_ons.len(), 1);
     let a = &p.add_ons[0];
     assert_eq!(a.code, "commercial_supplement");
-    assert_eq!((a.amount.value, a.amount.clause.as_str()), (yuan("40.00"), "三、"));
+    assert_eq!((a.amount.value, a.amount.clause.as_ref()), (yuan("40.00"), "三、"));
 }
 
 #[test]
@@ -397,7 +397,7 @@ fn rugao_periods_and_late_rule() {
     let got: Vec<(PeriodKind, NaiveDate, NaiveDate, bool, &str)> = p
         .periods
         .iter()
-        .map(|x| (x.kind, x.start, x.end, x.on_time, x.clause.as_str()))
+        .map(|x| (x.kind, x.start, x.end, x.on_time, x.clause.as_ref()))
         .collect();
     assert_eq!(
         got,
@@ -427,7 +427,7 @@ fn rugao_periods_and_late_rule() {
     );
     // 四、(二)"过期缴费的,需经过6个月(即180天)的过渡期,方可享受居民医保待遇。"
     assert_eq!((p.late.waiting_months, p.late.waiting_days), (None, Some(180)));
-    assert_eq!((p.late.clause.as_str(), p.late.assumption), ("四、(二)", false));
+    assert_eq!((p.late.clause.as_ref(), p.late.assumption), ("四、(二)", false));
     assert!(p.newborn_from_birth.is_none() && p.employee_transfer_days.is_none());
 }
 
@@ -440,7 +440,7 @@ fn rugao_eligibility() {
     assert!(e.local_hukou && e.nonlocal_students && e.excludes_employee_insurance && e.excludes_insured_elsewhere);
     assert_eq!(e.nonlocal_min_months, Some(6));
     assert!(!e.assumption);
-    assert_eq!(e.clause, "一、(一)");
+    assert_eq!(&*e.clause, "一、(一)");
 }
 
 #[test]
@@ -462,7 +462,7 @@ fn rugao_seven_exempt_and_two_advanced_groups() {
         let r = p.category(cat(code)).unwrap_or_else(|| panic!("Rugao: {code} missing"));
         assert_eq!(r.subsidy, SubsidyMode::Full, "{code}");
         assert_eq!(r.certified_by.as_deref(), Some(dept), "{code}");
-        assert_eq!(r.clause, "五、(二)1.", "{code}");
+        assert_eq!(&*r.clause, "五、(二)1.", "{code}");
         assert!(
             r.note.as_deref().unwrap_or_default().contains(own_name),
             "{code}: note names {own_name}"
@@ -485,7 +485,7 @@ fn rugao_seven_exempt_and_two_advanced_groups() {
             "{code}"
         );
         assert_eq!(r.certified_by.as_deref(), Some(dept), "{code}");
-        assert_eq!(r.clause, "五、(二)2.", "{code}");
+        assert_eq!(&*r.clause, "五、(二)2.", "{code}");
     }
     assert_eq!(p.categories.len(), 9);
 }
@@ -496,14 +496,14 @@ fn rugao_seven_exempt_and_two_advanced_groups() {
 #[test]
 fn weifang_tiers_and_period() {
     let p = pack("weifang-2021");
-    assert_eq!(p.notice, WEIFANG);
+    assert_eq!(&*p.notice, WEIFANG);
     // 二、"城乡居民个人实行两档缴费,高档每人每年390元,低档每人每年260元。"
     assert_eq!(p.tier(TierCode::High).expect("high").personal.value, yuan("390.00"));
     assert_eq!(p.tier(TierCode::Low).expect("low").personal.value, yuan("260.00"));
     assert!(p
         .tiers
         .iter()
-        .all(|t| t.personal.clause == "二、" && !t.personal.assumption));
+        .all(|t| &*t.personal.clause == "二、" && !t.personal.assumption));
     // 三、"集中缴费时间为2020年11月26日至12月31日。在此时限内完成参保缴费的,自2021年1月1日起享受待遇。"
     assert_eq!(p.periods.len(), 1);
     let c = &p.periods[0];
@@ -511,7 +511,7 @@ fn weifang_tiers_and_period() {
         (c.kind, c.start, c.end, c.on_time),
         (PeriodKind::Concentrated, day("2020-11-26"), day("2020-12-31"), true)
     );
-    assert_eq!(c.clause, "三、");
+    assert_eq!(&*c.clause, "三、");
 }
 
 #[test]
@@ -521,7 +521,7 @@ fn weifang_late_payers_pay_the_subsidy_and_wait_three_months() {
     assert_eq!((p.late.waiting_months, p.late.waiting_days), (Some(3), None));
     assert!(p.late.pays_government_subsidy);
     assert_eq!(
-        (p.late.notice.as_str(), p.late.clause.as_str(), p.late.assumption),
+        (p.late.notice.as_ref(), p.late.clause.as_ref(), p.late.assumption),
         (WEIFANG, "三、", false)
     );
     // The subsidy amount itself is not in the notice: national 2021 minimum, marked.
@@ -537,7 +537,7 @@ fn weifang_students_continuity_and_subsidised_groups() {
     // 四、(一)"学生、儿童统一按低档缴费,享受高档待遇。"
     let s = p.student_rule.as_ref().expect("student rule");
     assert_eq!((s.pays, s.benefits), (TierCode::Low, TierCode::High));
-    assert_eq!(s.clause, "四、(一)");
+    assert_eq!(&*s.clause, "四、(一)");
     // No age for 儿童 in the notice: 17 is an assumption.
     assert_eq!(s.child_max_age, Some(17));
     assert!(s.assumption);
@@ -553,7 +553,7 @@ fn weifang_students_continuity_and_subsidised_groups() {
         ),
         (2018, 3, 1, 5)
     );
-    assert_eq!(c.clause, "四、(二)");
+    assert_eq!(&*c.clause, "四、(二)");
     // 四、(三) lists the subsidised groups "由政府按规定标准资助参保" without amounts: not priced.
     assert!(p.categories.is_empty() && p.combinations.is_empty());
     // 五、(五) only says where newborns register.
@@ -566,7 +566,7 @@ fn weifang_students_continuity_and_subsidised_groups() {
 #[test]
 fn beijing_assumed_amount_and_period_are_flagged() {
     let p = pack("beijing-2020");
-    assert_eq!(p.notice, BEIJING);
+    assert_eq!(&*p.notice, BEIJING);
     // The notice states no contribution: the tier is a marked assumption.
     let t = p.tier(TierCode::Standard).expect("standard");
     assert!(t.personal.assumption);
@@ -589,10 +589,10 @@ fn beijing_newly_certified_and_transfer() {
     // 三、"对新认定身份符合条件的城乡居民医保新参保人员,在身份认定当月即享受城乡居民基本医疗保险门(急)诊及住院
     // 待遇,不再设置等待期。"
     let n = p.newly_certified_from_month.as_ref().expect("newly certified rule");
-    assert_eq!((n.notice.as_str(), n.clause.as_str()), (BEIJING, "三、"));
+    assert_eq!((n.notice.as_ref(), n.clause.as_ref()), (BEIJING, "三、"));
     // 三、"将职工医保减员的免缴人员纳入城乡居民医保信息库,实现个人医保待遇无缝衔接。" — no window given.
     let t = p.employee_transfer_days.as_ref().expect("transfer rule");
-    assert_eq!(t.clause, "三、");
+    assert_eq!(&*t.clause, "三、");
     assert!(t.assumption);
 }
 
@@ -604,7 +604,7 @@ fn beijing_thirteen_categories() {
     let named = p.category(Category::DeceasedCadreSpouse).expect("named in 一、(二)");
     assert_eq!(named.subsidy, SubsidyMode::Full);
     assert_eq!(named.certified_by.as_deref(), Some("veteran_cadres"));
-    assert_eq!((named.clause.as_str(), named.assumption), ("一、(二)", false));
+    assert_eq!((named.clause.as_ref(), named.assumption), ("一、(二)", false));
     // Every other listed category is an assumed member of the 13, pays nothing, and is
     // certified by one of the six departments.
     let six = [

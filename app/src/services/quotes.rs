@@ -26,7 +26,7 @@ impl From<&PolicyPack> for PolicySummary {
             jurisdiction: p.jurisdiction.clone(),
             jurisdiction_en: p.jurisdiction_en.clone(),
             insurance_year: p.insurance_year,
-            notice: p.notice.clone(),
+            notice: p.notice.to_string(),
             area_codes: p.area_codes.clone(),
             tiers: p.tiers.clone(),
             categories: p.categories.clone(),

@@ -4,6 +4,8 @@
 //! the pack may still fill a value, but must mark it `assumption = true` with a `note`
 //! saying where the value comes from; the engine then says so in its explanation.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -14,8 +16,8 @@ use crate::money::Money;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Citation {
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
 }
 
 /// A value with its citation.
@@ -24,8 +26,8 @@ pub struct Citation {
 #[serde(deny_unknown_fields)]
 pub struct Cited<T> {
     pub value: T,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
     /// The notice does not state this value; `note` says where it comes from.
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
@@ -42,7 +44,7 @@ impl<T> Cited<T> {
     }
 
     /// The citation, borrowed.
-    pub fn cite_ref(&self) -> (&str, &str) {
+    pub fn cite_ref(&self) -> (&Arc<str>, &Arc<str>) {
         (&self.notice, &self.clause)
     }
 }
@@ -211,8 +213,8 @@ pub struct CategoryRule {
     pub subsidy: SubsidyMode,
     /// The department that certifies the category (a code of [`DEPARTMENTS`]).
     pub certified_by: Option<String>,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,8 +233,8 @@ pub struct CombinationRule {
     pub any_of: Vec<Category>,
     #[serde(flatten)]
     pub subsidy: SubsidyMode,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,8 +258,8 @@ pub struct Period {
     pub end: NaiveDate,
     /// Paying inside this period counts as on time (cover from 1 January).
     pub on_time: bool,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,8 +273,8 @@ pub struct LateRule {
     /// Late payers also pay the per-capita government subsidy (Weifang).
     #[serde(default)]
     pub pays_government_subsidy: bool,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,8 +295,8 @@ pub struct Eligibility {
     pub excludes_employee_insurance: bool,
     /// People insured elsewhere are excluded.
     pub excludes_insured_elsewhere: bool,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -311,8 +313,8 @@ pub struct StudentRule {
     pub benefits: TierCode,
     /// Children up to this age (inclusive, on 1 January of the insurance year) count too.
     pub child_max_age: Option<u32>,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,8 +333,8 @@ pub struct ContinuityRule {
     pub inpatient_bonus_points: u32,
     /// This many resident years count as one year of employee insurance (pro rata by month).
     pub resident_years_per_employee_year: u32,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,8 +344,8 @@ pub struct Component {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
-    pub notice: String,
-    pub clause: String,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -380,7 +382,7 @@ pub struct PolicyPack {
     pub area_codes: Vec<String>,
     pub insurance_year: i32,
     /// The main notice's number (or title), shown in listings.
-    pub notice: String,
+    pub notice: Arc<str>,
     pub notices: Vec<Notice>,
     pub tiers: Vec<Tier>,
     pub government_subsidy: Option<Cited<Money>>,
@@ -414,7 +416,7 @@ pub struct PolicyPack {
 }
 
 /// Number of cached sentence slots per pack (see `quote::slot`).
-pub const SENTENCE_SLOTS: usize = 48;
+pub const SENTENCE_SLOTS: usize = 56;
 
 /// Explanation sentences fixed by the pack, in Chinese and English (and, for assumption
 /// notes, the assumption line), built on first use and then shared by every quote. Not

@@ -149,8 +149,10 @@ pub enum Lang {
 enum Line<'a> {
     Lazy(Box<dyn Fn(Lang) -> String + 'a>),
     Fixed(&'a [Arc<str>; 3]),
+    /// Already rendered (hot sentences whose pieces are at hand).
+    Text(Arc<str>, Arc<str>),
 }
-type CiteRef<'a> = (&'a str, &'a str);
+type CiteRef<'a> = (&'a Arc<str>, &'a Arc<str>);
 
 /// Cache slots for sentences that depend on the pack alone (never on the person).
 mod slot {
@@ -165,6 +167,53 @@ mod slot {
     pub const TRANSFER_ASSUMED: usize = 10;
     pub const COMPONENT: usize = 11; // + component index (up to 8)
     pub const CATEGORY_ASSUMED: usize = 19; // + category rule index (up to 29)
+    pub const ON_TIME: usize = 48; // + period index (up to 4)
+    pub const BEFORE_PERIODS: usize = 52;
+}
+
+/// Joins pieces into one exactly-sized string (the hot sentences skip `fmt`).
+fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// A number's decimal digits without `fmt`.
+fn digits(mut n: u32) -> String {
+    let mut rev = [0u8; 10];
+    let mut len = 0;
+    loop {
+        rev[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    rev[..len].iter().rev().map(|&d| char::from(d)).collect()
+}
+
+/// `YYYY-MM-DD` without `fmt` (years 0–9999, as the engine's dates are).
+fn iso(d: NaiveDate) -> String {
+    let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        10,
+        m / 10,
+        m % 10,
+        10,
+        day / 10,
+        day % 10,
+    ];
+    digits
+        .iter()
+        .map(|&n| if n == 10 { '-' } else { char::from(b'0' + n as u8) })
+        .collect()
 }
 
 /// The explanation as sentences (deferred, or cached on the pack) and the citations
@@ -190,7 +239,9 @@ impl<'a> Story<'a> {
 
     fn cite(&mut self, cite: Option<CiteRef<'a>>) {
         if let Some(c) = cite {
-            if !self.cites.contains(&c) {
+            // Citations borrow the pack's strings: the same pointers are the same citation.
+            let same = |x: &CiteRef<'a>| Arc::ptr_eq(x.0, c.0) && Arc::ptr_eq(x.1, c.1) || *x == c;
+            if !self.cites.iter().any(same) {
                 self.cites.push(c);
             }
         }
@@ -198,6 +249,12 @@ impl<'a> Story<'a> {
 
     fn say(&mut self, line: impl Fn(Lang) -> String + 'a, cite: Option<CiteRef<'a>>) {
         self.lines.push(Line::Lazy(Box::new(line)));
+        self.cite(cite);
+    }
+
+    /// A sentence rendered now, in both languages.
+    fn say_text(&mut self, zh: String, en: String, cite: Option<CiteRef<'a>>) {
+        self.lines.push(Line::Text(zh.into(), en.into()));
         self.cite(cite);
     }
 
@@ -251,17 +308,18 @@ impl<'a> Story<'a> {
             .map(|l| match l {
                 Line::Lazy(f) => Arc::from(f(lang)),
                 Line::Fixed(v) => v[if lang == Lang::Zh { 0 } else { 1 }].clone(),
+                Line::Text(zh, en) => if lang == Lang::Zh { zh } else { en }.clone(),
             })
             .collect()
     }
 }
 
-fn cite<'a>(notice: &'a str, clause: &'a str) -> Option<CiteRef<'a>> {
+fn cite<'a>(notice: &'a Arc<str>, clause: &'a Arc<str>) -> Option<CiteRef<'a>> {
     Some((notice, clause))
 }
 
 fn cite_of(c: &Option<Citation>) -> Option<CiteRef<'_>> {
-    c.as_ref().map(|c| (c.notice.as_str(), c.clause.as_str()))
+    c.as_ref().map(|c| (&c.notice, &c.clause))
 }
 
 /// The subsidy a mode gives on a contribution (never more than the contribution).
@@ -673,7 +731,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             b.cite,
         );
         if let Some((idx, note)) = b.assumption {
-            let at = if idx < SENTENCE_SLOTS - slot::CATEGORY_ASSUMED {
+            let at = if idx < slot::ON_TIME - slot::CATEGORY_ASSUMED {
                 slot::CATEGORY_ASSUMED + idx
             } else {
                 usize::MAX
@@ -722,7 +780,12 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     let mut late_surcharge = Money::ZERO;
     match rule {
         StartRule::OnTime => match on_time_period {
-            Some(x) => story.say(
+            Some(x) => story.say_fixed(
+                pack.periods
+                    .iter()
+                    .position(|p| std::ptr::eq(p, x))
+                    .filter(|i| *i < 4)
+                    .map_or(usize::MAX, |i| slot::ON_TIME + i),
                 move |l| match l {
                     Lang::Zh => format!(
                         "您在集中缴费期（{}至{}）内缴费，待遇从{}起享受。",
@@ -735,7 +798,8 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
                 },
                 cite(&x.notice, &x.clause),
             ),
-            None => story.say(
+            None => story.say_fixed(
+                slot::BEFORE_PERIODS,
                 move |l| match l {
                     Lang::Zh => format!("您在集中缴费期开始前缴费，待遇从{}起享受。", year_start),
                     Lang::En => format!("You pay before the collection period; cover starts on {}.", year_start),
@@ -744,17 +808,31 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             ),
         },
         StartRule::LateWaiting => {
-            let wait_zh = match (late.waiting_months, late.waiting_days) {
-                (Some(m), _) => format!("{m}个月"),
-                (_, Some(d)) => format!("{d}天"),
-                _ => "0天".into(),
+            let (n, unit_zh, unit_en) = match (late.waiting_months, late.waiting_days) {
+                (Some(m), _) => (m, "个月", " months"),
+                (_, Some(d)) => (d, "天", " days"),
+                _ => (0, "天", " days"),
             };
-            let wait_en = match (late.waiting_months, late.waiting_days) {
-                (Some(m), _) => format!("{m} months"),
-                (_, Some(d)) => format!("{d} days"),
-                _ => "no time".into(),
-            };
-            story.say(move |l| match l { Lang::Zh => format!("您在集中缴费期之后缴费，需经过{wait_zh}等待期，待遇从{start}起享受。"), Lang::En => format!("You pay after the collection period, so cover starts after a waiting period of {wait_en}, on {start}.") }, cite(&late.notice, &late.clause));
+            let (n, start_s) = (digits(n), iso(start));
+            story.say_text(
+                concat(&[
+                    "您在集中缴费期之后缴费，需经过",
+                    &n,
+                    unit_zh,
+                    "等待期，待遇从",
+                    &start_s,
+                    "起享受。",
+                ]),
+                concat(&[
+                    "You pay after the collection period, so cover starts after a waiting period of ",
+                    &n,
+                    unit_en,
+                    ", on ",
+                    &start_s,
+                    ".",
+                ]),
+                cite(&late.notice, &late.clause),
+            );
             if late.assumption {
                 story.assume(slot::LATE_ASSUMED, "集中缴费期后参保的等待期", &late.note);
             }
@@ -843,11 +921,10 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         );
     }
     let personal_due = standard - subsidy + late_surcharge + add_ons_total;
-    story.say(
-        move |l| match l {
-            Lang::Zh => format!("合计个人应缴{personal_due}元。"),
-            Lang::En => format!("In total you pay {personal_due} yuan."),
-        },
+    let due_s = personal_due.to_plain();
+    story.say_text(
+        concat(&["合计个人应缴", &due_s, "元。"]),
+        concat(&["In total you pay ", &due_s, " yuan."]),
         None,
     );
 
@@ -906,8 +983,8 @@ impl Decision<'_> {
             .cites
             .iter()
             .map(|(notice, clause)| Citation {
-                notice: (*notice).to_owned(),
-                clause: (*clause).to_owned(),
+                notice: Arc::clone(notice),
+                clause: Arc::clone(clause),
             })
             .collect();
         out.assumptions = self.story.assumptions.iter().map(|a| Arc::clone(a)).collect();
@@ -948,5 +1025,22 @@ pub fn continuity(rule: &ContinuityRule, year: i32, history: &[i32]) -> Continui
             0
         },
         employee_equivalent_months: resident_years * 12 / rule.resident_years_per_employee_year,
+    }
+}
+
+#[cfg(test)]
+mod fast_text_tests {
+    use super::*;
+
+    #[test]
+    fn iso_matches_chrono() {
+        for (y, m, d) in [(2023, 1, 1), (1999, 12, 31), (2021, 3, 5), (980, 7, 9)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso(date), date.to_string());
+        }
+        assert_eq!(concat(&["a", "", "bc"]), "abc");
+        for n in [0, 7, 10, 3650, u32::MAX] {
+            assert_eq!(digits(n), n.to_string());
+        }
     }
 }

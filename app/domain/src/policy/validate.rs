@@ -34,7 +34,7 @@ impl PolicyPack {
                 self.insurance_year
             ));
         }
-        if !notices.contains(self.notice.as_str()) {
+        if !notices.contains(&*self.notice) {
             p.push(format!("notice: {:?} is not listed in [[notices]]", self.notice));
         }
         if self.area_codes.is_empty() {
