@@ -62,6 +62,8 @@ CREATE TABLE enrolments (
     status                 TEXT NOT NULL CHECK (status IN ('unpaid', 'paid', 'ended')),
     -- The engine's answer when submitted ("if paid today") and, once paid, with the payment date.
     quote_json             TEXT NOT NULL,
+    -- The engine's input (JSON), so payment can re-date the quote without looking anything up.
+    quote_request          TEXT,
     order_id               BIGINT REFERENCES payment_orders (id),
     paid_fen               BIGINT NOT NULL DEFAULT 0,
     paid_on                DATE,

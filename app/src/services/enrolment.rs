@@ -470,9 +470,16 @@ pub async fn quote_request(
     add_ons: Vec<String>,
     paid_on: NaiveDate,
 ) -> Result<QuoteRequest, AppError> {
-    let certs = store::flagged_categories(&state.db, person.id, paid_on).await?;
+    // Someone not yet stored (id 0) has no certifications and no history to look up.
+    let (certs, years) = if person.id == 0 {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            store::flagged_categories(&state.db, person.id, paid_on).await?,
+            store::paid_years(&state.db, person.id).await?,
+        )
+    };
     let certified_on = certs.iter().filter_map(|(_, d)| *d).max();
-    let years = store::paid_years(&state.db, person.id).await?;
     Ok(QuoteRequest {
         policy: pack.id.clone(),
         person: PersonInput {
@@ -514,6 +521,7 @@ struct Planned {
     known: bool,
     relationship: Option<String>,
     joins: bool,
+    request: QuoteRequest,
     quote: Quote,
     add_ons: Vec<String>,
     hospitals: Vec<String>,
@@ -680,6 +688,7 @@ pub async fn submit(
             known,
             relationship,
             joins,
+            request: qreq,
             quote: q,
             add_ons: m.add_ons.clone(),
             hospitals,
@@ -693,8 +702,8 @@ pub async fn submit(
         pack,
         &planned,
         key.map(|k| (k, hash.as_str())),
-        now,
-        today,
+        (now, today),
+        client_ip,
     )
     .await?;
     let stored = match result {
@@ -706,11 +715,6 @@ pub async fn submit(
                 .ok_or_else(|| AppError::internal("idempotency", "key row vanished"));
         }
     };
-    let summary = format!(
-        "household {} year {} enrolments {:?} existing {:?}",
-        stored.household_id, pack.insurance_year, stored.enrolment_ids, stored.existing
-    );
-    audit_log(state, actor, "enrolment_submitted", &summary, None, client_ip).await?;
     submission_view(state, &stored).await
 }
 
@@ -839,8 +843,8 @@ async fn write_submission(
     pack: &PolicyPack,
     planned: &[Planned],
     idem: Option<(&str, &str)>,
-    now: DateTime<Utc>,
-    today: NaiveDate,
+    (now, today): (DateTime<Utc>, NaiveDate),
+    client_ip: &str,
 ) -> Result<Written, AppError> {
     let db = &state.db;
     let year = pack.insurance_year;
@@ -909,8 +913,8 @@ async fn write_submission(
             let new_id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons,
                     applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json,
-                    paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+                    paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at, quote_request)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
                  ON CONFLICT (person_id, insurance_year) DO NOTHING RETURNING id")
                 .bind(person_id).bind(household_id).bind(year).bind(&pack.id)
                 .bind(q.tier.map(|t| t.code())).bind(q.benefit_tier.map(|t| t.code())).bind(m.add_ons.join(","))
@@ -923,6 +927,7 @@ async fn write_submission(
                 .bind(if paid_now { q.benefit_end } else { None })
                 .bind(if paid_now { q.start_rule.map(start_rule_code) } else { None })
                 .bind(actor_id).bind(now)
+                .bind(serde_json::to_string(&m.request).ok())
                 .fetch_optional(&mut *tx).await?;
             match new_id {
                 Some(id) => {
@@ -961,6 +966,14 @@ async fn write_submission(
             order_id = Some(id);
         }
         let stored = StoredResult { household_id, enrolment_ids, existing, order_id };
+        // The audit entry commits with what it records.
+        let summary = format!(
+            "household {} year {} enrolments {:?} existing {:?}",
+            stored.household_id, year, stored.enrolment_ids, stored.existing
+        );
+        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip)
+                     VALUES ($1, $2, 'enrolment_submitted', $3, NULL, $4)")
+            .bind(now).bind(actor_id).bind(&summary).bind(client_ip).execute(&mut *tx).await?;
         if let Some((k, _)) = idem {
             sqlx::query("UPDATE idempotency_keys SET response = $1 WHERE account_id = $2 AND idem_key = $3")
                 .bind(serde_json::to_string(&stored).unwrap_or_default()).bind(actor_id).bind(k)

@@ -254,27 +254,33 @@ pub struct NewPayment<'a> {
 }
 
 /// Final dates for each enrolment paid today: the engine re-run with today's date (a
-/// late payment starts later). Amounts stay as ordered.
+/// late payment starts later) on the request stored at submission. Amounts stay as ordered.
 async fn settle(state: &AppState, rows: &[EnrolmentRow]) -> Result<Vec<(i64, Option<Quote>)>, AppError> {
     let today = state.clock.today();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let fresh = match (
-            state.policies.get(&r.policy_id),
-            store::person(&state.db, r.person_id).await?,
-        ) {
-            (Some(pack), Some(person)) => {
-                let add_ons = r
-                    .add_ons
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                let req =
-                    enrolment::quote_request(state, pack, &person, person.student, r.tier.clone(), add_ons, today)
-                        .await?;
+        let stored: Option<domain::policy::QuoteRequest> =
+            r.quote_request.as_deref().and_then(|j| serde_json::from_str(j).ok());
+        let fresh = match (state.policies.get(&r.policy_id), stored) {
+            (Some(pack), Some(mut req)) => {
+                req.paid_on = today.to_string();
                 domain::policy::quote(pack, &req).ok().filter(|q| q.eligible)
             }
+            (Some(pack), None) => match store::person(&state.db, r.person_id).await? {
+                Some(person) => {
+                    let add_ons = r
+                        .add_ons
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    let req =
+                        enrolment::quote_request(state, pack, &person, person.student, r.tier.clone(), add_ons, today)
+                            .await?;
+                    domain::policy::quote(pack, &req).ok().filter(|q| q.eligible)
+                }
+                None => None,
+            },
             _ => None,
         };
         out.push((r.id, fresh.or_else(|| serde_json::from_str(&r.quote_json).ok())));
@@ -298,9 +304,6 @@ pub async fn record_payment(
     rows: &[EnrolmentRow],
 ) -> Result<(String, bool), AppError> {
     let db = &state.db;
-    if let Some(done) = store::payment_by_transaction(db, p.transaction_id).await? {
-        return Ok((done.receipt_no, false));
-    }
     let settled = settle(state, rows).await?;
     let today = state.clock.today();
     let now = state.clock.now();

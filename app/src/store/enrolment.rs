@@ -67,6 +67,7 @@ pub struct EnrolmentRow {
     pub due_fen: i64,
     pub status: String,
     pub quote_json: String,
+    pub quote_request: Option<String>,
     pub order_id: Option<i64>,
     pub paid_fen: i64,
     pub paid_on: Option<NaiveDate>,
@@ -81,7 +82,7 @@ macro_rules! enrolment_columns {
     () => {
         "e.id, e.person_id, e.household_id, e.insurance_year, e.policy_id, e.tier, e.benefit_tier, e.add_ons, \
          e.applied_category, e.standard_fen, e.subsidy_fen, e.surcharge_fen, e.add_ons_fen, e.due_fen, e.status, \
-         e.quote_json, e.order_id, e.paid_fen, e.paid_on, e.benefit_start, e.benefit_end, e.start_rule, \
+         e.quote_json, e.quote_request, e.order_id, e.paid_fen, e.paid_on, e.benefit_start, e.benefit_end, e.start_rule, \
          e.created_by_account_id, e.created_at"
     };
 }
