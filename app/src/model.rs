@@ -386,6 +386,8 @@ pub struct PackBrief {
     pub tiers: Vec<(String, String, String, Money)>,
     pub max_hospitals: u32,
     pub deadline: NaiveDate,
+    /// Optional add-ons: (code, Chinese name, English name, amount), e.g. Rugao's supplement.
+    pub add_ons: Vec<(String, String, String, Money)>,
 }
 
 /// One household member on the coverage page: their enrolment, or what enrolling today

@@ -18,6 +18,7 @@ both_backends! {
     reconciliation_file_applies_matches_and_lists_exceptions,
     bad_input_names_the_field_and_writes_nothing,
     residents_register_add_members_and_see_only_their_household,
+    the_enrol_form_passes_hospitals_tiers_and_add_ons_through,
 }
 
 /// New people for the tests (valid GB 11643 numbers in 离石区).
@@ -822,5 +823,76 @@ async fn residents_register_add_members_and_see_only_their_household(backend: Ba
     )
     .await;
     assert_eq!(status, 403);
+    app.stop().await;
+}
+
+/// The 我的参保 form posts `choices[i]`, `tiers[i]` and `add_ons[i]` as "<person id>:<value>";
+/// the server function maps them onto members and the engine judges them.
+async fn the_enrol_form_passes_hospitals_tiers_and_add_ons_through(backend: Backend) {
+    use app::api::coverage::{EnrolHousehold, RegisterMe};
+    use app::api::{RequestCode, VerifyCode};
+    use leptos::server_fn::ServerFn;
+    let app = spawn_app(backend).await;
+    let phone = "13900000005";
+    assert_eq!(
+        app.server_fn(RequestCode::PATH, &[("phone", phone)]).await.status(),
+        200
+    );
+    let code = app::services::auth::demo_code(&app.state, phone)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        app.server_fn(VerifyCode::PATH, &[("phone", phone), ("code", &code)])
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .server_fn(
+            RegisterMe::PATH,
+            &[("name", "陈建国"), ("id_number", ADULT), ("area_code", VILLAGE)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let pid = count(&app, &format!("SELECT id FROM people WHERE id_number = '{ADULT}'")).await;
+    let hid = count(
+        &app,
+        &format!("SELECT household_id FROM people WHERE id_number = '{ADULT}'"),
+    )
+    .await;
+    let (h, choice) = (hid.to_string(), format!("{pid}:{HOSPITAL}"));
+
+    // Lishi offers no add-on: the engine refuses it, naming the member's field; nothing is written.
+    let add_on = format!("{pid}:commercial_supplement");
+    let res = app
+        .server_fn(
+            EnrolHousehold::PATH,
+            &[("household_id", &h), ("choices[0]", &choice), ("add_ons[0]", &add_on)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "members[0].add_ons[0]");
+    assert_eq!(body["Invalid"]["code"], "add_on_unknown");
+    // Lishi has one tier: asking for "high" is refused the same way.
+    let tier = format!("{pid}:high");
+    let res = app
+        .server_fn(
+            EnrolHousehold::PATH,
+            &[("household_id", &h), ("choices[0]", &choice), ("tiers[0]", &tier)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "members[0].tier");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 0);
+
+    let res = app
+        .server_fn(EnrolHousehold::PATH, &[("household_id", &h), ("choices[0]", &choice)])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["location"], "/coverage");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 1);
     app.stop().await;
 }

@@ -91,12 +91,14 @@ pub async fn add_household_member(
 }
 
 /// Enrols the chosen members. Each `choices` entry is `"<person id>:<hospital code>"`,
-/// each `tiers` entry `"<person id>:<tier>"`; members without a choice are left out.
+/// each `tiers` entry `"<person id>:<tier>"`, each `add_ons` entry `"<person id>:<code>"`;
+/// members without a hospital choice are left out.
 #[server]
 pub async fn enrol_household(
     household_id: i64,
     #[server(default)] choices: Vec<String>,
     #[server(default)] tiers: Vec<String>,
+    #[server(default)] add_ons: Vec<String>,
 ) -> Result<(), AppError> {
     use self::ssr::*;
     use crate::api::ssr::{client_ip, respond};
@@ -122,7 +124,7 @@ pub async fn enrol_household(
                         relationship: None,
                         student: None,
                         tier: pick(&tiers, p.id).into_iter().next(),
-                        add_ons: Vec::new(),
+                        add_ons: pick(&add_ons, p.id),
                         hospitals,
                     })
                 })

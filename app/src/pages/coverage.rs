@@ -327,7 +327,9 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
     let two_tiers = pack.tiers.len() > 1;
     let hospitals = page.hospitals.clone();
     let tiers = pack.tiers.clone();
+    let add_ons = pack.add_ons.clone();
     let mut index = 0usize;
+    let mut add_on_index = 0usize;
     let rows = lines
         .into_iter()
         .map(|m| {
@@ -355,6 +357,23 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
                     view! { <option value=format!("{pid}:{}", h.code)>{name}</option> }
                 })
                 .collect_view();
+            let add_on_boxes = add_ons
+                .iter()
+                .map(|(code, zh, en, amount)| {
+                    let k = add_on_index;
+                    add_on_index += 1;
+                    let name = match lang {
+                        Lang::Zh => format!("{zh}（另缴¥{amount}）"),
+                        Lang::En => format!("{en} (¥{amount} extra)"),
+                    };
+                    view! {
+                        <label class="check">
+                            <input type="checkbox" name=format!("add_ons[{k}]") value=format!("{pid}:{code}")/>
+                            " "{name}
+                        </label>
+                    }
+                })
+                .collect_view();
             let tier_options = tiers
                 .iter()
                 .map(|(code, zh, en, amount)| {
@@ -377,6 +396,7 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
                                 <label for=format!("tier-{pid}")>{t.tier_label}</label>
                                 <select id=format!("tier-{pid}") name=format!("tiers[{i}]")>{tier_options}</select>
                             })}
+                            {add_on_boxes}
                             <label for=format!("hospital-{pid}")>{t.enrol_hospital}</label>
                             <select id=format!("hospital-{pid}") name=format!("choices[{i}]") data-testid="hospital">
                                 <option value=format!("{pid}:")>{t.enrol_hospital_none}</option>

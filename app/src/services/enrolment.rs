@@ -1390,6 +1390,11 @@ pub async fn coverage_page(
                 })
                 .collect(),
             max_hospitals: p.max_hospital_choices(),
+            add_ons: p
+                .add_ons
+                .iter()
+                .map(|a| (a.code.clone(), a.name_zh.clone(), a.name_en.clone(), a.amount.value))
+                .collect(),
             deadline: p.payment_deadline(today),
         }),
         policy_problem: problem_zh,
