@@ -67,10 +67,7 @@ pub async fn show(State(state): State<AppState>, Path(order_no): Path<String>) -
             )
         })
         .collect();
-    let expires = order
-        .expires_at
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-        .format("%H:%M");
+    let expires = order.expires_at.with_timezone(&domain::dates::SHANGHAI).format("%H:%M");
     let actions = if order.payable {
         format!(
             r#"<form method="post" action="/sandbox/pay/{no}"><input type="hidden" name="action" value="pay">

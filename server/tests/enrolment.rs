@@ -429,6 +429,16 @@ async fn callbacks_must_be_signed_fresh_and_apply_once(backend: Backend) {
     app.stop().await;
 }
 
+/// Presses pay or cancel in the sandbox payment app, as its plain HTML form does.
+async fn sandbox(app: &TestApp, order_no: &str, action: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/sandbox/pay/{order_no}")))
+        .form(&[("action", action)])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn sandbox_pay_page_pays_the_order(backend: Backend) {
     let app = spawn_app(backend).await;
     let cadre = bearer(&app, "cadre_dongguan").await;
@@ -439,13 +449,7 @@ async fn sandbox_pay_page_pays_the_order(backend: Backend) {
         html.contains("1411**********0036") && !html.contains(ADULT),
         "ID masked"
     );
-    let res = app
-        .client
-        .post(app.url(&format!("/sandbox/pay/{order_no}")))
-        .form(&[("action", "pay")])
-        .send()
-        .await
-        .unwrap();
+    let res = sandbox(&app, &order_no, "pay").await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         res.headers()["location"],
@@ -456,25 +460,13 @@ async fn sandbox_pay_page_pays_the_order(backend: Backend) {
     // Paid orders cannot be paid again.
     let html = app.page(&format!("/sandbox/pay/{order_no}")).await;
     assert!(html.contains("已支付") && !html.contains("sandbox-pay"));
-    let res = app
-        .client
-        .post(app.url(&format!("/sandbox/pay/{order_no}")))
-        .form(&[("action", "pay")])
-        .send()
-        .await
-        .unwrap();
+    let res = sandbox(&app, &order_no, "pay").await;
     assert_eq!(res.status(), 409);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
 
     // Cancelling another order closes it without payment.
     let (order2, _, _) = one_order(&app, &cadre, OTHER).await;
-    let res = app
-        .client
-        .post(app.url(&format!("/sandbox/pay/{order2}")))
-        .form(&[("action", "cancel")])
-        .send()
-        .await
-        .unwrap();
+    let res = sandbox(&app, &order2, "cancel").await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         count(

@@ -6,8 +6,14 @@
 
 use std::fmt;
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
+
+/// Asia/Shanghai: UTC+8 without daylight saving since 1991, so a fixed offset is exact.
+pub const SHANGHAI: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
 
 /// Why a date, year or range is not acceptable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -494,13 +494,12 @@ pub fn ReceiptPage() -> impl IntoView {
 #[component]
 fn Receipt(r: ReceiptView) -> impl IntoView {
     let t = use_texts();
-    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     view! {
         <section class="card receipt">
             <h1>{t.receipt_title}</h1>
             <dl class="facts">
                 <dt>{t.receipt_no}</dt><dd data-testid="receipt-no">{r.receipt_no.clone()}</dd>
-                <dt>{t.receipt_paid_at}</dt><dd>{r.paid_at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M").to_string()}</dd>
+                <dt>{t.receipt_paid_at}</dt><dd>{r.paid_at.with_timezone(&domain::dates::SHANGHAI).format("%Y-%m-%d %H:%M").to_string()}</dd>
                 <dt>{t.receipt_channel}</dt><dd>{channel_label(&r.channel, t)}</dd>
                 {r.collected_by.clone().map(|c| view! { <dt>{t.receipt_collected_by}</dt><dd>{c}</dd> })}
             </dl>

@@ -3,7 +3,7 @@
 //! Business dates are in Asia/Shanghai. China has kept UTC+8 without daylight
 //! saving since 1991, so a fixed offset is exact and saves shipping a tz database.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Clock {
@@ -36,8 +36,7 @@ impl Clock {
 }
 
 pub fn shanghai_date(instant: DateTime<Utc>) -> NaiveDate {
-    let offset = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    instant.with_timezone(&offset).date_naive()
+    instant.with_timezone(&domain::dates::SHANGHAI).date_naive()
 }
 
 #[cfg(test)]

@@ -242,12 +242,7 @@ pub async fn register_self(
     let now = state.clock.now();
     if let Some(p) = store::person_by_id_number(db, id.as_str()).await? {
         if p.name != name {
-            return Err(field_err(
-                "name",
-                "name_mismatch",
-                "姓名与该身份证号码登记的姓名不一致",
-                "The name does not match the one registered for this ID number",
-            ));
+            return Err(name_mismatch("name"));
         }
         if crate::store::accounts::by_person(db, p.id).await?.is_some() {
             return Err(conflict(
@@ -351,12 +346,7 @@ pub async fn add_member(
             return Err(in_other_household("id_number"));
         }
         if p.name != name {
-            return Err(field_err(
-                "name",
-                "name_mismatch",
-                "姓名与该身份证号码登记的姓名不一致",
-                "The name does not match the one registered for this ID number",
-            ));
+            return Err(name_mismatch("name"));
         }
     }
     let now = state.clock.now();
@@ -388,6 +378,15 @@ pub async fn add_member(
         .await?
         .ok_or_else(|| AppError::internal("add_member", "person vanished"))?;
     Ok(member_view(&p))
+}
+
+fn name_mismatch(field: &str) -> AppError {
+    field_err(
+        field,
+        "name_mismatch",
+        "姓名与该身份证号码登记的姓名不一致",
+        "The name does not match the one registered for this ID number",
+    )
 }
 
 fn in_other_household(field: &str) -> AppError {
@@ -639,12 +638,7 @@ pub async fn submit(
                 }
                 if let Some(n) = m.name.as_deref().filter(|n| !n.trim().is_empty()) {
                     if n.trim() != p.name {
-                        return Err(field_err(
-                            &format!("{prefix}.name"),
-                            "name_mismatch",
-                            "姓名与该身份证号码登记的姓名不一致",
-                            "The name does not match the one registered for this ID number",
-                        ));
+                        return Err(name_mismatch(&format!("{prefix}.name")));
                     }
                 }
                 let joins = p.household_id.is_none();
@@ -956,12 +950,11 @@ async fn write_submission(
         let mut order_id = None;
         if total > 0 {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO payment_orders (order_no, household_id, amount_fen, status, provider, created_by_account_id, created_at, expires_at)
-                 VALUES ($1, $2, $3, 'pending', 'sandbox', $4, $5, $6) RETURNING id")
-                .bind(&order_no).bind(household_id).bind(total).bind(actor_id).bind(now).bind(expires)
+                INSERT_ORDER)
+                .bind(&order_no).bind(household_id).bind(total).bind(state.payments.name()).bind(actor_id).bind(now).bind(expires)
                 .fetch_one(&mut *tx).await?;
             for e in &unpaid {
-                sqlx::query("UPDATE enrolments SET order_id = $1 WHERE id = $2").bind(id).bind(e).execute(&mut *tx).await?;
+                sqlx::query(SET_ORDER).bind(id).bind(e).execute(&mut *tx).await?;
             }
             order_id = Some(id);
         }
@@ -995,6 +988,13 @@ pub fn start_rule_code(r: domain::policy::StartRule) -> &'static str {
         NewlyCertified => "newly_certified",
     }
 }
+
+/// A pending payment order: number, household, amount, provider, creator, created, expires.
+const INSERT_ORDER: &str = "INSERT INTO payment_orders (order_no, household_id, amount_fen, status, provider,
+        created_by_account_id, created_at, expires_at)
+    VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7) RETURNING id";
+/// Points an unpaid enrolment at the order that will pay it.
+const SET_ORDER: &str = "UPDATE enrolments SET order_id = $1 WHERE id = $2 AND status = 'unpaid'";
 
 /// `CB20221008` + 10 random hex digits: readable, unguessable, unique.
 pub fn order_number(now: DateTime<Utc>) -> String {
@@ -1065,6 +1065,11 @@ pub fn order_view(o: store::OrderRow) -> OrderView {
     }
 }
 
+/// The add-on codes stored on an enrolment (comma-separated).
+pub fn add_on_codes(stored: &str) -> Vec<String> {
+    stored.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
 /// Status on `today`: unpaid, waiting (paid, not yet covered), active, ended.
 pub fn coverage_status(row: &EnrolmentRow, today: NaiveDate) -> CoverageStatus {
     match row.status.as_str() {
@@ -1121,12 +1126,7 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
         tier: row.tier,
         benefit_tier: row.benefit_tier,
         applied_category: row.applied_category,
-        add_ons: row
-            .add_ons
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        add_ons: add_on_codes(&row.add_ons),
         standard_contribution: Money::from_fen(row.standard_fen),
         subsidy: Money::from_fen(row.subsidy_fen),
         late_surcharge: Money::from_fen(row.surcharge_fen),
@@ -1213,13 +1213,11 @@ pub async fn open_order(
     let id = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO payment_orders (order_no, household_id, amount_fen, status, provider, created_by_account_id, created_at, expires_at)
-             VALUES ($1, $2, $3, 'pending', 'sandbox', $4, $5, $6) RETURNING id")
-            .bind(&order_no).bind(h.id).bind(total).bind(actor.account.id).bind(now).bind(expires)
+            INSERT_ORDER)
+            .bind(&order_no).bind(h.id).bind(total).bind(state.payments.name()).bind(actor.account.id).bind(now).bind(expires)
             .fetch_one(&mut *tx).await?;
         for e in &unpaid {
-            sqlx::query("UPDATE enrolments SET order_id = $1 WHERE id = $2 AND status = 'unpaid'")
-                .bind(id).bind(e.id).execute(&mut *tx).await?;
+            sqlx::query(SET_ORDER).bind(id).bind(e.id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok::<i64, sqlx::Error>(id)

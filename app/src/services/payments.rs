@@ -3,7 +3,7 @@
 //! [`record_payment`], one transaction keyed by the transaction id, so a replayed
 //! callback, a double click or a re-imported file changes nothing.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use domain::policy::Quote;
 use domain::Money;
 use hmac::{Hmac, Mac};
@@ -268,12 +268,7 @@ async fn settle(state: &AppState, rows: &[EnrolmentRow]) -> Result<Vec<(i64, Opt
             }
             (Some(pack), None) => match store::person(&state.db, r.person_id).await? {
                 Some(person) => {
-                    let add_ons = r
-                        .add_ons
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect();
+                    let add_ons = enrolment::add_on_codes(&r.add_ons);
                     let req =
                         enrolment::quote_request(state, pack, &person, person.student, r.tier.clone(), add_ons, today)
                             .await?;
@@ -287,6 +282,33 @@ async fn settle(state: &AppState, rows: &[EnrolmentRow]) -> Result<Vec<(i64, Opt
     }
     Ok(out)
 }
+
+/// Marks one unpaid enrolment paid on `today`, with the start and end dates, start rule and
+/// quote of its settlement (the stored quote stays when there is none). Evaluates to the
+/// number of rows changed: 0 when it was no longer unpaid. A macro because the same
+/// statement runs on either backend's transaction inside `with_pool!`.
+macro_rules! mark_paid {
+    ($tx:ident, $id:expr, $today:expr, $quote:expr) => {{
+        let q: &Option<Quote> = $quote;
+        sqlx::query(
+            "UPDATE enrolments SET status = 'paid', paid_fen = due_fen, paid_on = $1, benefit_start = $2,
+                benefit_end = $3, start_rule = $4, quote_json = COALESCE($5, quote_json)
+             WHERE id = $6 AND status = 'unpaid'",
+        )
+        .bind($today)
+        .bind(q.as_ref().and_then(|q| q.benefit_start))
+        .bind(q.as_ref().and_then(|q| q.benefit_end))
+        .bind(q.as_ref().and_then(|q| q.start_rule).map(start_rule_code))
+        .bind(q.as_ref().and_then(|q| serde_json::to_string(q).ok()))
+        .bind($id)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+    }};
+}
+
+/// Which payment paid which enrolment, and how much of it.
+const LINK_PAYMENT: &str = "INSERT INTO payment_enrolments (payment_id, enrolment_id, amount_fen) VALUES ($1, $2, $3)";
 
 fn receipt_number(now: DateTime<Utc>) -> String {
     format!(
@@ -334,20 +356,8 @@ pub async fn record_payment(
                     if n != 1 { return Err(already_paid()); }
                 }
                 for (r, (id, q)) in rows.iter().zip(&settled) {
-                    let n = sqlx::query(
-                        "UPDATE enrolments SET status = 'paid', paid_fen = due_fen, paid_on = $1, benefit_start = $2,
-                            benefit_end = $3, start_rule = $4, quote_json = COALESCE($5, quote_json)
-                         WHERE id = $6 AND status = 'unpaid'")
-                        .bind(today)
-                        .bind(q.as_ref().and_then(|q| q.benefit_start))
-                        .bind(q.as_ref().and_then(|q| q.benefit_end))
-                        .bind(q.as_ref().and_then(|q| q.start_rule).map(start_rule_code))
-                        .bind(q.as_ref().and_then(|q| serde_json::to_string(q).ok()))
-                        .bind(id)
-                        .execute(&mut *tx).await?.rows_affected();
-                    if n != 1 { return Err(already_paid()); }
-                    sqlx::query("INSERT INTO payment_enrolments (payment_id, enrolment_id, amount_fen) VALUES ($1, $2, $3)")
-                        .bind(payment_id).bind(id).bind(r.due_fen).execute(&mut *tx).await?;
+                    if mark_paid!(tx, *id, today, q) != 1 { return Err(already_paid()); }
+                    sqlx::query(LINK_PAYMENT).bind(payment_id).bind(id).bind(r.due_fen).execute(&mut *tx).await?;
                     if p.order_id.is_none() {
                         // Paid another way: the online order for it can no longer be paid.
                         sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
@@ -575,13 +585,9 @@ pub async fn cash_summary(state: &AppState, actor: &Actor, date: NaiveDate) -> R
     })
 }
 
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
 fn shanghai_midnight(date: NaiveDate) -> DateTime<Utc> {
     let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    shanghai()
+    domain::dates::SHANGHAI
         .from_local_datetime(&local)
         .single()
         .map_or_else(|| Utc.from_utc_datetime(&local), |d| d.with_timezone(&Utc))
@@ -646,7 +652,7 @@ fn parse_paid_at(s: &str) -> Option<DateTime<Utc>> {
             .ok()
             .and_then(|d| d.and_hms_opt(0, 0, 0))
     })?;
-    shanghai()
+    domain::dates::SHANGHAI
         .from_local_datetime(&local)
         .single()
         .map(|d| d.with_timezone(&Utc))
@@ -798,20 +804,8 @@ pub async fn import_reconciliation(
                     match pid {
                         None => duplicates += 1,
                         Some(pid) => {
-                            let n = sqlx::query(
-                                "UPDATE enrolments SET status = 'paid', paid_fen = due_fen, paid_on = $1, benefit_start = $2,
-                                    benefit_end = $3, start_rule = $4, quote_json = COALESCE($5, quote_json)
-                                 WHERE id = $6 AND status = 'unpaid'")
-                                .bind(today)
-                                .bind(q.as_ref().and_then(|q| q.benefit_start))
-                                .bind(q.as_ref().and_then(|q| q.benefit_end))
-                                .bind(q.as_ref().and_then(|q| q.start_rule).map(start_rule_code))
-                                .bind(q.as_ref().and_then(|q| serde_json::to_string(q).ok()))
-                                .bind(enrolment.id)
-                                .execute(&mut *tx).await?.rows_affected();
-                            if n == 1 {
-                                sqlx::query("INSERT INTO payment_enrolments (payment_id, enrolment_id, amount_fen) VALUES ($1, $2, $3)")
-                                    .bind(pid).bind(enrolment.id).bind(enrolment.due_fen).execute(&mut *tx).await?;
+                            if mark_paid!(tx, enrolment.id, today, q) == 1 {
+                                sqlx::query(LINK_PAYMENT).bind(pid).bind(enrolment.id).bind(enrolment.due_fen).execute(&mut *tx).await?;
                                 sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
                                     WHERE status = 'pending' AND id = $2")
                                     .bind(now).bind(enrolment.order_id).execute(&mut *tx).await?;

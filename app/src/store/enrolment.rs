@@ -251,12 +251,6 @@ pub async fn hospitals_of(db: &Db, enrolment_id: i64) -> Result<Vec<HospitalRow>
     with_pool!(db, p => sqlx::query_as(SQL).bind(enrolment_id).fetch_all(p).await)
 }
 
-/// How many times the choice was changed after the first one.
-pub async fn hospital_changes(db: &Db, enrolment_id: i64) -> Result<i64, sqlx::Error> {
-    const SQL: &str = "SELECT COUNT(*) FROM hospital_choices WHERE enrolment_id = $1 AND previous_codes IS NOT NULL";
-    with_pool!(db, p => sqlx::query_scalar(SQL).bind(enrolment_id).fetch_one(p).await)
-}
-
 pub async fn order(db: &Db, id: i64) -> Result<Option<OrderRow>, sqlx::Error> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM payment_orders WHERE id = $1");
     with_pool!(db, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)
@@ -316,11 +310,6 @@ pub async fn record_callback(
     Ok(())
 }
 
-pub async fn count_callbacks(db: &Db, outcome: &str) -> Result<i64, sqlx::Error> {
-    with_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM payment_callbacks WHERE outcome = $1")
-        .bind(outcome).fetch_one(p).await)
-}
-
 /// Marks pending orders past their expiry as expired.
 pub async fn expire_orders(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     const SQL: &str =
@@ -330,17 +319,6 @@ pub async fn expire_orders(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Err
 
 // ---------------------------------------------------------------------------------------
 // Writes
-
-pub async fn set_person_details(
-    db: &Db,
-    person_id: i64,
-    student: bool,
-    months: Option<i32>,
-) -> Result<(), sqlx::Error> {
-    with_pool!(db, p => sqlx::query("UPDATE people SET student = $1, months_resident = $2 WHERE id = $3")
-        .bind(student).bind(months).bind(person_id).execute(p).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
 
 /// Adds certifications already through the whole chain (seed data and tests).
 pub async fn insert_flagged_certification(
