@@ -24,7 +24,7 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 
 use crate::components::layout::{Footer, Header, ShellProvider};
-use crate::pages::{account, areas, cadre, coverage, home, login, not_found::NotFound, quote, work};
+use crate::pages::{account, areas, cadre, certification, coverage, home, login, not_found::NotFound, quote, work};
 use crate::prefs::read_prefs;
 
 /// The HTML document the server sends; language and elder mode come from cookies.
@@ -79,6 +79,13 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/receipt/:no") view=coverage::ReceiptPage ssr=SsrMode::Async/>
                         <Route path=path!("/cadre") view=cadre::CadrePage ssr=SsrMode::Async/>
                         <Route path=path!("/reconcile") view=cadre::ReconcilePage ssr=SsrMode::Async/>
+                        <Route path=path!("/certifications") view=certification::CertificationsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/certifications/new") view=certification::NewCertificationPage ssr=SsrMode::Async/>
+                        <Route path=path!("/certifications/bulk") view=certification::BulkPage ssr=SsrMode::Async/>
+                        <Route path=path!("/certifications/:id") view=certification::CertificationDetailPage ssr=SsrMode::Async/>
+                        <Route path=path!("/audit") view=certification::AuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("/lists") view=certification::ListsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/lists/:id") view=certification::ListReportPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>

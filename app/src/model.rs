@@ -326,6 +326,23 @@ pub struct EnrolmentView {
     pub order_no: Option<String>,
     /// True when this submission found the enrolment already there (nothing new was created).
     pub existing: bool,
+    /// Refunds or top-ups owed because a certification changed the price after payment.
+    #[serde(default)]
+    pub adjustments: Vec<AdjustmentView>,
+}
+
+/// A refund (paid too much) or top-up (owes more) after a certification changed the price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct AdjustmentView {
+    pub id: i64,
+    /// "refund" or "top_up".
+    pub kind: String,
+    pub amount: Money,
+    /// "pending" or "settled".
+    pub status: String,
+    pub category: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A payment order waiting for the payer.
@@ -485,4 +502,143 @@ mod tests {
             assert_eq!(r.scope_levels().is_empty(), r == Role::Resident, "{r:?}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Identity certification (身份认定)
+
+/// Where a certification request stands.
+pub const CERT_STATUSES: [&str; 8] = [
+    "submitted",
+    "accepted",
+    "returned",
+    "confirmed",
+    "rejected",
+    "flagged",
+    "withdrawn",
+    "revoked",
+];
+
+/// The steps of the chain, as the actions endpoint names them.
+pub const CERT_ACTIONS: [&str; 8] = [
+    "accept", "return", "resubmit", "confirm", "reject", "flag", "withdraw", "revoke",
+];
+
+/// One row of a work queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct CertificationSummary {
+    pub id: i64,
+    pub person_id: i64,
+    pub name: String,
+    pub id_number_masked: String,
+    pub area_code: String,
+    pub category: String,
+    pub category_name: String,
+    pub department: String,
+    pub status: String,
+    pub policy: Option<String>,
+    pub effective_on: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    /// Whole days since it was submitted.
+    pub age_days: i64,
+    pub documents: i64,
+    /// What the viewer may do next.
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct CertificationEventView {
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor: Option<String>,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct DocumentView {
+    pub id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A certification with its history and documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct CertificationView {
+    #[serde(flatten)]
+    pub summary: CertificationSummary,
+    pub submitter_role: Option<String>,
+    pub events: Vec<CertificationEventView>,
+    pub document_list: Vec<DocumentView>,
+    /// Refunds or top-ups this certification caused.
+    pub adjustments: Vec<AdjustmentView>,
+}
+
+/// What a bulk step would do (preview) or did (applied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct BulkOutcome {
+    pub action: String,
+    /// False: nothing was changed; the list is for the officer to confirm.
+    pub applied: bool,
+    pub items: Vec<CertificationSummary>,
+}
+
+/// One audit-log entry for the audit page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct AuditView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+    pub client_ip: Option<String>,
+    pub area_code: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Departments' dynamic adjustment lists (动态调整名单)
+
+/// One row that will not be applied as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ImportProblem {
+    /// The row's line in the file (the header is line 1).
+    pub line: u64,
+    /// "invalid", "duplicate" or "conflict".
+    pub outcome: String,
+    /// The column concerned, by its header in the file.
+    pub column: Option<String>,
+    pub message: String,
+    pub id_number_masked: Option<String>,
+}
+
+/// A dry run (nothing written) or an applied list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ImportReport {
+    pub import_id: i64,
+    pub file_name: String,
+    pub applied: bool,
+    pub rows_total: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub duplicate: u64,
+    pub conflict: u64,
+    /// Among the valid rows: additions, exits, and people new to the system.
+    pub adds: u64,
+    pub exits: u64,
+    pub new_people: u64,
+    /// The first problems (all of them are in the XLSX error report).
+    pub problems: Vec<ImportProblem>,
 }

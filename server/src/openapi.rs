@@ -184,6 +184,162 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "get",
+        path: "/api/v1/certifications",
+        summary: "Certification work queue (query: status|all, category, area, older_than_days); residents see their household's requests",
+        request: None,
+        responses: &[
+            (200, "oldest first, each with the steps the viewer may take", "CertificationList"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "area outside the viewer's scope", "ErrorBody"),
+            (422, "an invalid filter; error.field names it", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/certifications",
+        summary: "Request an identity certification (身份认定) for a registered person",
+        request: Some("CertifyRequest"),
+        responses: &[
+            (201, "submitted", "CertificationView"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "person outside the viewer's scope, or a department officer", "ErrorBody"),
+            (404, "person not registered", "ErrorBody"),
+            (409, "an open request or certification for this category exists", "ErrorBody"),
+            (422, "an invalid value; error.field names it", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/certifications/bulk",
+        summary: "One step for many requests: without confirm=true nothing changes and the people are listed for checking",
+        request: Some("BulkRequest"),
+        responses: &[
+            (200, "the preview or the applied list", "BulkOutcome"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "the role may not take this step for item ids[i] (error.field)", "ErrorBody"),
+            (404, "item ids[i] does not exist or is not the viewer's", "ErrorBody"),
+            (409, "item ids[i] is not in a status the step starts from", "ErrorBody"),
+            (422, "an invalid value; error.field names it", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/certifications/{id}",
+        summary: "One request with its history, documents and any refund or top-up it caused",
+        request: None,
+        responses: &[
+            (200, "the request", "CertificationView"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "outside the viewer's area or department", "ErrorBody"),
+            (404, "no such request (or not the resident's)", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/certifications/{id}/actions",
+        summary: "A step: accept/return (township), confirm/reject (department), flag/revoke (bureau), resubmit/withdraw (submitter)",
+        request: Some("ActionRequest"),
+        responses: &[
+            (200, "the request after the step", "CertificationView"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "the role may not take this step here", "ErrorBody"),
+            (404, "no such request", "ErrorBody"),
+            (409, "the request is not in a status this step starts from", "ErrorBody"),
+            (422, "an invalid value; error.field names it", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/certifications/{id}/documents",
+        summary: "Upload a supporting document (JPG, PNG or PDF by content, at most 10 MB): multipart field `file`, or raw bytes with ?file_name=",
+        request: None,
+        responses: &[
+            (201, "stored", "DocumentView"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "outside the viewer's scope", "ErrorBody"),
+            (404, "no such request", "ErrorBody"),
+            (409, "the request is decided", "ErrorBody"),
+            (422, "empty, too large or not an accepted type", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/certifications/{id}/documents/{doc}",
+        summary: "A document's bytes, for viewers who may see the request",
+        request: None,
+        responses: &[
+            (200, "the file, with its content type", "Object"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "outside the viewer's scope", "ErrorBody"),
+            (404, "no such document", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/audit",
+        summary: "The audit log, newest first (query: action, actor, area, from, to, before); admins see all, bureau officers their area",
+        request: None,
+        responses: &[
+            (200, "entries", "AuditList"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not an admin or bureau officer, or area out of scope", "ErrorBody"),
+            (422, "an invalid filter", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/adjustment-lists",
+        summary: "Dry run of a department's dynamic adjustment list (Lishi form 3; CSV or XLSX, Chinese or English headers): multipart field `file`, or raw bytes with ?file_name=. Nothing is applied",
+        request: None,
+        responses: &[
+            (200, "every row's verdict (first problems listed)", "ImportReport"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a department or bureau officer", "ErrorBody"),
+            (422, "wrong file type, missing columns, too large; error.field is file", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/adjustment-lists/{id}",
+        summary: "A list's report (a fresh dry run until applied, then the applied report)",
+        request: None,
+        responses: &[
+            (200, "the report", "ImportReport"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a department or bureau officer", "ErrorBody"),
+            (404, "no such list (or not the viewer's upload)", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/adjustment-lists/{id}/apply",
+        summary: "Apply the valid rows in one transaction; invalid, duplicate and conflicting rows go to the review queue",
+        request: None,
+        responses: &[
+            (200, "the applied report", "ImportReport"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a department or bureau officer", "ErrorBody"),
+            (404, "no such list", "ErrorBody"),
+            (409, "already applied", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/adjustment-lists/{id}/errors.xlsx",
+        summary: "Every problem row as an XLSX workbook (Chinese headers)",
+        request: None,
+        responses: &[
+            (200, "the workbook", "Object"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a department or bureau officer", "ErrorBody"),
+            (404, "no such list", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
         path: "/api/v1/openapi.json",
         summary: "This document",
         request: None,
@@ -240,6 +396,30 @@ pub fn document() -> Value {
         "ReconciliationReport",
         generator.subschema_for::<app::services::payments::ReconciliationReport>(),
     );
+    put(
+        "CertifyRequest",
+        generator.subschema_for::<app::services::certification::CertifyRequest>(),
+    );
+    put(
+        "ActionRequest",
+        generator.subschema_for::<app::services::certification::ActionRequest>(),
+    );
+    put(
+        "BulkRequest",
+        generator.subschema_for::<app::services::certification::BulkRequest>(),
+    );
+    put("BulkOutcome", generator.subschema_for::<app::model::BulkOutcome>());
+    put(
+        "CertificationList",
+        generator.subschema_for::<Vec<app::model::CertificationSummary>>(),
+    );
+    put(
+        "CertificationView",
+        generator.subschema_for::<app::model::CertificationView>(),
+    );
+    put("DocumentView", generator.subschema_for::<app::model::DocumentView>());
+    put("ImportReport", generator.subschema_for::<app::model::ImportReport>());
+    put("AuditList", generator.subschema_for::<Vec<app::model::AuditView>>());
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in named {
         schemas.entry(name).or_insert(schema);
@@ -289,7 +469,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Canbao public API",
             "version": "1",
-            "description": "Resident basic medical insurance: policies, quotes, areas, enrolment and payment. Money is a decimal string with two places; dates are YYYY-MM-DD. Errors are {\"error\": {\"code\", \"message\" (Chinese), \"field\"}}."
+            "description": "Resident basic medical insurance: policies, quotes, areas, enrolment and payment, identity certification and the audit log. Money is a decimal string with two places; dates are YYYY-MM-DD. Errors are {\"error\": {\"code\", \"message\" (Chinese), \"field\"}}."
         },
         "paths": paths,
         "components": {"schemas": schemas}

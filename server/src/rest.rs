@@ -7,10 +7,14 @@ use app::services::quotes::{self, PolicySummary};
 use app::services::AppState;
 use std::net::SocketAddr;
 
-use app::model::{EnrolmentView, HospitalView, OrderView, ReceiptView, SubmissionView};
+use app::model::{
+    BulkOutcome, CertificationSummary, CertificationView, EnrolmentView, HospitalView, OrderView, ReceiptView,
+    SubmissionView,
+};
 use app::services::enrolment::{self, Actor, EnrolRequest};
 use app::services::payments;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use app::services::{adjustments, audit, certification};
+use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -40,6 +44,30 @@ pub fn routes() -> Router<ServerState> {
         .route("/hospitals", get(list_hospitals))
         .route("/payments/callback", axum::routing::post(post_callback))
         .route("/payments/reconciliation", axum::routing::post(post_reconciliation))
+        .route("/certifications", get(list_certifications).post(post_certification))
+        .route("/certifications/bulk", axum::routing::post(post_certifications_bulk))
+        .route("/certifications/{id}", get(get_certification))
+        .route(
+            "/certifications/{id}/actions",
+            axum::routing::post(post_certification_action),
+        )
+        .route(
+            "/certifications/{id}/documents",
+            axum::routing::post(post_document).layer(axum::extract::DefaultBodyLimit::max(
+                certification::MAX_DOCUMENT_BYTES + UPLOAD_SLACK,
+            )),
+        )
+        .route("/certifications/{id}/documents/{doc}", get(get_document))
+        .route("/audit", get(list_audit))
+        .route(
+            "/adjustment-lists",
+            axum::routing::post(post_adjustment_list).layer(axum::extract::DefaultBodyLimit::max(
+                adjustments::MAX_LIST_BYTES + UPLOAD_SLACK,
+            )),
+        )
+        .route("/adjustment-lists/{id}", get(get_adjustment_list))
+        .route("/adjustment-lists/{id}/apply", axum::routing::post(post_apply_list))
+        .route("/adjustment-lists/{id}/errors.xlsx", get(get_list_errors))
         .route("/openapi.json", get(openapi_document))
         .fallback(unknown_endpoint)
 }
@@ -343,6 +371,312 @@ async fn post_reconciliation(
     Ok(Json(
         payments::import_reconciliation(&state, &actor, &name, text, &ip).await?,
     ))
+}
+
+/// Parses a query string: a value of the wrong type is 422 naming the parameter.
+fn query_params<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(raw.unwrap_or("")));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        AppError::Invalid(UserMessage::new(
+            "invalid_parameter",
+            (field != ".").then_some(field.as_str()),
+            format!("查询参数{field}有误：{}", e.inner()),
+            format!("Query parameter {field} is invalid: {}", e.inner()),
+        ))
+    })
+}
+
+fn form_urlencoded_parse(raw: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(raw.as_bytes())
+}
+
+async fn list_certifications(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<CertificationSummary>>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let q: certification::QueueQuery = query_params(raw.as_deref())?;
+    Ok(Json(certification::queue(&state, &actor, &q).await?))
+}
+
+async fn post_certification(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<CertificationView>), AppError> {
+    let actor = actor(&state, &headers).await?;
+    let req: certification::CertifyRequest = json_body(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(certification::submit(&state, &actor, &req, &ip).await?),
+    ))
+}
+
+async fn get_certification(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<CertificationView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    Ok(Json(
+        certification::view(&state, &actor, numeric_id(&id, "certification")?).await?,
+    ))
+}
+
+async fn post_certification_action(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<CertificationView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let id = numeric_id(&id, "certification")?;
+    let req: certification::ActionRequest = json_body(&body)?;
+    Ok(Json(certification::act(&state, &actor, id, &req, &ip).await?))
+}
+
+async fn post_certifications_bulk(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<BulkOutcome>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let req: certification::BulkRequest = json_body(&body)?;
+    Ok(Json(certification::bulk(&state, &actor, &req, &ip).await?))
+}
+
+/// Room for multipart framing around the largest document.
+const UPLOAD_SLACK: usize = 64 * 1024;
+
+#[derive(Debug, Deserialize)]
+struct DocumentQuery {
+    file_name: Option<String>,
+}
+
+/// A supporting document: `multipart/form-data` with a `file` field (the page's form,
+/// which is answered with a redirect back to the request), or the raw bytes with
+/// `?file_name=`. The type is decided from the content, never from the name.
+async fn post_document(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> Response {
+    let headers = request.headers().clone();
+    let html_form = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let result = upload(&state, &ip, &id, &headers, request).await;
+    match (result, html_form) {
+        (Ok(doc), false) => (StatusCode::CREATED, Json(doc)).into_response(),
+        (Err(e), false) => e.into_response(),
+        (Ok(_), true) => Redirect::to(&format!("/certifications/{id}?uploaded=1")).into_response(),
+        (Err(e), true) => {
+            let back = format!("/certifications/{}?upload_error={}", id.trim(), e.code());
+            if numeric_id(&id, "certification").is_ok() {
+                Redirect::to(&back).into_response()
+            } else {
+                e.into_response()
+            }
+        }
+    }
+}
+
+fn too_large() -> AppError {
+    AppError::invalid(
+        "file",
+        "file_too_large",
+        "文件不能超过10MB",
+        "A file may be at most 10 MB",
+    )
+}
+
+async fn upload(
+    state: &AppState,
+    ip: &str,
+    id: &str,
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+) -> Result<app::model::DocumentView, AppError> {
+    let actor = actor(state, headers).await?;
+    let id = numeric_id(id, "certification")?;
+    let (name, bytes) = upload_body(
+        headers,
+        request,
+        certification::MAX_DOCUMENT_BYTES + UPLOAD_SLACK,
+        "document",
+    )
+    .await?;
+    certification::add_document(state, &actor, id, &name, &bytes, ip).await
+}
+
+async fn get_document(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, doc)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let (meta, body) = certification::document(
+        &state,
+        &actor,
+        numeric_id(&id, "certification")?,
+        numeric_id(&doc, "document")?,
+    )
+    .await?;
+    let disposition = format!(
+        "inline; filename*=UTF-8''{}",
+        form_urlencoded::byte_serialize(meta.file_name.as_bytes()).collect::<String>()
+    );
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    Ok(res)
+}
+
+async fn list_audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<app::model::AuditView>>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let q: audit::AuditQuery = query_params(raw.as_deref())?;
+    Ok(Json(audit::search(&state, &actor, &q).await?))
+}
+
+/// The file of an upload: a multipart `file` field, or the raw body with `?file_name=`.
+async fn upload_body(
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+    limit: usize,
+    default_name: &str,
+) -> Result<(String, axum::body::Bytes), AppError> {
+    use axum::extract::FromRequest;
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    if multipart {
+        let mut form = axum::extract::Multipart::from_request(request, &())
+            .await
+            .map_err(|_| {
+                AppError::BadRequest(UserMessage::new(
+                    "malformed_form",
+                    Some("file"),
+                    "上传内容格式有误",
+                    "The upload is malformed",
+                ))
+            })?;
+        while let Some(field) = form.next_field().await.map_err(|_| too_large())? {
+            if field.name() == Some("file") {
+                let name = field.file_name().unwrap_or(default_name).to_owned();
+                let bytes = field.bytes().await.map_err(|_| too_large())?;
+                return Ok((name, bytes));
+            }
+        }
+        Err(AppError::invalid(
+            "file",
+            "file_empty",
+            "请选择要上传的文件",
+            "Choose a file to upload",
+        ))
+    } else {
+        let raw = request.uri().query().map(str::to_owned);
+        let q: DocumentQuery = query_params(raw.as_deref())?;
+        let bytes = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| too_large())?;
+        Ok((q.file_name.unwrap_or_else(|| default_name.into()), bytes))
+    }
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+/// The dry run of a department's list (CSV or XLSX). The page's form is answered with a
+/// redirect to the report page.
+async fn post_adjustment_list(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    request: axum::extract::Request,
+) -> Response {
+    let headers = request.headers().clone();
+    let result = async {
+        let actor = actor(&state, &headers).await?;
+        let (name, bytes) = upload_body(&headers, request, adjustments::MAX_LIST_BYTES + 1, "list.csv").await?;
+        adjustments::preview(&state, &actor, &name, &bytes, &ip).await
+    }
+    .await;
+    match (result, wants_html(&headers)) {
+        (Ok(r), false) => Json(r).into_response(),
+        (Err(e), false) => e.into_response(),
+        (Ok(r), true) => Redirect::to(&format!("/lists/{}", r.import_id)).into_response(),
+        (Err(e), true) => Redirect::to(&format!("/lists?error={}", e.code())).into_response(),
+    }
+}
+
+async fn get_adjustment_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<app::model::ImportReport>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    Ok(Json(
+        adjustments::show(&state, &actor, numeric_id(&id, "import")?).await?,
+    ))
+}
+
+async fn post_apply_list(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<app::model::ImportReport>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    Ok(Json(
+        adjustments::apply(&state, &actor, numeric_id(&id, "import")?, &ip).await?,
+    ))
+}
+
+async fn get_list_errors(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let (name, bytes) = adjustments::error_report(&state, &actor, numeric_id(&id, "import")?).await?;
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    );
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(res)
 }
 
 /// serde reports a missing field at the parent's path; name the field itself.

@@ -79,6 +79,34 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
     NaiveDate::from_ymd_opt(year, num(5..7), num(8..10)).ok_or(DateError::InvalidDate)
 }
 
+/// Parses the ways people write a day in spreadsheets: `2022-09-01`, `2022-9-1`,
+/// `2022/9/1`, `2022.9.1` and `2022年9月1日`. None for anything else or a day that does
+/// not exist (2022-02-30).
+pub fn parse_flexible(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let body = s.strip_suffix('日').unwrap_or(s);
+    let parts: Vec<&str> = if body.contains('年') {
+        let (y, rest) = body.split_once('年')?;
+        let (m, d) = rest.split_once('月')?;
+        if !s.ends_with('日') {
+            return None;
+        }
+        vec![y, m, d]
+    } else {
+        if body.len() != s.len() {
+            return None;
+        }
+        let sep = ['-', '/', '.'].into_iter().find(|c| body.contains(*c))?;
+        body.split(sep).collect()
+    };
+    let [y, m, d] = parts.as_slice() else { return None };
+    let digits = |p: &str, max: usize| !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit());
+    if y.len() != 4 || !digits(y, 4) || !digits(m, 2) || !digits(d, 2) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
 /// The same day of the month `months` later, clamped to that month's last day:
 /// 2022-12-31 + 2 → 2023-02-28; 2023-11-29 + 3 → 2024-02-29.
 ///
@@ -322,6 +350,36 @@ impl DateRange {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn flexible_dates_in_the_forms_spreadsheets_use() {
+        let d = NaiveDate::from_ymd_opt(2022, 9, 1).unwrap();
+        for s in [
+            "2022-09-01",
+            "2022-9-1",
+            "2022/9/1",
+            "2022/09/01",
+            "2022.9.1",
+            "2022年9月1日",
+            " 2022年09月01日 ",
+        ] {
+            assert_eq!(parse_flexible(s), Some(d), "{s}");
+        }
+        for s in [
+            "2022-02-30",
+            "2022年2月30日",
+            "22/9/1",
+            "2022-9",
+            "2022年9月1",
+            "2022-09-01x",
+            "",
+            "2022/9-1",
+            "９/1/2022",
+        ] {
+            assert_eq!(parse_flexible(s), None, "{s}");
+        }
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+pub mod certification;
 pub mod coverage;
 
 use crate::error::AppError;
@@ -59,6 +60,13 @@ pub mod ssr {
 
     pub fn session_token() -> Option<String> {
         header(http::header::COOKIE).and_then(|c| auth::token_from_cookie_header(&c))
+    }
+
+    /// The signed-in account as an actor, or 401.
+    pub async fn actor() -> Result<(AppState, crate::services::enrolment::Actor), AppError> {
+        let state = state()?;
+        let account = current_account(&state).await?.ok_or_else(AppError::sign_in_required)?;
+        Ok((state, crate::services::enrolment::Actor::new(account)))
     }
 
     pub async fn current_account(state: &AppState) -> Result<Option<AccountRow>, AppError> {

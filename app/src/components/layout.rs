@@ -68,6 +68,7 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
         Some(Role::Resident) => vec![
             ("/", t.nav_home),
             ("/coverage", t.nav_coverage),
+            ("/certifications", t.nav_certifications),
             ("/quote", t.nav_quote),
             ("/account", t.nav_account),
         ],
@@ -79,8 +80,15 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
             ) {
                 links.push(("/cadre", t.nav_cadre));
             }
+            if role != Role::Admin {
+                links.push(("/certifications", t.nav_certifications));
+            }
+            if matches!(role, Role::DepartmentOfficer | Role::BureauOfficer) {
+                links.push(("/lists", t.nav_lists));
+            }
             if matches!(role, Role::BureauOfficer | Role::Admin) {
                 links.push(("/reconcile", t.nav_reconcile));
+                links.push(("/audit", t.nav_audit));
             }
             links.extend([("/areas", t.nav_areas), ("/account", t.nav_account)]);
             links

@@ -1,6 +1,7 @@
 pub mod account;
 pub mod areas;
 pub mod cadre;
+pub mod certification;
 pub mod coverage;
 pub mod home;
 pub mod login;

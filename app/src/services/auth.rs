@@ -390,6 +390,7 @@ async fn audit_event(
         subject,
         detail: None,
         client_ip: Some(client_ip),
+        area_code: None,
     };
     audit::record(&state.db, &entry, state.clock.now()).await?;
     Ok(())

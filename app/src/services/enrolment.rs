@@ -81,21 +81,25 @@ impl Actor {
     }
 
     /// Staff who may enrol people and collect payment within their area.
-    fn enrols_for_others(&self) -> bool {
+    pub fn enrols_for_others(&self) -> bool {
         matches!(
             self.role,
             Role::Cadre | Role::TownshipOfficer | Role::BureauOfficer | Role::Admin
         )
     }
 
+    /// The prefix of every area code in the actor's scope: "" for the country root
+    /// (whose code 000000 prefixes nothing), None for residents.
+    pub fn scope(&self) -> Option<&str> {
+        self.account
+            .area_code
+            .as_deref()
+            .map(|a| if a == super::seed::ROOT_AREA { "" } else { a })
+    }
+
     /// True when the actor may see and act on a household in `area_code`.
     pub fn covers(&self, area_code: &str) -> bool {
-        self.enrols_for_others()
-            && self
-                .account
-                .area_code
-                .as_deref()
-                .is_some_and(|s| area_code.starts_with(s))
+        self.enrols_for_others() && self.scope().is_some_and(|s| area_code.starts_with(s))
     }
 }
 
@@ -859,6 +863,10 @@ async fn write_submission(
                 return Ok(Written::Replay);
             }
         }
+        let area_code = match household {
+            HouseholdChoice::Existing(h) => h.area_code.as_str(),
+            HouseholdChoice::New(area) => area.as_str(),
+        };
         let household_id: i64 = match household {
             HouseholdChoice::Existing(h) => h.id,
             HouseholdChoice::New(area) => sqlx::query_scalar(
@@ -964,9 +972,9 @@ async fn write_submission(
             "household {} year {} enrolments {:?} existing {:?}",
             stored.household_id, year, stored.enrolment_ids, stored.existing
         );
-        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip)
-                     VALUES ($1, $2, 'enrolment_submitted', $3, NULL, $4)")
-            .bind(now).bind(actor_id).bind(&summary).bind(client_ip).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
+                     VALUES ($1, $2, 'enrolment_submitted', $3, NULL, $4, $5)")
+            .bind(now).bind(actor_id).bind(&summary).bind(client_ip).bind(area_code).execute(&mut *tx).await?;
         if let Some((k, _)) = idem {
             sqlx::query("UPDATE idempotency_keys SET response = $1 WHERE account_id = $2 AND idem_key = $3")
                 .bind(serde_json::to_string(&stored).unwrap_or_default()).bind(actor_id).bind(k)
@@ -1144,6 +1152,11 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
         hospitals,
         order_no,
         existing: false,
+        adjustments: crate::store::certification::adjustments_of_enrolment(&state.db, row.id)
+            .await?
+            .into_iter()
+            .map(super::certification::adjustment_view)
+            .collect(),
     })
 }
 
@@ -1243,6 +1256,8 @@ pub async fn audit_log(
         subject: Some(subject),
         detail,
         client_ip: Some(client_ip),
+        // The actor's own area unless the caller knows better (see `audit_in`).
+        area_code: actor.account.area_code.as_deref(),
     };
     audit::record(&state.db, &e, state.clock.now()).await?;
     Ok(())

@@ -1,6 +1,9 @@
 //! Use cases (server only). Both doors — server functions and REST — call these.
 
+pub mod adjustments;
+pub mod audit;
 pub mod auth;
+pub mod certification;
 pub mod clock;
 pub mod enrolment;
 pub mod payments;

@@ -171,6 +171,7 @@ pub async fn handle_callback(
                 subject: None,
                 detail: Some(r.code()),
                 client_ip: Some(client_ip),
+                area_code: None,
             };
             audit::record(&state.db, &entry, now).await?;
             return Err(match r {
@@ -570,6 +571,13 @@ pub struct CashSummary {
 }
 
 pub async fn cash_summary(state: &AppState, actor: &Actor, date: NaiveDate) -> Result<CashSummary, AppError> {
+    if !actor.enrols_for_others() {
+        return Err(AppError::forbidden(
+            "cash_staff_only",
+            "只有代办人员可以查看现金收款",
+            "Only staff who collect cash see cash summaries",
+        ));
+    }
     let from = shanghai_midnight(date);
     let to = from + Duration::days(1);
     let mut receipts = Vec::new();
@@ -675,7 +683,7 @@ pub async fn import_reconciliation(
             "Only bureau officers import reconciliation files",
         ));
     }
-    let scope = actor.account.area_code.clone().unwrap_or_default();
+    let scope = actor.scope().unwrap_or_default().to_owned();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)

@@ -13,6 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub mod accounts;
 pub mod areas;
 pub mod audit;
+pub mod certification;
 pub mod enrolment;
 pub mod otp;
 pub mod people;

@@ -1,0 +1,1032 @@
+//! Departments' dynamic adjustment lists (动态调整名单, Lishi's form 3): a CSV or XLSX of
+//! people added to or leaving a subsidised category. The officer first gets a dry run
+//! (every row valid, invalid, duplicate or conflicting, nothing written); confirming
+//! applies the valid rows in one transaction and queues the rest for review.
+//!
+//! Additions become certifications confirmed by the department, waiting for the bureau's
+//! flag like any other; exits revoke the person's flagged certification of that category.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use domain::policy::Category;
+use domain::IdNumber;
+use sha2::Digest;
+
+use super::enrolment::Actor;
+use super::AppState;
+use crate::error::{AppError, UserMessage};
+use crate::model::{AreaLevel, ImportProblem, ImportReport, Role};
+use crate::store::with_pool;
+
+/// Largest list file (a million CSV rows fit).
+pub const MAX_LIST_BYTES: usize = 160 * 1024 * 1024;
+/// Problems listed in the JSON answer; the XLSX report has them all.
+const PROBLEMS_SHOWN: usize = 200;
+/// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
+const CHUNK: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Field {
+    No,
+    Township,
+    Village,
+    Name,
+    IdNumber,
+    Phone,
+    Kind,
+    Category,
+    Date,
+}
+
+/// Header names in Lishi's form 3 and their English equivalents.
+const HEADERS: &[(Field, &[&str])] = &[
+    (Field::No, &["序号", "no", "no."]),
+    (Field::Township, &["乡镇街道", "乡镇（街道）", "乡镇", "township"]),
+    (Field::Village, &["村社区", "村（社区）", "村", "village"]),
+    (Field::Name, &["姓名", "name"]),
+    (
+        Field::IdNumber,
+        &["身份证号码", "身份证号", "公民身份号码", "id_number", "id number"],
+    ),
+    (Field::Phone, &["联系电话", "电话", "phone"]),
+    (
+        Field::Kind,
+        &["动态调整类型", "调整类型", "adjustment", "adjustment_type", "type"],
+    ),
+    (Field::Category, &["人员类别", "类别", "category"]),
+    (Field::Date, &["动态调整时间", "调整时间", "adjusted_on", "date"]),
+];
+
+const REQUIRED: [Field; 4] = [Field::IdNumber, Field::Kind, Field::Category, Field::Date];
+
+fn field_label(f: Field) -> &'static str {
+    HEADERS
+        .iter()
+        .find(|(k, _)| *k == f)
+        .map(|(_, names)| names[0])
+        .unwrap_or("")
+}
+
+/// Category names as departments write them.
+fn category_from_name(s: &str) -> Option<Category> {
+    let s = s.trim();
+    if let Some(c) = Category::from_code(s) {
+        return Some(c);
+    }
+    let c = match s {
+        "特困" | "特困人员" | "特困供养" | "特困供养人员" | "五保" | "五保户" => {
+            Category::ExtremePoverty
+        }
+        "孤儿" => Category::Orphan,
+        "事实无人抚养儿童" => Category::UnsupportedChild,
+        "低保" | "低保对象" | "城乡低保" | "低保户" | "最低生活保障对象" => {
+            Category::MinimumLiving
+        }
+        "脱贫人口" | "建档立卡贫困人口" | "脱贫享受政策人口" | "建档立卡低收入户" | "脱贫户" => {
+            Category::RegisteredPoor
+        }
+        "易返贫致贫人口" | "脱贫不稳定人口" | "边缘易致贫人口" | "监测对象" => {
+            Category::AtRiskOfPoverty
+        }
+        "返贫致贫人口" => Category::ReturnedToPoverty,
+        "一、二级残疾人" | "重度残疾人" | "一二级残疾人" => Category::SevereDisability,
+        "重点优抚对象" => Category::EntitledGroup,
+        _ => Category::ALL.into_iter().find(|c| c.name_zh() == s)?,
+    };
+    Some(c)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Add,
+    Exit,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Option<Kind> {
+        match s.trim().to_lowercase().as_str() {
+            "新增" | "增加" | "纳入" | "add" => Some(Kind::Add),
+            "退出" | "减少" | "取消" | "exit" => Some(Kind::Exit),
+            _ => None,
+        }
+    }
+    fn code(self) -> &'static str {
+        match self {
+            Kind::Add => "add",
+            Kind::Exit => "exit",
+        }
+    }
+}
+
+/// A cell as text, whatever the file stored (dates from XLSX come as ISO dates).
+type Cells = Vec<String>;
+
+#[derive(Debug)]
+pub struct Parsed {
+    kind: &'static str,
+    /// Header text per field, as written in the file.
+    columns: HashMap<Field, (usize, String)>,
+    /// (line, cells)
+    rows: Vec<(u64, Cells)>,
+}
+
+fn list_error(code: &str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
+    AppError::invalid("file", code, zh, en)
+}
+
+fn normalise_header(h: &str) -> String {
+    h.trim()
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '*')
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Reads a CSV (UTF-8) or XLSX list; the type is decided by the content.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, AppError> {
+    if bytes.is_empty() {
+        return Err(list_error("file_empty", "文件是空的", "The file is empty"));
+    }
+    if bytes.len() > MAX_LIST_BYTES {
+        return Err(list_error(
+            "file_too_large",
+            format!("文件不能超过{}MB", MAX_LIST_BYTES / 1024 / 1024),
+            format!("A list may be at most {} MB", MAX_LIST_BYTES / 1024 / 1024),
+        ));
+    }
+    if let Some(kind) = super::certification::sniff(bytes) {
+        return Err(list_error(
+            "file_type",
+            format!("这是{kind}文件，不是名单；请上传XLSX或UTF-8编码的CSV"),
+            format!("This is a {kind} file, not a list; upload XLSX or UTF-8 CSV"),
+        ));
+    }
+    let (kind, table) = if bytes.starts_with(b"PK\x03\x04") {
+        ("xlsx", read_xlsx(bytes)?)
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(list_error(
+            "file_type",
+            "不支持旧版Excel（.xls）文件，请另存为.xlsx或UTF-8编码的CSV",
+            "Old Excel (.xls) files are not supported; save as .xlsx or UTF-8 CSV",
+        ));
+    } else {
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            list_error(
+                "file_type",
+                "文件不是XLSX，也不是UTF-8编码的CSV；请用Excel另存为.xlsx或“CSV UTF-8”",
+                "The file is neither XLSX nor UTF-8 CSV; save it from Excel as .xlsx or CSV UTF-8",
+            )
+        })?;
+        if text.contains('\0') {
+            return Err(list_error(
+                "file_type",
+                "文件不是文本格式的CSV",
+                "The file is not a text CSV",
+            ));
+        }
+        ("csv", read_csv(text)?)
+    };
+    let mut iter = table.into_iter();
+    let header = loop {
+        match iter.next() {
+            Some((_, cells)) if cells.iter().all(|c| c.trim().is_empty()) => continue,
+            Some(h) => break h,
+            None => return Err(list_error("no_header", "文件中没有表头", "The file has no header row")),
+        }
+    };
+    let mut columns = HashMap::new();
+    for (i, h) in header.1.iter().enumerate() {
+        let n = normalise_header(h);
+        if let Some((f, _)) = HEADERS
+            .iter()
+            .find(|(_, names)| names.iter().any(|x| normalise_header(x) == n))
+        {
+            columns.entry(*f).or_insert((i, h.trim().to_owned()));
+        }
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|f| !columns.contains_key(f))
+        .map(|f| field_label(*f))
+        .collect();
+    if !missing.is_empty() {
+        return Err(list_error(
+            "columns_missing",
+            format!("缺少列：{}（表头应为：序号、乡镇街道、村社区、姓名、身份证号码、联系电话、动态调整类型、人员类别、动态调整时间）", missing.join("、")),
+            format!("Missing columns: {}", missing.join(", ")),
+        ));
+    }
+    let rows: Vec<(u64, Cells)> = iter
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+        .collect();
+    Ok(Parsed { kind, columns, rows })
+}
+
+fn read_csv(text: &str) -> Result<Vec<(u64, Cells)>, AppError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            list_error(
+                "csv_malformed",
+                format!("CSV第{line}行格式有误（引号不配对？）"),
+                format!("CSV line {line} is malformed (unbalanced quotes?)"),
+            )
+        })?;
+        let line = rec.position().map_or(out.len() as u64 + 1, |p| p.line());
+        out.push((line, rec.iter().map(str::to_owned).collect()));
+    }
+    Ok(out)
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<(u64, Cells)>, AppError> {
+    use calamine::{Data, DataType, Reader};
+    let bad = || list_error("file_type", "无法读取该Excel文件", "The Excel file cannot be read");
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|_| bad())?;
+    let range = book.worksheet_range_at(0).ok_or_else(bad)?.map_err(|_| bad())?;
+    let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
+    let mut out = Vec::with_capacity(range.height());
+    for (i, row) in range.rows().enumerate() {
+        let cells = row
+            .iter()
+            .map(|c| match c {
+                Data::Empty => String::new(),
+                Data::String(s) => s.clone(),
+                Data::Int(i) => i.to_string(),
+                // Long numbers typed into Excel come back as floats; IDs lose digits there
+                // and the check character then fails, which the report says.
+                Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+                Data::Float(f) => f.to_string(),
+                Data::Bool(b) => b.to_string(),
+                Data::DateTime(_) | Data::DateTimeIso(_) => c.as_date().map(|d| d.to_string()).unwrap_or_default(),
+                Data::DurationIso(s) => s.clone(),
+                Data::Error(_) => "#ERROR".to_owned(),
+            })
+            .collect();
+        out.push((first_row + i as u64 + 1, cells));
+    }
+    Ok(out)
+}
+
+/// What the analysis decided for one row.
+#[derive(Debug, Clone)]
+enum Verdict {
+    Valid,
+    Problem {
+        outcome: &'static str,
+        column: Option<Field>,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    line: u64,
+    id: Option<IdNumber>,
+    name: Option<String>,
+    phone: Option<String>,
+    kind: Option<Kind>,
+    category: Option<Category>,
+    date: Option<NaiveDate>,
+    village: Option<String>,
+    verdict: Verdict,
+}
+
+struct Known {
+    person_id: i64,
+    area: Option<String>,
+}
+
+/// The analysis of a whole file against the database (nothing written).
+struct Analysis {
+    rows: Vec<Row>,
+    columns: HashMap<Field, (usize, String)>,
+    known: HashMap<String, Known>,
+    /// (person_id, category) → id of the flagged certification.
+    flagged: HashMap<(i64, String), i64>,
+    /// Department and pack per valid row's category (by area).
+    department: HashMap<usize, (String, String)>,
+}
+
+fn problem(outcome: &'static str, column: Option<Field>, message: String) -> Verdict {
+    Verdict::Problem {
+        outcome,
+        column,
+        message,
+    }
+}
+
+async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Analysis, AppError> {
+    let scope = actor.scope().unwrap_or_default().to_owned();
+    let today = state.clock.today();
+    let cell = |cells: &Cells, f: Field| -> Option<String> {
+        parsed
+            .columns
+            .get(&f)
+            .and_then(|(i, _)| cells.get(*i))
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    // Villages under the officer's scope, by "township/village" and by village alone.
+    let areas = crate::store::areas::list(&state.db).await?;
+    let names: HashMap<&str, &str> = areas.iter().map(|a| (a.code.as_str(), a.name.as_str())).collect();
+    let mut by_pair: HashMap<(String, String), String> = HashMap::new();
+    let mut by_village: HashMap<String, Vec<String>> = HashMap::new();
+    for a in areas
+        .iter()
+        .filter(|a| a.level == AreaLevel::Village && a.code.starts_with(&scope))
+    {
+        let town = a.parent.as_deref().and_then(|p| names.get(p)).copied().unwrap_or("");
+        by_pair.insert((town.to_owned(), a.name.clone()), a.code.clone());
+        by_village.entry(a.name.clone()).or_default().push(a.code.clone());
+    }
+
+    let mut rows = Vec::with_capacity(parsed.rows.len());
+    for (line, cells) in &parsed.rows {
+        let mut r = Row {
+            line: *line,
+            id: None,
+            name: cell(cells, Field::Name),
+            phone: cell(cells, Field::Phone),
+            kind: None,
+            category: None,
+            date: None,
+            village: None,
+            verdict: Verdict::Valid,
+        };
+        let raw_id = cell(cells, Field::IdNumber).unwrap_or_default();
+        let raw_kind = cell(cells, Field::Kind).unwrap_or_default();
+        let raw_cat = cell(cells, Field::Category).unwrap_or_default();
+        let raw_date = cell(cells, Field::Date).unwrap_or_default();
+        r.verdict = match IdNumber::parse(&raw_id) {
+            Err(e) => problem("invalid", Some(Field::IdNumber), e.to_string()),
+            Ok(id) => {
+                r.id = Some(id);
+                match (
+                    Kind::parse(&raw_kind),
+                    category_from_name(&raw_cat),
+                    domain::dates::parse_flexible(&raw_date),
+                ) {
+                    (None, _, _) => problem(
+                        "invalid",
+                        Some(Field::Kind),
+                        format!("动态调整类型“{raw_kind}”无效，应为“新增”或“退出”"),
+                    ),
+                    (_, None, _) => problem("invalid", Some(Field::Category), format!("人员类别“{raw_cat}”无法识别")),
+                    (_, _, None) => problem(
+                        "invalid",
+                        Some(Field::Date),
+                        format!("日期“{raw_date}”无效（可写作2022-09-01、2022/9/1或2022年9月1日）"),
+                    ),
+                    (_, _, Some(d)) if d > today => {
+                        problem("invalid", Some(Field::Date), format!("调整时间{d}晚于今天"))
+                    }
+                    (Some(k), Some(c), Some(d)) => {
+                        r.kind = Some(k);
+                        r.category = Some(c);
+                        r.date = Some(d);
+                        match r.phone.as_deref() {
+                            Some(p)
+                                if !(p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())) =>
+                            {
+                                problem("invalid", Some(Field::Phone), format!("联系电话“{p}”应为11位手机号码"))
+                            }
+                            _ => Verdict::Valid,
+                        }
+                    }
+                }
+            }
+        };
+        if let (Some(town), Some(village)) = (cell(cells, Field::Township), cell(cells, Field::Village)) {
+            r.village = by_pair.get(&(town, village.clone())).cloned();
+            if r.village.is_none() {
+                r.village = by_village.get(&village).filter(|v| v.len() == 1).map(|v| v[0].clone());
+            }
+        } else if let Some(village) = cell(cells, Field::Village) {
+            r.village = by_village.get(&village).filter(|v| v.len() == 1).map(|v| v[0].clone());
+        }
+        rows.push(r);
+    }
+
+    // Duplicates and contradictions inside the file.
+    let mut first: HashMap<(String, Category, Kind), u64> = HashMap::new();
+    let mut kinds: HashMap<(String, Category), HashSet<Kind>> = HashMap::new();
+    for r in rows.iter_mut().filter(|r| matches!(r.verdict, Verdict::Valid)) {
+        let (Some(id), Some(c), Some(k)) = (&r.id, r.category, r.kind) else {
+            continue;
+        };
+        let key = (id.as_str().to_owned(), c, k);
+        if let Some(line) = first.get(&key) {
+            r.verdict = problem("duplicate", Some(Field::IdNumber), format!("与第{line}行重复"));
+        } else {
+            first.insert(key, r.line);
+            kinds.entry((id.as_str().to_owned(), c)).or_default().insert(k);
+        }
+    }
+    for r in rows.iter_mut().filter(|r| matches!(r.verdict, Verdict::Valid)) {
+        let (Some(id), Some(c)) = (&r.id, r.category) else {
+            continue;
+        };
+        if kinds.get(&(id.as_str().to_owned(), c)).is_some_and(|k| k.len() > 1) {
+            r.verdict = problem(
+                "conflict",
+                Some(Field::Kind),
+                format!("本文件中此人的“{}”既有新增又有退出，请核实", c.name_zh()),
+            );
+        }
+    }
+
+    // What the database knows about these people (in chunks).
+    let ids: Vec<String> = rows
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Valid))
+        .filter_map(|r| r.id.as_ref().map(|i| i.as_str().to_owned()))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut known = HashMap::new();
+    let mut flagged = HashMap::new();
+    let mut open: HashSet<(i64, String)> = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let list = placeholders(chunk.len(), 1);
+        let sql = format!(
+            "SELECT p.id, p.id_number, COALESCE(p.area_code, h.area_code) FROM people p
+             LEFT JOIN households h ON h.id = p.household_id WHERE p.id_number IN ({list})"
+        );
+        let found: Vec<(i64, String, Option<String>)> = with_pool!(&state.db, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in chunk { q = q.bind(id); }
+            q.fetch_all(p).await
+        })?;
+        let pids: Vec<i64> = found.iter().map(|f| f.0).collect();
+        for (pid, id, area) in found {
+            known.insert(id, Known { person_id: pid, area });
+        }
+        if pids.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT id, person_id, category, status FROM certifications
+             WHERE status IN ('submitted', 'accepted', 'returned', 'confirmed', 'flagged') AND person_id IN ({})",
+            placeholders(pids.len(), 1)
+        );
+        let certs: Vec<(i64, i64, String, String)> = with_pool!(&state.db, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in &pids { q = q.bind(id); }
+            q.fetch_all(p).await
+        })?;
+        for (cid, pid, cat, status) in certs {
+            if status == "flagged" {
+                flagged.insert((pid, cat.clone()), cid);
+            }
+            open.insert((pid, cat));
+        }
+    }
+
+    let mut department = HashMap::new();
+    let my_department = actor.account.department.clone();
+    for (i, r) in rows.iter_mut().enumerate() {
+        if !matches!(r.verdict, Verdict::Valid) {
+            continue;
+        }
+        let (Some(id), Some(c), Some(k)) = (&r.id, r.category, r.kind) else {
+            continue;
+        };
+        let person = known.get(id.as_str());
+        let area = person.and_then(|p| p.area.clone()).or_else(|| r.village.clone());
+        let Some(area) = area else {
+            r.verdict = problem(
+                "invalid",
+                Some(Field::Village),
+                "系统中没有此人，且乡镇街道、村社区无法对应到您辖区内的村（社区）".to_owned(),
+            );
+            continue;
+        };
+        if !area.starts_with(&scope) {
+            r.verdict = problem(
+                "conflict",
+                Some(Field::IdNumber),
+                format!("此人登记在其他地区（{area}），不在您的管辖范围内"),
+            );
+            continue;
+        }
+        if person.is_none() && k == Kind::Add && r.name.is_none() {
+            r.verdict = problem(
+                "invalid",
+                Some(Field::Name),
+                "系统中没有此人，新增时请填写姓名".to_owned(),
+            );
+            continue;
+        }
+        let Some(pack) = super::certification::pack_for_area(state, &area, state.clock.today()) else {
+            r.verdict = problem("invalid", Some(Field::Village), "此地区暂无参保政策".to_owned());
+            continue;
+        };
+        let Some(rule) = pack.categories.iter().find(|x| x.category == c) else {
+            r.verdict = problem(
+                "invalid",
+                Some(Field::Category),
+                format!("{}的政策不资助“{}”", pack.jurisdiction, c.name_zh()),
+            );
+            continue;
+        };
+        let dept = rule.certified_by.clone().unwrap_or_else(|| "civil_affairs".to_owned());
+        if let Some(mine) = &my_department {
+            if mine != &dept {
+                let name = crate::model::Department::from_code(&dept).map_or(dept.as_str(), |d| d.name_zh());
+                r.verdict = problem(
+                    "invalid",
+                    Some(Field::Category),
+                    format!("“{}”由{name}认定，不属于本部门", c.name_zh()),
+                );
+                continue;
+            }
+        }
+        let pid = person.map(|p| p.person_id);
+        match k {
+            Kind::Add if pid.is_some_and(|p| open.contains(&(p, c.code().to_owned()))) => {
+                r.verdict = problem(
+                    "duplicate",
+                    Some(Field::Category),
+                    format!("此人已有“{}”的认定或在办申请", c.name_zh()),
+                );
+                continue;
+            }
+            Kind::Exit if !pid.is_some_and(|p| flagged.contains_key(&(p, c.code().to_owned()))) => {
+                r.verdict = problem(
+                    "conflict",
+                    Some(Field::Kind),
+                    format!("此人没有有效的“{}”认定，无法退出", c.name_zh()),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        department.insert(i, (dept, pack.id.clone()));
+    }
+    Ok(Analysis {
+        rows,
+        columns: parsed.columns,
+        known,
+        flagged,
+        department,
+    })
+}
+
+/// `$start, $start+1, …` for an IN list.
+fn placeholders(n: usize, start: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn report(a: &Analysis, import_id: i64, file_name: &str, applied: bool) -> ImportReport {
+    let mut r = ImportReport {
+        import_id,
+        file_name: file_name.to_owned(),
+        applied,
+        rows_total: a.rows.len() as u64,
+        valid: 0,
+        invalid: 0,
+        duplicate: 0,
+        conflict: 0,
+        adds: 0,
+        exits: 0,
+        new_people: 0,
+        problems: Vec::new(),
+    };
+    for row in &a.rows {
+        match &row.verdict {
+            Verdict::Valid => {
+                r.valid += 1;
+                match row.kind {
+                    Some(Kind::Add) => r.adds += 1,
+                    _ => r.exits += 1,
+                }
+                if row.id.as_ref().is_some_and(|i| !a.known.contains_key(i.as_str())) {
+                    r.new_people += 1;
+                }
+            }
+            Verdict::Problem { outcome, .. } => {
+                match *outcome {
+                    "invalid" => r.invalid += 1,
+                    "duplicate" => r.duplicate += 1,
+                    _ => r.conflict += 1,
+                }
+                if r.problems.len() < PROBLEMS_SHOWN {
+                    r.problems.push(problem_view(a, row));
+                }
+            }
+        }
+    }
+    r
+}
+
+fn problem_view(a: &Analysis, row: &Row) -> ImportProblem {
+    let Verdict::Problem {
+        outcome,
+        column,
+        message,
+    } = &row.verdict
+    else {
+        unreachable!("only problems are viewed")
+    };
+    ImportProblem {
+        line: row.line,
+        outcome: (*outcome).to_owned(),
+        column: column.map(|c| {
+            a.columns
+                .get(&c)
+                .map_or_else(|| field_label(c).to_owned(), |(_, h)| h.clone())
+        }),
+        message: message.clone(),
+        id_number_masked: row.id.as_ref().map(|i| i.masked()),
+    }
+}
+
+fn may_import(actor: &Actor) -> Result<(), AppError> {
+    if matches!(actor.role, Role::DepartmentOfficer | Role::BureauOfficer) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "lists_forbidden",
+            "只有认定部门和医保局经办人员可以导入动态调整名单",
+            "Only department and bureau officers import adjustment lists",
+        ))
+    }
+}
+
+/// The dry run: reads and checks the file, stores it for the confirmation, writes nothing else.
+pub async fn preview(
+    state: &AppState,
+    actor: &Actor,
+    file_name: &str,
+    bytes: &[u8],
+    client_ip: &str,
+) -> Result<ImportReport, AppError> {
+    may_import(actor)?;
+    let parsed = parse(bytes)?;
+    let kind = parsed.kind;
+    let analysis = analyse(state, actor, parsed).await?;
+    let name: String = file_name.chars().filter(|c| !c.is_control()).take(100).collect();
+    let sha = hex::encode(sha2::Sha256::digest(bytes));
+    let now = state.clock.now();
+    let mut r = report(&analysis, 0, &name, false);
+    let id: i64 = with_pool!(&state.db, p => sqlx::query_scalar(
+        "INSERT INTO adjustment_imports (file_name, file_kind, sha256, body, uploaded_by, department, area_code, status,
+            rows_total, rows_valid, rows_problem, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'previewed', $8, $9, $10, $11) RETURNING id")
+        .bind(&name).bind(kind).bind(&sha).bind(bytes).bind(actor.account.id).bind(&actor.account.department)
+        .bind(actor.account.area_code.as_deref().unwrap_or("")).bind(r.rows_total as i64).bind(r.valid as i64)
+        .bind((r.rows_total - r.valid) as i64).bind(now)
+        .fetch_one(p).await)?;
+    r.import_id = id;
+    super::enrolment::audit_log(
+        state,
+        actor,
+        "adjustment_list_previewed",
+        &format!("import {id} {name}"),
+        Some(&format!("rows {} valid {}", r.rows_total, r.valid)),
+        client_ip,
+    )
+    .await?;
+    Ok(r)
+}
+
+struct Stored {
+    file_name: String,
+    body: Vec<u8>,
+    uploaded_by: i64,
+    status: String,
+}
+
+async fn stored(state: &AppState, actor: &Actor, id: i64) -> Result<Stored, AppError> {
+    may_import(actor)?;
+    let row: Option<(String, Vec<u8>, i64, String)> = with_pool!(&state.db, p => sqlx::query_as(
+        "SELECT file_name, body, uploaded_by, status FROM adjustment_imports WHERE id = $1")
+        .bind(id).fetch_optional(p).await)?;
+    let (file_name, body, uploaded_by, status) = row
+        .filter(|r| r.2 == actor.account.id)
+        .ok_or_else(|| AppError::not_found("import_not_found", "未找到该导入记录", "No such import"))?;
+    Ok(Stored {
+        file_name,
+        body,
+        uploaded_by,
+        status,
+    })
+}
+
+/// Applies a previewed list: valid rows in one transaction, problems to the review queue.
+pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) -> Result<ImportReport, AppError> {
+    let s = stored(state, actor, id).await?;
+    if s.status != "previewed" {
+        return Err(AppError::Conflict(UserMessage::new(
+            "already_applied",
+            None,
+            "该名单已导入，不能重复导入",
+            "This list has already been applied",
+        )));
+    }
+    let analysis = analyse(state, actor, parse(&s.body)?).await?;
+    let r = report(&analysis, id, &s.file_name, true);
+    let now = state.clock.now();
+    let actor_id = s.uploaded_by;
+    let role = actor.role.code();
+    let scope = actor.scope().unwrap_or_default().to_owned();
+
+    // Everything to write, worked out before the transaction.
+    let mut new_people: Vec<(&Row, String)> = Vec::new();
+    let mut seen_new = HashSet::new();
+    let mut adds: Vec<(usize, &Row)> = Vec::new();
+    let mut exits: Vec<(i64, &Row)> = Vec::new();
+    for (i, row) in analysis.rows.iter().enumerate() {
+        if !matches!(row.verdict, Verdict::Valid) {
+            continue;
+        }
+        let Some(id) = &row.id else { continue };
+        match row.kind {
+            Some(Kind::Add) => {
+                if !analysis.known.contains_key(id.as_str()) && seen_new.insert(id.as_str().to_owned()) {
+                    new_people.push((row, row.village.clone().unwrap_or_default()));
+                }
+                adds.push((i, row));
+            }
+            Some(Kind::Exit) => {
+                let pid = analysis.known[id.as_str()].person_id;
+                let cat = row.category.map(|c| c.code().to_owned()).unwrap_or_default();
+                if let Some(cid) = analysis.flagged.get(&(pid, cat)) {
+                    exits.push((*cid, row));
+                }
+            }
+            None => {}
+        }
+    }
+
+    let applied = with_pool!(&state.db, pool => {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query("UPDATE adjustment_imports SET status = 'applied', applied_at = $1 WHERE id = $2 AND status = 'previewed'")
+            .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            tx.rollback().await?;
+            Ok::<bool, sqlx::Error>(false)
+        } else {
+            let mut person_ids: HashMap<String, i64> =
+                analysis.known.iter().map(|(k, v)| (k.clone(), v.person_id)).collect();
+            for chunk in new_people.chunks(CHUNK) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| { let b = i * 7; format!("(${}, ${}, ${}, ${}, ${}, ${}, TRUE, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7) })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at)
+                     VALUES {} RETURNING id, id_number", values.join(", "));
+                let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+                for (row, area) in chunk {
+                    let id = row.id.as_ref().expect("valid rows have an ID");
+                    let sex = if id.sex() == domain::Sex::Male { "male" } else { "female" };
+                    q = q.bind(id.as_str()).bind(row.name.clone().unwrap_or_default()).bind(id.birth_date())
+                        .bind(sex).bind(row.phone.clone()).bind(area.clone()).bind(now);
+                }
+                for (pid, idn) in q.fetch_all(&mut *tx).await? {
+                    person_ids.insert(idn, pid);
+                }
+            }
+            for chunk in adds.chunks(CHUNK) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| { let b = i * 8; format!("(${}, ${}, ${}, 'confirmed', ${}, ${}, ${}, ${}, ${}, ${}, 'list')", b + 1, b + 2, b + 3, b + 4, b + 4, b + 5, b + 6, b + 7, b + 8) })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO certifications (person_id, category, department, status, created_at, updated_at, policy_id,
+                        area_code, submitted_by_account_id, submitter_role, source)
+                     VALUES {} RETURNING id", values.join(", "));
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for (i, row) in chunk {
+                    let idn = row.id.as_ref().expect("valid rows have an ID").as_str();
+                    let (dept, pack) = analysis.department.get(i).cloned().unwrap_or_default();
+                    let area = analysis.known.get(idn).and_then(|k| k.area.clone())
+                        .or_else(|| row.village.clone()).unwrap_or_else(|| scope.clone());
+                    q = q.bind(person_ids.get(idn).copied().unwrap_or_default())
+                        .bind(row.category.map(|c| c.code()).unwrap_or_default())
+                        .bind(dept).bind(now).bind(pack).bind(area).bind(actor_id).bind(role);
+                }
+                let cids = q.fetch_all(&mut *tx).await?;
+                let values: Vec<String> = (0..cids.len())
+                    .map(|i| { let b = i * 4; format!("(${}, 'list_add', NULL, 'confirmed', ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4) })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
+                     VALUES {}", values.join(", "));
+                let mut q = sqlx::query(&sql);
+                for (cid, (_, row)) in cids.iter().zip(chunk) {
+                    let note = format!("动态调整名单#{id} 第{}行 新增 {}", row.line, row.date.map(|d| d.to_string()).unwrap_or_default());
+                    q = q.bind(cid).bind(actor_id).bind(note).bind(now);
+                }
+                if !cids.is_empty() {
+                    q.execute(&mut *tx).await?;
+                }
+            }
+            for (cid, row) in &exits {
+                sqlx::query("UPDATE certifications SET status = 'revoked', valid_until = $1, updated_at = $2 WHERE id = $3 AND status = 'flagged'")
+                    .bind(row.date).bind(now).bind(cid).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
+                             VALUES ($1, 'list_exit', 'flagged', 'revoked', $2, $3, $4)")
+                    .bind(cid).bind(actor_id)
+                    .bind(format!("动态调整名单#{id} 第{}行 退出 {}", row.line, row.date.map(|d| d.to_string()).unwrap_or_default()))
+                    .bind(now).execute(&mut *tx).await?;
+            }
+            let problems: Vec<&Row> = analysis.rows.iter().filter(|r| !matches!(r.verdict, Verdict::Valid)).collect();
+            for chunk in problems.chunks(CHUNK) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| { let b = i * 8; format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, FALSE, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8) })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO adjustment_review (import_id, line, id_number_masked, category, kind, outcome, message, resolved, created_at)
+                     VALUES {}", values.join(", "));
+                let mut q = sqlx::query(&sql);
+                for row in chunk {
+                    let p = problem_view(&analysis, row);
+                    let message = match &p.column { Some(c) => format!("【{c}】{}", p.message), None => p.message.clone() };
+                    q = q.bind(id).bind(row.line as i64).bind(p.id_number_masked).bind(row.category.map(|c| c.code()))
+                        .bind(row.kind.map(Kind::code)).bind(p.outcome).bind(message).bind(now);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            sqlx::query("UPDATE adjustment_imports SET report_json = $1 WHERE id = $2")
+                .bind(serde_json::to_string(&r).unwrap_or_default()).bind(id).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
+                         VALUES ($1, $2, 'adjustment_list_applied', $3, $4, $5, $6)")
+                .bind(now).bind(actor_id).bind(format!("import {id} {}", s.file_name))
+                .bind(format!("adds {} exits {} new people {} problems {}", r.adds, r.exits, r.new_people, r.rows_total - r.valid))
+                .bind(client_ip).bind(&scope).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+    })?;
+    if !applied {
+        return Err(AppError::Conflict(UserMessage::new(
+            "already_applied",
+            None,
+            "该名单已导入，不能重复导入",
+            "This list has already been applied",
+        )));
+    }
+    Ok(r)
+}
+
+/// A list's report: the dry run again while it waits for confirmation, the stored report
+/// once applied.
+pub async fn show(state: &AppState, actor: &Actor, id: i64) -> Result<ImportReport, AppError> {
+    let s = stored(state, actor, id).await?;
+    if s.status == "applied" {
+        let json: Option<String> = with_pool!(&state.db, p => sqlx::query_scalar(
+            "SELECT report_json FROM adjustment_imports WHERE id = $1").bind(id).fetch_one(p).await)?;
+        return json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .ok_or_else(|| AppError::internal("adjustment report", "report missing"));
+    }
+    let analysis = analyse(state, actor, parse(&s.body)?).await?;
+    Ok(report(&analysis, id, &s.file_name, false))
+}
+
+/// line, masked ID number, outcome, column, message.
+type ProblemLine = (u64, Option<String>, String, Option<String>, String);
+
+/// Every problem row as an XLSX workbook with Chinese headers (from the review queue
+/// once applied, from a fresh dry run before).
+pub async fn error_report(state: &AppState, actor: &Actor, id: i64) -> Result<(String, Vec<u8>), AppError> {
+    let s = stored(state, actor, id).await?;
+    let rows: Vec<ProblemLine> = if s.status == "applied" {
+        let stored: Vec<(i64, Option<String>, String, String)> = with_pool!(&state.db, p => sqlx::query_as(
+            "SELECT line, id_number_masked, outcome, message FROM adjustment_review WHERE import_id = $1 ORDER BY line")
+            .bind(id).fetch_all(p).await)?;
+        stored
+            .into_iter()
+            .map(|(l, m, o, msg)| (l as u64, m, o, None, msg))
+            .collect()
+    } else {
+        let analysis = analyse(state, actor, parse(&s.body)?).await?;
+        analysis
+            .rows
+            .iter()
+            .filter(|r| !matches!(r.verdict, Verdict::Valid))
+            .map(|row| {
+                let p = problem_view(&analysis, row);
+                (row.line, p.id_number_masked, p.outcome, p.column, p.message)
+            })
+            .collect()
+    };
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let xerr = |e: rust_xlsxwriter::XlsxError| AppError::internal("xlsx", e);
+    for (c, h) in ["行号", "身份证号码", "问题类型", "所在列", "说明"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).map_err(xerr)?;
+    }
+    for (r, (line, masked, outcome, column, message)) in rows.into_iter().enumerate() {
+        let r = r as u32 + 1;
+        let outcome = match outcome.as_str() {
+            "invalid" => "无效",
+            "duplicate" => "重复",
+            _ => "冲突",
+        };
+        sheet.write_number(r, 0, line as f64).map_err(xerr)?;
+        sheet.write_string(r, 1, masked.unwrap_or_default()).map_err(xerr)?;
+        sheet.write_string(r, 2, outcome).map_err(xerr)?;
+        sheet.write_string(r, 3, column.unwrap_or_default()).map_err(xerr)?;
+        sheet.write_string(r, 4, message).map_err(xerr)?;
+    }
+    let bytes = book.save_to_buffer().map_err(xerr)?;
+    Ok((
+        format!(
+            "{}-问题行.xlsx",
+            s.file_name.trim_end_matches(".xlsx").trim_end_matches(".csv")
+        ),
+        bytes,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_in_any_order_and_in_english_are_read() {
+        let zh = "动态调整时间,身份证号码,人员类别,动态调整类型,姓名\n2022/9/1,141102198511200036,低保,新增,陈建国\n";
+        let p = parse(zh.as_bytes()).unwrap();
+        assert_eq!(p.kind, "csv");
+        assert_eq!(p.columns[&Field::IdNumber].0, 1);
+        assert_eq!(p.columns[&Field::Date].0, 0);
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].0, 2, "data starts on line 2");
+        let en = "\u{feff}no,township,village,name,id_number,phone,adjustment,category,adjusted_on\n";
+        let p = parse(en.as_bytes()).unwrap();
+        assert_eq!(p.columns.len(), 9);
+        assert!(p.rows.is_empty());
+    }
+
+    #[test]
+    fn missing_columns_are_named() {
+        let e = parse("序号,姓名,身份证号码\n1,陈建国,141102198511200036\n".as_bytes()).unwrap_err();
+        assert_eq!(e.code(), "columns_missing");
+        let msg = e.message(crate::i18n::Lang::Zh);
+        assert!(
+            msg.contains("动态调整类型") && msg.contains("人员类别") && msg.contains("动态调整时间"),
+            "{msg}"
+        );
+        assert!(!msg.starts_with("缺少列：身份证号码"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_files_are_refused_by_content() {
+        assert_eq!(parse(b"").unwrap_err().code(), "file_empty");
+        assert_eq!(parse(&[0xD0, 0xCF, 0x11, 0xE0, 0, 0]).unwrap_err().code(), "file_type");
+        assert_eq!(parse(&[0xFF, 0xFE, 0x00, 0x41]).unwrap_err().code(), "file_type");
+        assert_eq!(parse(b"PK\x03\x04 not really a zip").unwrap_err().code(), "file_type");
+    }
+
+    #[test]
+    fn an_xlsx_written_here_reads_back_with_dates_and_text_ids() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in ["序号", "身份证号码", "动态调整类型", "人员类别", "动态调整时间"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        sheet.write_number(1, 0, 1).unwrap();
+        sheet.write_string(1, 1, "141102198511200036").unwrap();
+        sheet.write_string(1, 2, "新增").unwrap();
+        sheet.write_string(1, 3, "特困供养").unwrap();
+        sheet.write_string(1, 4, "2022年9月1日").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let p = parse(&bytes).unwrap();
+        assert_eq!(p.kind, "xlsx");
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].1[0], "1");
+        assert_eq!(p.rows[0].1[1], "141102198511200036");
+        assert_eq!(category_from_name(&p.rows[0].1[3]), Some(Category::ExtremePoverty));
+    }
+
+    #[test]
+    fn category_names_departments_use() {
+        assert_eq!(category_from_name("低保"), Some(Category::MinimumLiving));
+        assert_eq!(category_from_name("城乡低保"), Some(Category::MinimumLiving));
+        assert_eq!(category_from_name("脱贫享受政策人口"), Some(Category::RegisteredPoor));
+        assert_eq!(category_from_name("minimum_living"), Some(Category::MinimumLiving));
+        assert_eq!(
+            category_from_name("1954年10月31日前入党的老党员"),
+            Some(Category::Pre1954PartyMember)
+        );
+        assert_eq!(category_from_name("富人"), None);
+        assert_eq!(Kind::parse("新增"), Some(Kind::Add));
+        assert_eq!(Kind::parse("EXIT"), Some(Kind::Exit));
+        assert_eq!(Kind::parse("变更"), None);
+    }
+}

@@ -1,0 +1,495 @@
+//! The access matrix: every REST endpoint and every server function, called by every
+//! role from inside and from outside the data's area, answers as the table says, on both
+//! databases. A new endpoint or server function without a row fails the test.
+//!
+//! Classes per actor: `a` 401 (sign in first), `d` denied (403, or 404 where a resident
+//! is not told the thing exists), `o` allowed (the call passed the checks: 2xx, 3xx, or a
+//! 409/422 about the data, e.g. "already paid"), `p` public (anything but 403/5xx; a
+//! wrong password is still 401).
+
+mod common;
+
+use common::{spawn_app, Backend, TestApp};
+use serde_json::{json, Value};
+
+both_backends! { every_endpoint_checks_role_and_area }
+
+const ADULT: &str = "141102198511200036";
+const OTHER: &str = "141102198804160023";
+const VILLAGE: &str = "141102001001";
+const OTHER_VILLAGE: &str = "141102002001";
+const HOSPITAL: &str = "H141102001";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+/// A department list with only its header (nothing to apply, everything checked).
+const LIST: &str = "身份证号码,动态调整类型,人员类别,动态调整时间\n";
+
+/// The callers, in the order of each row's class string.
+const ACTORS: [&str; 12] = [
+    "anonymous",
+    "resident (own household)",
+    "resident (another household)",
+    "cadre (in area)",
+    "cadre (other village)",
+    "township officer (in area)",
+    "township officer (other township)",
+    "department officer (civil affairs, in district)",
+    "department officer (civil affairs, Beijing)",
+    "bureau officer (Lishi)",
+    "bureau officer (Beijing)",
+    "admin",
+];
+
+/// Every REST endpoint: method, path as documented, body, classes per actor.
+const REST: &[(&str, &str, &str, &str)] = &[
+    ("get", "/api/v1/health", "", "pppppppppppp"),
+    ("get", "/api/v1/areas", "", "pppppppppppp"),
+    ("get", "/api/v1/areas/{code}", "", "pppppppppppp"),
+    ("get", "/api/v1/policies", "", "pppppppppppp"),
+    ("get", "/api/v1/policies/{id}", "", "pppppppppppp"),
+    ("post", "/api/v1/quote", "quote", "pppppppppppp"),
+    ("post", "/api/v1/sessions", "session", "pppppppppppp"),
+    ("post", "/api/v1/enrollments", "enrol", "aodododddodo"),
+    ("get", "/api/v1/enrollments/{id}", "", "aodododddodo"),
+    ("post", "/api/v1/households/{id}/payment-order", "", "aodododddodo"),
+    ("post", "/api/v1/households/{id}/cash", "cash", "addododddodo"),
+    ("get", "/api/v1/receipts/{receipt_no}", "", "aodododddodo"),
+    ("get", "/api/v1/hospitals", "", "pppppppppppp"),
+    // Signed by the payment provider, not by a session: unsigned is 401 for everyone.
+    ("post", "/api/v1/payments/callback", "", "aaaaaaaaaaaa"),
+    ("post", "/api/v1/payments/reconciliation", "csv", "addddddddooo"),
+    ("get", "/api/v1/certifications", "", "aooooooooooo"),
+    ("post", "/api/v1/certifications", "certify", "aodododddodo"),
+    ("post", "/api/v1/certifications/bulk", "bulk", "addddodddddd"),
+    ("get", "/api/v1/certifications/{id}", "", "aodododododo"),
+    ("post", "/api/v1/certifications/{id}/actions", "step", "addddodddddd"),
+    ("post", "/api/v1/certifications/{id}/documents", "png", "aodododododo"),
+    ("get", "/api/v1/certifications/{id}/documents/{doc}", "", "aodododododo"),
+    ("get", "/api/v1/audit", "", "addddddddooo"),
+    ("post", "/api/v1/adjustment-lists", "list", "addddddooood"),
+    // A list is its uploader's (here the Lishi civil affairs officer) until applied.
+    ("get", "/api/v1/adjustment-lists/{id}", "", "addddddodddd"),
+    ("post", "/api/v1/adjustment-lists/{id}/apply", "", "addddddodddd"),
+    ("get", "/api/v1/adjustment-lists/{id}/errors.xlsx", "", "addddddodddd"),
+    ("get", "/api/v1/openapi.json", "", "pppppppppppp"),
+];
+
+/// Form arguments of a server-function call.
+type Args = &'static [(&'static str, &'static str)];
+
+/// Every server function: its name (the macro's struct), form arguments, classes.
+const SERVER_FNS: &[(&str, Args, &str)] = &[
+    ("GetShellInfo", &[], "pppppppppppp"),
+    ("ListAreas", &[], "pppppppppppp"),
+    ("MyAreas", &[], "addooooooooo"),
+    ("PolicyPacks", &[], "pppppppppppp"),
+    ("RequestCode", &[("phone", "13800000099")], "pppppppppppp"),
+    (
+        "VerifyCode",
+        &[("phone", "13800000099"), ("code", "000000")],
+        "pppppppppppp",
+    ),
+    ("DemoCode", &[("phone", "13800000099")], "pppppppppppp"),
+    (
+        "StaffSignIn",
+        &[("username", "nobody"), ("password", "wrong")],
+        "pppppppppppp",
+    ),
+    // A resident always gets their own household, whatever the argument says.
+    ("Coverage", &[("household", "{household}")], "aooododddodo"),
+    (
+        "RegisterMe",
+        &[("name", "陈建国"), ("id_number", ADULT), ("area_code", VILLAGE)],
+        "aooddddddddd",
+    ),
+    (
+        "AddHouseholdMember",
+        &[
+            ("household_id", "{household}"),
+            ("name", "陈建国"),
+            ("id_number", ADULT),
+            ("relationship", "spouse"),
+        ],
+        "aodododddodo",
+    ),
+    (
+        "EnrolHousehold",
+        &[("household_id", "{household}"), ("choices[0]", "{person}:H141102001")],
+        "aodododddodo",
+    ),
+    ("PayHousehold", &[("household_id", "{household}")], "aodododddodo"),
+    (
+        "CollectCash",
+        &[("household_id", "{household}"), ("amount", "350.00")],
+        "addododddodo",
+    ),
+    ("Receipt", &[("receipt_no", "{receipt}")], "aodododddodo"),
+    ("SearchPeople", &[("query", "陈")], "addooooddooo"),
+    (
+        "NewHousehold",
+        &[("area_code", VILLAGE), ("name", "陈建国"), ("id_number", ADULT)],
+        "addododddodo",
+    ),
+    ("MyCashToday", &[], "addooooddooo"),
+    ("ImportReconciliation", &[("csv", "{csv}")], "addddddddooo"),
+    ("CertificationQueue", &[], "aooooooooooo"),
+    ("CertificationDetail", &[("id", "{cert}")], "aodododododo"),
+    (
+        "RequestCertification",
+        &[("id_number", ADULT), ("category", "minimum_living")],
+        "aodododddodo",
+    ),
+    (
+        "CertificationStep",
+        &[("id", "{cert}"), ("action", "accept")],
+        "addddodddddd",
+    ),
+    (
+        "BulkPreview",
+        &[("action", "accept"), ("ids[0]", "{cert}")],
+        "addddodddddd",
+    ),
+    (
+        "BulkApply",
+        &[("action", "accept"), ("ids[0]", "{cert}")],
+        "addddodddddd",
+    ),
+    ("AuditEntries", &[], "addddddddooo"),
+    ("ListReport", &[("id", "{import}")], "addddddodddd"),
+    ("ApplyList", &[("id", "{import}")], "addddddodddd"),
+    // Last: it ends each caller's session.
+    ("SignOut", &[], "pppppppppppp"),
+];
+
+struct Fixture {
+    household: i64,
+    person: i64,
+    enrolment: i64,
+    receipt: String,
+    cert: i64,
+    doc: i64,
+    import: i64,
+    /// Authorization header per actor (None: anonymous).
+    auth: Vec<Option<String>>,
+}
+
+async fn sign_in(app: &TestApp, username: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&json!({"username": username, "password": app::services::seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{username} signs in");
+    let body: Value = res.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+async fn staff(app: &TestApp, username: &str, role: &str, area: &str, department: Option<&str>) -> String {
+    let hash = app::services::auth::hash_password(app::services::seed::DEMO_PASSWORD);
+    app::store::accounts::create(
+        &app.state.db,
+        &app::store::accounts::NewAccount {
+            role,
+            username: Some(username),
+            phone: None,
+            password_hash: Some(&hash),
+            display_name: username,
+            area_code: Some(area),
+            department,
+            person_id: None,
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap();
+    sign_in(app, username).await
+}
+
+async fn resident(app: &TestApp, phone: &str, name: &str, id: &str, village: &str) -> String {
+    let s = &app.state;
+    app::services::auth::request_code(s, phone, "127.0.0.1").await.unwrap();
+    let code = app::services::auth::demo_code(s, phone).await.unwrap().unwrap();
+    let session = app::services::auth::verify_code(s, phone, &code, "127.0.0.1")
+        .await
+        .unwrap();
+    let account = app::store::accounts::by_phone(&s.db, phone).await.unwrap().unwrap();
+    let actor = app::services::enrolment::Actor::new(account);
+    app::services::enrolment::register_self(s, &actor, name, id, village, "127.0.0.1")
+        .await
+        .unwrap();
+    session.token
+}
+
+async fn call(app: &TestApp, auth: Option<&str>, method: &str, path: &str, body: impl AsRef<[u8]>) -> (u16, Value) {
+    let body = body.as_ref();
+    let mut req = match method {
+        "get" => app.client.get(app.url(path)),
+        _ => app.client.post(app.url(path)),
+    };
+    if let Some(a) = auth {
+        req = req.header("Authorization", format!("Bearer {a}"));
+    }
+    req = match body.first() {
+        None => req,
+        Some(b'{' | b'[') => req.header("Content-Type", "application/json").body(body.to_vec()),
+        Some(_) => req.body(body.to_vec()),
+    };
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn setup(app: &TestApp) -> Fixture {
+    let owner = resident(app, "13800000021", "陈建国", ADULT, VILLAGE).await;
+    let stranger = resident(app, "13800000022", "刘秀英", OTHER, OTHER_VILLAGE).await;
+    let cadre = sign_in(app, "cadre_dongguan").await;
+    let (status, sub) = call(
+        app,
+        Some(&owner),
+        "post",
+        "/api/v1/enrollments",
+        json!({"members": [{"id_number": ADULT, "hospitals": [HOSPITAL]}]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    let household = sub["household_id"].as_i64().unwrap();
+    let enrolment = sub["enrollments"][0]["id"].as_i64().unwrap();
+    let person = sub["enrollments"][0]["person_id"].as_i64().unwrap();
+    let (status, receipt) = call(
+        app,
+        Some(&cadre),
+        "post",
+        &format!("/api/v1/households/{household}/cash"),
+        r#"{"amount": "350.00"}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{receipt}");
+    let (status, cert) = call(
+        app,
+        Some(&owner),
+        "post",
+        "/api/v1/certifications",
+        r#"{"id_number": "141102198511200036", "category": "minimum_living"}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{cert}");
+    let cert_id = cert["id"].as_i64().unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/certifications/{cert_id}/documents?file_name=a.png")))
+        .header("Authorization", format!("Bearer {owner}"))
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let doc: Value = res.json().await.unwrap();
+    let civil = sign_in(app, "civil_lishi").await;
+    let (status, list) = call(
+        app,
+        Some(&civil),
+        "post",
+        "/api/v1/adjustment-lists?file_name=l.csv",
+        LIST,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    let auth = vec![
+        None,
+        Some(owner),
+        Some(stranger),
+        Some(cadre),
+        Some(staff(app, "cadre_fengshan", "cadre", OTHER_VILLAGE, None).await),
+        Some(sign_in(app, "township_binhe").await),
+        Some(staff(app, "township_other", "township_officer", "141102002", None).await),
+        Some(civil),
+        Some(
+            staff(
+                app,
+                "civil_beijing",
+                "department_officer",
+                "110101",
+                Some("civil_affairs"),
+            )
+            .await,
+        ),
+        Some(sign_in(app, "bureau_lishi").await),
+        Some(sign_in(app, "bureau_beijing").await),
+        Some(sign_in(app, "admin").await),
+    ];
+    Fixture {
+        household,
+        person,
+        enrolment,
+        receipt: receipt["receipt_no"].as_str().unwrap().to_owned(),
+        cert: cert_id,
+        doc: doc["id"].as_i64().unwrap(),
+        import: list["import_id"].as_i64().unwrap(),
+        auth,
+    }
+}
+
+fn body_for(kind: &str, f: &Fixture) -> Vec<u8> {
+    let text = match kind {
+        "quote" => json!({"policy": "lishi-2023", "person": {"id_number": ADULT}, "paid_on": "2022-10-08"}).to_string(),
+        "session" => json!({"username": "admin", "password": app::services::seed::DEMO_PASSWORD}).to_string(),
+        "enrol" => {
+            json!({"household_id": f.household, "members": [{"id_number": ADULT, "hospitals": [HOSPITAL]}]}).to_string()
+        }
+        "cash" => r#"{"amount": "350.00"}"#.to_owned(),
+        "csv" => "id_number,insurance_year,amount,paid_at,channel,transaction_id\n".to_owned(),
+        "certify" => json!({"id_number": ADULT, "category": "minimum_living"}).to_string(),
+        "bulk" => json!({"action": "accept", "ids": [f.cert]}).to_string(),
+        "step" => r#"{"action": "accept"}"#.to_owned(),
+        "png" => return PNG.to_vec(),
+        "list" => LIST.to_owned(),
+        _ => String::new(),
+    };
+    text.into_bytes()
+}
+
+fn path_for(path: &str, f: &Fixture) -> String {
+    let id = if path.starts_with("/api/v1/enrollments") {
+        f.enrolment.to_string()
+    } else if path.starts_with("/api/v1/households") {
+        f.household.to_string()
+    } else if path.starts_with("/api/v1/certifications") {
+        f.cert.to_string()
+    } else if path.starts_with("/api/v1/adjustment-lists") {
+        f.import.to_string()
+    } else {
+        "lishi-2023".to_owned()
+    };
+    let path = path
+        .replace("{code}", "141102001")
+        .replace("{id}", &id)
+        .replace("{receipt_no}", &f.receipt)
+        .replace("{doc}", &f.doc.to_string());
+    match path.as_str() {
+        "/api/v1/hospitals" => "/api/v1/hospitals?policy=lishi-2023".to_owned(),
+        p if p.ends_with("/documents") => format!("{p}?file_name=b.png"),
+        _ => path,
+    }
+}
+
+fn matches(class: char, status: u16) -> bool {
+    match class {
+        'a' => status == 401,
+        'd' => status == 403 || status == 404,
+        'o' => (200..400).contains(&status) || status == 409 || status == 422,
+        // Public: a wrong password or code may still be 401.
+        'p' => status != 403 && status < 500,
+        other => panic!("unknown class {other}"),
+    }
+}
+
+async fn every_endpoint_checks_role_and_area(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = setup(&app).await;
+    let mut failures = Vec::new();
+
+    // The table covers exactly the documented endpoints (which a test in openapi.rs
+    // checks against the router).
+    let documented: std::collections::BTreeSet<(String, String)> = server::openapi::ENDPOINTS
+        .iter()
+        .map(|e| (e.method.to_owned(), e.path.to_owned()))
+        .collect();
+    let tabled: std::collections::BTreeSet<(String, String)> = REST
+        .iter()
+        .map(|(m, p, _, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented, tabled, "every REST endpoint has exactly one row");
+
+    for (method, path, body, classes) in REST {
+        assert_eq!(classes.len(), ACTORS.len(), "{method} {path}: one class per actor");
+        let url = path_for(path, &f);
+        let body = body_for(body, &f);
+        for (i, class) in classes.chars().enumerate() {
+            let (status, answer) = call(&app, f.auth[i].as_deref(), method, &url, &body).await;
+            if !matches(class, status) {
+                failures.push(format!(
+                    "{method} {url} as {}: want {class}, got {status} {answer}",
+                    ACTORS[i]
+                ));
+            }
+        }
+    }
+
+    // Server functions: every registered one has a row (and no row names a missing one).
+    let registered: std::collections::BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_owned())
+        .collect();
+    let mut tabled = std::collections::BTreeSet::new();
+    let csv = "id_number,insurance_year,amount,paid_at,channel,transaction_id\n".to_owned();
+    for (name, args, classes) in SERVER_FNS {
+        assert_eq!(classes.len(), ACTORS.len(), "{name}: one class per actor");
+        let path = registered
+            .iter()
+            .find(|p| {
+                p.rsplit('/')
+                    .next()
+                    .is_some_and(|last| last.starts_with(&to_snake(name)))
+            })
+            .unwrap_or_else(|| panic!("server function {name} is registered"))
+            .clone();
+        tabled.insert(path.clone());
+        let form: Vec<(String, String)> = args
+            .iter()
+            .map(|(k, v)| {
+                let v = v
+                    .replace("{household}", &f.household.to_string())
+                    .replace("{person}", &f.person.to_string())
+                    .replace("{receipt}", &f.receipt)
+                    .replace("{cert}", &f.cert.to_string())
+                    .replace("{import}", &f.import.to_string())
+                    .replace("{csv}", &csv);
+                ((*k).to_owned(), v)
+            })
+            .collect();
+        for (i, class) in classes.chars().enumerate() {
+            let mut req = app
+                .client
+                .post(app.url(&path))
+                .header("Accept", "application/json")
+                .form(&form);
+            if let Some(token) = &f.auth[i] {
+                req = req.header("Cookie", format!("{}={token}", app::services::auth::SESSION_COOKIE));
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            if !matches(class, status) {
+                let text = res.text().await.unwrap_or_default();
+                failures.push(format!(
+                    "server fn {name} as {}: want {class}, got {status} {text}",
+                    ACTORS[i]
+                ));
+            }
+        }
+    }
+    assert_eq!(registered, tabled, "every server function has exactly one row");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    app.stop().await;
+}
+
+/// `CertificationQueue` → `certification_queue` (the default path ends with the fn name
+/// followed by a hash).
+fn to_snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
