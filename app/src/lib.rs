@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/audit") view=certification::AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("/lists") view=certification::ListsPage ssr=SsrMode::Async/>
                         <Route path=path!("/lists/:id") view=certification::ListReportPage ssr=SsrMode::Async/>
+                        <Route path=path!("/ledger") view=certification::LedgerPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>

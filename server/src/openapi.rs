@@ -340,6 +340,44 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "get",
+        path: "/api/v1/ledger",
+        summary: "The unenrolled ledger (未参保台账) for an area and year (query: area, year, reason), sorted by what to do next",
+        request: None,
+        responses: &[
+            (200, "people known in the area without a paid enrolment", "LedgerList"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a cadre, township, bureau officer or admin, or area out of scope", "ErrorBody"),
+            (422, "an invalid filter", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/ledger/changes",
+        summary: "A month's comparison (query: month=2022-10, area, year): newly enrolled, newly unenrolled, reasons changed",
+        request: None,
+        responses: &[
+            (200, "the counts", "LedgerChanges"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not allowed or out of scope", "ErrorBody"),
+            (422, "an invalid month", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/ledger/{person}/visits",
+        summary: "Record a follow-up visit and the reason it established",
+        request: Some("VisitRequest"),
+        responses: &[
+            (201, "the person's ledger entry", "LedgerEntry"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not allowed or out of scope", "ErrorBody"),
+            (404, "no such person, or enrolled", "ErrorBody"),
+            (422, "an invalid value; error.field names it", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
         path: "/api/v1/openapi.json",
         summary: "This document",
         request: None,
@@ -419,6 +457,13 @@ pub fn document() -> Value {
     );
     put("DocumentView", generator.subschema_for::<app::model::DocumentView>());
     put("ImportReport", generator.subschema_for::<app::model::ImportReport>());
+    put("LedgerList", generator.subschema_for::<Vec<app::model::LedgerEntry>>());
+    put("LedgerEntry", generator.subschema_for::<app::model::LedgerEntry>());
+    put("LedgerChanges", generator.subschema_for::<app::model::LedgerChanges>());
+    put(
+        "VisitRequest",
+        generator.subschema_for::<app::services::ledger::VisitRequest>(),
+    );
     put("AuditList", generator.subschema_for::<Vec<app::model::AuditView>>());
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in named {

@@ -13,7 +13,7 @@ use app::model::{
 };
 use app::services::enrolment::{self, Actor, EnrolRequest};
 use app::services::payments;
-use app::services::{adjustments, audit, certification};
+use app::services::{adjustments, audit, certification, ledger};
 use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -68,6 +68,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/adjustment-lists/{id}", get(get_adjustment_list))
         .route("/adjustment-lists/{id}/apply", axum::routing::post(post_apply_list))
         .route("/adjustment-lists/{id}/errors.xlsx", get(get_list_errors))
+        .route("/ledger", get(get_ledger))
+        .route("/ledger/changes", get(get_ledger_changes))
+        .route("/ledger/{person}/visits", axum::routing::post(post_visit))
         .route("/openapi.json", get(openapi_document))
         .fallback(unknown_endpoint)
 }
@@ -677,6 +680,54 @@ async fn get_list_errors(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(res)
+}
+
+async fn get_ledger(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<app::model::LedgerEntry>>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let q: ledger::LedgerQuery = query_params(raw.as_deref())?;
+    Ok(Json(ledger::ledger(&state, &actor, &q).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangesQuery {
+    month: Option<String>,
+    area: Option<String>,
+    year: Option<i32>,
+}
+
+async fn get_ledger_changes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<app::model::LedgerChanges>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let q: ChangesQuery = query_params(raw.as_deref())?;
+    let month = q
+        .month
+        .unwrap_or_else(|| state.clock.today().format("%Y-%m").to_string());
+    Ok(Json(
+        ledger::changes(&state, &actor, &month, q.area.as_deref(), q.year).await?,
+    ))
+}
+
+async fn post_visit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(person): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<app::model::LedgerEntry>), AppError> {
+    let actor = actor(&state, &headers).await?;
+    let person = numeric_id(&person, "person")?;
+    let req: ledger::VisitRequest = json_body(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ledger::record_visit(&state, &actor, person, &req, &ip).await?),
+    ))
 }
 
 /// serde reports a missing field at the parent's path; name the field itself.

@@ -70,6 +70,10 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/adjustment-lists/{id}", "", "addddddodddd"),
     ("post", "/api/v1/adjustment-lists/{id}/apply", "", "addddddodddd"),
     ("get", "/api/v1/adjustment-lists/{id}/errors.xlsx", "", "addddddodddd"),
+    // Asked for the fixture's village (see path_for).
+    ("get", "/api/v1/ledger", "", "addododddodo"),
+    ("get", "/api/v1/ledger/changes", "", "addododddodo"),
+    ("post", "/api/v1/ledger/{person}/visits", "visit", "addododddodo"),
     ("get", "/api/v1/openapi.json", "", "pppppppppppp"),
 ];
 
@@ -155,6 +159,14 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
     ),
     ("AuditEntries", &[], "addddddddooo"),
     ("ListReport", &[("id", "{import}")], "addddddodddd"),
+    ("LedgerEntries", &[("area", VILLAGE)], "addododddodo"),
+    // Each caller's own scope.
+    ("LedgerMonth", &[], "addooooddooo"),
+    (
+        "RecordVisit",
+        &[("person_id", "{unenrolled}"), ("outcome", "declined")],
+        "addododddodo",
+    ),
     ("ApplyList", &[("id", "{import}")], "addddddodddd"),
     // Last: it ends each caller's session.
     ("SignOut", &[], "pppppppppppp"),
@@ -168,6 +180,8 @@ struct Fixture {
     cert: i64,
     doc: i64,
     import: i64,
+    /// 赵德明 (demo seed, 东关社区), on the unenrolled ledger.
+    unenrolled: i64,
     /// Authorization header per actor (None: anonymous).
     auth: Vec<Option<String>>,
 }
@@ -326,6 +340,9 @@ async fn setup(app: &TestApp) -> Fixture {
         cert: cert_id,
         doc: doc["id"].as_i64().unwrap(),
         import: list["import_id"].as_i64().unwrap(),
+        unenrolled: app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM people WHERE id_number = '141102195208120013'").fetch_one(p).await)
+        .unwrap(),
         auth,
     }
 }
@@ -344,6 +361,7 @@ fn body_for(kind: &str, f: &Fixture) -> Vec<u8> {
         "step" => r#"{"action": "accept"}"#.to_owned(),
         "png" => return PNG.to_vec(),
         "list" => LIST.to_owned(),
+        "visit" => r#"{"outcome": "declined", "note": "外出务工"}"#.to_owned(),
         _ => String::new(),
     };
     text.into_bytes()
@@ -365,9 +383,11 @@ fn path_for(path: &str, f: &Fixture) -> String {
         .replace("{code}", "141102001")
         .replace("{id}", &id)
         .replace("{receipt_no}", &f.receipt)
-        .replace("{doc}", &f.doc.to_string());
+        .replace("{doc}", &f.doc.to_string())
+        .replace("{person}", &f.unenrolled.to_string());
     match path.as_str() {
         "/api/v1/hospitals" => "/api/v1/hospitals?policy=lishi-2023".to_owned(),
+        "/api/v1/ledger" | "/api/v1/ledger/changes" => format!("{path}?area={VILLAGE}"),
         p if p.ends_with("/documents") => format!("{p}?file_name=b.png"),
         _ => path,
     }
@@ -442,6 +462,7 @@ async fn every_endpoint_checks_role_and_area(backend: Backend) {
                     .replace("{person}", &f.person.to_string())
                     .replace("{receipt}", &f.receipt)
                     .replace("{cert}", &f.cert.to_string())
+                    .replace("{unenrolled}", &f.unenrolled.to_string())
                     .replace("{import}", &f.import.to_string())
                     .replace("{csv}", &csv);
                 ((*k).to_owned(), v)

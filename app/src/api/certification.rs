@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{AuditView, BulkOutcome, CertificationSummary, CertificationView, ImportReport};
+use crate::model::{
+    AuditView, BulkOutcome, CertificationSummary, CertificationView, ImportReport, LedgerChanges, LedgerEntry,
+};
 
 #[cfg(feature = "ssr")]
 fn parse_date(field: &str, s: Option<&str>) -> Result<Option<chrono::NaiveDate>, AppError> {
@@ -214,6 +216,64 @@ pub async fn apply_list(id: i64) -> Result<ImportReport, AppError> {
             let r = crate::services::adjustments::apply(&state, &actor, id, &client_ip()).await?;
             leptos_axum::redirect(&format!("/lists/{id}"));
             Ok(r)
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn ledger_entries(reason: Option<String>, area: Option<String>) -> Result<Vec<LedgerEntry>, AppError> {
+    use crate::api::ssr::actor as ssr_actor;
+    use crate::api::ssr::respond;
+    respond(
+        async {
+            let (state, actor) = ssr_actor().await?;
+            let q = crate::services::ledger::LedgerQuery {
+                area,
+                year: None,
+                reason,
+            };
+            crate::services::ledger::ledger(&state, &actor, &q).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn ledger_month() -> Result<LedgerChanges, AppError> {
+    use crate::api::ssr::actor as ssr_actor;
+    use crate::api::ssr::respond;
+    respond(
+        async {
+            let (state, actor) = ssr_actor().await?;
+            let month = state.clock.today().format("%Y-%m").to_string();
+            crate::services::ledger::changes(&state, &actor, &month, None, None).await
+        }
+        .await,
+    )
+}
+
+/// A cadre's one-tap follow-up visit.
+#[server]
+pub async fn record_visit(
+    person_id: i64,
+    outcome: String,
+    #[server(default)] note: Option<String>,
+) -> Result<LedgerEntry, AppError> {
+    use crate::api::ssr::actor as ssr_actor;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = ssr_actor().await?;
+            let req = crate::services::ledger::VisitRequest {
+                outcome,
+                note,
+                visited_on: None,
+                year: None,
+            };
+            let e = crate::services::ledger::record_visit(&state, &actor, person_id, &req, &client_ip()).await?;
+            leptos_axum::redirect("/ledger");
+            Ok(e)
         }
         .await,
     )

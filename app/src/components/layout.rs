@@ -79,6 +79,7 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
                 Role::Cadre | Role::TownshipOfficer | Role::BureauOfficer | Role::Admin
             ) {
                 links.push(("/cadre", t.nav_cadre));
+                links.push(("/ledger", t.nav_ledger));
             }
             if role != Role::Admin {
                 links.push(("/certifications", t.nav_certifications));

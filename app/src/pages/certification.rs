@@ -1,13 +1,14 @@
 //! Identity certification pages: the work queue (staff) or one's own requests
 //! (residents), a request's detail with its history, documents and next steps, the bulk
-//! confirmation page, the request form, and the audit log.
+//! confirmation page, the request form, the audit log, the departments' lists and the
+//! unenrolled ledger.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::certification::{
-    audit_entries, bulk_preview, certification_detail, certification_queue, list_report, ApplyList, BulkApply,
-    CertificationStep, RequestCertification,
+    audit_entries, bulk_preview, certification_detail, certification_queue, ledger_entries, ledger_month, list_report,
+    ApplyList, BulkApply, CertificationStep, RecordVisit, RequestCertification,
 };
 use crate::components::forms::{action_error, FieldError, FormError};
 use crate::components::layout::use_shell;
@@ -293,9 +294,13 @@ pub fn CertificationDetailPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
-    let data = Resource::new(id, certification_detail);
     let action = ServerAction::<CertificationStep>::new();
     let error = action_error(action);
+    // A step redirects to this same page: refetch when an action completes.
+    let data = Resource::new(
+        move || (id(), action.version().get()),
+        |(id, _)| certification_detail(id),
+    );
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
@@ -524,9 +529,9 @@ pub fn ListReportPage() -> impl IntoView {
     let t = use_texts();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
-    let data = Resource::new(id, list_report);
     let action = ServerAction::<ApplyList>::new();
     let error = action_error(action);
+    let data = Resource::new(move || (id(), action.version().get()), |(id, _)| list_report(id));
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
@@ -578,6 +583,102 @@ pub fn ListReportPage() -> impl IntoView {
                                 </table>
                             </div>
                         })}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+fn reason_label(code: &str, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => crate::model::ledger_reason_zh(code),
+        Lang::En => crate::model::ledger_reason_en(code),
+    }
+}
+
+#[component]
+pub fn LedgerPage() -> impl IntoView {
+    let t = use_texts();
+    let query = use_query_map();
+    let reason = move || query.with(|m| m.get("reason").filter(|s| !s.is_empty()));
+    let action = ServerAction::<RecordVisit>::new();
+    let error = action_error(action);
+    let entries = Resource::new(
+        move || (reason(), action.version().get()),
+        |(r, _)| ledger_entries(r, None),
+    );
+    let month = Resource::new(move || action.version().get(), |_| ledger_month());
+    view! {
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                let lang = use_prefs().lang;
+                let list = match entries.await {
+                    Ok(l) => l,
+                    Err(AppError::Unauthorized(_)) => return view! { <SignInPrompt/> }.into_any(),
+                    Err(e) => return view! { <section class="card"><p class="form-error" role="alert">{e.message(lang)}</p></section> }.into_any(),
+                };
+                let changes = month.await.ok();
+                let selected = reason().unwrap_or_default();
+                view! {
+                    <section class="card wide">
+                        <h1>{t.ledger_title}</h1>
+                        <p class="muted">{t.ledger_intro}</p>
+                        {changes.map(|c| view! {
+                            <p data-testid="ledger-month"><strong>{t.ledger_month}" "{c.month.clone()}</strong>" · "
+                                {t.ledger_newly_enrolled}" "{c.newly_enrolled}" · "{t.ledger_newly_unenrolled}" "{c.newly_unenrolled}" · "
+                                {t.ledger_reasons_changed}" "{c.reasons_changed}</p>
+                        })}
+                        <form method="get" action="/ledger" class="filters">
+                            <label for="l-reason">{t.ledger_reason}</label>
+                            <select id="l-reason" name="reason">
+                                <option value="">{t.cert_all}</option>
+                                {crate::model::LEDGER_REASONS.into_iter().map(|r| view! {
+                                    <option value=r selected=selected == r>{reason_label(r, lang)}</option>
+                                }).collect_view()}
+                            </select>
+                            <button type="submit" class="button">{t.cert_filter}</button>
+                        </form>
+                        <FormError error fields=&[]/>
+                        {if list.is_empty() {
+                            view! { <p data-testid="ledger-none">{t.ledger_none}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="cert-list">
+                                    {list.into_iter().map(|e| {
+                                        let start = match e.household_id {
+                                            Some(h) => format!("/coverage?household={h}"),
+                                            None => format!("/cadre?q={}", e.name),
+                                        };
+                                        let pid = e.person_id;
+                                        view! {
+                                            <li class="cert-row ledger-row" data-testid="ledger-row">
+                                                <strong>{e.name.clone()}</strong>
+                                                <span class="muted">{e.id_number_masked.clone()}</span>
+                                                <span class="badge" data-testid="ledger-reason">
+                                                    {if e.unpaid_enrolment { t.ledger_unpaid } else { reason_label(&e.reason, lang) }}
+                                                </span>
+                                                <span class="muted">{t.ledger_visits}" "{e.visits}
+                                                    {e.last_visit.map(|d| format!(" · {} {d}", t.ledger_last_visit))}</span>
+                                                <a class="button small" href=start>{t.ledger_start}</a>
+                                                <ActionForm action attr:class="visit">
+                                                    <input type="hidden" name="person_id" value=pid.to_string()/>
+                                                    <label for=format!("o-{pid}")>{t.ledger_outcome}</label>
+                                                    <select id=format!("o-{pid}") name="outcome">
+                                                        {crate::model::LEDGER_REASONS.into_iter().map(|r| view! {
+                                                            <option value=r selected=e.reason == r>{reason_label(r, lang)}</option>
+                                                        }).collect_view()}
+                                                    </select>
+                                                    <label for=format!("n-{pid}")>{t.ledger_note}</label>
+                                                    <input id=format!("n-{pid}") name="note" maxlength="500"/>
+                                                    <button type="submit" class="button" data-testid="record-visit">{t.ledger_record}</button>
+                                                </ActionForm>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
                     </section>
                 }.into_any()
             })}

@@ -27,7 +27,7 @@ pub struct AuditQuery {
     pub before: Option<i64>,
 }
 
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn day_start(d: NaiveDate) -> DateTime<Utc> {
     domain::dates::SHANGHAI
         .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
         .single()

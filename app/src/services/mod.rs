@@ -6,6 +6,7 @@ pub mod auth;
 pub mod certification;
 pub mod clock;
 pub mod enrolment;
+pub mod ledger;
 pub mod payments;
 pub mod policies;
 pub mod quotes;

@@ -1,0 +1,374 @@
+//! The unenrolled ledger (未参保台账): everyone the system knows in an area (the roster,
+//! grown by registration, enrolment and the departments' lists) who has not paid for the
+//! insurance year, with why and the cadres' follow-up visits.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::enrolment::{mask_id, Actor};
+use super::AppState;
+use crate::error::AppError;
+use crate::model::{LedgerChanges, LedgerEntry, Role, LEDGER_REASONS};
+use crate::store::with_pool;
+
+/// Most rows one ledger page lists.
+pub const PAGE: i64 = 500;
+
+/// `GET /api/v1/ledger` filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LedgerQuery {
+    /// An area code inside the viewer's scope (default: the whole scope).
+    #[serde(default)]
+    pub area: Option<String>,
+    /// Default: the year of the pack whose collection is open (or latest) for the area.
+    #[serde(default)]
+    pub year: Option<i32>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/ledger/{person}/visits`: a follow-up visit and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct VisitRequest {
+    /// The reason code the visit established (e.g. `declined`, `insured_elsewhere`).
+    pub outcome: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Default: today.
+    #[serde(default)]
+    pub visited_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub year: Option<i32>,
+}
+
+fn may_keep_ledger(actor: &Actor) -> Result<&str, AppError> {
+    match actor.role {
+        Role::Cadre | Role::TownshipOfficer | Role::BureauOfficer | Role::Admin => Ok(actor.scope().unwrap_or("")),
+        _ => Err(AppError::forbidden(
+            "ledger_forbidden",
+            "只有村（社区）协办员、乡镇和医保局经办人员可以查看未参保台账",
+            "Only cadres, township and bureau officers keep the unenrolled ledger",
+        )),
+    }
+}
+
+fn area_in_scope<'a>(scope: &str, area: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
+    match area.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(a) if !a.starts_with(scope) => Err(AppError::forbidden(
+            "out_of_scope",
+            "该地区不在您的管辖范围内",
+            "This area is outside your scope",
+        )),
+        a => Ok(a),
+    }
+}
+
+/// The insurance year the ledger is about for an area.
+fn year_for(state: &AppState, area: &str, asked: Option<i32>) -> Result<i32, AppError> {
+    if let Some(y) = asked {
+        if !(2000..=2100).contains(&y) {
+            return Err(AppError::invalid(
+                "year",
+                "year_invalid",
+                "年度应在2000到2100之间",
+                "The year must be 2000–2100",
+            ));
+        }
+        return Ok(y);
+    }
+    // A district- or village-level area has one pack; a wider scope uses its first pack.
+    let probe = if area.len() >= 6 {
+        area.to_owned()
+    } else {
+        format!("{area}0000")
+    };
+    super::certification::pack_for_area(state, &probe, state.clock.today())
+        .or_else(|| {
+            state
+                .policies
+                .all()
+                .find(|p| p.area_codes.iter().any(|c| c.starts_with(area)))
+        })
+        .map(|p| p.insurance_year)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "year",
+                "year_required",
+                "请指定年度",
+                "Give the insurance year (year=…)",
+            )
+        })
+}
+
+fn rank(e: &LedgerEntry) -> u8 {
+    match e.reason.as_str() {
+        _ if e.unpaid_enrolment => 0,
+        "not_contacted" => 1,
+        "lost_contact" => 2,
+        "declined" => 3,
+        "ineligible" => 4,
+        "employee_insurance" => 5,
+        "insured_elsewhere" => 6,
+        _ => 7,
+    }
+}
+
+/// The ledger, sorted by what to do next: submitted but unpaid first (a reminder closes
+/// it), then never contacted, lost contact, declined …, settled reasons last; within a
+/// group, the longest without a visit first.
+pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<Vec<LedgerEntry>, AppError> {
+    let scope = may_keep_ledger(actor)?;
+    let area = area_in_scope(scope, q.area.as_deref())?.unwrap_or(scope).to_owned();
+    let year = year_for(state, &area, q.year)?;
+    let reason = match q.reason.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(r) if LEDGER_REASONS.contains(&r) => Some(r.to_owned()),
+        Some(r) => {
+            return Err(AppError::invalid(
+                "reason",
+                "reason_unknown",
+                format!("未参保原因“{r}”无效"),
+                format!("Unknown reason {r:?}"),
+            ))
+        }
+        None => None,
+    };
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        name: String,
+        id_number: String,
+        area: Option<String>,
+        household_id: Option<i64>,
+        reason: Option<String>,
+        note: Option<String>,
+        status: Option<String>,
+        visits: i64,
+        last_visit: Option<NaiveDate>,
+    }
+    const SQL: &str = "SELECT p.id, p.name, p.id_number, COALESCE(p.area_code, h.area_code) AS area, p.household_id,
+            r.reason, r.note, e.status,
+            (SELECT COUNT(*) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS visits,
+            (SELECT MAX(v.visited_on) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS last_visit
+        FROM people p
+        LEFT JOIN households h ON h.id = p.household_id
+        LEFT JOIN ledger_reasons r ON r.person_id = p.id AND r.insurance_year = $1
+        LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
+        WHERE COALESCE(p.area_code, h.area_code) LIKE $2
+          AND (e.id IS NULL OR e.status = 'unpaid')
+          AND ($3 IS NULL OR COALESCE(r.reason, 'not_contacted') = $3)
+        ORDER BY p.id LIMIT $4";
+    let rows: Vec<Row> = with_pool!(&state.db, p => sqlx::query_as(SQL)
+        .bind(year).bind(format!("{area}%")).bind(&reason).bind(PAGE).fetch_all(p).await)?;
+    let mut out: Vec<LedgerEntry> = rows
+        .into_iter()
+        .map(|r| LedgerEntry {
+            person_id: r.id,
+            name: r.name,
+            id_number_masked: mask_id(&r.id_number),
+            area_code: r.area.unwrap_or_default(),
+            household_id: r.household_id,
+            insurance_year: year,
+            reason: r.reason.unwrap_or_else(|| "not_contacted".to_owned()),
+            reason_note: r.note,
+            unpaid_enrolment: r.status.is_some(),
+            visits: r.visits,
+            last_visit: r.last_visit,
+        })
+        .collect();
+    out.sort_by_key(|e| (rank(e), e.last_visit, e.person_id));
+    Ok(out)
+}
+
+/// Records a visit and the reason it established; returns the person's ledger entry.
+pub async fn record_visit(
+    state: &AppState,
+    actor: &Actor,
+    person_id: i64,
+    req: &VisitRequest,
+    client_ip: &str,
+) -> Result<LedgerEntry, AppError> {
+    let scope = may_keep_ledger(actor)?.to_owned();
+    let not_found = || AppError::not_found("person_not_found", "未找到此人", "No such person");
+    let person = crate::store::enrolment::person(&state.db, person_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let area = match (&person.area_code, person.household_id) {
+        (Some(a), _) => a.clone(),
+        (None, Some(h)) => crate::store::enrolment::household(&state.db, h)
+            .await?
+            .map(|h| h.area_code)
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    if !area.starts_with(&scope) {
+        return Err(AppError::forbidden(
+            "out_of_scope",
+            "该居民不在您的管辖范围内",
+            "This resident is outside your area",
+        ));
+    }
+    let outcome = req.outcome.trim();
+    if !LEDGER_REASONS.contains(&outcome) {
+        return Err(AppError::invalid(
+            "outcome",
+            "reason_unknown",
+            format!("走访结果“{outcome}”无效"),
+            format!("Unknown outcome {outcome:?}"),
+        ));
+    }
+    let note = req.note.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500) {
+        return Err(AppError::invalid(
+            "note",
+            "note_too_long",
+            "备注不能超过500字",
+            "A note has at most 500 characters",
+        ));
+    }
+    let today = state.clock.today();
+    let visited_on = req.visited_on.unwrap_or(today);
+    if visited_on > today || visited_on < today - chrono::Duration::days(366) {
+        return Err(AppError::invalid(
+            "visited_on",
+            "visited_on_invalid",
+            "走访日期应在过去一年内，且不能晚于今天",
+            "The visit date must be within the past year and not after today",
+        ));
+    }
+    let year = year_for(state, &area, req.year)?;
+    if crate::store::enrolment::enrolment_for(&state.db, person_id, year)
+        .await?
+        .is_some_and(|e| e.status != "unpaid")
+    {
+        return Err(AppError::Conflict(crate::error::UserMessage::new(
+            "already_enrolled",
+            None,
+            "此人本年度已参保，不在未参保台账上",
+            "This person is enrolled for the year; they are not on the ledger",
+        )));
+    }
+    let now = state.clock.now();
+    let actor_id = actor.account.id;
+    with_pool!(&state.db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("INSERT INTO followup_visits (person_id, insurance_year, visited_on, outcome, note, account_id, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(person_id).bind(year).bind(visited_on).bind(outcome).bind(note).bind(actor_id).bind(now)
+            .execute(&mut *tx).await?;
+        let previous: Option<String> = sqlx::query_scalar(
+            "SELECT reason FROM ledger_reasons WHERE person_id = $1 AND insurance_year = $2")
+            .bind(person_id).bind(year).fetch_optional(&mut *tx).await?;
+        sqlx::query("INSERT INTO ledger_reasons (person_id, insurance_year, reason, note, updated_by, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (person_id, insurance_year) DO UPDATE SET reason = excluded.reason, note = excluded.note,
+                        updated_by = excluded.updated_by, updated_at = excluded.updated_at")
+            .bind(person_id).bind(year).bind(outcome).bind(note).bind(actor_id).bind(now)
+            .execute(&mut *tx).await?;
+        if previous.as_deref() != Some(outcome) {
+            sqlx::query("INSERT INTO ledger_reason_history (person_id, insurance_year, reason, previous, changed_by, changed_at, changed_on)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(person_id).bind(year).bind(outcome).bind(&previous).bind(actor_id).bind(now).bind(today)
+                .execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
+                     VALUES ($1, $2, 'ledger_visit_recorded', $3, $4, $5, $6)")
+            .bind(now).bind(actor_id).bind(mask_id(&person.id_number)).bind(outcome).bind(client_ip).bind(&area)
+            .execute(&mut *tx).await?;
+        tx.commit().await
+    })?;
+    let entries = ledger(
+        state,
+        actor,
+        &LedgerQuery {
+            area: Some(area),
+            year: Some(year),
+            reason: None,
+        },
+    )
+    .await?;
+    entries.into_iter().find(|e| e.person_id == person_id).ok_or_else(|| {
+        AppError::not_found(
+            "not_on_ledger",
+            "此人已参保，不在未参保台账上",
+            "This person is enrolled",
+        )
+    })
+}
+
+/// `2022-10` → the first day of that month and of the next.
+fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let (y, m) = month.trim().split_once('-')?;
+    let start = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)?;
+    let next = if start.month() == 12 {
+        NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)?
+    };
+    Some((start, next))
+}
+
+/// The month's comparison: paid in the month, people new to the roster in the month and
+/// still unenrolled, and reasons recorded or changed in the month. Payments and reasons
+/// count by the service's day (which the demo pins); new people by when they were stored.
+pub async fn changes(
+    state: &AppState,
+    actor: &Actor,
+    month: &str,
+    area: Option<&str>,
+    year: Option<i32>,
+) -> Result<LedgerChanges, AppError> {
+    let scope = may_keep_ledger(actor)?;
+    let area = area_in_scope(scope, area)?.unwrap_or(scope).to_owned();
+    let (start, next) = month_bounds(month).ok_or_else(|| {
+        AppError::invalid(
+            "month",
+            "month_invalid",
+            "月份应写作2022-10",
+            "Write the month as 2022-10",
+        )
+    })?;
+    let year = year_for(state, &area, year)?;
+    let like = format!("{area}%");
+    let from = super::audit::day_start(start);
+    let to = super::audit::day_start(next);
+    const AREA: &str = "COALESCE(p.area_code, h.area_code) LIKE $2";
+    let enrolled_sql = format!(
+        "SELECT COUNT(*) FROM enrolments e JOIN people p ON p.id = e.person_id LEFT JOIN households h ON h.id = p.household_id
+         WHERE e.insurance_year = $1 AND {AREA} AND e.status <> 'unpaid' AND e.paid_on >= $3 AND e.paid_on < $4"
+    );
+    let new_sql = format!(
+        "SELECT COUNT(*) FROM people p LEFT JOIN households h ON h.id = p.household_id
+         LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
+         WHERE {AREA} AND (e.id IS NULL OR e.status = 'unpaid') AND p.created_at >= $3 AND p.created_at < $4"
+    );
+    let changed_sql = format!(
+        "SELECT COUNT(*) FROM ledger_reason_history x JOIN people p ON p.id = x.person_id
+         LEFT JOIN households h ON h.id = p.household_id
+         WHERE x.insurance_year = $1 AND {AREA} AND x.changed_on >= $3 AND x.changed_on < $4"
+    );
+    let by_reason_sql = format!(
+        "SELECT COALESCE(r.reason, 'not_contacted') AS reason, COUNT(*) FROM people p
+         LEFT JOIN households h ON h.id = p.household_id
+         LEFT JOIN ledger_reasons r ON r.person_id = p.id AND r.insurance_year = $1
+         LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
+         WHERE {AREA} AND (e.id IS NULL OR e.status = 'unpaid')
+         GROUP BY COALESCE(r.reason, 'not_contacted') ORDER BY 1"
+    );
+    let db = &state.db;
+    let newly_enrolled: i64 = with_pool!(db, p => sqlx::query_scalar(&enrolled_sql)
+        .bind(year).bind(&like).bind(start).bind(next).fetch_one(p).await)?;
+    let newly_unenrolled: i64 = with_pool!(db, p => sqlx::query_scalar(&new_sql)
+        .bind(year).bind(&like).bind(from).bind(to).fetch_one(p).await)?;
+    let reasons_changed: i64 = with_pool!(db, p => sqlx::query_scalar(&changed_sql)
+        .bind(year).bind(&like).bind(start).bind(next).fetch_one(p).await)?;
+    let by_reason: Vec<(String, i64)> = with_pool!(db, p => sqlx::query_as(&by_reason_sql)
+        .bind(year).bind(&like).fetch_all(p).await)?;
+    Ok(LedgerChanges {
+        month: start.format("%Y-%m").to_string(),
+        insurance_year: year,
+        newly_enrolled,
+        newly_unenrolled,
+        reasons_changed,
+        by_reason,
+    })
+}
