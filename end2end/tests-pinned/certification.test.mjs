@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 
 import { BASE, BACKEND, PASSWORD, open, hydrated, shot } from '../lib.mjs';
 
-// 赵德明 (demo seed, 东关社区); each mode asks for another category.
-const PERSON = ['赵德明', '141102195208120013'];
+// 张秀英 (the demo resident, 东关社区; no other browser test prices her); each mode asks
+// for another category.
+const PERSON = ['张秀英', '141102195603120021'];
 const CATEGORY = { js: 'minimum_living', nojs: 'extreme_poverty' };
 // A 1×1 PNG.
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000'
@@ -95,6 +96,29 @@ for (const js of [true, false]) {
       assert.equal((await page.textContent('[data-testid=cert-effective]')).trim(), '2022-10-08');
       assert.equal(await page.locator('[data-testid=history] li').count(), 4);
       await shot(page, `cert-3-flagged-${mode}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    test('a cadre records a follow-up visit on the unenrolled ledger', async () => {
+      const { context, page, problems } = await signIn(js, 'cadre_dongguan');
+      const who = js ? '张秀英' : '王德顺';
+      await page.goto(BASE + '/ledger');
+      await hydrated(page, js);
+      const row = () => page.locator('[data-testid=ledger-row]', { hasText: who });
+      assert.equal((await row().locator('[data-testid=ledger-reason]').textContent()).trim(), '未联系');
+      await row().locator('select[name=outcome]').selectOption('lost_contact');
+      await row().locator('input[name=note]').fill('电话停机，邻居称外出务工');
+      await Promise.all([
+        page.waitForFunction(name => [...document.querySelectorAll('[data-testid=ledger-row]')]
+          .some(r => r.textContent.includes(name)
+            && r.querySelector('[data-testid=ledger-reason]').textContent.includes('失联')), who),
+        row().locator('[data-testid=record-visit]').click(),
+      ]);
+      await hydrated(page, js);
+      assert.match(await row().textContent(), /2022-10-08/);
+      assert.match(await page.textContent('[data-testid=ledger-month]'), /原因变更 [12]/);
+      await shot(page, `ledger-${mode}`);
       assert.deepEqual(problems, []);
       await context.close();
     });
