@@ -107,6 +107,8 @@ for (const js of [true, false]) {
       await hydrated(page, js);
       const row = () => page.locator('[data-testid=ledger-row]', { hasText: who });
       assert.equal((await row().locator('[data-testid=ledger-reason]').textContent()).trim(), '未联系');
+      // The visit form folds away under each row (a <details>, so it opens without JS too).
+      await row().locator('[data-testid=open-visit]').click();
       await row().locator('select[name=outcome]').selectOption('lost_contact');
       await row().locator('input[name=note]').fill('电话停机，邻居称外出务工');
       await Promise.all([

@@ -661,6 +661,8 @@ pub fn LedgerPage() -> impl IntoView {
                                                 <span class="muted">{t.ledger_visits}" "{e.visits}
                                                     {e.last_visit.map(|d| format!(" · {} {d}", t.ledger_last_visit))}</span>
                                                 <a class="button small" href=start>{t.ledger_start}</a>
+                                                <details class="visit">
+                                                <summary class="button small" data-testid="open-visit">{t.ledger_record}</summary>
                                                 <ActionForm action attr:class="visit">
                                                     <input type="hidden" name="person_id" value=pid.to_string()/>
                                                     <label for=format!("o-{pid}")>{t.ledger_outcome}</label>
@@ -673,6 +675,7 @@ pub fn LedgerPage() -> impl IntoView {
                                                     <input id=format!("n-{pid}") name="note" maxlength="500"/>
                                                     <button type="submit" class="button" data-testid="record-visit">{t.ledger_record}</button>
                                                 </ActionForm>
+                                                </details>
                                             </li>
                                         }
                                     }).collect_view()}

@@ -252,6 +252,13 @@ fn EnrolmentFacts(e: EnrolmentView) -> impl IntoView {
             " "{e.insurance_year}" · ¥"{e.personal_due.to_string()}
             {(!e.paid.is_zero()).then(|| view! { " · "{t.paid_label}" ¥"{e.paid.to_string()} })}
         </p>
+        // A certification flagged after payment: what is owed back (or still owed).
+        {e.adjustments.iter().map(|a| view! {
+            <p class="notice" data-testid="adjustment">
+                {if a.kind == "refund" { t.adjust_refund } else { t.adjust_top_up }}" ¥"{a.amount.to_string()}
+                " ("{t.adjust_pending}")"
+            </p>
+        }).collect_view()}
         <dl class="facts">
             <dt>{t.benefit_period}</dt>
             <dd data-testid="benefit-start">{e.benefit_start.map(|d| d.to_string())}" – "{e.benefit_end.map(|d| d.to_string())}</dd>
