@@ -119,6 +119,9 @@ for (const js of [true, false]) {
       ]);
       await hydrated(page, js);
       assert.match(await row().textContent(), /2022-10-08/);
+      // The re-rendered list keeps no one's half-filled form.
+      assert.equal(await page.locator('details.visit[open]').count(), 0);
+      assert.equal(await page.locator('input[name=note]').evaluateAll(els => els.filter(e => e.value).length), 0);
       assert.match(await page.textContent('[data-testid=ledger-month]'), /原因变更 [12]/);
       await shot(page, `ledger-${mode}`);
       assert.deepEqual(problems, []);

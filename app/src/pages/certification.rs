@@ -661,18 +661,20 @@ pub fn LedgerPage() -> impl IntoView {
                                                 <span class="muted">{t.ledger_visits}" "{e.visits}
                                                     {e.last_visit.map(|d| format!(" · {} {d}", t.ledger_last_visit))}</span>
                                                 <a class="button small" href=start>{t.ledger_start}</a>
-                                                <details class="visit">
+                                                // The list re-renders in place after a visit: the props reset
+                                                // what the last person's form held (open, outcome, note).
+                                                <details class="visit" prop:open=false>
                                                 <summary class="button small" data-testid="open-visit">{t.ledger_record}</summary>
                                                 <ActionForm action attr:class="visit">
                                                     <input type="hidden" name="person_id" value=pid.to_string()/>
                                                     <label for=format!("o-{pid}")>{t.ledger_outcome}</label>
-                                                    <select id=format!("o-{pid}") name="outcome">
+                                                    <select id=format!("o-{pid}") name="outcome" prop:value=e.reason.clone()>
                                                         {crate::model::LEDGER_REASONS.into_iter().map(|r| view! {
                                                             <option value=r selected=e.reason == r>{reason_label(r, lang)}</option>
                                                         }).collect_view()}
                                                     </select>
                                                     <label for=format!("n-{pid}")>{t.ledger_note}</label>
-                                                    <input id=format!("n-{pid}") name="note" maxlength="500"/>
+                                                    <input id=format!("n-{pid}") name="note" maxlength="500" prop:value=""/>
                                                     <button type="submit" class="button" data-testid="record-visit">{t.ledger_record}</button>
                                                 </ActionForm>
                                                 </details>
