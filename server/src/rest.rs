@@ -471,10 +471,7 @@ async fn post_document(
     request: axum::extract::Request,
 ) -> Response {
     let headers = request.headers().clone();
-    let html_form = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
+    let html_form = wants_html(&headers);
     let result = upload(&state, &ip, &id, &headers, request).await;
     match (result, html_form) {
         (Ok(doc), false) => (StatusCode::CREATED, Json(doc)).into_response(),

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{spawn_app, Backend, TestApp};
+use common::{bearer, resident_token, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends! { every_endpoint_checks_role_and_area }
@@ -182,21 +182,8 @@ struct Fixture {
     import: i64,
     /// 赵德明 (demo seed, 东关社区), on the unenrolled ledger.
     unenrolled: i64,
-    /// Authorization header per actor (None: anonymous).
+    /// `Authorization` header per actor (None: anonymous).
     auth: Vec<Option<String>>,
-}
-
-async fn sign_in(app: &TestApp, username: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/api/v1/sessions"))
-        .json(&json!({"username": username, "password": app::services::seed::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{username} signs in");
-    let body: Value = res.json().await.unwrap();
-    body["token"].as_str().unwrap().to_owned()
 }
 
 async fn staff(app: &TestApp, username: &str, role: &str, area: &str, department: Option<&str>) -> String {
@@ -217,22 +204,19 @@ async fn staff(app: &TestApp, username: &str, role: &str, area: &str, department
     )
     .await
     .unwrap();
-    sign_in(app, username).await
+    bearer(app, username).await
 }
 
+/// A resident registered in `village`; `Bearer <token>`.
 async fn resident(app: &TestApp, phone: &str, name: &str, id: &str, village: &str) -> String {
+    let auth = resident_token(app, phone).await;
     let s = &app.state;
-    app::services::auth::request_code(s, phone, "127.0.0.1").await.unwrap();
-    let code = app::services::auth::demo_code(s, phone).await.unwrap().unwrap();
-    let session = app::services::auth::verify_code(s, phone, &code, "127.0.0.1")
-        .await
-        .unwrap();
     let account = app::store::accounts::by_phone(&s.db, phone).await.unwrap().unwrap();
     let actor = app::services::enrolment::Actor::new(account);
     app::services::enrolment::register_self(s, &actor, name, id, village, "127.0.0.1")
         .await
         .unwrap();
-    session.token
+    auth
 }
 
 async fn call(app: &TestApp, auth: Option<&str>, method: &str, path: &str, body: impl AsRef<[u8]>) -> (u16, Value) {
@@ -242,7 +226,7 @@ async fn call(app: &TestApp, auth: Option<&str>, method: &str, path: &str, body:
         _ => app.client.post(app.url(path)),
     };
     if let Some(a) = auth {
-        req = req.header("Authorization", format!("Bearer {a}"));
+        req = req.header("Authorization", a);
     }
     req = match body.first() {
         None => req,
@@ -257,7 +241,7 @@ async fn call(app: &TestApp, auth: Option<&str>, method: &str, path: &str, body:
 async fn setup(app: &TestApp) -> Fixture {
     let owner = resident(app, "13800000021", "陈建国", ADULT, VILLAGE).await;
     let stranger = resident(app, "13800000022", "刘秀英", OTHER, OTHER_VILLAGE).await;
-    let cadre = sign_in(app, "cadre_dongguan").await;
+    let cadre = bearer(app, "cadre_dongguan").await;
     let (status, sub) = call(
         app,
         Some(&owner),
@@ -292,14 +276,14 @@ async fn setup(app: &TestApp) -> Fixture {
     let res = app
         .client
         .post(app.url(&format!("/api/v1/certifications/{cert_id}/documents?file_name=a.png")))
-        .header("Authorization", format!("Bearer {owner}"))
+        .header("Authorization", &owner)
         .body(PNG.to_vec())
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
     let doc: Value = res.json().await.unwrap();
-    let civil = sign_in(app, "civil_lishi").await;
+    let civil = bearer(app, "civil_lishi").await;
     let (status, list) = call(
         app,
         Some(&civil),
@@ -315,7 +299,7 @@ async fn setup(app: &TestApp) -> Fixture {
         Some(stranger),
         Some(cadre),
         Some(staff(app, "cadre_fengshan", "cadre", OTHER_VILLAGE, None).await),
-        Some(sign_in(app, "township_binhe").await),
+        Some(bearer(app, "township_binhe").await),
         Some(staff(app, "township_other", "township_officer", "141102002", None).await),
         Some(civil),
         Some(
@@ -328,9 +312,9 @@ async fn setup(app: &TestApp) -> Fixture {
             )
             .await,
         ),
-        Some(sign_in(app, "bureau_lishi").await),
-        Some(sign_in(app, "bureau_beijing").await),
-        Some(sign_in(app, "admin").await),
+        Some(bearer(app, "bureau_lishi").await),
+        Some(bearer(app, "bureau_beijing").await),
+        Some(bearer(app, "admin").await),
     ];
     Fixture {
         household,
@@ -474,7 +458,8 @@ async fn every_endpoint_checks_role_and_area(backend: Backend) {
                 .post(app.url(&path))
                 .header("Accept", "application/json")
                 .form(&form);
-            if let Some(token) = &f.auth[i] {
+            if let Some(auth) = &f.auth[i] {
+                let token = auth.trim_start_matches("Bearer ");
                 req = req.header("Cookie", format!("{}={token}", app::services::auth::SESSION_COOKIE));
             }
             let res = req.send().await.unwrap();

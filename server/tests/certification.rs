@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{spawn_app, Backend, TestApp};
+use common::{bearer, count, get, post, resident_token, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -27,48 +27,6 @@ const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
     0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89,
 ];
-
-async fn bearer(app: &TestApp, username: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/api/v1/sessions"))
-        .json(&json!({"username": username, "password": app::services::seed::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{username} signs in");
-    let body: Value = res.json().await.unwrap();
-    format!("Bearer {}", body["token"].as_str().unwrap())
-}
-
-async fn post(app: &TestApp, auth: &str, path: &str, body: &Value) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .header("Authorization", auth)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(app: &TestApp, auth: &str, path: &str) -> (u16, Value) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .header("Authorization", auth)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
-}
 
 async fn step(app: &TestApp, auth: &str, id: i64, action: &str, comment: Option<&str>) -> (u16, Value) {
     post(
@@ -328,16 +286,6 @@ async fn bulk_steps_preview_then_apply_and_reprice_unpaid_enrolments(backend: Ba
     assert_eq!(order["amount"], "70.00");
     assert_ne!(order["order_no"], old_order.as_str());
     app.stop().await;
-}
-
-async fn resident_token(app: &TestApp, phone: &str) -> String {
-    let s = &app.state;
-    app::services::auth::request_code(s, phone, "127.0.0.1").await.unwrap();
-    let code = app::services::auth::demo_code(s, phone).await.unwrap().unwrap();
-    let session = app::services::auth::verify_code(s, phone, &code, "127.0.0.1")
-        .await
-        .unwrap();
-    format!("Bearer {}", session.token)
 }
 
 async fn residents_request_for_their_household_and_withdraw(backend: Backend) {

@@ -4,7 +4,7 @@
 mod common;
 
 use app::services::payments::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use common::{spawn_app, Backend, TestApp};
+use common::{bearer, count, get, post, resident_token, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -31,48 +31,6 @@ const LI_FENGYING: &str = "141102194905060023";
 const SUN_YUSHAN: &str = "141102194702150037";
 const VILLAGE: &str = "141102001001";
 const HOSPITAL: &str = "H141102001";
-
-async fn bearer(app: &TestApp, username: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/api/v1/sessions"))
-        .json(&json!({"username": username, "password": app::services::seed::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{username} signs in");
-    let body: Value = res.json().await.unwrap();
-    format!("Bearer {}", body["token"].as_str().unwrap())
-}
-
-async fn post(app: &TestApp, auth: &str, path: &str, body: &Value) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .header("Authorization", auth)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(app: &TestApp, auth: &str, path: &str) -> (u16, Value) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .header("Authorization", auth)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
-}
 
 fn member(id: &str, name: &str) -> Value {
     json!({"id_number": id, "name": name, "relationship": "parent", "hospitals": [HOSPITAL]})
@@ -714,16 +672,6 @@ async fn bad_input_names_the_field_and_writes_nothing(backend: Backend) {
 }
 
 /// A resident signs in with a code and gets a bearer-equivalent session token.
-async fn resident_token(app: &TestApp, phone: &str) -> String {
-    let s = &app.state;
-    app::services::auth::request_code(s, phone, "127.0.0.1").await.unwrap();
-    let code = app::services::auth::demo_code(s, phone).await.unwrap().unwrap();
-    let session = app::services::auth::verify_code(s, phone, &code, "127.0.0.1")
-        .await
-        .unwrap();
-    format!("Bearer {}", session.token)
-}
-
 async fn residents_register_add_members_and_see_only_their_household(backend: Backend) {
     let app = spawn_app(backend).await;
     let s = &app.state;

@@ -3,40 +3,13 @@
 
 mod common;
 
-use common::{spawn_app, Backend, TestApp};
+use common::{bearer, get, post, spawn_app, Backend};
 use serde_json::{json, Value};
 
 both_backends! { the_ledger_lists_the_unenrolled_in_order_and_records_visits }
 
 const ADULT: &str = "141102198511200036";
 const VILLAGE: &str = "141102001001";
-
-async fn token(app: &TestApp, username: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/api/v1/sessions"))
-        .json(&json!({"username": username, "password": app::services::seed::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    format!("Bearer {}", body["token"].as_str().unwrap())
-}
-
-async fn call(app: &TestApp, auth: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = if method == "get" {
-        app.client.get(app.url(path))
-    } else {
-        app.client.post(app.url(path))
-    };
-    req = req.header("Authorization", auth);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 fn names(list: &Value) -> Vec<String> {
     list.as_array()
@@ -48,10 +21,10 @@ fn names(list: &Value) -> Vec<String> {
 
 async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cadre = token(&app, "cadre_dongguan").await;
-    let bureau = token(&app, "bureau_lishi").await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let bureau = bearer(&app, "bureau_lishi").await;
 
-    let (status, list) = call(&app, &cadre, "get", "/api/v1/ledger", None).await;
+    let (status, list) = get(&app, &cadre, "/api/v1/ledger").await;
     assert_eq!(status, 200, "{list}");
     // The demo people of 东关社区, none enrolled; 孙玉山 lives in another village.
     assert_eq!(names(&list), ["张秀英", "李凤英", "王德顺", "赵德明"]);
@@ -59,63 +32,53 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     assert_eq!(list[3]["insurance_year"], 2023);
     assert_eq!(list[3]["id_number_masked"], "1411**********0013");
     let zhao = list[3]["person_id"].as_i64().unwrap();
-    let (_, all) = call(&app, &bureau, "get", "/api/v1/ledger", None).await;
+    let (_, all) = get(&app, &bureau, "/api/v1/ledger").await;
     assert!(names(&all).contains(&"孙玉山".to_owned()), "{all}");
 
     // A submitted but unpaid enrolment goes to the top: a reminder closes it.
-    let (status, sub) = call(
-        &app,
-        &cadre,
-        "post",
-        "/api/v1/enrollments",
-        Some(json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": ["H141102001"]}]})),
-    )
-    .await;
+    let (status, sub) = post(&app, &cadre, "/api/v1/enrollments", &json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": ["H141102001"]}]})).await;
     assert_eq!(status, 201, "{sub}");
-    let (status, entry) = call(
+    let (status, entry) = post(
         &app,
         &cadre,
-        "post",
         &format!("/api/v1/ledger/{zhao}/visits"),
-        Some(json!({"outcome": "declined", "note": "外出务工，春节回来再办"})),
+        &json!({"outcome": "declined", "note": "外出务工，春节回来再办"}),
     )
     .await;
     assert_eq!(status, 201, "{entry}");
     assert_eq!(entry["reason"], "declined");
     assert_eq!(entry["visits"], 1);
     assert_eq!(entry["last_visit"], "2022-10-08");
-    let (_, list) = call(&app, &cadre, "get", "/api/v1/ledger", None).await;
+    let (_, list) = get(&app, &cadre, "/api/v1/ledger").await;
     // Unpaid first, never contacted next, the one who declined last.
     assert_eq!(names(&list), ["陈建国", "张秀英", "李凤英", "王德顺", "赵德明"]);
     assert_eq!(list[0]["unpaid_enrolment"], true);
-    let (_, declined) = call(&app, &cadre, "get", "/api/v1/ledger?reason=declined", None).await;
+    let (_, declined) = get(&app, &cadre, "/api/v1/ledger?reason=declined").await;
     assert_eq!(names(&declined), ["赵德明"]);
 
     // Paying takes 陈建国 off the ledger; a visit for him is refused.
     let household = sub["household_id"].as_i64().unwrap();
-    let (status, _) = call(
+    let (status, _) = post(
         &app,
         &cadre,
-        "post",
         &format!("/api/v1/households/{household}/cash"),
-        Some(json!({"amount": "350.00"})),
+        &json!({"amount": "350.00"}),
     )
     .await;
     assert_eq!(status, 201);
-    let (_, list) = call(&app, &cadre, "get", "/api/v1/ledger", None).await;
+    let (_, list) = get(&app, &cadre, "/api/v1/ledger").await;
     assert_eq!(names(&list), ["张秀英", "李凤英", "王德顺", "赵德明"]);
     let chen = sub["enrollments"][0]["person_id"].as_i64().unwrap();
-    let (status, err) = call(
+    let (status, err) = post(
         &app,
         &cadre,
-        "post",
         &format!("/api/v1/ledger/{chen}/visits"),
-        Some(json!({"outcome": "declined"})),
+        &json!({"outcome": "declined"}),
     )
     .await;
     assert_eq!(status, 409, "{err}");
 
-    let (status, month) = call(&app, &cadre, "get", "/api/v1/ledger/changes?month=2022-10", None).await;
+    let (status, month) = get(&app, &cadre, "/api/v1/ledger/changes?month=2022-10").await;
     assert_eq!(status, 200, "{month}");
     assert_eq!(month["newly_enrolled"], 1);
     assert_eq!(month["reasons_changed"], 1);
@@ -151,19 +114,19 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
             "",
         ),
     ] {
-        let (status, err) = call(&app, &cadre, "post", &path, Some(body.clone())).await;
+        let (status, err) = post(&app, &cadre, &path, &body).await;
         assert_eq!(status, want, "{body}: {err}");
         if !field.is_empty() {
             assert_eq!(err["error"]["field"], field);
         }
     }
     for (q, want) in [("month=2022-13", 422), ("month=soon", 422)] {
-        let (status, _) = call(&app, &cadre, "get", &format!("/api/v1/ledger/changes?{q}"), None).await;
+        let (status, _) = get(&app, &cadre, &format!("/api/v1/ledger/changes?{q}")).await;
         assert_eq!(status, want, "{q}");
     }
-    let (status, _) = call(&app, &cadre, "get", "/api/v1/ledger?reason=rich", None).await;
+    let (status, _) = get(&app, &cadre, "/api/v1/ledger?reason=rich").await;
     assert_eq!(status, 422);
-    let (status, _) = call(&app, &cadre, "get", "/api/v1/ledger?area=141102002001", None).await;
+    let (status, _) = get(&app, &cadre, "/api/v1/ledger?area=141102002001").await;
     assert_eq!(status, 403);
     let visits: i64 =
         app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM followup_visits").fetch_one(p).await)

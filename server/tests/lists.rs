@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{spawn_app, Backend, TestApp};
+use common::{bearer, count, spawn_app, Backend, TestApp};
 use serde_json::Value;
 
 both_backends! {
@@ -19,18 +19,6 @@ const SUN_YUSHAN: &str = "141102194702150037";
 const NEW_PERSON: &str = "141102198511200036";
 const OTHER: &str = "141102198804160023";
 
-async fn token(app: &TestApp, username: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/api/v1/sessions"))
-        .json(&serde_json::json!({"username": username, "password": app::services::seed::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    format!("Bearer {}", body["token"].as_str().unwrap())
-}
-
 async fn upload(app: &TestApp, auth: &str, name: &str, body: Vec<u8>) -> (u16, Value) {
     let res = app
         .client
@@ -44,13 +32,9 @@ async fn upload(app: &TestApp, auth: &str, name: &str, body: Vec<u8>) -> (u16, V
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
-}
-
 async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {
     let app = spawn_app(backend).await;
-    let civil = token(&app, "civil_lishi").await;
+    let civil = bearer(&app, "civil_lishi").await;
     let csv = format!(
         "序号,乡镇街道,村社区,姓名,身份证号码,联系电话,动态调整类型,人员类别,动态调整时间
 1,滨河街道,东关社区,陈建国,{NEW_PERSON},13800000001,新增,低保,2022-09-01
@@ -115,7 +99,7 @@ async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {
     let id = r["import_id"].as_i64().unwrap();
 
     // Another department cannot see it; a cadre may not import at all.
-    let rural = token(&app, "rural_lishi").await;
+    let rural = bearer(&app, "rural_lishi").await;
     let res = app
         .client
         .get(app.url(&format!("/api/v1/adjustment-lists/{id}")))
@@ -124,7 +108,7 @@ async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    let cadre = token(&app, "cadre_dongguan").await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
     let (status, _) = upload(&app, &cadre, "x.csv", b"a,b\n".to_vec()).await;
     assert_eq!(status, 403);
 
@@ -193,7 +177,7 @@ async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {
     assert_eq!(res.status(), 409, "applied once only");
 
     // The department's additions wait for the bureau's flag like any confirmed request.
-    let bureau = token(&app, "bureau_lishi").await;
+    let bureau = bearer(&app, "bureau_lishi").await;
     let res = app
         .client
         .get(app.url("/api/v1/certifications"))
@@ -225,7 +209,7 @@ fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
 
 async fn xlsx_lists_and_bad_files(backend: Backend) {
     let app = spawn_app(backend).await;
-    let civil = token(&app, "civil_lishi").await;
+    let civil = bearer(&app, "civil_lishi").await;
     // English headers, another order, dates typed as Excel dates.
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
@@ -292,7 +276,7 @@ fn synthetic_id(n: u32) -> String {
 
 async fn fifty_thousand_rows_with_three_bad_ones(backend: Backend) {
     let app = spawn_app(backend).await;
-    let civil = token(&app, "civil_lishi").await;
+    let civil = bearer(&app, "civil_lishi").await;
     let mut csv = String::from("序号,乡镇街道,村社区,姓名,身份证号码,联系电话,动态调整类型,人员类别,动态调整时间\n");
     let mut seen = std::collections::HashSet::new();
     let mut n = 0u32;

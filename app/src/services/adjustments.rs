@@ -525,7 +525,7 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
             );
             continue;
         }
-        let Some(pack) = super::certification::pack_for_area(state, &area, state.clock.today()) else {
+        let Some(pack) = super::enrolment::current_pack(state, &area, state.clock.today()) else {
             r.verdict = problem("invalid", Some(Field::Village), "此地区暂无参保政策".to_owned());
             continue;
         };

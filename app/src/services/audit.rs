@@ -36,29 +36,16 @@ pub(crate) fn day_start(d: NaiveDate) -> DateTime<Utc> {
 }
 
 pub async fn search(state: &AppState, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditView>, AppError> {
-    let scope = match actor.role {
-        Role::Admin => None,
-        Role::BureauOfficer => Some(actor.account.area_code.clone().unwrap_or_default()),
-        _ => {
-            return Err(AppError::forbidden(
-                "audit_forbidden",
-                "只有管理员和医保局经办人员可以查看操作日志",
-                "Only administrators and bureau officers can view the audit log",
-            ))
-        }
-    };
-    let area = q.area.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let area_prefix = match (scope, area) {
-        (Some(s), Some(a)) if !a.starts_with(&s) => {
-            return Err(AppError::forbidden(
-                "out_of_scope",
-                "该地区不在您的管辖范围内",
-                "This area is outside your scope",
-            ))
-        }
-        (_, Some(a)) => Some(a.to_owned()),
-        (s, None) => s,
-    };
+    if !matches!(actor.role, Role::Admin | Role::BureauOfficer) {
+        return Err(AppError::forbidden(
+            "audit_forbidden",
+            "只有管理员和医保局经办人员可以查看操作日志",
+            "Only administrators and bureau officers can view the audit log",
+        ));
+    }
+    // An admin's whole scope ("") filters nothing, so entries without an area stay visible.
+    let area = super::enrolment::area_within(actor, q.area.as_deref())?;
+    let area_prefix = (!area.is_empty()).then_some(area);
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f > t {
             return Err(AppError::invalid(

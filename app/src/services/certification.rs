@@ -237,17 +237,6 @@ fn parse_action(field: &str, action: &str) -> Result<&'static str, AppError> {
         })
 }
 
-/// The pack deciding a certification for an area: the one whose collection window is
-/// open today, else the latest covering the area.
-pub fn pack_for_area<'a>(state: &'a AppState, area: &str, today: NaiveDate) -> Option<&'a PolicyPack> {
-    let mut covering: Vec<&PolicyPack> = state.policies.all().filter(|p| p.covers_area(area)).collect();
-    if let Some(open) = covering.iter().find(|p| p.accepts_payment_on(today)) {
-        return Some(open);
-    }
-    covering.sort_by_key(|p| p.insurance_year);
-    covering.last().copied()
-}
-
 /// The department a pack names for a category; civil affairs when the pack is silent.
 fn certifying_department(pack: &PolicyPack, category: Category) -> Option<String> {
     pack.categories
@@ -293,14 +282,7 @@ pub async fn submit(
                 "This person is not registered yet; add them to a household first",
             )
         })?;
-    let area = match (person.area_code.clone(), person.household_id) {
-        (Some(a), _) => a,
-        (None, Some(h)) => enrol_store::household(db, h)
-            .await?
-            .map(|h| h.area_code)
-            .unwrap_or_default(),
-        (None, None) => String::new(),
-    };
+    let area = super::enrolment::person_area(state, &person).await?;
     let in_scope = match actor.role {
         Role::Resident => viewer.household.is_some() && person.household_id == viewer.household,
         _ => viewer.in_area(Some(&area)),
@@ -323,7 +305,7 @@ pub async fn submit(
         });
     }
     let today = state.clock.today();
-    let pack = pack_for_area(state, &area, today).ok_or_else(|| {
+    let pack = super::enrolment::current_pack(state, &area, today).ok_or_else(|| {
         field_err(
             "category",
             "no_policy_for_area",
@@ -406,13 +388,7 @@ async fn detail(state: &AppState, viewer: &Viewer<'_>, cert: CertRow) -> Result<
     let document_list = store::documents(db, cert.id)
         .await?
         .into_iter()
-        .map(|d| DocumentView {
-            id: d.id,
-            file_name: d.file_name,
-            content_type: d.content_type,
-            size_bytes: d.size_bytes,
-            created_at: d.created_at,
-        })
+        .map(document_view)
         .collect();
     let adjustments = store::adjustments_of_certification(db, cert.id)
         .await?
@@ -509,19 +485,7 @@ pub async fn queue(state: &AppState, actor: &Actor, q: &QueueQuery) -> Result<Ve
         f.household_id = viewer.household;
         f.submitted_by = Some(actor.account.id);
     } else {
-        let scope = actor.scope().unwrap_or_default().to_owned();
-        let area = q.area.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        match area {
-            Some(a) if !a.starts_with(&scope) => {
-                return Err(AppError::forbidden(
-                    "out_of_scope",
-                    "该地区不在您的管辖范围内",
-                    "This area is outside your scope",
-                ))
-            }
-            Some(a) => f.area_prefix = Some(a.to_owned()),
-            None => f.area_prefix = Some(scope),
-        }
+        f.area_prefix = Some(super::enrolment::area_within(actor, q.area.as_deref())?);
         if actor.role == Role::DepartmentOfficer {
             f.department = actor.account.department.clone();
         }
@@ -987,14 +951,15 @@ pub async fn document(
     let (d, body) = store::document_body(&state.db, id, doc_id)
         .await?
         .ok_or_else(|| AppError::not_found("document_not_found", "未找到该文件", "No such document"))?;
-    Ok((
-        DocumentView {
-            id: d.id,
-            file_name: d.file_name,
-            content_type: d.content_type,
-            size_bytes: d.size_bytes,
-            created_at: d.created_at,
-        },
-        body,
-    ))
+    Ok((document_view(d), body))
+}
+
+fn document_view(d: store::DocumentRow) -> DocumentView {
+    DocumentView {
+        id: d.id,
+        file_name: d.file_name,
+        content_type: d.content_type,
+        size_bytes: d.size_bytes,
+        created_at: d.created_at,
+    }
 }

@@ -431,12 +431,8 @@ pub fn pack_for<'a>(
         }
         return Ok(pack);
     }
-    let mut covering: Vec<&PolicyPack> = state.policies.all().filter(|p| p.covers_area(area_code)).collect();
-    if let Some(open) = covering.iter().find(|p| p.accepts_payment_on(today)) {
-        return Ok(open);
-    }
-    covering.sort_by_key(|p| p.insurance_year);
-    match covering.last() {
+    match current_pack(state, area_code, today) {
+        Some(p) if p.accepts_payment_on(today) => Ok(p),
         Some(p) => Err(window_closed(p, today)),
         None => Err(field_err(
             "policy",
@@ -444,6 +440,44 @@ pub fn pack_for<'a>(
             "本户所在地区暂无可用的参保政策",
             "No policy covers this household's area yet",
         )),
+    }
+}
+
+/// The pack that speaks for an area on a day: the one whose collection window is open,
+/// else the latest covering the area (certifications, lists and the ledger use it too).
+pub fn current_pack<'a>(state: &'a AppState, area: &str, today: NaiveDate) -> Option<&'a PolicyPack> {
+    let mut covering: Vec<&PolicyPack> = state.policies.all().filter(|p| p.covers_area(area)).collect();
+    if let Some(open) = covering.iter().find(|p| p.accepts_payment_on(today)) {
+        return Some(open);
+    }
+    covering.sort_by_key(|p| p.insurance_year);
+    covering.last().copied()
+}
+
+/// Where a person lives: their own area, else their household's ("" when neither is known).
+pub async fn person_area(state: &AppState, person: &PersonRow) -> Result<String, AppError> {
+    Ok(match (&person.area_code, person.household_id) {
+        (Some(a), _) => a.clone(),
+        (None, Some(h)) => store::household(&state.db, h)
+            .await?
+            .map(|h| h.area_code)
+            .unwrap_or_default(),
+        (None, None) => String::new(),
+    })
+}
+
+/// The area to look at: the one asked for if inside the actor's scope (403 otherwise),
+/// else the whole scope.
+pub fn area_within(actor: &Actor, asked: Option<&str>) -> Result<String, AppError> {
+    let scope = actor.scope().unwrap_or("");
+    match asked.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(a) if !a.starts_with(scope) => Err(AppError::forbidden(
+            "out_of_scope",
+            "该地区不在您的管辖范围内",
+            "This area is outside your scope",
+        )),
+        Some(a) => Ok(a.to_owned()),
+        None => Ok(scope.to_owned()),
     }
 }
 

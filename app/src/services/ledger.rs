@@ -52,17 +52,6 @@ fn may_keep_ledger(actor: &Actor) -> Result<&str, AppError> {
     }
 }
 
-fn area_in_scope<'a>(scope: &str, area: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
-    match area.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(a) if !a.starts_with(scope) => Err(AppError::forbidden(
-            "out_of_scope",
-            "该地区不在您的管辖范围内",
-            "This area is outside your scope",
-        )),
-        a => Ok(a),
-    }
-}
-
 /// The insurance year the ledger is about for an area.
 fn year_for(state: &AppState, area: &str, asked: Option<i32>) -> Result<i32, AppError> {
     if let Some(y) = asked {
@@ -82,7 +71,7 @@ fn year_for(state: &AppState, area: &str, asked: Option<i32>) -> Result<i32, App
     } else {
         format!("{area}0000")
     };
-    super::certification::pack_for_area(state, &probe, state.clock.today())
+    super::enrolment::current_pack(state, &probe, state.clock.today())
         .or_else(|| {
             state
                 .policies
@@ -117,8 +106,8 @@ fn rank(e: &LedgerEntry) -> u8 {
 /// it), then never contacted, lost contact, declined …, settled reasons last; within a
 /// group, the longest without a visit first.
 pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<Vec<LedgerEntry>, AppError> {
-    let scope = may_keep_ledger(actor)?;
-    let area = area_in_scope(scope, q.area.as_deref())?.unwrap_or(scope).to_owned();
+    may_keep_ledger(actor)?;
+    let area = super::enrolment::area_within(actor, q.area.as_deref())?;
     let year = year_for(state, &area, q.year)?;
     let reason = match q.reason.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(r) if LEDGER_REASONS.contains(&r) => Some(r.to_owned()),
@@ -192,14 +181,7 @@ pub async fn record_visit(
     let person = crate::store::enrolment::person(&state.db, person_id)
         .await?
         .ok_or_else(not_found)?;
-    let area = match (&person.area_code, person.household_id) {
-        (Some(a), _) => a.clone(),
-        (None, Some(h)) => crate::store::enrolment::household(&state.db, h)
-            .await?
-            .map(|h| h.area_code)
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
+    let area = super::enrolment::person_area(state, &person).await?;
     if !area.starts_with(&scope) {
         return Err(AppError::forbidden(
             "out_of_scope",
@@ -317,8 +299,8 @@ pub async fn changes(
     area: Option<&str>,
     year: Option<i32>,
 ) -> Result<LedgerChanges, AppError> {
-    let scope = may_keep_ledger(actor)?;
-    let area = area_in_scope(scope, area)?.unwrap_or(scope).to_owned();
+    may_keep_ledger(actor)?;
+    let area = super::enrolment::area_within(actor, area)?;
     let (start, next) = month_bounds(month).ok_or_else(|| {
         AppError::invalid(
             "month",

@@ -203,3 +203,63 @@ macro_rules! both_backends {
         }
     };
 }
+
+// ---------------------------------------------------------------------------------------
+// Calling the API as a signed-in user (shared by the HTTP test files)
+
+/// `Bearer <token>` for a demo staff account (every demo password is the same).
+pub async fn bearer(app: &TestApp, username: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"username": username, "password": app::services::seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{username} signs in");
+    let body: serde_json::Value = res.json().await.unwrap();
+    format!("Bearer {}", body["token"].as_str().unwrap())
+}
+
+/// POSTs JSON with an `Authorization` header; the status and the JSON answer (Null if none).
+pub async fn post(app: &TestApp, auth: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .header("Authorization", auth)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// GETs with an `Authorization` header; the status and the JSON answer (Null if none).
+pub async fn get(app: &TestApp, auth: &str, path: &str) -> (u16, serde_json::Value) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// A single number from SQL (counts in assertions).
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
+}
+
+/// `Bearer <token>` for a resident signed in with the demo one-time code.
+pub async fn resident_token(app: &TestApp, phone: &str) -> String {
+    let s = &app.state;
+    app::services::auth::request_code(s, phone, "127.0.0.1").await.unwrap();
+    let code = app::services::auth::demo_code(s, phone).await.unwrap().unwrap();
+    let session = app::services::auth::verify_code(s, phone, &code, "127.0.0.1")
+        .await
+        .unwrap();
+    format!("Bearer {}", session.token)
+}
