@@ -24,7 +24,9 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 
 use crate::components::layout::{Footer, Header, ShellProvider};
-use crate::pages::{account, areas, cadre, certification, coverage, home, login, not_found::NotFound, quote, work};
+use crate::pages::{
+    account, areas, cadre, certification, coverage, home, login, not_found::NotFound, quote, reports, work,
+};
 use crate::prefs::read_prefs;
 
 /// The HTML document the server sends; language and elder mode come from cookies.
@@ -87,6 +89,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/lists") view=certification::ListsPage ssr=SsrMode::Async/>
                         <Route path=path!("/lists/:id") view=certification::ListReportPage ssr=SsrMode::Async/>
                         <Route path=path!("/ledger") view=certification::LedgerPage ssr=SsrMode::Async/>
+                        <Route path=path!("/reports") view=reports::ReportPage ssr=SsrMode::Async/>
+                        <Route path=path!("/reports/:kind") view=reports::ReportPage ssr=SsrMode::Async/>
+                        <Route path=path!("/targets") view=reports::TargetsPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>

@@ -712,3 +712,62 @@ pub struct LedgerChanges {
     /// Unenrolled now, by reason code.
     pub by_reason: Vec<(String, i64)>,
 }
+
+/// The prefix every area code inside `code` starts with: a province or city code's
+/// trailing "00" pairs dropped (370700 → 3707, 110000 → 11), the country root "" and
+/// other codes as they are.
+pub fn area_prefix(code: &str) -> &str {
+    if code == "000000" {
+        return "";
+    }
+    if code.len() == 6 {
+        let mut end = 6;
+        while end > 2 && &code[end - 2..end] == "00" {
+            end -= 2;
+        }
+        return &code[..end];
+    }
+    code
+}
+
+/// A target (任务数) as the targets page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct TargetView {
+    pub area_code: String,
+    pub area_name: String,
+    pub area_name_en: String,
+    pub insurance_year: i32,
+    pub count: i64,
+    pub notice: String,
+    pub clause: String,
+    /// A demo figure, not a notice's.
+    pub assumed: bool,
+    /// Who set it by hand (None: from the seed).
+    pub updated_by: Option<String>,
+}
+
+/// A report rendered on the server for a page: its title and its HTML (tables, SVG).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportHtml {
+    pub title: String,
+    pub area_code: String,
+    pub as_of: String,
+    /// The XLSX download (None for the dashboard).
+    pub xlsx_href: Option<String>,
+    pub html: String,
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::area_prefix;
+
+    #[test]
+    fn area_prefixes_drop_the_trailing_zero_pairs_of_cities_and_provinces() {
+        assert_eq!(area_prefix("370700"), "3707");
+        assert_eq!(area_prefix("110000"), "11");
+        assert_eq!(area_prefix("141102"), "141102");
+        assert_eq!(area_prefix("141102001"), "141102001");
+        assert_eq!(area_prefix("000000"), "");
+    }
+}

@@ -31,6 +31,9 @@ pub struct Config {
     pub order_minutes: i64,
     /// `CANBAO_POLICY_DIR`: extra policy packs (`*.toml`) loaded beside the embedded five.
     pub policy_dir: Option<std::path::PathBuf>,
+    /// `CANBAO_DEMO_POPULATION`, default 0: with demo data, a synthetic Lishi population of
+    /// this many people (once) so the reports have something to show.
+    pub demo_population: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -107,7 +110,15 @@ impl Config {
                     problem: format!("expected a whole number of minutes from 1 to 1440, got {s:?}"),
                 })?,
         };
+        let demo_population = match get("CANBAO_DEMO_POPULATION") {
+            None => 0,
+            Some(s) => s.trim().parse().ok().filter(|n| *n <= 1_000_000).ok_or(ConfigError {
+                var: "CANBAO_DEMO_POPULATION",
+                problem: format!("expected a head count from 0 to 1000000, got {s:?}"),
+            })?,
+        };
         Ok(Config {
+            demo_population,
             site_addr,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             database_url,

@@ -92,6 +92,11 @@ impl Application {
                 order_minutes: config.order_minutes,
             }),
         };
+        if config.demo && config.demo_population > 0 {
+            app::services::generate::demo(&state, config.demo_population)
+                .await
+                .map_err(|e| StartError::Seed(e.to_string()))?;
+        }
         let listener = TcpListener::bind(config.site_addr)
             .await
             .map_err(|e| StartError::Bind(config.site_addr, e))?;

@@ -363,6 +363,56 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        method: "get",
+        path: "/api/v1/reports/{kind}",
+        summary: "A report for an area and as-of day (kind: weekly, dashboard, fund-request, statistics, ranking, incentive; query: area, as_of, year, format=json|xlsx|svg, chart=coverage|trend for the dashboard's SVG, lang=zh|en)",
+        request: None,
+        responses: &[
+            (200, "the report (JSON), its XLSX laid out like the official form, or the dashboard's SVG chart", "Report"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "a resident, or the area is out of scope", "ErrorBody"),
+            (404, "no such report kind or area", "ErrorBody"),
+            (422, "an as-of day in the future or before the collection period, or another invalid parameter; error.field names it", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/targets",
+        summary: "Targets (任务数) in the viewer's scope (query: area), each with its source",
+        request: None,
+        responses: &[
+            (200, "the targets", "TargetList"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "a resident, or the area is out of scope", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "put",
+        path: "/api/v1/targets/{area}/{year}",
+        summary: "Set an area's target for a year by hand (bureau officers; the seed never overwrites it)",
+        request: Some("TargetRequest"),
+        responses: &[
+            (200, "the target", "TargetView"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a bureau officer, or the area is out of scope", "ErrorBody"),
+            (404, "no such area", "ErrorBody"),
+            (422, "an invalid year or count; error.field names it", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/targets/import",
+        summary: "Import targets from XLSX or CSV (columns: area code or area name, year, count; multipart field file or the raw body): every row checked, all or nothing",
+        request: None,
+        responses: &[
+            (200, "how many were set", "TargetImport"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a bureau officer, or a row's area is out of scope", "ErrorBody"),
+            (422, "problems, per row and column (nothing set), or an unreadable file", "TargetImport"),
+        ],
+    },
+    Endpoint {
         method: "post",
         path: "/api/v1/ledger/{person}/visits",
         summary: "Record a follow-up visit and the reason it established",
@@ -465,6 +515,17 @@ pub fn document() -> Value {
         generator.subschema_for::<app::services::ledger::VisitRequest>(),
     );
     put("AuditList", generator.subschema_for::<Vec<app::model::AuditView>>());
+    put("Report", generator.subschema_for::<app::services::reports::Report>());
+    put("TargetList", generator.subschema_for::<Vec<app::model::TargetView>>());
+    put("TargetView", generator.subschema_for::<app::model::TargetView>());
+    put(
+        "TargetRequest",
+        generator.subschema_for::<app::services::targets::TargetRequest>(),
+    );
+    put(
+        "TargetImport",
+        generator.subschema_for::<app::services::targets::TargetImport>(),
+    );
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in named {
         schemas.entry(name).or_insert(schema);
@@ -514,7 +575,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Canbao public API",
             "version": "1",
-            "description": "Resident basic medical insurance: policies, quotes, areas, enrolment and payment, identity certification and the audit log. Money is a decimal string with two places; dates are YYYY-MM-DD. Errors are {\"error\": {\"code\", \"message\" (Chinese), \"field\"}}."
+            "description": "Resident basic medical insurance: policies, quotes, areas, enrolment and payment, identity certification, departments' lists, the unenrolled ledger, reports and targets, and the audit log. Money is a decimal string with two places; dates are YYYY-MM-DD. Errors are {\"error\": {\"code\", \"message\" (Chinese), \"field\"}}."
         },
         "paths": paths,
         "components": {"schemas": schemas}

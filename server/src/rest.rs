@@ -13,7 +13,7 @@ use app::model::{
 };
 use app::services::enrolment::{self, Actor, EnrolRequest};
 use app::services::payments;
-use app::services::{adjustments, audit, certification, ledger};
+use app::services::{adjustments, audit, certification, ledger, reports, targets};
 use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -71,6 +71,15 @@ pub fn routes() -> Router<ServerState> {
         .route("/ledger", get(get_ledger))
         .route("/ledger/changes", get(get_ledger_changes))
         .route("/ledger/{person}/visits", axum::routing::post(post_visit))
+        .route("/reports/{kind}", get(get_report))
+        .route("/targets", get(list_targets))
+        .route(
+            "/targets/import",
+            axum::routing::post(post_targets_import).layer(axum::extract::DefaultBodyLimit::max(
+                targets::MAX_TARGET_FILE_BYTES + UPLOAD_SLACK,
+            )),
+        )
+        .route("/targets/{area}/{year}", axum::routing::put(put_target))
         .route("/openapi.json", get(openapi_document))
         .fallback(unknown_endpoint)
 }
@@ -662,6 +671,11 @@ async fn get_list_errors(
 ) -> Result<Response, AppError> {
     let actor = actor(&state, &headers).await?;
     let (name, bytes) = adjustments::error_report(&state, &actor, numeric_id(&id, "import")?).await?;
+    Ok(xlsx_response(&name, bytes))
+}
+
+/// A workbook download: the file name survives non-ASCII, and nothing is cached.
+fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -676,7 +690,159 @@ async fn get_list_errors(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok(res)
+    res
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportParams {
+    area: Option<String>,
+    as_of: Option<String>,
+    year: Option<i32>,
+    format: Option<String>,
+    chart: Option<String>,
+    lang: Option<String>,
+}
+
+/// A report as JSON, as the official form's XLSX (`format=xlsx`), or one of the
+/// dashboard's charts as SVG (`format=svg&chart=coverage|trend`).
+async fn get_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let p: ReportParams = query_params(raw.as_deref())?;
+    let lang = p
+        .lang
+        .as_deref()
+        .and_then(app::i18n::Lang::from_code)
+        .unwrap_or_default();
+    let q = reports::ReportQuery {
+        area: p.area,
+        as_of: p.as_of,
+        year: p.year,
+    };
+    let format = p.format.as_deref().unwrap_or("json");
+    if !["json", "xlsx", "svg"].contains(&format) {
+        return Err(AppError::invalid(
+            "format",
+            "format_unknown",
+            "格式应为 json、xlsx 或 svg",
+            "format must be json, xlsx or svg",
+        ));
+    }
+    let report = reports::report(&state, &actor, &kind, &q, lang).await?;
+    match (format, &report) {
+        ("xlsx", _) => match reports::xlsx(&report)? {
+            Some((name, bytes)) => Ok(xlsx_response(&name, bytes)),
+            None => Err(AppError::invalid(
+                "format",
+                "no_xlsx",
+                "参保进度图没有Excel格式，请用 format=svg",
+                "The dashboard has no XLSX; use format=svg",
+            )),
+        },
+        ("svg", reports::Report::Dashboard(d)) => {
+            let svg = match p.chart.as_deref().unwrap_or("coverage") {
+                "coverage" => d.coverage_svg.clone(),
+                "trend" => d.trend_svg.clone(),
+                _ => {
+                    return Err(AppError::invalid(
+                        "chart",
+                        "chart_unknown",
+                        "图表应为 coverage 或 trend",
+                        "chart must be coverage or trend",
+                    ))
+                }
+            };
+            let mut res = svg.into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml; charset=utf-8"),
+            );
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+            Ok(res)
+        }
+        ("svg", _) => Err(AppError::invalid(
+            "format",
+            "no_svg",
+            "只有参保进度图（dashboard）有SVG格式",
+            "Only the dashboard has SVG charts",
+        )),
+        _ => Ok(Json(report).into_response()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AreaParam {
+    area: Option<String>,
+}
+
+async fn list_targets(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<app::model::TargetView>>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let q: AreaParam = query_params(raw.as_deref())?;
+    Ok(Json(targets::list(&state, &actor, q.area.as_deref()).await?))
+}
+
+async fn put_target(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path((area, year)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<app::model::TargetView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let year: i32 = year.parse().map_err(|_| {
+        AppError::invalid(
+            "year",
+            "year_invalid",
+            "年度应为整数",
+            "The year must be a whole number",
+        )
+    })?;
+    let req: targets::TargetRequest = json_body(&body)?;
+    Ok(Json(targets::set(&state, &actor, &area, year, req.count, &ip).await?))
+}
+
+/// Targets from a file; the page's plain form is answered with a redirect back.
+async fn post_targets_import(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    request: axum::extract::Request,
+) -> Response {
+    let headers = request.headers().clone();
+    let result = async {
+        let actor = actor(&state, &headers).await?;
+        let (name, bytes) = upload_body(&headers, request, targets::MAX_TARGET_FILE_BYTES + 1, "targets.csv").await?;
+        targets::import(&state, &actor, &name, &bytes, &ip).await
+    }
+    .await;
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    match (result, wants_html(&headers)) {
+        (Ok(r), false) if r.problems.is_empty() => Json(r).into_response(),
+        (Ok(r), false) => (StatusCode::UNPROCESSABLE_ENTITY, Json(r)).into_response(),
+        (Err(e), false) => e.into_response(),
+        (Ok(r), true) if r.problems.is_empty() => {
+            Redirect::to(&format!("/targets?imported={}", r.applied)).into_response()
+        }
+        (Ok(r), true) => {
+            let first = &r.problems[0];
+            let msg = format!(
+                "第{}行 {}：{}",
+                first.line,
+                first.column.clone().unwrap_or_default(),
+                first.message
+            );
+            Redirect::to(&format!("/targets?error={}", encode(&msg))).into_response()
+        }
+        (Err(e), true) => Redirect::to(&format!("/targets?error={}", encode(&e.to_string()))).into_response(),
+    }
 }
 
 async fn get_ledger(

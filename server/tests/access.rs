@@ -74,6 +74,12 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/ledger", "", "addododddodo"),
     ("get", "/api/v1/ledger/changes", "", "addododddodo"),
     ("post", "/api/v1/ledger/{person}/visits", "visit", "addododddodo"),
+    // Reports and targets asked for the fixture's village; every staff role in scope sees them.
+    ("get", "/api/v1/reports/{kind}", "", "addododododo"),
+    ("get", "/api/v1/targets", "", "addododododo"),
+    // Bureau officers in scope and admins set targets (here 滨河街道's).
+    ("put", "/api/v1/targets/{area}/{year}", "target", "addddddddodo"),
+    ("post", "/api/v1/targets/import", "targets", "addddddddodo"),
     ("get", "/api/v1/openapi.json", "", "pppppppppppp"),
 ];
 
@@ -168,6 +174,13 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
         "addododddodo",
     ),
     ("ApplyList", &[("id", "{import}")], "addddddodddd"),
+    ("ReportView", &[("kind", "weekly"), ("area", VILLAGE)], "addododododo"),
+    ("TargetList", &[("area", VILLAGE)], "addododododo"),
+    (
+        "SetTarget",
+        &[("area_code", "141102001"), ("year", "2023"), ("count", "22611")],
+        "addddddddodo",
+    ),
     // Last: it ends each caller's session.
     ("SignOut", &[], "pppppppppppp"),
 ];
@@ -223,6 +236,7 @@ async fn call(app: &TestApp, auth: Option<&str>, method: &str, path: &str, body:
     let body = body.as_ref();
     let mut req = match method {
         "get" => app.client.get(app.url(path)),
+        "put" => app.client.put(app.url(path)),
         _ => app.client.post(app.url(path)),
     };
     if let Some(a) = auth {
@@ -346,6 +360,8 @@ fn body_for(kind: &str, f: &Fixture) -> Vec<u8> {
         "png" => return PNG.to_vec(),
         "list" => LIST.to_owned(),
         "visit" => r#"{"outcome": "declined", "note": "外出务工"}"#.to_owned(),
+        "target" => r#"{"count": 22611}"#.to_owned(),
+        "targets" => "区划代码,年度,任务数\n141102001,2023,22611\n".to_owned(),
         _ => String::new(),
     };
     text.into_bytes()
@@ -368,10 +384,15 @@ fn path_for(path: &str, f: &Fixture) -> String {
         .replace("{id}", &id)
         .replace("{receipt_no}", &f.receipt)
         .replace("{doc}", &f.doc.to_string())
-        .replace("{person}", &f.unenrolled.to_string());
+        .replace("{person}", &f.unenrolled.to_string())
+        .replace("{kind}", "weekly")
+        .replace("{area}", "141102001")
+        .replace("{year}", "2023");
     match path.as_str() {
         "/api/v1/hospitals" => "/api/v1/hospitals?policy=lishi-2023".to_owned(),
-        "/api/v1/ledger" | "/api/v1/ledger/changes" => format!("{path}?area={VILLAGE}"),
+        "/api/v1/ledger" | "/api/v1/ledger/changes" | "/api/v1/reports/weekly" | "/api/v1/targets" => {
+            format!("{path}?area={VILLAGE}")
+        }
         p if p.ends_with("/documents") => format!("{p}?file_name=b.png"),
         _ => path,
     }

@@ -68,6 +68,7 @@ async fn the_document_matches_the_running_api() {
         let res = match e.method {
             "get" => app.client.get(app.url(&path)).send().await.unwrap(),
             "post" => app.client.post(app.url(&path)).json(&example).send().await.unwrap(),
+            "put" => app.client.put(app.url(&path)).json(&example).send().await.unwrap(),
             other => panic!("method {other}"),
         };
         let status = res.status().as_u16();

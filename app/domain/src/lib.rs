@@ -8,7 +8,10 @@ pub mod dates;
 pub mod id_number;
 pub mod money;
 pub mod policy;
+pub mod report;
 
 pub use dates::{DateError, DateRange, InsuranceYear};
 pub use id_number::{IdNumber, IdNumberError, Sex};
 pub use money::{Money, MoneyError};
+/// Re-exported so every crate names the same decimal type.
+pub use rust_decimal::Decimal;

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 pub mod certification;
 pub mod coverage;
+pub mod reports;
 
 use crate::error::AppError;
 use crate::model::{AreaNode, ShellInfo};

@@ -87,7 +87,9 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
             if matches!(role, Role::DepartmentOfficer | Role::BureauOfficer) {
                 links.push(("/lists", t.nav_lists));
             }
+            links.push(("/reports", t.nav_reports));
             if matches!(role, Role::BureauOfficer | Role::Admin) {
+                links.push(("/targets", t.nav_targets));
                 links.push(("/reconcile", t.nav_reconcile));
                 links.push(("/audit", t.nav_audit));
             }

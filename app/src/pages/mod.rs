@@ -7,4 +7,5 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod quote;
+pub mod reports;
 pub mod work;

@@ -121,6 +121,8 @@ impl Kind {
 
 /// A cell as text, whatever the file stored (dates from XLSX come as ISO dates).
 type Cells = Vec<String>;
+/// A file's rows as (line, cells).
+pub type Table = Vec<(u64, Cells)>;
 
 #[derive(Debug)]
 pub struct Parsed {
@@ -144,8 +146,9 @@ fn normalise_header(h: &str) -> String {
         .to_lowercase()
 }
 
-/// Reads a CSV (UTF-8) or XLSX list; the type is decided by the content.
-pub fn parse(bytes: &[u8]) -> Result<Parsed, AppError> {
+/// Reads a CSV (UTF-8) or XLSX table as (line, cells); the type is decided by the
+/// content, and other files (PDF, images, old .xls) are refused by name. Targets use it too.
+pub fn read_table(bytes: &[u8]) -> Result<(&'static str, Table), AppError> {
     if bytes.is_empty() {
         return Err(list_error("file_empty", "文件是空的", "The file is empty"));
     }
@@ -188,6 +191,12 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, AppError> {
         }
         ("csv", read_csv(text)?)
     };
+    Ok((kind, table))
+}
+
+/// Reads a CSV (UTF-8) or XLSX list; the type is decided by the content.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, AppError> {
+    let (kind, table) = read_table(bytes)?;
     let mut iter = table.into_iter();
     let header = loop {
         match iter.next() {

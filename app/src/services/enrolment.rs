@@ -90,11 +90,9 @@ impl Actor {
 
     /// The prefix of every area code in the actor's scope: "" for the country root
     /// (whose code 000000 prefixes nothing), None for residents.
+    /// A city's or province's code covers its districts by prefix (370700 → 3707).
     pub fn scope(&self) -> Option<&str> {
-        self.account
-            .area_code
-            .as_deref()
-            .map(|a| if a == super::seed::ROOT_AREA { "" } else { a })
+        self.account.area_code.as_deref().map(crate::model::area_prefix)
     }
 
     /// True when the actor may see and act on a household in `area_code`.
@@ -1464,7 +1462,7 @@ pub async fn search(state: &AppState, actor: &Actor, query: &str) -> Result<Vec<
     if q.chars().count() < 1 {
         return Ok(Vec::new());
     }
-    let scope = actor.account.area_code.clone().unwrap_or_default();
+    let scope = actor.scope().unwrap_or_default().to_owned();
     let mut hits = Vec::new();
     for p in store::search_people(&state.db, &scope, q, 50).await? {
         let area = match p.household_id {

@@ -6,12 +6,16 @@ pub mod auth;
 pub mod certification;
 pub mod clock;
 pub mod enrolment;
+pub mod generate;
 pub mod ledger;
 pub mod payments;
 pub mod policies;
 pub mod quotes;
+pub mod report_render;
+pub mod reports;
 pub mod seed;
 pub mod sms;
+pub mod targets;
 
 use std::sync::Arc;
 

@@ -52,13 +52,17 @@ struct TargetEntry {
     count: i64,
     notice: String,
     clause: String,
+    /// A demo figure where the notice gives none (shown marked as such).
+    #[serde(default)]
+    assumed: bool,
 }
 
-/// The parsed and checked area file: areas (parents first) and targets by area code.
+/// The parsed and checked area file: areas (parents first) and targets by area code
+/// (with whether the figure is a demo assumption).
 #[derive(Debug)]
 pub struct AreaSeed {
     pub areas: Vec<AreaNode>,
-    pub targets: Vec<(String, AreaTarget)>,
+    pub targets: Vec<(String, AreaTarget, bool)>,
 }
 
 /// Parses an area file and checks its shape; errors name the entry and the problem.
@@ -138,6 +142,7 @@ pub fn parse_areas(text: &str) -> Result<AreaSeed, String> {
                 notice: t.notice,
                 clause: t.clause,
             },
+            t.assumed,
         ));
     }
     Ok(AreaSeed { areas: out, targets })
@@ -154,8 +159,8 @@ pub async fn load_areas(db: &Db) -> Result<(), AppError> {
     for a in &seed.areas {
         areas::upsert_area(db, a).await?;
     }
-    for (code, t) in &seed.targets {
-        areas::upsert_target(db, code, t).await?;
+    for (code, t, assumed) in &seed.targets {
+        areas::upsert_target(db, code, t, *assumed).await?;
     }
     Ok(())
 }
@@ -419,21 +424,24 @@ mod tests {
         let total: i64 = seed
             .targets
             .iter()
-            .filter(|(code, t)| code.starts_with("141102") && t.insurance_year == 2023)
-            .map(|(_, t)| t.count)
+            .filter(|(code, t, _)| code.starts_with("141102") && t.insurance_year == 2023)
+            .map(|(_, t, _)| t.count)
             .sum();
         assert_eq!(total, 199_200);
-        let binhe = seed.targets.iter().find(|(c, _)| c == "141102001").unwrap();
+        let binhe = seed.targets.iter().find(|(c, _, _)| c == "141102001").unwrap();
         assert_eq!(binhe.1.count, 22_611);
         assert_eq!(binhe.1.notice, "离政办发〔2022〕34号");
-        // Rugao: 如城街道 2020 target 62,390.
-        let rugao: i64 = seed
+        // Rugao: 如城街道 2020 target 62,390 (the notice's), and the demo split over its
+        // villages (marked assumed) adds up to it.
+        let rucheng = seed.targets.iter().find(|(c, _, _)| c == "320682001").unwrap();
+        assert_eq!((rucheng.1.count, rucheng.2), (62_390, false));
+        let villages: Vec<_> = seed
             .targets
             .iter()
-            .filter(|(c, _)| c.starts_with("320682"))
-            .map(|(_, t)| t.count)
-            .sum();
-        assert_eq!(rugao, 62_390);
+            .filter(|(c, _, _)| c.starts_with("320682001") && c.len() == 12)
+            .collect();
+        assert!(villages.len() >= 3 && villages.iter().all(|(_, _, assumed)| *assumed));
+        assert_eq!(villages.iter().map(|(_, t, _)| t.count).sum::<i64>(), 62_390);
         for city in ["110000", "460200", "320600", "370700", "141100"] {
             assert!(
                 seed.areas.iter().any(|a| a.code == city && a.level == AreaLevel::City),

@@ -63,17 +63,20 @@ pub async fn upsert_area(db: &Db, area: &AreaNode) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-pub async fn upsert_target(db: &Db, area_code: &str, target: &AreaTarget) -> Result<(), sqlx::Error> {
-    const SQL: &str = "INSERT INTO area_targets (area_code, insurance_year, target_count, notice, clause)
-        VALUES ($1, $2, $3, $4, $5)
+/// Loads a seed target; one an officer has set by hand since is left as they set it.
+pub async fn upsert_target(db: &Db, area_code: &str, target: &AreaTarget, assumed: bool) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO area_targets (area_code, insurance_year, target_count, notice, clause, assumed)
+        VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (area_code, insurance_year) DO UPDATE SET target_count = excluded.target_count,
-            notice = excluded.notice, clause = excluded.clause";
+            notice = excluded.notice, clause = excluded.clause, assumed = excluded.assumed
+        WHERE area_targets.updated_by IS NULL";
     with_pool!(db, p => sqlx::query(SQL)
         .bind(area_code)
         .bind(target.insurance_year)
         .bind(target.count)
         .bind(&target.notice)
         .bind(&target.clause)
+        .bind(assumed)
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -97,6 +100,13 @@ pub async fn get_with_target(db: &Db, code: &str) -> Result<Option<AreaNode>, sq
     let sql = format!("{WITH_TARGET} WHERE a.code = $1");
     let row: Option<AreaRow> = with_pool!(db, p => sqlx::query_as(&sql).bind(code).fetch_optional(p).await)?;
     Ok(row.map(AreaRow::into_node))
+}
+
+/// The areas directly below `code`, by code.
+pub async fn children(db: &Db, code: &str) -> Result<Vec<AreaNode>, sqlx::Error> {
+    let sql = format!("{WITH_TARGET} WHERE a.parent_code = $1 ORDER BY a.code");
+    let rows: Vec<AreaRow> = with_pool!(db, p => sqlx::query_as(&sql).bind(code).fetch_all(p).await)?;
+    Ok(rows.into_iter().map(AreaRow::into_node).collect())
 }
 
 pub async fn get(db: &Db, code: &str) -> Result<Option<AreaNode>, sqlx::Error> {

@@ -1,0 +1,430 @@
+//! A synthetic jurisdiction for the demo and the benchmarks: households of one to five,
+//! ages, students, non-local residents, subsidised categories (with flagged
+//! certifications), enrolments priced by the engine and paid on days through the
+//! collection period, the unpaid, and the unenrolled with ledger reasons. The same seed
+//! gives the same population.
+//!
+//! Rows go in as multi-row INSERTs of generated literals (digits, codes and fixed names
+//! only: nothing from outside), in transactions of `CHUNK` rows.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use domain::policy::{PolicyPack, QuoteRequest};
+
+use super::AppState;
+use crate::error::AppError;
+use crate::model::AreaLevel;
+use crate::store::{with_pool, Db};
+
+const CHUNK: usize = 1_000;
+/// Above this size enrolments keep a placeholder instead of the engine's full answer
+/// (its explanation is ~2 KB a row); amounts and dates are stored either way.
+const FULL_QUOTE_LIMIT: u64 = 100_000;
+const SURNAMES: [&str; 20] = [
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗",
+];
+const GIVEN: [&str; 24] = [
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+    "秀兰", "霞", "平", "刚", "桂英", "建国",
+];
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub people: u64,
+    pub seed: u64,
+    pub policy: String,
+    /// Villages left alone (the demo keeps its hand-made 东关社区 for the walkthrough).
+    pub skip_areas: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub people: u64,
+    pub households: u64,
+    pub enrolled: u64,
+    pub unpaid: u64,
+    pub subsidised: u64,
+}
+
+/// splitmix64: small, fast and the same everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// 0..n
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    /// True with probability per-mille / 1000.
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.below(1000) < per_mille
+    }
+}
+
+struct Slot {
+    code: String,
+    students_only: bool,
+}
+
+/// Where people live: the pack's villages, and townships without villages (the
+/// education system's pupils) as their own slot; weighted by the township's target.
+async fn slots(state: &AppState, pack: &PolicyPack, skip: &[String]) -> Result<(Vec<Slot>, Vec<u64>), AppError> {
+    let areas = crate::store::areas::list(&state.db).await?;
+    let targets: Vec<(String, i64)> = with_pool!(&state.db, p => sqlx::query_as(
+        "SELECT area_code, target_count FROM area_targets WHERE insurance_year = $1")
+        .bind(pack.insurance_year).fetch_all(p).await)?;
+    let target: HashMap<String, i64> = targets.into_iter().collect();
+    let mut slots = Vec::new();
+    let mut weights = Vec::new();
+    for t in areas
+        .iter()
+        .filter(|a| a.level == AreaLevel::Township && pack.covers_area(&a.code))
+    {
+        let villages: Vec<&crate::model::AreaNode> = areas
+            .iter()
+            .filter(|a| a.parent.as_deref() == Some(t.code.as_str()) && !skip.contains(&a.code))
+            .collect();
+        let w = target.get(&t.code).copied().unwrap_or(10_000).max(1) as u64;
+        if villages.is_empty() {
+            slots.push(Slot {
+                code: t.code.clone(),
+                students_only: t.kind.as_deref() == Some("education_system"),
+            });
+            weights.push(w);
+        } else {
+            for v in &villages {
+                slots.push(Slot {
+                    code: v.code.clone(),
+                    students_only: false,
+                });
+                weights.push(w / villages.len() as u64 + 1);
+            }
+        }
+    }
+    if slots.is_empty() {
+        return Err(AppError::invalid(
+            "policy",
+            "no_areas",
+            "该政策覆盖的地区下没有乡镇",
+            "The pack's jurisdiction has no townships to fill",
+        ));
+    }
+    // Cumulative weights for a binary-search pick.
+    let mut acc = 0;
+    let cumulative = weights
+        .into_iter()
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect();
+    Ok((slots, cumulative))
+}
+
+fn id_number(district: &str, birth: NaiveDate, seq: u32) -> String {
+    let body = format!("{}{}{:03}", &district[..6], birth.format("%Y%m%d"), seq);
+    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// The next row id of a table (ids are assigned here so households and people can
+/// point at each other in one pass).
+async fn next_id(db: &Db, table: &str) -> Result<i64, AppError> {
+    let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}");
+    let max: i64 = with_pool!(db, p => sqlx::query_scalar(&sql).fetch_one(p).await)?;
+    Ok(max + 1)
+}
+
+async fn flush(db: &Db, head: &str, rows: &mut Vec<String>) -> Result<(), AppError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("{head} VALUES {}", rows.join(","));
+    with_pool!(db, p => sqlx::query(&sql).execute(p).await.map(|r| r.rows_affected()))?;
+    rows.clear();
+    Ok(())
+}
+
+fn opt(s: Option<&str>) -> String {
+    s.map_or_else(|| "NULL".to_owned(), |v| format!("'{v}'"))
+}
+
+/// Generates `spec.people` people into the database behind `state`.
+pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppError> {
+    let pack = super::quotes::pack(&state.policies, &spec.policy)?;
+    let (slots, cumulative) = slots(state, pack, &spec.skip_areas).await?;
+    let total_weight = *cumulative.last().unwrap_or(&1);
+    let db = &state.db;
+    let mut rng = Rng(spec.seed);
+    let now = state
+        .clock
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        .replace('Z', "+00:00");
+    let today = state.clock.today();
+    let (start, _) = pack.collection_window();
+    let last_pay = today.min(pack.payment_deadline(start));
+    let pay_days = (last_pay - start).num_days();
+    let year = pack.insurance_year;
+    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
+    let categories: Vec<(String, String)> = pack
+        .categories
+        .iter()
+        .map(|c| {
+            (
+                c.category.code().to_owned(),
+                c.certified_by.clone().unwrap_or_else(|| "civil_affairs".into()),
+            )
+        })
+        .collect();
+    let full_quotes = spec.people <= FULL_QUOTE_LIMIT;
+    let mut seq: HashMap<NaiveDate, u32> = HashMap::new();
+    let mut person_id = next_id(db, "people").await?;
+    let mut household_id = next_id(db, "households").await?;
+    let mut households = Vec::new();
+    let mut people = Vec::new();
+    let mut enrolments = Vec::new();
+    let mut certs = Vec::new();
+    let mut reasons = Vec::new();
+    let mut out = Summary::default();
+    let reasons_pool = [
+        "not_contacted",
+        "lost_contact",
+        "declined",
+        "insured_elsewhere",
+        "employee_insurance",
+        "deceased",
+        "ineligible",
+    ];
+    while out.people < spec.people {
+        let pick = rng.below(total_weight);
+        let slot = &slots[cumulative.partition_point(|c| *c <= pick).min(slots.len() - 1)];
+        let size = if slot.students_only {
+            1
+        } else {
+            [1, 2, 2, 3, 3, 3, 4, 4, 5, 2][rng.below(10) as usize]
+        };
+        let size = size.min((spec.people - out.people) as usize);
+        let hid = household_id;
+        household_id += 1;
+        households.push(format!("({hid}, {person_id}, '{}', NULL, '{now}')", slot.code));
+        out.households += 1;
+        let local_household = rng.chance(if slot.students_only { 970 } else { 930 });
+        for m in 0..size {
+            let age = if slot.students_only {
+                6 + rng.below(13) as i64
+            } else if m == 0 {
+                25 + rng.below(60) as i64
+            } else {
+                rng.below(90) as i64
+            };
+            let mut birth = year_start - Duration::days(age * 365 + rng.below(365) as i64);
+            // Sequence numbers from 600 keep clear of hand-made IDs (demo, tests).
+            let n = loop {
+                let n = seq.entry(birth).or_insert(600);
+                if *n < 999 {
+                    *n += 1;
+                    break *n;
+                }
+                birth -= Duration::days(1);
+            };
+            let id = id_number(&slot.code, birth, n);
+            let sex = if n % 2 == 1 { "male" } else { "female" };
+            let student = slot.students_only || ((6..=22).contains(&age) && rng.chance(900));
+            let name = format!(
+                "{}{}",
+                SURNAMES[rng.below(SURNAMES.len() as u64) as usize],
+                GIVEN[rng.below(GIVEN.len() as u64) as usize]
+            );
+            let pid = person_id;
+            person_id += 1;
+            let relationship = if m == 0 {
+                "self"
+            } else {
+                ["spouse", "child", "parent"][rng.below(3) as usize]
+            };
+            people.push(format!(
+                "({pid}, '{id}', '{name}', '{birth}', '{sex}', '{}', {}, {hid}, '{relationship}', '{now}', {}, NULL)",
+                slot.code,
+                if local_household { "TRUE" } else { "FALSE" },
+                if student { "TRUE" } else { "FALSE" }
+            ));
+            out.people += 1;
+            // About 8 % hold a subsidised category.
+            let category = (!categories.is_empty() && rng.chance(80))
+                .then(|| categories[rng.below(categories.len() as u64) as usize].clone());
+            if let Some((code, dept)) = &category {
+                certs.push(format!(
+                    "({pid}, '{code}', '{dept}', 'flagged', '{}', NULL, '{now}', '{}', '{}', 'list')",
+                    start - Duration::days(30),
+                    pack.id,
+                    slot.code
+                ));
+            }
+            let roll = rng.below(1000);
+            if roll < 920 && pay_days >= 0 {
+                let paid_on = start + Duration::days(rng.below(pay_days as u64 + 1) as i64);
+                let req = QuoteRequest {
+                    policy: pack.id.clone(),
+                    person: domain::policy::PersonInput {
+                        id_number: Some(id.clone()),
+                        categories: category.iter().map(|c| c.0.clone()).collect(),
+                        certified_on: category.as_ref().map(|_| (start - Duration::days(30)).to_string()),
+                        student,
+                        hukou_local: local_household,
+                        months_resident: (!local_household).then_some(24),
+                        ..Default::default()
+                    },
+                    tier: None,
+                    add_ons: Vec::new(),
+                    paid_on: paid_on.to_string(),
+                };
+                let Ok(q) = domain::policy::quote(pack, &req) else {
+                    continue;
+                };
+                if !q.eligible {
+                    continue;
+                }
+                let fen = |m: Option<domain::Money>| m.map_or(0, domain::Money::to_fen);
+                let due = fen(q.personal_due);
+                let json = if full_quotes {
+                    serde_json::to_string(&q).unwrap_or_default().replace('\'', "''")
+                } else {
+                    "{\"generated\":true}".to_owned()
+                };
+                let subsidy = fen(q.subsidy);
+                if subsidy > 0 {
+                    out.subsidised += 1;
+                }
+                enrolments.push(format!(
+                    "({pid}, {hid}, {year}, '{}', {}, {}, '', {}, {}, {subsidy}, {}, {}, {due}, 'paid', '{json}', {due}, '{paid_on}', {}, {}, {}, '{now}')",
+                    pack.id,
+                    opt(q.tier.map(|t| t.code())),
+                    opt(q.benefit_tier.map(|t| t.code())),
+                    opt(q.applied_category.map(|c| c.code())),
+                    fen(q.standard_contribution),
+                    fen(q.late_surcharge),
+                    fen(q.add_ons_total),
+                    opt(q.benefit_start.map(|d| d.to_string()).as_deref()),
+                    opt(q.benefit_end.map(|d| d.to_string()).as_deref()),
+                    opt(q.start_rule.map(super::enrolment::start_rule_code)),
+                ));
+                out.enrolled += 1;
+            } else if roll < 940 {
+                enrolments.push(format!(
+                    "({pid}, {hid}, {year}, '{}', NULL, NULL, '', NULL, 0, 0, 0, 0, 0, 'unpaid', '{{}}', 0, NULL, NULL, NULL, NULL, '{now}')",
+                    pack.id
+                ));
+                out.unpaid += 1;
+            } else if rng.chance(600) {
+                let r = reasons_pool[rng.below(reasons_pool.len() as u64) as usize];
+                reasons.push(format!("({pid}, {year}, '{r}', '{now}')"));
+            }
+        }
+        if people.len() >= CHUNK {
+            write(
+                db,
+                &mut households,
+                &mut people,
+                &mut enrolments,
+                &mut certs,
+                &mut reasons,
+            )
+            .await?;
+        }
+    }
+    write(
+        db,
+        &mut households,
+        &mut people,
+        &mut enrolments,
+        &mut certs,
+        &mut reasons,
+    )
+    .await?;
+    if let Db::Postgres(p) = db {
+        for t in ["people", "households"] {
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
+            ))
+            .execute(p)
+            .await?;
+        }
+    }
+    Ok(out)
+}
+
+async fn write(
+    db: &Db,
+    households: &mut Vec<String>,
+    people: &mut Vec<String>,
+    enrolments: &mut Vec<String>,
+    certs: &mut Vec<String>,
+    reasons: &mut Vec<String>,
+) -> Result<(), AppError> {
+    flush(
+        db,
+        "INSERT INTO households (id, head_person_id, area_code, address, created_at)",
+        households,
+    )
+    .await?;
+    flush(
+        db,
+        "INSERT INTO people (id, id_number, name, birth_date, sex, area_code, hukou_local, household_id, relationship, created_at, student, months_resident)",
+        people,
+    )
+    .await?;
+    flush(
+        db,
+        "INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons, applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json, paid_fen, paid_on, benefit_start, benefit_end, start_rule, created_at)",
+        enrolments,
+    )
+    .await?;
+    flush(
+        db,
+        "INSERT INTO certifications (person_id, category, department, status, effective_on, valid_until, created_at, policy_id, area_code, source)",
+        certs,
+    )
+    .await?;
+    flush(
+        db,
+        "INSERT INTO ledger_reasons (person_id, insurance_year, reason, updated_at)",
+        reasons,
+    )
+    .await
+}
+
+/// The demo's synthetic Lishi population, generated once (东关社区 stays hand-made for
+/// the walkthrough and the browser tests).
+pub async fn demo(state: &AppState, people: u64) -> Result<(), AppError> {
+    let existing: i64 = with_pool!(&state.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM people WHERE area_code LIKE '141102%' AND area_code <> '141102001001'")
+        .fetch_one(p).await)?;
+    if existing >= 10 {
+        return Ok(());
+    }
+    let spec = Spec {
+        people,
+        seed: 2022,
+        policy: "lishi-2023".into(),
+        skip_areas: vec!["141102001001".into()],
+    };
+    let s = population(state, &spec).await?;
+    tracing::info!(
+        people = s.people,
+        households = s.households,
+        enrolled = s.enrolled,
+        "demo population generated"
+    );
+    Ok(())
+}
