@@ -14,7 +14,7 @@ use domain::policy::{PolicyPack, QuoteRequest};
 
 use super::AppState;
 use crate::error::AppError;
-use crate::model::AreaLevel;
+use crate::model::{AreaLevel, LEDGER_REASONS};
 use crate::store::{with_pool, Db};
 
 const CHUNK: usize = 1_000;
@@ -197,15 +197,6 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
     let mut certs = Vec::new();
     let mut reasons = Vec::new();
     let mut out = Summary::default();
-    let reasons_pool = [
-        "not_contacted",
-        "lost_contact",
-        "declined",
-        "insured_elsewhere",
-        "employee_insurance",
-        "deceased",
-        "ineligible",
-    ];
     while out.people < spec.people {
         let pick = rng.below(total_weight);
         let slot = &slots[cumulative.partition_point(|c| *c <= pick).min(slots.len() - 1)];
@@ -327,7 +318,7 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
                 ));
                 out.unpaid += 1;
             } else if rng.chance(600) {
-                let r = reasons_pool[rng.below(reasons_pool.len() as u64) as usize];
+                let r = LEDGER_REASONS[rng.below(LEDGER_REASONS.len() as u64) as usize];
                 reasons.push(format!("({pid}, {year}, '{r}', '{now}')"));
             }
         }

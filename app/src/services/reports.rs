@@ -529,7 +529,16 @@ fn bucket(category: &str) -> usize {
     }
 }
 
-/// Counts per area-code prefix of `len` characters (one group per sub-area).
+/// The range of `report_area` values under a prefix: codes are digits, and ':' sorts
+/// right after '9', so `[prefix, prefix + ":")` holds exactly the codes starting with it
+/// (and reads as an index range on both databases, where LIKE might not).
+fn range(prefix: &str) -> (String, String) {
+    (prefix.to_owned(), format!("{prefix}:"))
+}
+
+/// Counts per area-code prefix of `len` characters (one group per sub-area), from three
+/// index-range reads: the register (people), the enrolled (enrolments, which carry the
+/// person's area; see migration 0006) and the ledger's reasons for the unenrolled.
 /// `students_born_by`: only students born on or before that day (the ranking's college
 /// students).
 async fn counts(
@@ -540,65 +549,85 @@ async fn counts(
     as_of: NaiveDate,
     students_born_by: Option<NaiveDate>,
 ) -> Result<HashMap<String, Counts>, AppError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        sub: Option<String>,
-        local: i64,
-        enrolled: i64,
-        reason: Option<String>,
-        category: Option<String>,
-        n: i64,
-    }
-    // One pass over the area's people; the groups are few (sub-area × flags).
-    const SQL: &str = "SELECT SUBSTR(COALESCE(p.area_code, h.area_code), 1, $4) AS sub,
-            CAST(CASE WHEN p.hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local,
-            CAST(CASE WHEN e.id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS enrolled,
-            CASE WHEN e.id IS NULL THEN r.reason END AS reason,
-            CASE WHEN e.subsidy_fen > 0 THEN e.applied_category END AS category,
-            COUNT(*) AS n
-        FROM people p
-        LEFT JOIN households h ON h.id = p.household_id
-        LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
-            AND e.status IN ('paid', 'ended') AND e.paid_on <= $2
-        LEFT JOIN ledger_reasons r ON r.person_id = p.id AND r.insurance_year = $1
-        WHERE COALESCE(p.area_code, h.area_code) LIKE $3
-          AND ($5 IS NULL OR (p.student AND p.birth_date <= $5))
-        GROUP BY 1, 2, 3, 4, 5";
-    let rows: Vec<Row> = with_pool!(&state.db, p => sqlx::query_as(SQL)
-        .bind(year).bind(as_of).bind(format!("{prefix}%")).bind(len as i32).bind(students_born_by)
-        .fetch_all(p).await)?;
-    let mut out: HashMap<String, Counts> = HashMap::new();
-    for r in rows {
-        let c = out.entry(r.sub.unwrap_or_default()).or_default();
-        let local = r.local == 1;
-        c.roster += r.n;
-        if local {
-            c.roster_local += r.n;
+    let (lo, hi) = range(prefix);
+    let len = len as i32;
+    // Grouped first by the indexes' own columns (read in index order, no sort), then by
+    // sub-area; the student variant filters on columns no index covers.
+    let students = students_born_by.is_some();
+    let roster_sql =
+        format!(
+        "SELECT SUBSTR(report_area, 1, $3) AS sub, CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local,
+            CAST(SUM(n) AS BIGINT) AS n
+         FROM (SELECT report_area, hukou_local, COUNT(*) AS n FROM people p
+               WHERE p.report_area >= $1 AND p.report_area < $2 {}
+               GROUP BY report_area, hukou_local) x
+         GROUP BY 1, 2",
+        if students { "AND p.student AND p.birth_date <= $4" } else { "AND $4 IS NULL" }
+    );
+    let roster: Vec<(Option<String>, i64, i64)> = with_pool!(&state.db, p => sqlx::query_as(&roster_sql)
+        .bind(&lo).bind(&hi).bind(len).bind(students_born_by).fetch_all(p).await)?;
+    let enrolled_sql = format!(
+        "SELECT SUBSTR(report_area, 1, $5) AS sub, CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local,
+            CASE WHEN subsidy_fen > 0 THEN applied_category END AS category, CAST(SUM(n) AS BIGINT) AS n
+         FROM (SELECT report_area, hukou_local, applied_category, subsidy_fen, COUNT(*) AS n FROM enrolments e
+               WHERE e.insurance_year = $1 AND e.report_area >= $3 AND e.report_area < $4
+                 AND e.paid_on <= $2 AND e.status IN ('paid', 'ended') {}
+               GROUP BY report_area, hukou_local, applied_category, subsidy_fen) x
+         GROUP BY 1, 2, 3",
+        if students {
+            "AND EXISTS (SELECT 1 FROM people p WHERE p.id = e.person_id AND p.student AND p.birth_date <= $6)"
+        } else {
+            "AND $6 IS NULL"
         }
-        if r.enrolled == 1 {
-            c.enrolled += r.n;
+    );
+    let enrolled: Vec<(Option<String>, i64, Option<String>, i64)> = with_pool!(&state.db, p => sqlx::query_as(&enrolled_sql)
+        .bind(year).bind(as_of).bind(&lo).bind(&hi).bind(len).bind(students_born_by).fetch_all(p).await)?;
+    const REASONS: &str = "SELECT SUBSTR(p.report_area, 1, $5) AS sub,
+            CAST(CASE WHEN p.hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local, r.reason, COUNT(*) AS n
+        FROM ledger_reasons r
+        JOIN people p ON p.id = r.person_id
+        WHERE r.insurance_year = $1 AND p.report_area >= $3 AND p.report_area < $4
+          AND ($6 IS NULL OR (p.student AND p.birth_date <= $6))
+          AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = p.id AND e.insurance_year = $1
+                AND e.status IN ('paid', 'ended') AND e.paid_on <= $2)
+        GROUP BY 1, 2, 3";
+    let reasons: Vec<(Option<String>, i64, String, i64)> = with_pool!(&state.db, p => sqlx::query_as(REASONS)
+        .bind(year).bind(as_of).bind(&lo).bind(&hi).bind(len).bind(students_born_by).fetch_all(p).await)?;
+    let mut out: HashMap<String, Counts> = HashMap::new();
+    for (sub, local, n) in roster {
+        let c = out.entry(sub.unwrap_or_default()).or_default();
+        c.roster += n;
+        if local == 1 {
+            c.roster_local += n;
+        }
+    }
+    for (sub, local, category, n) in enrolled {
+        let c = out.entry(sub.unwrap_or_default()).or_default();
+        let local = local == 1;
+        c.enrolled += n;
+        if local {
+            c.enrolled_local += n;
+        }
+        if let Some(cat) = &category {
+            c.subsidised += n;
+            c.by_category[bucket(cat)] += n;
             if local {
-                c.enrolled_local += r.n;
+                c.subsidised_local += n;
             }
-            if let Some(cat) = &r.category {
-                c.subsidised += r.n;
-                if local {
-                    c.subsidised_local += r.n;
-                }
-                c.by_category[bucket(cat)] += r.n;
+        }
+    }
+    for (sub, local, reason, n) in reasons {
+        let c = out.entry(sub.unwrap_or_default()).or_default();
+        if NOT_OURS.contains(&reason.as_str()) {
+            c.excluded += n;
+            if local == 1 {
+                c.excluded_local += n;
             }
-        } else if let Some(reason) = r.reason.as_deref() {
-            if NOT_OURS.contains(&reason) {
-                c.excluded += r.n;
-                if local {
-                    c.excluded_local += r.n;
-                }
-            }
-            match reason {
-                "employee_insurance" => c.employee += r.n,
-                "insured_elsewhere" => c.elsewhere += r.n,
-                _ => {}
-            }
+        }
+        match reason.as_str() {
+            "employee_insurance" => c.employee += n,
+            "insured_elsewhere" => c.elsewhere += n,
+            _ => {}
         }
     }
     Ok(out)
@@ -815,15 +844,15 @@ async fn trend(
         day: Option<NaiveDate>,
         n: i64,
     }
-    const SQL: &str = "SELECT SUBSTR(COALESCE(p.area_code, h.area_code), 1, $4) AS sub, e.paid_on AS day, COUNT(*) AS n
-        FROM enrolments e
-        JOIN people p ON p.id = e.person_id
-        LEFT JOIN households h ON h.id = p.household_id
-        WHERE e.insurance_year = $1 AND e.status IN ('paid', 'ended') AND e.paid_on <= $2
-          AND COALESCE(p.area_code, h.area_code) LIKE $3
+    const SQL: &str = "SELECT SUBSTR(report_area, 1, $5) AS sub, paid_on AS day, CAST(SUM(n) AS BIGINT) AS n
+        FROM (SELECT report_area, paid_on, COUNT(*) AS n FROM enrolments e
+              WHERE e.insurance_year = $1 AND e.report_area >= $3 AND e.report_area < $4
+                AND e.paid_on <= $2 AND e.status IN ('paid', 'ended')
+              GROUP BY report_area, paid_on) x
         GROUP BY 1, 2";
+    let (lo, hi) = range(&ctx.prefix);
     let paid: Vec<Paid> = with_pool!(&state.db, p => sqlx::query_as(SQL)
-        .bind(ctx.pack.insurance_year).bind(ctx.as_of).bind(format!("{}%", ctx.prefix)).bind(len)
+        .bind(ctx.pack.insurance_year).bind(ctx.as_of).bind(&lo).bind(&hi).bind(len)
         .fetch_all(p).await)?;
     let (start, _) = ctx.pack.collection_window();
     let days = weekly_points(start, ctx.as_of);
@@ -866,15 +895,14 @@ async fn trend(
 pub async fn fund_request(state: &AppState, actor: &Actor, q: &ReportQuery) -> Result<FundRequest, AppError> {
     let ctx = context(state, actor, q).await?;
     let year = ctx.pack.insurance_year;
+    let (lo, hi) = range(&ctx.prefix);
     let rows: Vec<(Option<String>, i64, i64, i64)> = with_pool!(&state.db, p => sqlx::query_as(
         "SELECT e.applied_category, e.subsidy_fen, COUNT(*), CAST(SUM(e.subsidy_fen) AS BIGINT)
          FROM enrolments e
-         JOIN people p ON p.id = e.person_id
-         LEFT JOIN households h ON h.id = p.household_id
-         WHERE e.insurance_year = $1 AND e.status IN ('paid', 'ended') AND e.paid_on <= $2
-           AND e.subsidy_fen > 0 AND COALESCE(p.area_code, h.area_code) LIKE $3
+         WHERE e.insurance_year = $1 AND e.report_area >= $3 AND e.report_area < $4
+           AND e.paid_on <= $2 AND e.status IN ('paid', 'ended') AND e.subsidy_fen > 0
          GROUP BY 1, 2 ORDER BY 1, 2")
-        .bind(year).bind(ctx.as_of).bind(format!("{}%", ctx.prefix)).fetch_all(p).await)?;
+        .bind(year).bind(ctx.as_of).bind(&lo).bind(&hi).fetch_all(p).await)?;
     let mut finance = Vec::new();
     let mut advanced = Vec::new();
     for (cat, per, n, sum) in rows {
