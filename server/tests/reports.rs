@@ -371,12 +371,16 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
 
     // Someone who moves counts where they live now, their enrolment too (migration 0006's
     // triggers keep the copies right).
-    app::with_pool!(&app.state.db, pool => sqlx::query("UPDATE people SET area_code = $1 WHERE id = $2")
-        .bind(BINHE_OTHER).bind(k).execute(pool).await.map(|r| r.rows_affected()))
-    .unwrap();
+    for who in [k, g] {
+        app::with_pool!(&app.state.db, pool => sqlx::query("UPDATE people SET area_code = $1 WHERE id = $2")
+            .bind(BINHE_OTHER).bind(who).execute(pool).await.map(|r| r.rows_affected()))
+        .unwrap();
+    }
     let (_, town) = get(&app, &bureau, "/api/v1/reports/weekly?area=141102001").await;
-    assert_eq!(row(&town, BINHE_OTHER)["enrolled"], 2);
-    assert_eq!(row(&town, BINHE_OTHER)["roster"], 2);
+    let moved = row(&town, BINHE_OTHER);
+    assert_eq!(moved["enrolled"], 2);
+    assert_eq!(moved["roster"], 3);
+    assert_eq!(moved["should_enrol"], 2, "庚's ledger reason (deceased) moved with her");
 
     // A cadre sees their own village only; the page renders without JavaScript.
     let cadre = bearer(&app, "cadre_dongguan").await;

@@ -582,13 +582,15 @@ async fn counts(
     );
     let enrolled: Vec<(Option<String>, i64, Option<String>, i64)> = with_pool!(&state.db, p => sqlx::query_as(&enrolled_sql)
         .bind(year).bind(as_of).bind(&lo).bind(&hi).bind(len).bind(students_born_by).fetch_all(p).await)?;
-    const REASONS: &str = "SELECT SUBSTR(p.report_area, 1, $5) AS sub,
-            CAST(CASE WHEN p.hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local, r.reason, COUNT(*) AS n
+    // Read from the ledger's own copy of each person's area (migration 0007): the reasons
+    // are few, so this never reads the whole register.
+    const REASONS: &str = "SELECT SUBSTR(r.report_area, 1, $5) AS sub,
+            CAST(CASE WHEN r.hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local, r.reason, COUNT(*) AS n
         FROM ledger_reasons r
-        JOIN people p ON p.id = r.person_id
-        WHERE r.insurance_year = $1 AND p.report_area >= $3 AND p.report_area < $4
-          AND ($6 IS NULL OR (p.student AND p.birth_date <= $6))
-          AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = p.id AND e.insurance_year = $1
+        WHERE r.insurance_year = $1 AND r.report_area >= $3 AND r.report_area < $4
+          AND ($6 IS NULL OR EXISTS (SELECT 1 FROM people p WHERE p.id = r.person_id
+                AND p.student AND p.birth_date <= $6))
+          AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = r.person_id AND e.insurance_year = $1
                 AND e.status IN ('paid', 'ended') AND e.paid_on <= $2)
         GROUP BY 1, 2, 3";
     let reasons: Vec<(Option<String>, i64, String, i64)> = with_pool!(&state.db, p => sqlx::query_as(REASONS)
