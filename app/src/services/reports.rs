@@ -590,8 +590,10 @@ async fn counts(
         WHERE r.insurance_year = $1 AND r.report_area >= $3 AND r.report_area < $4
           AND ($6 IS NULL OR EXISTS (SELECT 1 FROM people p WHERE p.id = r.person_id
                 AND p.student AND p.birth_date <= $6))
-          AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = r.person_id AND e.insurance_year = $1
-                AND e.status IN ('paid', 'ended') AND e.paid_on <= $2)
+          -- A count, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join that
+          -- reads every enrolment; this stays one unique-index probe per reason.
+          AND (SELECT COUNT(*) FROM enrolments e WHERE e.person_id = r.person_id AND e.insurance_year = $1
+                AND e.status IN ('paid', 'ended') AND e.paid_on <= $2) = 0
         GROUP BY 1, 2, 3";
     let reasons: Vec<(Option<String>, i64, String, i64)> = with_pool!(&state.db, p => sqlx::query_as(REASONS)
         .bind(year).bind(as_of).bind(&lo).bind(&hi).bind(len).bind(students_born_by).fetch_all(p).await)?;
