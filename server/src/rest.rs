@@ -798,14 +798,7 @@ async fn put_target(
     body: axum::body::Bytes,
 ) -> Result<Json<app::model::TargetView>, AppError> {
     let actor = actor(&state, &headers).await?;
-    let year: i32 = year.parse().map_err(|_| {
-        AppError::invalid(
-            "year",
-            "year_invalid",
-            "年度应为整数",
-            "The year must be a whole number",
-        )
-    })?;
+    let year = targets::parse_year(&year)?;
     let req: targets::TargetRequest = json_body(&body)?;
     Ok(Json(targets::set(&state, &actor, &area, year, req.count, &ip).await?))
 }

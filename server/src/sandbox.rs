@@ -11,14 +11,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::rest::ClientIp;
+use app::services::report_render::esc;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::rest::ClientIp;
 
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(

@@ -69,14 +69,7 @@ pub async fn set_target(area_code: String, year: String, count: String) -> Resul
     respond(
         async {
             let (state, actor) = ssr_actor().await?;
-            let year: i32 = year.trim().parse().map_err(|_| {
-                AppError::invalid(
-                    "year",
-                    "year_invalid",
-                    "年度应为整数",
-                    "The year must be a whole number",
-                )
-            })?;
+            let year = crate::services::targets::parse_year(year.trim())?;
             let count: i64 = count.trim().parse().map_err(|_| {
                 AppError::invalid(
                     "count",

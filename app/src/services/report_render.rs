@@ -9,7 +9,8 @@ use super::reports::*;
 use crate::error::AppError;
 use crate::i18n::Lang;
 
-fn esc(s: &str) -> String {
+/// Escapes text for HTML content and attribute values (the sandbox pay page uses it too).
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

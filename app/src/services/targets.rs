@@ -27,6 +27,18 @@ pub struct TargetImport {
     pub problems: Vec<ImportProblem>,
 }
 
+/// A year as written in a path or a form field.
+pub fn parse_year(s: &str) -> Result<i32, AppError> {
+    s.parse().map_err(|_| {
+        AppError::invalid(
+            "year",
+            "year_invalid",
+            "年度应为整数",
+            "The year must be a whole number",
+        )
+    })
+}
+
 fn may_view(actor: &Actor) -> Result<&str, AppError> {
     match actor.role {
         Role::Resident => Err(AppError::forbidden(
