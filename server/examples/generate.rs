@@ -18,6 +18,7 @@ async fn main() {
     let seed: u64 = args.get(3).map_or(7, |s| s.parse().expect("seed"));
     let policy = args.get(4).cloned().unwrap_or_else(|| "lishi-2023".into());
     let url = args[1].clone();
+    let bulk_url = url.clone();
     let config = server::config::Config::from_lookup(|k| match k {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
@@ -34,6 +35,8 @@ async fn main() {
         seed,
         policy,
         skip_areas: Vec::new(),
+        // PostgreSQL: COPY with the triggers off, then the counters rebuilt.
+        bulk: bulk_url.starts_with("postgres"),
     };
     let s = app::services::generate::population(&state, &spec)
         .await

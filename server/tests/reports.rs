@@ -14,6 +14,7 @@ both_backends! {
     weifang_ranking_and_late_payers,
     rugao_advanced_groups_incentive_and_targets,
     bad_report_requests_are_refused_clearly,
+    counters_follow_every_change,
 }
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -114,6 +115,59 @@ async fn download(app: &TestApp, auth: &str, path: &str) -> calamine::Range<Data
     book.worksheet_range_at(0).unwrap().unwrap()
 }
 
+/// Rows of (key, count) from one query, without the zeros.
+async fn keyed(app: &TestApp, sql: &str) -> std::collections::BTreeMap<String, i64> {
+    let rows: Vec<(String, i64)> =
+        app::with_pool!(&app.state.db, pool => sqlx::query_as(sql).fetch_all(pool).await).unwrap();
+    rows.into_iter().filter(|r| r.1 != 0).collect()
+}
+
+/// The counters of migration 0008 equal a recount of the rows they summarise.
+async fn assert_counters_exact(app: &TestApp) {
+    const LOCAL: &str = "CASE WHEN hukou_local THEN '1' ELSE '0' END";
+    let pairs = [
+        (
+            format!("SELECT report_area || '/' || {LOCAL}, CAST(SUM(n) AS BIGINT) FROM report_roster GROUP BY 1"),
+            format!("SELECT report_area || '/' || {LOCAL}, COUNT(*) FROM people GROUP BY 1"),
+        ),
+        (
+            format!(
+                "SELECT CAST(insurance_year AS TEXT) || '/' || report_area || '/' || {LOCAL} || '/' || category
+                    || '/' || CAST(paid_on AS TEXT), CAST(SUM(n) AS BIGINT) FROM report_enrolled GROUP BY 1"
+            ),
+            format!(
+                "SELECT CAST(insurance_year AS TEXT) || '/' || report_area || '/' || {LOCAL} || '/'
+                    || CASE WHEN subsidy_fen > 0 THEN COALESCE(applied_category, '') ELSE '' END
+                    || '/' || CAST(paid_on AS TEXT), COUNT(*)
+                 FROM enrolments WHERE status IN ('paid', 'ended') AND paid_on IS NOT NULL GROUP BY 1"
+            ),
+        ),
+        (
+            format!(
+                "SELECT CAST(insurance_year AS TEXT) || '/' || report_area || '/' || {LOCAL} || '/' || reason
+                    || '/' || CAST(enrolled_on AS TEXT), CAST(SUM(n) AS BIGINT) FROM report_reasons GROUP BY 1"
+            ),
+            "SELECT CAST(r.insurance_year AS TEXT) || '/' || r.report_area || '/'
+                    || CASE WHEN r.hukou_local THEN '1' ELSE '0' END || '/' || r.reason || '/'
+                    || COALESCE((SELECT CAST(e.paid_on AS TEXT) FROM enrolments e
+                        WHERE e.person_id = r.person_id AND e.insurance_year = r.insurance_year
+                          AND e.status IN ('paid', 'ended') AND e.paid_on IS NOT NULL), '9999-12-31'),
+                    COUNT(*)
+                 FROM ledger_reasons r GROUP BY 1"
+                .to_owned(),
+        ),
+    ];
+    for (counted, recounted) in pairs {
+        let (a, b) = (keyed(app, &counted).await, keyed(app, &recounted).await);
+        if counted.contains("report_roster") {
+            assert!(!b.is_empty(), "{recounted}");
+        }
+        assert_eq!(a, b, "{counted}");
+    }
+}
+
+/// A village the demo seed leaves empty.
+const LONGSHAN: &str = "141102001007";
 const DONGGUAN: &str = "141102001001";
 const BINHE_OTHER: &str = "141102001003";
 const FENGSHAN: &str = "141102002001";
@@ -389,6 +443,7 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
     let (status, own) = get(&app, &cadre, "/api/v1/reports/weekly").await;
     assert_eq!(status, 200);
     assert_eq!(own["total"]["enrolled"], 5);
+    assert_counters_exact(&app).await;
     app.stop().await;
 }
 
@@ -489,6 +544,7 @@ async fn weifang_ranking_and_late_payers(backend: Backend) {
     assert_eq!(row(&dec, "370704")["enrolled"], 0);
     let (_, later) = get(&app, &bureau, "/api/v1/reports/weekly?as_of=2021-03-01").await;
     assert_eq!(row(&later, "370704")["enrolled"], 1);
+    assert_counters_exact(&app).await;
     app.stop().await;
 }
 
@@ -648,6 +704,7 @@ async fn rugao_advanced_groups_incentive_and_targets(backend: Backend) {
     assert_eq!(res.status(), 422);
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"]["field"], "count");
+    assert_counters_exact(&app).await;
     app.stop().await;
 }
 
@@ -707,5 +764,128 @@ async fn bad_report_requests_are_refused_clearly(backend: Backend) {
         .unwrap();
     assert!(page.contains("data-testid=\"weekly-table\""), "{page}");
     assert!(page.contains("东关社区"));
+    app.stop().await;
+}
+
+/// Every path that changes what the counters summarise, checked against a recount after each
+/// step and through the report: payment after a ledger reason, a changed reason, a person
+/// who moves or changes origin, a household that moves, status and day changes, deletions.
+async fn counters_follow_every_change(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mk = |n: &'static str, v: &'static str, seq: u32| P {
+        id: id("141102", "19700101", seq),
+        name: n,
+        village: v,
+        local: true,
+        student: false,
+    };
+    let y = 2023;
+    let pol = "lishi-2023";
+    let exec = |sql: &'static str, a: i64| {
+        let app = &app;
+        async move {
+            app::with_pool!(&app.state.db, pool => sqlx::query(sql).bind(a).execute(pool).await.map(|r| r.rows_affected()))
+                .unwrap()
+        }
+    };
+    let weekly = |as_of: &'static str| {
+        let app = &app;
+        async move {
+            let auth = bearer(app, "bureau_lishi").await;
+            let (status, r) = get(
+                app,
+                &auth,
+                &format!("/api/v1/reports/weekly?area=141102001&as_of={as_of}"),
+            )
+            .await;
+            assert_eq!(status, 200, "{r}");
+            r
+        }
+    };
+    // A reason recorded first, then the person pays: the reason stops counting from that day.
+    let p1 = person(&app, &mk("子", LONGSHAN, 601)).await;
+    reason(&app, p1, y, "insured_elsewhere").await;
+    enrol(&app, p1, y, pol, None, 38_000, 0, Some("2022-10-03")).await;
+    assert_counters_exact(&app).await;
+    let before = weekly("2022-10-02").await;
+    let after = weekly("2022-10-04").await;
+    assert_eq!(row(&before, LONGSHAN)["should_enrol"], 0, "{before}");
+    assert_eq!(row(&after, LONGSHAN)["should_enrol"], 1, "{after}");
+    assert_eq!(row(&after, LONGSHAN)["enrolled"], 1);
+
+    // Unpaid with a reason, then paid by an UPDATE (as the payment callback does).
+    let p2 = person(&app, &mk("丑", LONGSHAN, 603)).await;
+    enrol(&app, p2, y, pol, None, 38_000, 0, None).await;
+    reason(&app, p2, y, "lost_contact").await;
+    assert_counters_exact(&app).await;
+    exec(
+        "UPDATE enrolments SET status = 'paid', paid_on = '2022-10-05' WHERE person_id = $1",
+        p2,
+    )
+    .await;
+    assert_counters_exact(&app).await;
+    exec("UPDATE enrolments SET paid_on = '2022-10-06' WHERE person_id = $1", p2).await;
+    exec("UPDATE enrolments SET status = 'ended' WHERE person_id = $1", p2).await;
+    assert_counters_exact(&app).await;
+    assert_eq!(row(&weekly("2022-10-05").await, LONGSHAN)["enrolled"], 1);
+    assert_eq!(row(&weekly("2022-10-06").await, LONGSHAN)["enrolled"], 2);
+
+    // A changed reason; a person who changes origin and then moves township.
+    let p3 = person(&app, &mk("寅", LONGSHAN, 605)).await;
+    reason(&app, p3, y, "declined").await;
+    exec("UPDATE ledger_reasons SET reason = 'deceased' WHERE person_id = $1", p3).await;
+    exec("UPDATE people SET hukou_local = FALSE WHERE id = $1", p3).await;
+    assert_counters_exact(&app).await;
+    let r = weekly("2022-10-08").await;
+    assert_eq!(row(&r, LONGSHAN)["roster"], 3);
+    assert_eq!(row(&r, LONGSHAN)["should_enrol"], 2, "寅 is deceased: {r}");
+    exec("UPDATE people SET area_code = '141102002001' WHERE id = $1", p3).await;
+    assert_counters_exact(&app).await;
+    assert_eq!(row(&weekly("2022-10-08").await, LONGSHAN)["roster"], 2);
+
+    // A household's member without an area of their own moves with the household.
+    let hh: i64 = app::with_pool!(&app.state.db, pool => sqlx::query_scalar(
+        "INSERT INTO households (area_code, created_at) VALUES ($1, $2) RETURNING id")
+        .bind(BINHE_OTHER).bind(app.state.clock.now()).fetch_one(pool).await)
+    .unwrap();
+    let p4 = person(&app, &mk("卯", LONGSHAN, 607)).await;
+    exec(
+        "UPDATE people SET area_code = NULL, household_id = (SELECT MAX(id) FROM households) WHERE id = $1",
+        p4,
+    )
+    .await;
+    enrol(
+        &app,
+        p4,
+        y,
+        pol,
+        Some("minimum_living"),
+        38_000,
+        38_000,
+        Some("2022-10-02"),
+    )
+    .await;
+    reason(&app, p4, y, "not_contacted").await;
+    assert_counters_exact(&app).await;
+    assert_eq!(row(&weekly("2022-10-08").await, BINHE_OTHER)["enrolled"], 1);
+    exec("UPDATE households SET area_code = '141102001007' WHERE id = $1", hh).await;
+    assert_counters_exact(&app).await;
+    let r = weekly("2022-10-08").await;
+    assert_eq!(row(&r, BINHE_OTHER)["enrolled"], 0, "{r}");
+    assert_eq!(row(&r, LONGSHAN)["enrolled"], 3, "{r}");
+    assert_eq!(row(&r, LONGSHAN)["subsidised"], 1, "{r}");
+
+    // Deletions take their counts with them.
+    exec("DELETE FROM ledger_reasons WHERE person_id = $1", p1).await;
+    exec("DELETE FROM enrolments WHERE person_id = $1", p2).await;
+    assert_counters_exact(&app).await;
+    exec("DELETE FROM ledger_reasons WHERE person_id = $1", p2).await;
+    exec("DELETE FROM enrolments WHERE person_id = $1", p4).await;
+    exec("DELETE FROM ledger_reasons WHERE person_id = $1", p4).await;
+    exec("DELETE FROM people WHERE id = $1", p4).await;
+    assert_counters_exact(&app).await;
+    let r = weekly("2022-10-08").await;
+    assert_eq!(row(&r, LONGSHAN)["enrolled"], 1, "{r}");
+    assert_eq!(row(&r, LONGSHAN)["roster"], 2, "{r}");
     app.stop().await;
 }

@@ -5,7 +5,9 @@
 //! gives the same population.
 //!
 //! Rows go in as multi-row INSERTs of generated literals (digits, codes and fixed names
-//! only: nothing from outside), in transactions of `CHUNK` rows.
+//! only: nothing from outside), in chunks of `CHUNK` people; with `Spec::bulk` on
+//! PostgreSQL, as `COPY` with the row triggers off (the rows carry what the triggers would
+//! compute), after which the report counters are rebuilt.
 
 use std::collections::HashMap;
 
@@ -39,6 +41,77 @@ pub struct Spec {
     pub policy: String,
     /// Villages left alone (the demo keeps its hand-made 东关社区 for the walkthrough).
     pub skip_areas: Vec<String>,
+    /// PostgreSQL only: load with `COPY` and the triggers off (needs a superuser), then
+    /// rebuild the report counters. For benchmark-sized populations.
+    pub bulk: bool,
+}
+
+/// One generated value.
+enum V {
+    I(i64),
+    T(String),
+    B(bool),
+    N,
+}
+
+impl V {
+    fn opt(s: Option<&str>) -> V {
+        s.map_or(V::N, |v| V::T(v.to_owned()))
+    }
+    fn sql(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            V::I(n) => {
+                let _ = write!(out, "{n}");
+            }
+            V::T(t) => {
+                out.push('\'');
+                out.push_str(&t.replace('\'', "''"));
+                out.push('\'');
+            }
+            V::B(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
+            V::N => out.push_str("NULL"),
+        }
+    }
+    /// PostgreSQL's COPY text format.
+    fn copy(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            V::I(n) => {
+                let _ = write!(out, "{n}");
+            }
+            V::T(t) => {
+                for c in t.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            V::B(b) => out.push(if *b { 't' } else { 'f' }),
+            V::N => out.push_str("\\N"),
+        }
+    }
+}
+
+/// The rows waiting for one table.
+struct Table {
+    name: &'static str,
+    columns: &'static str,
+    rows: Vec<Vec<V>>,
+}
+
+impl Table {
+    fn new(name: &'static str, columns: &'static str) -> Self {
+        Table {
+            name,
+            columns,
+            rows: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -145,20 +218,6 @@ async fn next_id(db: &Db, table: &str) -> Result<i64, AppError> {
     Ok(max + 1)
 }
 
-async fn flush(db: &Db, head: &str, rows: &mut Vec<String>) -> Result<(), AppError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let sql = format!("{head} VALUES {}", rows.join(","));
-    with_pool!(db, p => sqlx::query(&sql).execute(p).await.map(|r| r.rows_affected()))?;
-    rows.clear();
-    Ok(())
-}
-
-fn opt(s: Option<&str>) -> String {
-    s.map_or_else(|| "NULL".to_owned(), |v| format!("'{v}'"))
-}
-
 /// Generates `spec.people` people into the database behind `state`.
 pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppError> {
     let pack = super::quotes::pack(&state.policies, &spec.policy)?;
@@ -191,11 +250,8 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
     let mut seq: HashMap<NaiveDate, u32> = HashMap::new();
     let mut person_id = next_id(db, "people").await?;
     let mut household_id = next_id(db, "households").await?;
-    let mut households = Vec::new();
-    let mut people = Vec::new();
-    let mut enrolments = Vec::new();
-    let mut certs = Vec::new();
-    let mut reasons = Vec::new();
+    let mut tables = Tables::new();
+    let mut loader = Loader::open(db, spec.bulk).await?;
     let mut out = Summary::default();
     while out.people < spec.people {
         let pick = rng.below(total_weight);
@@ -208,7 +264,13 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
         let size = size.min((spec.people - out.people) as usize);
         let hid = household_id;
         household_id += 1;
-        households.push(format!("({hid}, {person_id}, '{}', NULL, '{now}')", slot.code));
+        tables.households.rows.push(vec![
+            V::I(hid),
+            V::I(person_id),
+            V::T(slot.code.clone()),
+            V::N,
+            V::T(now.clone()),
+        ]);
         out.households += 1;
         let local_household = rng.chance(if slot.students_only { 970 } else { 930 });
         for m in 0..size {
@@ -244,23 +306,38 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
             } else {
                 ["spouse", "child", "parent"][rng.below(3) as usize]
             };
-            people.push(format!(
-                "({pid}, '{id}', '{name}', '{birth}', '{sex}', '{}', {}, {hid}, '{relationship}', '{now}', {}, NULL)",
-                slot.code,
-                if local_household { "TRUE" } else { "FALSE" },
-                if student { "TRUE" } else { "FALSE" }
-            ));
+            tables.people.rows.push(vec![
+                V::I(pid),
+                V::T(id.clone()),
+                V::T(name),
+                V::T(birth.to_string()),
+                V::T(sex.into()),
+                V::T(slot.code.clone()),
+                V::B(local_household),
+                V::I(hid),
+                V::T(relationship.into()),
+                V::T(now.clone()),
+                V::B(student),
+                V::N,
+                V::T(slot.code.clone()),
+            ]);
             out.people += 1;
             // About 8 % hold a subsidised category.
             let category = (!categories.is_empty() && rng.chance(80))
                 .then(|| categories[rng.below(categories.len() as u64) as usize].clone());
             if let Some((code, dept)) = &category {
-                certs.push(format!(
-                    "({pid}, '{code}', '{dept}', 'flagged', '{}', NULL, '{now}', '{}', '{}', 'list')",
-                    start - Duration::days(30),
-                    pack.id,
-                    slot.code
-                ));
+                tables.certs.rows.push(vec![
+                    V::I(pid),
+                    V::T(code.clone()),
+                    V::T(dept.clone()),
+                    V::T("flagged".into()),
+                    V::T((start - Duration::days(30)).to_string()),
+                    V::N,
+                    V::T(now.clone()),
+                    V::T(pack.id.clone()),
+                    V::T(slot.code.clone()),
+                    V::T("list".into()),
+                ]);
             }
             let roll = rng.below(1000);
             if roll < 920 && pay_days >= 0 {
@@ -289,7 +366,7 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
                 let fen = |m: Option<domain::Money>| m.map_or(0, domain::Money::to_fen);
                 let due = fen(q.personal_due);
                 let json = if full_quotes {
-                    serde_json::to_string(&q).unwrap_or_default().replace('\'', "''")
+                    serde_json::to_string(&q).unwrap_or_default()
                 } else {
                     "{\"generated\":true}".to_owned()
                 };
@@ -297,52 +374,79 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
                 if subsidy > 0 {
                     out.subsidised += 1;
                 }
-                enrolments.push(format!(
-                    "({pid}, {hid}, {year}, '{}', {}, {}, '', {}, {}, {subsidy}, {}, {}, {due}, 'paid', '{json}', {due}, '{paid_on}', {}, {}, {}, '{now}')",
-                    pack.id,
-                    opt(q.tier.map(|t| t.code())),
-                    opt(q.benefit_tier.map(|t| t.code())),
-                    opt(q.applied_category.map(|c| c.code())),
-                    fen(q.standard_contribution),
-                    fen(q.late_surcharge),
-                    fen(q.add_ons_total),
-                    opt(q.benefit_start.map(|d| d.to_string()).as_deref()),
-                    opt(q.benefit_end.map(|d| d.to_string()).as_deref()),
-                    opt(q.start_rule.map(super::enrolment::start_rule_code)),
-                ));
+                tables.enrolments.rows.push(vec![
+                    V::I(pid),
+                    V::I(hid),
+                    V::I(year.into()),
+                    V::T(pack.id.clone()),
+                    V::opt(q.tier.map(|t| t.code())),
+                    V::opt(q.benefit_tier.map(|t| t.code())),
+                    V::T(String::new()),
+                    V::opt(q.applied_category.map(|c| c.code())),
+                    V::I(fen(q.standard_contribution)),
+                    V::I(subsidy),
+                    V::I(fen(q.late_surcharge)),
+                    V::I(fen(q.add_ons_total)),
+                    V::I(due),
+                    V::T("paid".into()),
+                    V::T(json),
+                    V::I(due),
+                    V::T(paid_on.to_string()),
+                    V::opt(q.benefit_start.map(|d| d.to_string()).as_deref()),
+                    V::opt(q.benefit_end.map(|d| d.to_string()).as_deref()),
+                    V::opt(q.start_rule.map(super::enrolment::start_rule_code)),
+                    V::T(now.clone()),
+                    V::T(slot.code.clone()),
+                    V::B(local_household),
+                ]);
                 out.enrolled += 1;
             } else if roll < 940 {
-                enrolments.push(format!(
-                    "({pid}, {hid}, {year}, '{}', NULL, NULL, '', NULL, 0, 0, 0, 0, 0, 'unpaid', '{{}}', 0, NULL, NULL, NULL, NULL, '{now}')",
-                    pack.id
-                ));
+                tables.enrolments.rows.push(vec![
+                    V::I(pid),
+                    V::I(hid),
+                    V::I(year.into()),
+                    V::T(pack.id.clone()),
+                    V::N,
+                    V::N,
+                    V::T(String::new()),
+                    V::N,
+                    V::I(0),
+                    V::I(0),
+                    V::I(0),
+                    V::I(0),
+                    V::I(0),
+                    V::T("unpaid".into()),
+                    V::T("{}".into()),
+                    V::I(0),
+                    V::N,
+                    V::N,
+                    V::N,
+                    V::N,
+                    V::T(now.clone()),
+                    V::T(slot.code.clone()),
+                    V::B(local_household),
+                ]);
                 out.unpaid += 1;
             } else if rng.chance(600) {
                 let r = LEDGER_REASONS[rng.below(LEDGER_REASONS.len() as u64) as usize];
-                reasons.push(format!("({pid}, {year}, '{r}', '{now}')"));
+                tables.reasons.rows.push(vec![
+                    V::I(pid),
+                    V::I(year.into()),
+                    V::T(r.into()),
+                    V::T(now.clone()),
+                    V::T(slot.code.clone()),
+                    V::B(local_household),
+                ]);
             }
         }
-        if people.len() >= CHUNK {
-            write(
-                db,
-                &mut households,
-                &mut people,
-                &mut enrolments,
-                &mut certs,
-                &mut reasons,
-            )
-            .await?;
+        if tables.people.rows.len() >= loader.chunk() {
+            loader.write(&mut tables).await?;
         }
     }
-    write(
-        db,
-        &mut households,
-        &mut people,
-        &mut enrolments,
-        &mut certs,
-        &mut reasons,
-    )
-    .await?;
+    loader.write(&mut tables).await?;
+    if loader.close().await? {
+        super::reports::rebuild_counters(db).await?;
+    }
     if let Db::Postgres(p) = db {
         for t in ["people", "households"] {
             sqlx::query(&format!(
@@ -355,44 +459,125 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
     Ok(out)
 }
 
-async fn write(
-    db: &Db,
-    households: &mut Vec<String>,
-    people: &mut Vec<String>,
-    enrolments: &mut Vec<String>,
-    certs: &mut Vec<String>,
-    reasons: &mut Vec<String>,
-) -> Result<(), AppError> {
-    flush(
-        db,
-        "INSERT INTO households (id, head_person_id, area_code, address, created_at)",
-        households,
-    )
-    .await?;
-    flush(
-        db,
-        "INSERT INTO people (id, id_number, name, birth_date, sex, area_code, hukou_local, household_id, relationship, created_at, student, months_resident)",
-        people,
-    )
-    .await?;
-    flush(
-        db,
-        "INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons, applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json, paid_fen, paid_on, benefit_start, benefit_end, start_rule, created_at)",
-        enrolments,
-    )
-    .await?;
-    flush(
-        db,
-        "INSERT INTO certifications (person_id, category, department, status, effective_on, valid_until, created_at, policy_id, area_code, source)",
-        certs,
-    )
-    .await?;
-    flush(
-        db,
-        "INSERT INTO ledger_reasons (person_id, insurance_year, reason, updated_at)",
-        reasons,
-    )
-    .await
+struct Tables {
+    households: Table,
+    people: Table,
+    enrolments: Table,
+    certs: Table,
+    reasons: Table,
+}
+
+impl Tables {
+    fn new() -> Self {
+        Tables {
+            households: Table::new("households", "id, head_person_id, area_code, address, created_at"),
+            people: Table::new(
+                "people",
+                "id, id_number, name, birth_date, sex, area_code, hukou_local, household_id, relationship, created_at, student, months_resident, report_area",
+            ),
+            enrolments: Table::new(
+                "enrolments",
+                "person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons, applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json, paid_fen, paid_on, benefit_start, benefit_end, start_rule, created_at, report_area, hukou_local",
+            ),
+            certs: Table::new(
+                "certifications",
+                "person_id, category, department, status, effective_on, valid_until, created_at, policy_id, area_code, source",
+            ),
+            reasons: Table::new(
+                "ledger_reasons",
+                "person_id, insurance_year, reason, updated_at, report_area, hukou_local",
+            ),
+        }
+    }
+}
+
+/// Where the rows go: multi-row INSERTs through the pool, or COPY on one PostgreSQL
+/// connection whose session has the triggers off.
+enum Loader<'a> {
+    Insert(&'a Db),
+    Copy(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl<'a> Loader<'a> {
+    async fn open(db: &'a Db, bulk: bool) -> Result<Loader<'a>, AppError> {
+        if let (true, Db::Postgres(p)) = (bulk, db) {
+            let mut conn = p.acquire().await?;
+            // Only this session: replica mode skips the row triggers (and foreign-key
+            // checks); the generated rows already hold what the triggers would compute.
+            sqlx::query("SET session_replication_role = replica")
+                .execute(&mut *conn)
+                .await?;
+            return Ok(Loader::Copy(conn));
+        }
+        Ok(Loader::Insert(db))
+    }
+
+    fn chunk(&self) -> usize {
+        match self {
+            Loader::Insert(_) => CHUNK,
+            Loader::Copy(_) => 50 * CHUNK,
+        }
+    }
+
+    async fn write(&mut self, t: &mut Tables) -> Result<(), AppError> {
+        for table in [
+            &mut t.households,
+            &mut t.people,
+            &mut t.enrolments,
+            &mut t.certs,
+            &mut t.reasons,
+        ] {
+            if table.rows.is_empty() {
+                continue;
+            }
+            let mut out = String::new();
+            match self {
+                Loader::Insert(db) => {
+                    out.push_str(&format!("INSERT INTO {} ({}) VALUES ", table.name, table.columns));
+                    for (i, row) in table.rows.iter().enumerate() {
+                        out.push_str(if i == 0 { "(" } else { ",(" });
+                        for (j, v) in row.iter().enumerate() {
+                            if j > 0 {
+                                out.push(',');
+                            }
+                            v.sql(&mut out);
+                        }
+                        out.push(')');
+                    }
+                    with_pool!(*db, p => sqlx::query(&out).execute(p).await.map(|r| r.rows_affected()))?;
+                }
+                Loader::Copy(conn) => {
+                    for row in &table.rows {
+                        for (j, v) in row.iter().enumerate() {
+                            if j > 0 {
+                                out.push('\t');
+                            }
+                            v.copy(&mut out);
+                        }
+                        out.push('\n');
+                    }
+                    let mut copy = conn
+                        .copy_in_raw(&format!("COPY {} ({}) FROM STDIN", table.name, table.columns))
+                        .await?;
+                    copy.send(out.as_bytes()).await?;
+                    copy.finish().await?;
+                }
+            }
+            table.rows.clear();
+        }
+        Ok(())
+    }
+
+    /// Restores the session; true after a bulk load (the counters need rebuilding).
+    async fn close(self) -> Result<bool, AppError> {
+        if let Loader::Copy(mut conn) = self {
+            sqlx::query("SET session_replication_role = DEFAULT")
+                .execute(&mut *conn)
+                .await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
 }
 
 /// The demo's synthetic Lishi population, generated once (东关社区 stays hand-made for
@@ -409,6 +594,7 @@ pub async fn demo(state: &AppState, people: u64) -> Result<(), AppError> {
         seed: 2022,
         policy: "lishi-2023".into(),
         skip_areas: vec!["141102001001".into()],
+        bulk: false,
     };
     let s = population(state, &spec).await?;
     tracing::info!(

@@ -24,7 +24,7 @@ use super::AppState;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::model::{area_prefix, AreaNode, Department, LedgerEntry, Role};
-use crate::store::with_pool;
+use crate::store::{with_pool, Db};
 
 /// The report kinds, as in `/api/v1/reports/{kind}` and `/reports/{kind}`.
 pub const KINDS: [&str; 6] = [
@@ -536,9 +536,9 @@ fn range(prefix: &str) -> (String, String) {
     (prefix.to_owned(), format!("{prefix}:"))
 }
 
-/// Counts per area-code prefix of `len` characters (one group per sub-area), from three
-/// index-range reads: the register (people), the enrolled (enrolments, which carry the
-/// person's area; see migration 0006) and the ledger's reasons for the unenrolled.
+/// Counts per area-code prefix of `len` characters (one group per sub-area): the register,
+/// the enrolled and the ledger's reasons for the unenrolled, from the counters of
+/// migration 0008.
 /// `students_born_by`: only students born on or before that day (the ranking's college
 /// students).
 async fn counts(
@@ -551,52 +551,10 @@ async fn counts(
 ) -> Result<HashMap<String, Counts>, AppError> {
     let (lo, hi) = range(prefix);
     let len = len as i32;
-    // Grouped first by the indexes' own columns (read in index order, no sort), then by
-    // sub-area; the student variant filters on columns no index covers.
-    let students = students_born_by.is_some();
-    let roster_sql =
-        format!(
-        "SELECT SUBSTR(report_area, 1, $3) AS sub, CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local,
-            CAST(SUM(n) AS BIGINT) AS n
-         FROM (SELECT report_area, hukou_local, COUNT(*) AS n FROM people p
-               WHERE p.report_area >= $1 AND p.report_area < $2 {}
-               GROUP BY report_area, hukou_local) x
-         GROUP BY 1, 2",
-        if students { "AND p.student AND p.birth_date <= $4" } else { "AND $4 IS NULL" }
-    );
-    let roster: Vec<(Option<String>, i64, i64)> = with_pool!(&state.db, p => sqlx::query_as(&roster_sql)
-        .bind(&lo).bind(&hi).bind(len).bind(students_born_by).fetch_all(p).await)?;
-    let enrolled_sql = format!(
-        "SELECT SUBSTR(report_area, 1, $5) AS sub, CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local,
-            CASE WHEN subsidy_fen > 0 THEN applied_category END AS category, CAST(SUM(n) AS BIGINT) AS n
-         FROM (SELECT report_area, hukou_local, applied_category, subsidy_fen, COUNT(*) AS n FROM enrolments e
-               WHERE e.insurance_year = $1 AND e.report_area >= $3 AND e.report_area < $4
-                 AND e.paid_on <= $2 AND e.status IN ('paid', 'ended') {}
-               GROUP BY report_area, hukou_local, applied_category, subsidy_fen) x
-         GROUP BY 1, 2, 3",
-        if students {
-            "AND EXISTS (SELECT 1 FROM people p WHERE p.id = e.person_id AND p.student AND p.birth_date <= $6)"
-        } else {
-            "AND $6 IS NULL"
-        }
-    );
-    let enrolled: Vec<(Option<String>, i64, Option<String>, i64)> = with_pool!(&state.db, p => sqlx::query_as(&enrolled_sql)
-        .bind(year).bind(as_of).bind(&lo).bind(&hi).bind(len).bind(students_born_by).fetch_all(p).await)?;
-    // Read from the ledger's own copy of each person's area (migration 0007): the reasons
-    // are few, so this never reads the whole register.
-    const REASONS: &str = "SELECT SUBSTR(r.report_area, 1, $5) AS sub,
-            CAST(CASE WHEN r.hukou_local THEN 1 ELSE 0 END AS BIGINT) AS local, r.reason, COUNT(*) AS n
-        FROM ledger_reasons r
-        WHERE r.insurance_year = $1 AND r.report_area >= $3 AND r.report_area < $4
-          AND ($6 IS NULL OR EXISTS (SELECT 1 FROM people p WHERE p.id = r.person_id
-                AND p.student AND p.birth_date <= $6))
-          -- A count, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join that
-          -- reads every enrolment; this stays one unique-index probe per reason.
-          AND (SELECT COUNT(*) FROM enrolments e WHERE e.person_id = r.person_id AND e.insurance_year = $1
-                AND e.status IN ('paid', 'ended') AND e.paid_on <= $2) = 0
-        GROUP BY 1, 2, 3";
-    let reasons: Vec<(Option<String>, i64, String, i64)> = with_pool!(&state.db, p => sqlx::query_as(REASONS)
-        .bind(year).bind(as_of).bind(&lo).bind(&hi).bind(len).bind(students_born_by).fetch_all(p).await)?;
+    let (roster, enrolled, reasons) = match students_born_by {
+        None => counted(state, &lo, &hi, len, year, as_of).await?,
+        Some(born_by) => students(state, &lo, &hi, len, year, as_of, born_by).await?,
+    };
     let mut out: HashMap<String, Counts> = HashMap::new();
     for (sub, local, n) in roster {
         let c = out.entry(sub.unwrap_or_default()).or_default();
@@ -635,6 +593,117 @@ async fn counts(
         }
     }
     Ok(out)
+}
+
+type Groups = (
+    Vec<(Option<String>, i64, i64)>,
+    Vec<(Option<String>, i64, Option<String>, i64)>,
+    Vec<(Option<String>, i64, String, i64)>,
+);
+
+/// The three groupings from the counters of migration 0008: a few rows per area and day,
+/// however many people there are.
+async fn counted(
+    state: &AppState,
+    lo: &str,
+    hi: &str,
+    len: i32,
+    year: i32,
+    as_of: NaiveDate,
+) -> Result<Groups, AppError> {
+    const LOCAL: &str = "CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT)";
+    let roster = with_pool!(&state.db, p => sqlx::query_as(&format!(
+        "SELECT SUBSTR(report_area, 1, $3) AS sub, {LOCAL} AS local, CAST(SUM(n) AS BIGINT) AS n
+         FROM report_roster WHERE report_area >= $1 AND report_area < $2
+         GROUP BY 1, 2"))
+        .bind(lo).bind(hi).bind(len).fetch_all(p).await)?;
+    let enrolled = with_pool!(&state.db, p => sqlx::query_as(&format!(
+        "SELECT SUBSTR(report_area, 1, $5) AS sub, {LOCAL} AS local, NULLIF(category, '') AS category,
+            CAST(SUM(n) AS BIGINT) AS n
+         FROM report_enrolled
+         WHERE insurance_year = $1 AND report_area >= $3 AND report_area < $4 AND paid_on <= $2
+         GROUP BY 1, 2, 3"))
+        .bind(year).bind(as_of).bind(lo).bind(hi).bind(len).fetch_all(p).await)?;
+    // A reason counts while its person was not enrolled by the as-of day.
+    let reasons = with_pool!(&state.db, p => sqlx::query_as(&format!(
+        "SELECT SUBSTR(report_area, 1, $5) AS sub, {LOCAL} AS local, reason, CAST(SUM(n) AS BIGINT) AS n
+         FROM report_reasons
+         WHERE insurance_year = $1 AND report_area >= $3 AND report_area < $4 AND enrolled_on > $2
+         GROUP BY 1, 2, 3"))
+        .bind(year).bind(as_of).bind(lo).bind(hi).bind(len).fetch_all(p).await)?;
+    Ok((roster, enrolled, reasons))
+}
+
+/// The same groupings for students born by a day (the ranking's college students), which
+/// the counters do not split: index-range reads of the rows themselves.
+async fn students(
+    state: &AppState,
+    lo: &str,
+    hi: &str,
+    len: i32,
+    year: i32,
+    as_of: NaiveDate,
+    born_by: NaiveDate,
+) -> Result<Groups, AppError> {
+    const LOCAL: &str = "CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT)";
+    let roster = with_pool!(&state.db, p => sqlx::query_as(&format!(
+        "SELECT SUBSTR(report_area, 1, $3) AS sub, {LOCAL} AS local, COUNT(*) AS n
+         FROM people p
+         WHERE p.report_area >= $1 AND p.report_area < $2 AND p.student AND p.birth_date <= $4
+         GROUP BY 1, 2"))
+        .bind(lo).bind(hi).bind(len).bind(born_by).fetch_all(p).await)?;
+    let enrolled = with_pool!(&state.db, p => sqlx::query_as(&format!(
+        "SELECT SUBSTR(report_area, 1, $5) AS sub, {LOCAL} AS local,
+            CASE WHEN subsidy_fen > 0 THEN applied_category END AS category, COUNT(*) AS n
+         FROM enrolments e
+         WHERE e.insurance_year = $1 AND e.report_area >= $3 AND e.report_area < $4
+           AND e.paid_on <= $2 AND e.status IN ('paid', 'ended')
+           AND EXISTS (SELECT 1 FROM people p WHERE p.id = e.person_id AND p.student AND p.birth_date <= $6)
+         GROUP BY 1, 2, 3"))
+        .bind(year).bind(as_of).bind(lo).bind(hi).bind(len).bind(born_by).fetch_all(p).await)?;
+    let reasons = with_pool!(&state.db, p => sqlx::query_as(&format!(
+        "SELECT SUBSTR(r.report_area, 1, $5) AS sub, {LOCAL} AS local, r.reason, COUNT(*) AS n
+         FROM ledger_reasons r
+         WHERE r.insurance_year = $1 AND r.report_area >= $3 AND r.report_area < $4
+           AND EXISTS (SELECT 1 FROM people p WHERE p.id = r.person_id AND p.student AND p.birth_date <= $6)
+           -- A count, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join that
+           -- reads every enrolment; this stays one unique-index probe per reason.
+           AND (SELECT COUNT(*) FROM enrolments e WHERE e.person_id = r.person_id AND e.insurance_year = $1
+                 AND e.status IN ('paid', 'ended') AND e.paid_on <= $2) = 0
+         GROUP BY 1, 2, 3"))
+        .bind(year).bind(as_of).bind(lo).bind(hi).bind(len).bind(born_by).fetch_all(p).await)?;
+    Ok((roster, enrolled, reasons))
+}
+
+/// Recomputes the report counters (migration 0008) from the rows they summarise, in one
+/// transaction: after a bulk load that ran without the triggers, or to repair.
+pub async fn rebuild_counters(db: &Db) -> Result<(), AppError> {
+    const SQL: [&str; 6] = [
+        "DELETE FROM report_roster",
+        "DELETE FROM report_enrolled",
+        "DELETE FROM report_reasons",
+        "INSERT INTO report_roster (report_area, hukou_local, n)
+         SELECT report_area, hukou_local, COUNT(*) FROM people GROUP BY report_area, hukou_local",
+        "INSERT INTO report_enrolled (insurance_year, report_area, hukou_local, category, paid_on, n)
+         SELECT insurance_year, report_area, hukou_local,
+             CASE WHEN subsidy_fen > 0 THEN COALESCE(applied_category, '') ELSE '' END, paid_on, COUNT(*)
+         FROM enrolments WHERE status IN ('paid', 'ended') AND paid_on IS NOT NULL
+         GROUP BY 1, 2, 3, 4, 5",
+        "INSERT INTO report_reasons (insurance_year, report_area, hukou_local, reason, enrolled_on, n)
+         SELECT r.insurance_year, r.report_area, r.hukou_local, r.reason,
+             COALESCE((SELECT e.paid_on FROM enrolments e
+                 WHERE e.person_id = r.person_id AND e.insurance_year = r.insurance_year
+                   AND e.status IN ('paid', 'ended') AND e.paid_on IS NOT NULL), '9999-12-31'), COUNT(*)
+         FROM ledger_reasons r GROUP BY 1, 2, 3, 4, 5",
+    ];
+    with_pool!(db, p => async {
+        let mut tx = p.begin().await?;
+        for sql in SQL {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }.await)?;
+    Ok(())
 }
 
 /// Targets for the year of every area under the prefix: code → (count, assumed).
@@ -849,10 +918,8 @@ async fn trend(
         n: i64,
     }
     const SQL: &str = "SELECT SUBSTR(report_area, 1, $5) AS sub, paid_on AS day, CAST(SUM(n) AS BIGINT) AS n
-        FROM (SELECT report_area, paid_on, COUNT(*) AS n FROM enrolments e
-              WHERE e.insurance_year = $1 AND e.report_area >= $3 AND e.report_area < $4
-                AND e.paid_on <= $2 AND e.status IN ('paid', 'ended')
-              GROUP BY report_area, paid_on) x
+        FROM report_enrolled
+        WHERE insurance_year = $1 AND report_area >= $3 AND report_area < $4 AND paid_on <= $2
         GROUP BY 1, 2";
     let (lo, hi) = range(&ctx.prefix);
     let paid: Vec<Paid> = with_pool!(&state.db, p => sqlx::query_as(SQL)
