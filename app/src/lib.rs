@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/certifications/:id") view=certification::CertificationDetailPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=certification::AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("/lists") view=certification::ListsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/lists/review") view=certification::ReviewPage ssr=SsrMode::Async/>
                         <Route path=path!("/lists/:id") view=certification::ListReportPage ssr=SsrMode::Async/>
                         <Route path=path!("/ledger") view=certification::LedgerPage ssr=SsrMode::Async/>
                         <Route path=path!("/reports") view=reports::ReportPage ssr=SsrMode::Async/>

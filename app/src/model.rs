@@ -623,6 +623,29 @@ pub struct ImportProblem {
     pub id_number_masked: Option<String>,
 }
 
+/// A row of an applied list that was not applied, waiting in the review queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ReviewItem {
+    pub id: i64,
+    pub import_id: i64,
+    pub file_name: String,
+    /// The uploading department's code.
+    pub department: Option<String>,
+    pub line: i64,
+    pub id_number_masked: Option<String>,
+    /// The category code the row named, if it named a known one.
+    pub category: Option<String>,
+    /// "add" or "exit".
+    pub kind: Option<String>,
+    /// "invalid", "duplicate" or "conflict".
+    pub outcome: String,
+    pub message: String,
+    pub resolved: bool,
+    /// What the officer did about it.
+    pub resolution: Option<String>,
+}
+
 /// A dry run (nothing written) or an applied list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]

@@ -174,6 +174,10 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
         "addododddodo",
     ),
     ("ApplyList", &[("id", "{import}")], "addddddodddd"),
+    // Department and bureau officers, each over their own department and area.
+    ("ReviewQueue", &[], "addddddooood"),
+    // No note: refused as incomplete (422) once the caller may settle rows at all.
+    ("ResolveReview", &[("id", "0")], "addddddooood"),
     ("ReportView", &[("kind", "weekly"), ("area", VILLAGE)], "addododododo"),
     ("TargetList", &[("area", VILLAGE)], "addododododo"),
     (

@@ -176,6 +176,72 @@ async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), 409, "applied once only");
 
+    // The review queue: the problem rows wait for civil affairs in Lishi and for the
+    // bureau, not for another department; each is settled once, with a note.
+    use app::services::adjustments::{resolve_review, review_queue};
+    let actor = |u: &'static str| {
+        let app = &app;
+        async move {
+            let account = app::store::accounts::by_username(&app.state.db, u)
+                .await
+                .unwrap()
+                .unwrap();
+            app::services::enrolment::Actor::new(account)
+        }
+    };
+    let (civil_a, rural_a, bureau_a) = (
+        actor("civil_lishi").await,
+        actor("rural_lishi").await,
+        actor("bureau_lishi").await,
+    );
+    let open = review_queue(&app.state, &civil_a, None, false).await.unwrap();
+    assert_eq!(open.len(), 9);
+    assert!(open
+        .iter()
+        .all(|r| r.import_id == id && !r.resolved && r.message.len() > 3));
+    assert_eq!(review_queue(&app.state, &bureau_a, None, false).await.unwrap().len(), 9);
+    assert!(review_queue(&app.state, &rural_a, None, false)
+        .await
+        .unwrap()
+        .is_empty());
+    let dups = review_queue(&app.state, &civil_a, Some("duplicate"), false)
+        .await
+        .unwrap();
+    assert!(!dups.is_empty() && dups.len() < 9 && dups.iter().all(|r| r.outcome == "duplicate"));
+    let bad = review_queue(&app.state, &civil_a, Some("nonsense"), false)
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), 422);
+    let first = open[0].id;
+    let e = resolve_review(&app.state, &civil_a, first, "  ", "127.0.0.1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 422, "a note is required");
+    let e = resolve_review(&app.state, &rural_a, first, "不是我们的", "127.0.0.1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 404, "another department's row is not theirs to settle");
+    let done = resolve_review(&app.state, &civil_a, first, "已更正后重新导入", "127.0.0.1")
+        .await
+        .unwrap();
+    assert!(done.resolved);
+    let e = resolve_review(&app.state, &bureau_a, first, "再次处理", "127.0.0.1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 409, "settled once");
+    assert_eq!(review_queue(&app.state, &civil_a, None, false).await.unwrap().len(), 8);
+    let settled = review_queue(&app.state, &civil_a, None, true).await.unwrap();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].resolution.as_deref(), Some("已更正后重新导入"));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'adjustment_review_resolved'"
+        )
+        .await,
+        1
+    );
+
     // The department's additions wait for the bureau's flag like any confirmed request.
     let bureau = bearer(&app, "bureau_lishi").await;
     let res = app

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{
     AuditView, BulkOutcome, CertificationSummary, CertificationView, ImportReport, LedgerChanges, LedgerEntry,
+    ReviewItem,
 };
 
 #[cfg(feature = "ssr")]
@@ -215,6 +216,37 @@ pub async fn apply_list(id: i64) -> Result<ImportReport, AppError> {
             let (state, actor) = ssr_actor().await?;
             let r = crate::services::adjustments::apply(&state, &actor, id, &client_ip()).await?;
             leptos_axum::redirect(&format!("/lists/{id}"));
+            Ok(r)
+        }
+        .await,
+    )
+}
+
+/// The lists' review queue (open rows unless `resolved` is "1").
+#[server]
+pub async fn review_queue(outcome: Option<String>, resolved: Option<String>) -> Result<Vec<ReviewItem>, AppError> {
+    use crate::api::ssr::actor as ssr_actor;
+    use crate::api::ssr::respond;
+    respond(
+        async {
+            let (state, actor) = ssr_actor().await?;
+            let resolved = resolved.as_deref() == Some("1");
+            crate::services::adjustments::review_queue(&state, &actor, outcome.as_deref(), resolved).await
+        }
+        .await,
+    )
+}
+
+/// Settles one row of the review queue.
+#[server]
+pub async fn resolve_review(id: i64, #[server(default)] resolution: String) -> Result<ReviewItem, AppError> {
+    use crate::api::ssr::actor as ssr_actor;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = ssr_actor().await?;
+            let r = crate::services::adjustments::resolve_review(&state, &actor, id, &resolution, &client_ip()).await?;
+            leptos_axum::redirect("/lists/review");
             Ok(r)
         }
         .await,

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::certification::{
     audit_entries, bulk_preview, certification_detail, certification_queue, ledger_entries, ledger_month, list_report,
-    ApplyList, BulkApply, CertificationStep, RecordVisit, RequestCertification,
+    review_queue, ApplyList, BulkApply, CertificationStep, RecordVisit, RequestCertification, ResolveReview,
 };
 use crate::components::forms::{action_error, FieldError, FormError};
 use crate::components::layout::use_shell;
@@ -511,6 +511,7 @@ pub fn ListsPage() -> impl IntoView {
                         <h1>{t.lists_title}</h1>
                         <p class="muted">{t.lists_intro}</p>
                         {error.map(|m| view! { <p class="form-error" role="alert" data-testid="list-error">{m}</p> })}
+                        <p><a href="/lists/review" data-testid="review-link">{t.review_title}</a></p>
                         <form method="post" enctype="multipart/form-data" action="/api/v1/adjustment-lists">
                             <label for="list-file">{t.cert_upload_hint}</label>
                             <input id="list-file" type="file" name="file" required
@@ -583,6 +584,105 @@ pub fn ListReportPage() -> impl IntoView {
                                 </table>
                             </div>
                         })}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+fn outcome_label(t: &Texts, outcome: &str) -> &'static str {
+    match outcome {
+        "invalid" => t.lists_invalid,
+        "duplicate" => t.lists_duplicate,
+        _ => t.lists_conflict,
+    }
+}
+
+/// The lists' review queue: every row that was not applied stays here until an officer
+/// says what was done about it.
+#[component]
+pub fn ReviewPage() -> impl IntoView {
+    let t = use_texts();
+    let query = use_query_map();
+    let outcome = move || query.with(|m| m.get("outcome").filter(|s| !s.is_empty()));
+    let resolved = move || query.with(|m| m.get("resolved").filter(|s| s == "1"));
+    let action = ServerAction::<ResolveReview>::new();
+    let error = action_error(action);
+    let items = Resource::new(
+        move || (outcome(), resolved(), action.version().get()),
+        |(o, r, _)| review_queue(o, r),
+    );
+    view! {
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                let lang = use_prefs().lang;
+                let list = match items.await {
+                    Ok(l) => l,
+                    Err(AppError::Unauthorized(_)) => return view! { <SignInPrompt/> }.into_any(),
+                    Err(e) => return view! { <section class="card"><p class="form-error" role="alert">{e.message(lang)}</p></section> }.into_any(),
+                };
+                let selected = outcome().unwrap_or_default();
+                let showing_resolved = resolved().is_some();
+                view! {
+                    <section class="card wide">
+                        <p><a href="/lists">{t.nav_lists}</a></p>
+                        <h1>{t.review_title}</h1>
+                        <p class="muted">{t.review_intro}</p>
+                        <form method="get" action="/lists/review" class="filters">
+                            <label for="r-outcome">{t.review_outcome}</label>
+                            <select id="r-outcome" name="outcome">
+                                <option value="">{t.cert_all}</option>
+                                {["invalid", "duplicate", "conflict"].into_iter().map(|o| view! {
+                                    <option value=o selected=selected == o>{outcome_label(&t, o)}</option>
+                                }).collect_view()}
+                            </select>
+                            <label class="check"><input type="checkbox" name="resolved" value="1" checked=showing_resolved/>
+                                {t.review_show_resolved}</label>
+                            <button type="submit" class="button">{t.cert_filter}</button>
+                        </form>
+                        <FormError error fields=&["resolution"]/>
+                        {if list.is_empty() {
+                            view! { <p data-testid="review-none">{t.review_none}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="cert-list">
+                                    {list.into_iter().map(|r| {
+                                        let rid = r.id;
+                                        let category = r.category.as_deref()
+                                            .and_then(domain::policy::Category::from_code)
+                                            .map(|c| match lang { Lang::Zh => c.name_zh(), Lang::En => c.name_en() });
+                                        let kind = match r.kind.as_deref() {
+                                            Some("add") => Some(t.review_add),
+                                            Some("exit") => Some(t.review_exit),
+                                            _ => None,
+                                        };
+                                        view! {
+                                            <li class="cert-row" data-testid="review-row">
+                                                <span class="badge">{outcome_label(&t, &r.outcome)}</span>
+                                                <a href=format!("/lists/{}", r.import_id)>{format!("{} · {} {}", r.file_name, t.lists_line, r.line)}</a>
+                                                <span class="muted">{r.id_number_masked.clone().unwrap_or_default()}</span>
+                                                {category.map(|c| view! { <span>{c}</span> })}
+                                                {kind.map(|k| view! { <span>{k}</span> })}
+                                                <span data-testid="review-message">{r.message.clone()}</span>
+                                                {if r.resolved {
+                                                    view! { <span class="muted" data-testid="review-resolution">{t.review_resolved}": "{r.resolution.clone().unwrap_or_default()}</span> }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <ActionForm action attr:class="visit">
+                                                            <input type="hidden" name="id" value=rid.to_string()/>
+                                                            <label for=format!("res-{rid}")>{t.review_note}</label>
+                                                            <input id=format!("res-{rid}") name="resolution" maxlength="200" required prop:value=""/>
+                                                            <button type="submit" class="button small" data-testid="review-resolve">{t.review_resolve}</button>
+                                                        </ActionForm>
+                                                    }.into_any()
+                                                }}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
                     </section>
                 }.into_any()
             })}

@@ -16,7 +16,7 @@ use sha2::Digest;
 use super::enrolment::Actor;
 use super::AppState;
 use crate::error::{AppError, UserMessage};
-use crate::model::{AreaLevel, ImportProblem, ImportReport, Role};
+use crate::model::{AreaLevel, ImportProblem, ImportReport, ReviewItem, Role};
 use crate::store::with_pool;
 
 /// Largest list file (a million CSV rows fit).
@@ -887,6 +887,148 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
         )));
     }
     Ok(r)
+}
+
+/// The review queue: the rows of applied lists that were not applied (invalid, duplicated
+/// in the file, in conflict), for the officers of the uploading department within their
+/// area and for the bureau's officers over their whole scope. Open rows by default.
+pub async fn review_queue(
+    state: &AppState,
+    actor: &Actor,
+    outcome: Option<&str>,
+    resolved: bool,
+) -> Result<Vec<ReviewItem>, AppError> {
+    may_import(actor)?;
+    let outcome = outcome.map(str::trim).filter(|o| !o.is_empty());
+    if let Some(o) = outcome {
+        if !["invalid", "duplicate", "conflict"].contains(&o) {
+            return Err(AppError::invalid(
+                "outcome",
+                "outcome_unknown",
+                format!("未知的问题类型“{o}”，可选：invalid、duplicate、conflict"),
+                format!("Unknown outcome {o:?}; use invalid, duplicate or conflict"),
+            ));
+        }
+    }
+    review_rows(state, actor, None, outcome, Some(resolved)).await
+}
+
+async fn review_rows(
+    state: &AppState,
+    actor: &Actor,
+    id: Option<i64>,
+    outcome: Option<&str>,
+    resolved: Option<bool>,
+) -> Result<Vec<ReviewItem>, AppError> {
+    let scope = format!("{}%", actor.scope().unwrap_or_default());
+    // Department officers see their own department's lists; the bureau sees them all.
+    let department = (actor.role != Role::BureauOfficer).then(|| actor.account.department.clone().unwrap_or_default());
+    type R = (
+        i64,
+        i64,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        bool,
+        Option<String>,
+    );
+    let rows: Vec<R> = with_pool!(&state.db, p => sqlx::query_as(
+        "SELECT r.id, r.import_id, i.file_name, i.department, r.line, r.id_number_masked, r.category, r.kind,
+                r.outcome, r.message, r.resolved, r.resolution
+         FROM adjustment_review r JOIN adjustment_imports i ON i.id = r.import_id
+         WHERE i.area_code LIKE $1 AND ($2 IS NULL OR i.department = $2) AND ($3 IS NULL OR r.outcome = $3)
+           AND ($4 IS NULL OR r.resolved = $4) AND ($5 IS NULL OR r.id = $5)
+         ORDER BY r.import_id DESC, r.line LIMIT 500")
+        .bind(&scope).bind(&department).bind(outcome).bind(resolved).bind(id).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ReviewItem {
+            id: r.0,
+            import_id: r.1,
+            file_name: r.2,
+            department: r.3,
+            line: r.4,
+            id_number_masked: r.5,
+            category: r.6,
+            kind: r.7,
+            outcome: r.8,
+            message: r.9,
+            resolved: r.10,
+            resolution: r.11,
+        })
+        .collect())
+}
+
+/// Settles one row of the review queue with what the officer did about it (a note is
+/// required: the queue is the record that every problem row was dealt with).
+pub async fn resolve_review(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    resolution: &str,
+    client_ip: &str,
+) -> Result<ReviewItem, AppError> {
+    may_import(actor)?;
+    let resolution: String = resolution.trim().chars().filter(|c| !c.is_control()).collect();
+    if resolution.is_empty() {
+        return Err(AppError::invalid(
+            "resolution",
+            "resolution_required",
+            "请填写处理说明（例如：已更正后重新导入）",
+            "Say what was done (e.g. corrected and uploaded again)",
+        ));
+    }
+    if resolution.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "resolution",
+            "resolution_too_long",
+            "处理说明不能超过200个字",
+            "The note may be at most 200 characters",
+        ));
+    }
+    let item = review_rows(state, actor, Some(id), None, None)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("review_not_found", "未找到该待处理记录", "No such review item"))?;
+    let already = || {
+        AppError::Conflict(UserMessage::new(
+            "already_resolved",
+            None,
+            "该记录已处理",
+            "This item has already been resolved",
+        ))
+    };
+    if item.resolved {
+        return Err(already());
+    }
+    let n = with_pool!(&state.db, p => sqlx::query(
+        "UPDATE adjustment_review SET resolved = TRUE, resolution = $1, resolved_by = $2, resolved_at = $3
+         WHERE id = $4 AND resolved = FALSE")
+        .bind(&resolution).bind(actor.account.id).bind(state.clock.now()).bind(id)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(already());
+    }
+    super::enrolment::audit_log(
+        state,
+        actor,
+        "adjustment_review_resolved",
+        &format!("import {} line {}", item.import_id, item.line),
+        Some(&resolution),
+        client_ip,
+    )
+    .await?;
+    Ok(ReviewItem {
+        resolved: true,
+        resolution: Some(resolution),
+        ..item
+    })
 }
 
 /// A list's report: the dry run again while it waits for confirmation, the stored report
