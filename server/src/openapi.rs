@@ -414,6 +414,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "post",
+        path: "/api/v1/roster/import",
+        summary: "Import the roster of who should enrol (应参保人员) from XLSX or CSV (columns: 村社区 or 区划代码, 姓名, 身份证号码; optional 乡镇街道, 联系电话, 户籍): new people are registered in their village; every row checked, all or nothing",
+        request: None,
+        responses: &[
+            (200, "how many were registered and how many were known", "RosterImport"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a township or bureau officer, or a row's area is out of scope", "ErrorBody"),
+            (422, "problems, per row and column (nothing written), or an unreadable file", "RosterImport"),
+        ],
+    },
+    Endpoint {
+        method: "post",
         path: "/api/v1/ledger/{person}/visits",
         summary: "Record a follow-up visit and the reason it established",
         request: Some("VisitRequest"),
@@ -525,6 +537,10 @@ pub fn document() -> Value {
     put(
         "TargetImport",
         generator.subschema_for::<app::services::targets::TargetImport>(),
+    );
+    put(
+        "RosterImport",
+        generator.subschema_for::<app::services::roster::RosterImport>(),
     );
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in named {

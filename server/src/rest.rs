@@ -13,7 +13,7 @@ use app::model::{
 };
 use app::services::enrolment::{self, Actor, EnrolRequest};
 use app::services::payments;
-use app::services::{adjustments, audit, certification, ledger, reports, targets};
+use app::services::{adjustments, audit, certification, ledger, reports, roster, targets};
 use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -71,6 +71,12 @@ pub fn routes() -> Router<ServerState> {
         .route("/ledger", get(get_ledger))
         .route("/ledger/changes", get(get_ledger_changes))
         .route("/ledger/{person}/visits", axum::routing::post(post_visit))
+        .route(
+            "/roster/import",
+            axum::routing::post(post_roster_import).layer(axum::extract::DefaultBodyLimit::max(
+                roster::MAX_ROSTER_FILE_BYTES + UPLOAD_SLACK,
+            )),
+        )
         .route("/reports/{kind}", get(get_report))
         .route("/targets", get(list_targets))
         .route(
@@ -816,26 +822,59 @@ async fn post_targets_import(
         targets::import(&state, &actor, &name, &bytes, &ip).await
     }
     .await;
+    let problem = |r: &targets::TargetImport| r.problems.first().cloned();
+    import_answer(&headers, "/targets", result, problem, |r| {
+        format!("imported={}", r.applied)
+    })
+}
+
+/// An import's answer: JSON for programs (422 with the problems, nothing written), and for
+/// the page's plain upload form a redirect back to the page with the count or the first
+/// problem, so it works without JavaScript.
+fn import_answer<T: serde::Serialize>(
+    headers: &HeaderMap,
+    page: &str,
+    result: Result<T, AppError>,
+    problem: impl Fn(&T) -> Option<app::model::ImportProblem>,
+    done: impl Fn(&T) -> String,
+) -> Response {
     let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    match (result, wants_html(&headers)) {
-        (Ok(r), false) if r.problems.is_empty() => Json(r).into_response(),
+    match (result, wants_html(headers)) {
+        (Ok(r), false) if problem(&r).is_none() => Json(r).into_response(),
         (Ok(r), false) => (StatusCode::UNPROCESSABLE_ENTITY, Json(r)).into_response(),
         (Err(e), false) => e.into_response(),
-        (Ok(r), true) if r.problems.is_empty() => {
-            Redirect::to(&format!("/targets?imported={}", r.applied)).into_response()
-        }
-        (Ok(r), true) => {
-            let first = &r.problems[0];
-            let msg = format!(
-                "第{}行 {}：{}",
-                first.line,
-                first.column.clone().unwrap_or_default(),
-                first.message
-            );
-            Redirect::to(&format!("/targets?error={}", encode(&msg))).into_response()
-        }
-        (Err(e), true) => Redirect::to(&format!("/targets?error={}", encode(&e.to_string()))).into_response(),
+        (Ok(r), true) => match problem(&r) {
+            None => Redirect::to(&format!("{page}?{}", done(&r))).into_response(),
+            Some(first) => {
+                let msg = format!(
+                    "第{}行 {}：{}",
+                    first.line,
+                    first.column.clone().unwrap_or_default(),
+                    first.message
+                );
+                Redirect::to(&format!("{page}?error={}", encode(&msg))).into_response()
+            }
+        },
+        (Err(e), true) => Redirect::to(&format!("{page}?error={}", encode(&e.to_string()))).into_response(),
     }
+}
+
+async fn post_roster_import(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    request: axum::extract::Request,
+) -> Response {
+    let headers = request.headers().clone();
+    let result = async {
+        let actor = actor(&state, &headers).await?;
+        let (name, bytes) = upload_body(&headers, request, roster::MAX_ROSTER_FILE_BYTES + 1, "roster.csv").await?;
+        roster::import(&state, &actor, &name, &bytes, &ip).await
+    }
+    .await;
+    let problem = |r: &roster::RosterImport| r.problems.first().cloned();
+    import_answer(&headers, "/ledger", result, problem, |r| {
+        format!("imported={}&known={}", r.added, r.known)
+    })
 }
 
 async fn get_ledger(

@@ -80,6 +80,8 @@ const REST: &[(&str, &str, &str, &str)] = &[
     // Bureau officers in scope and admins set targets (here 滨河街道's).
     ("put", "/api/v1/targets/{area}/{year}", "target", "addddddddodo"),
     ("post", "/api/v1/targets/import", "targets", "addddddddodo"),
+    // Township and bureau officers; a Beijing officer is refused by the row's area.
+    ("post", "/api/v1/roster/import", "roster", "addddodddodd"),
     ("get", "/api/v1/openapi.json", "", "pppppppppppp"),
 ];
 
@@ -366,6 +368,8 @@ fn body_for(kind: &str, f: &Fixture) -> Vec<u8> {
         "visit" => r#"{"outcome": "declined", "note": "外出务工"}"#.to_owned(),
         "target" => r#"{"count": 22611}"#.to_owned(),
         "targets" => "区划代码,年度,任务数\n141102001,2023,22611\n".to_owned(),
+        // Someone the demo already registers there: allowed callers change nothing.
+        "roster" => "区划代码,姓名,身份证号码\n141102001001,张秀英,141102195603120021\n".to_owned(),
         _ => String::new(),
     };
     text.into_bytes()

@@ -6,7 +6,10 @@ mod common;
 use common::{bearer, get, post, spawn_app, Backend};
 use serde_json::{json, Value};
 
-both_backends! { the_ledger_lists_the_unenrolled_in_order_and_records_visits }
+both_backends! {
+    the_ledger_lists_the_unenrolled_in_order_and_records_visits,
+    a_roster_registers_the_people_a_township_lists,
+}
 
 const ADULT: &str = "141102198511200036";
 const VILLAGE: &str = "141102001001";
@@ -132,5 +135,114 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
         app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM followup_visits").fetch_one(p).await)
             .unwrap();
     assert_eq!(visits, 1);
+    app.stop().await;
+}
+
+async fn upload(app: &common::TestApp, auth: &str, csv: &str, html: bool) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    client
+        .post(app.url("/api/v1/roster/import?file_name=roster.csv"))
+        .header("Authorization", auth)
+        .header("Accept", if html { "text/html" } else { "application/json" })
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The roster (应参保人员): a township's list registers the people the system does not know,
+/// who then appear in the ledger; any bad row and nothing is written.
+async fn a_roster_registers_the_people_a_township_lists(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let township = bearer(&app, "township_binhe").await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let people = || common::count(&app, "SELECT COUNT(*) FROM people");
+    let before = people().await;
+
+    // Every problem at once, each with its line and column; nothing written.
+    let bad = "乡镇街道,村社区,姓名,身份证号码,联系电话,户籍
+滨河街道,东关社区,周一,141102199505056028,13800000001,本地
+滨河街道,东关社区,周一,141102199505056028,,本地
+滨河街道,东关社区,吴二,141102199505056037,,本地
+滨河街道,西关社区,郑三,141102199505056036,,本地
+滨河街道,东关社区,郑三,14110219950505601X,12345,火星
+滨河街道,东关社区,孙玉山,141102194702150037,,本地
+";
+    let res = upload(&app, &township, bad, false).await;
+    assert_eq!(res.status(), 422);
+    let r: Value = res.json().await.unwrap();
+    let problems = r["problems"].as_array().unwrap();
+    let at = |line: u64| problems.iter().filter(|p| p["line"] == line).collect::<Vec<_>>();
+    assert_eq!(at(3)[0]["outcome"], "duplicate", "{r}");
+    assert_eq!(at(4)[0]["column"], "身份证号码");
+    assert_eq!(at(5)[0]["column"], "村社区");
+    assert_eq!(at(6).len(), 2, "phone and hukou: {r}");
+    assert_eq!(
+        at(7)[0]["outcome"],
+        "conflict",
+        "孙玉山 is registered in 凤山底社区: {r}"
+    );
+    assert!(at(7)[0]["message"].as_str().unwrap().contains("凤山底社区"));
+    assert_eq!(at(2).len(), 0, "{r}");
+    assert_eq!(people().await, before);
+
+    // Another township's village is refused outright.
+    let res = upload(
+        &app,
+        &township,
+        "区划代码,姓名,身份证号码\n141102002001,周一,141102199505056028\n",
+        false,
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(people().await, before);
+    let res = upload(
+        &app,
+        &cadre,
+        "区划代码,姓名,身份证号码\n141102001001,周一,141102199505056028\n",
+        false,
+    )
+    .await;
+    assert_eq!(res.status(), 403, "cadres keep the ledger but do not import rosters");
+
+    // The good file: two new people (one non-local) and one known already.
+    let good = "村社区,姓名,身份证号码,户籍
+东关社区,周一,141102199505056028,本地
+东关社区,吴二,14110219950505601X,外地
+东关社区,张秀英,141102195603120021,
+";
+    let res = upload(&app, &township, good, false).await;
+    assert_eq!(res.status(), 200);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!((r["added"].clone(), r["known"].clone()), (json!(2), json!(1)), "{r}");
+    assert_eq!(people().await, before + 2);
+    assert_eq!(
+        common::count(&app, "SELECT COUNT(*) FROM people WHERE id_number = '14110219950505601X' AND NOT hukou_local AND area_code = '141102001001'").await,
+        1
+    );
+    let (_, list) = get(&app, &cadre, "/api/v1/ledger").await;
+    let n = names(&list);
+    assert!(
+        n.contains(&"周一".to_owned()) && n.contains(&"吴二".to_owned()),
+        "{list}"
+    );
+
+    // Again, from the page's plain form: nothing new, and back to the ledger.
+    let res = upload(&app, &township, good, true).await;
+    assert!(res.status().is_redirection());
+    assert_eq!(res.headers()["location"], "/ledger?imported=0&known=3");
+    assert_eq!(people().await, before + 2);
+    let res = upload(&app, &township, bad, true).await;
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/ledger?error="));
+    assert_eq!(
+        common::count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'roster_imported'").await,
+        2
+    );
     app.stop().await;
 }

@@ -634,7 +634,7 @@ pub fn ReviewPage() -> impl IntoView {
                             <select id="r-outcome" name="outcome">
                                 <option value="">{t.cert_all}</option>
                                 {["invalid", "duplicate", "conflict"].into_iter().map(|o| view! {
-                                    <option value=o selected=selected == o>{outcome_label(&t, o)}</option>
+                                    <option value=o selected=selected == o>{outcome_label(t, o)}</option>
                                 }).collect_view()}
                             </select>
                             <label class="check"><input type="checkbox" name="resolved" value="1" checked=showing_resolved/>
@@ -659,7 +659,7 @@ pub fn ReviewPage() -> impl IntoView {
                                         };
                                         view! {
                                             <li class="cert-row" data-testid="review-row">
-                                                <span class="badge">{outcome_label(&t, &r.outcome)}</span>
+                                                <span class="badge">{outcome_label(t, &r.outcome)}</span>
                                                 <a href=format!("/lists/{}", r.import_id)>{format!("{} · {} {}", r.file_name, t.lists_line, r.line)}</a>
                                                 <span class="muted">{r.id_number_masked.clone().unwrap_or_default()}</span>
                                                 {category.map(|c| view! { <span>{c}</span> })}
@@ -700,6 +700,7 @@ fn reason_label(code: &str, lang: Lang) -> &'static str {
 #[component]
 pub fn LedgerPage() -> impl IntoView {
     let t = use_texts();
+    let shell = use_shell();
     let query = use_query_map();
     let reason = move || query.with(|m| m.get("reason").filter(|s| !s.is_empty()));
     let action = ServerAction::<RecordVisit>::new();
@@ -720,6 +721,10 @@ pub fn LedgerPage() -> impl IntoView {
                 };
                 let changes = month.await.ok();
                 let selected = reason().unwrap_or_default();
+                let importer = shell.await.ok().and_then(|i| i.user)
+                    .is_some_and(|u| matches!(u.role, Role::TownshipOfficer | Role::BureauOfficer));
+                let imported = query.with(|q| q.get("imported").zip(q.get("known")));
+                let import_error = query.with(|q| q.get("error"));
                 view! {
                     <section class="card wide">
                         <h1>{t.ledger_title}</h1>
@@ -740,6 +745,22 @@ pub fn LedgerPage() -> impl IntoView {
                             <button type="submit" class="button">{t.cert_filter}</button>
                         </form>
                         <FormError error fields=&[]/>
+                        {imported.map(|(n, k)| view! {
+                            <p class="notice" data-testid="roster-imported">{fill(&fill(t.roster_imported, &n), &k)}</p>
+                        })}
+                        {import_error.map(|m| view! { <p class="form-error" role="alert" data-testid="roster-error">{m}</p> })}
+                        {importer.then(|| view! {
+                            <details class="roster-import">
+                                <summary class="button small">{t.roster_import}</summary>
+                                <p class="muted">{t.roster_hint}</p>
+                                <form method="post" enctype="multipart/form-data" action="/api/v1/roster/import">
+                                    <label for="roster-file">{t.targets_file}</label>
+                                    <input id="roster-file" type="file" name="file" required
+                                        accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"/>
+                                    <button type="submit" class="button primary" data-testid="roster-upload">{t.roster_import}</button>
+                                </form>
+                            </details>
+                        })}
                         {if list.is_empty() {
                             view! { <p data-testid="ledger-none">{t.ledger_none}</p> }.into_any()
                         } else {

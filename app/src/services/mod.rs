@@ -13,6 +13,7 @@ pub mod policies;
 pub mod quotes;
 pub mod report_render;
 pub mod reports;
+pub mod roster;
 pub mod seed;
 pub mod sms;
 pub mod targets;
