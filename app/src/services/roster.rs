@@ -204,9 +204,8 @@ pub async fn import(
             }
         };
         let phone = cell(phone_col);
-        if !phone.is_empty()
-            && !(phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit()))
-        {
+        let mobile = phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit());
+        if !phone.is_empty() && !mobile {
             problem(
                 "invalid",
                 phone_col,
