@@ -10,6 +10,7 @@ both_backends! {
     a_list_is_checked_row_by_row_then_applied_once,
     xlsx_lists_and_bad_files,
     fifty_thousand_rows_with_three_bad_ones,
+    the_ledger_contradicts_additions_for_the_dead_and_the_employed,
 }
 
 /// Demo seed: 李凤英 (低保, flagged) and 王德顺 (低保, flagged); 孙玉山 in 凤山底社区.
@@ -379,5 +380,43 @@ async fn fifty_thousand_rows_with_three_bad_ones(backend: Backend) {
     assert_eq!(lines, [101, 20_001, 50_000]);
     assert_eq!(r["problems"][0]["column"], "身份证号码");
     assert_eq!(r["problems"][1]["column"], "动态调整时间");
+    app.stop().await;
+}
+
+/// A department adding someone the ledger records as deceased, or as in employee insurance,
+/// is a conflict for the review queue, not an addition.
+async fn the_ledger_contradicts_additions_for_the_dead_and_the_employed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let civil = bearer(&app, "civil_lishi").await;
+    const ZHAO_DEMING: &str = "141102195208120013";
+    const ZHANG_XIUYING: &str = "141102195603120021";
+    for (id, reason) in [(ZHAO_DEMING, "deceased"), (ZHANG_XIUYING, "employee_insurance")] {
+        app::with_pool!(&app.state.db, pool => sqlx::query(
+            "INSERT INTO ledger_reasons (person_id, insurance_year, reason, updated_at)
+             SELECT id, 2023, $2, $3 FROM people WHERE id_number = $1")
+            .bind(id).bind(reason).bind(app.state.clock.now()).execute(pool).await.map(|r| r.rows_affected()))
+        .unwrap();
+    }
+    let csv = format!(
+        "身份证号码,动态调整类型,人员类别,动态调整时间
+{ZHAO_DEMING},新增,低保,2022-09-01
+{ZHANG_XIUYING},新增,低保,2022-09-01
+{LI_FENGYING},退出,低保,2022-09-01
+"
+    );
+    let (status, r) = upload(&app, &civil, "ledger.csv", csv.into_bytes()).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["conflict"], 2, "{r}");
+    assert_eq!(r["valid"], 1, "the exit stands: {r}");
+    let messages: Vec<&str> = r["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].contains("已死亡") && messages[1].contains("参加职工医保"),
+        "{r}"
+    );
     app.stop().await;
 }

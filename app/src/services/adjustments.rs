@@ -463,6 +463,7 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
     let mut known = HashMap::new();
     let mut flagged = HashMap::new();
     let mut open: HashSet<(i64, String)> = HashSet::new();
+    let mut ledger: HashMap<i64, (i32, String)> = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
         let list = placeholders(chunk.len(), 1);
         let sql = format!(
@@ -496,6 +497,21 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
                 flagged.insert((pid, cat.clone()), cid);
             }
             open.insert((pid, cat));
+        }
+        // The ledger's latest word on each person: a death or employee insurance recorded
+        // there contradicts a department adding them to a subsidised category.
+        let sql = format!(
+            "SELECT person_id, insurance_year, reason FROM ledger_reasons WHERE person_id IN ({})
+             ORDER BY insurance_year",
+            placeholders(pids.len(), 1)
+        );
+        let reasons: Vec<(i64, i32, String)> = with_pool!(&state.db, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in &pids { q = q.bind(id); }
+            q.fetch_all(p).await
+        })?;
+        for (pid, year, reason) in reasons {
+            ledger.insert(pid, (year, reason));
         }
     }
 
@@ -559,6 +575,23 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
             }
         }
         let pid = person.map(|p| p.person_id);
+        let noted = pid.and_then(|p| ledger.get(&p));
+        match (k, noted) {
+            (Kind::Add, Some((year, reason))) if reason == "deceased" || reason == "employee_insurance" => {
+                let what = if reason == "deceased" {
+                    "已死亡"
+                } else {
+                    "参加职工医保"
+                };
+                r.verdict = problem(
+                    "conflict",
+                    Some(Field::IdNumber),
+                    format!("未参保台账记录此人{what}（{year}年度），请核实后再新增"),
+                );
+                continue;
+            }
+            _ => {}
+        }
         match k {
             Kind::Add if pid.is_some_and(|p| open.contains(&(p, c.code().to_owned()))) => {
                 r.verdict = problem(
