@@ -194,6 +194,38 @@ pub fn read_table(bytes: &[u8]) -> Result<(&'static str, Table), AppError> {
     Ok((kind, table))
 }
 
+/// An import's table (targets, the roster): refused above `max_bytes`, blank rows dropped,
+/// the first row returned apart as the header.
+pub fn read_sheet(bytes: &[u8], max_bytes: usize) -> Result<(Vec<String>, Table), AppError> {
+    if bytes.len() > max_bytes {
+        let mb = max_bytes / 1024 / 1024;
+        return Err(AppError::invalid(
+            "file",
+            "file_too_large",
+            format!("文件不能超过{mb} MB"),
+            format!("The file must be at most {mb} MB"),
+        ));
+    }
+    let (_, table) = read_table(bytes)?;
+    let mut rows = table
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((_, head)) = rows.next() else {
+        return Err(AppError::invalid(
+            "file",
+            "file_empty",
+            "文件是空的",
+            "The file is empty",
+        ));
+    };
+    Ok((head, rows.collect()))
+}
+
+/// A mainland mobile number as the departments' forms write it: 11 digits starting with 1.
+pub fn is_mobile(p: &str) -> bool {
+    p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Reads a CSV (UTF-8) or XLSX list; the type is decided by the content.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, AppError> {
     let (kind, table) = read_table(bytes)?;
@@ -402,9 +434,7 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
                         r.category = Some(c);
                         r.date = Some(d);
                         match r.phone.as_deref() {
-                            Some(p)
-                                if !(p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())) =>
-                            {
+                            Some(p) if !is_mobile(p) => {
                                 problem("invalid", Some(Field::Phone), format!("联系电话“{p}”应为11位手机号码"))
                             }
                             _ => Verdict::Valid,

@@ -595,6 +595,9 @@ async fn counts(
     Ok(out)
 }
 
+/// A row's origin as 1 (local) or 0, the same type on both databases.
+const LOCAL: &str = "CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT)";
+
 type Groups = (
     Vec<(Option<String>, i64, i64)>,
     Vec<(Option<String>, i64, Option<String>, i64)>,
@@ -611,7 +614,6 @@ async fn counted(
     year: i32,
     as_of: NaiveDate,
 ) -> Result<Groups, AppError> {
-    const LOCAL: &str = "CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT)";
     let roster = with_pool!(&state.db, p => sqlx::query_as(&format!(
         "SELECT SUBSTR(report_area, 1, $3) AS sub, {LOCAL} AS local, CAST(SUM(n) AS BIGINT) AS n
          FROM report_roster WHERE report_area >= $1 AND report_area < $2
@@ -645,7 +647,6 @@ async fn students(
     as_of: NaiveDate,
     born_by: NaiveDate,
 ) -> Result<Groups, AppError> {
-    const LOCAL: &str = "CAST(CASE WHEN hukou_local THEN 1 ELSE 0 END AS BIGINT)";
     let roster = with_pool!(&state.db, p => sqlx::query_as(&format!(
         "SELECT SUBSTR(report_area, 1, $3) AS sub, {LOCAL} AS local, COUNT(*) AS n
          FROM people p

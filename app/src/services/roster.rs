@@ -74,27 +74,7 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<RosterImport, AppError> {
     let scope = may_import(actor)?;
-    if bytes.len() > MAX_ROSTER_FILE_BYTES {
-        return Err(AppError::invalid(
-            "file",
-            "file_too_large",
-            "文件不能超过20 MB",
-            "The file must be at most 20 MB",
-        ));
-    }
-    let (_, table) = super::adjustments::read_table(bytes)?;
-    let mut table = table
-        .into_iter()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-    let Some((_, head)) = table.next() else {
-        return Err(AppError::invalid(
-            "file",
-            "file_empty",
-            "文件是空的",
-            "The file is empty",
-        ));
-    };
-    let rows: Vec<(u64, Vec<String>)> = table.collect();
+    let (head, rows) = super::adjustments::read_sheet(bytes, MAX_ROSTER_FILE_BYTES)?;
     let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
     let find = |k: &str| cols.iter().position(|c| *c == Some(k));
     let (code_col, village_col, township_col) = (find("code"), find("village"), find("township"));
@@ -117,10 +97,10 @@ pub async fn import(
     let mut problems = Vec::new();
     let mut good: Vec<(u64, IdNumber, String, Option<String>, String, bool)> = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
+    let header = |c: Option<usize>| c.map(|c| head[c].trim().trim_start_matches('\u{feff}').to_owned());
     for (line, row) in &rows {
         let line = *line;
         let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim()).unwrap_or("");
-        let header = |c: Option<usize>| c.map(|c| head[c].trim().trim_start_matches('\u{feff}').to_owned());
         let before = problems.len();
         let mut problem = |outcome: &str, column: Option<usize>, zh: String, masked: Option<String>| {
             problems.push(ImportProblem {
@@ -204,8 +184,7 @@ pub async fn import(
             }
         };
         let phone = cell(phone_col);
-        let mobile = phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit());
-        if !phone.is_empty() && !mobile {
+        if !phone.is_empty() && !super::adjustments::is_mobile(phone) {
             problem(
                 "invalid",
                 phone_col,
@@ -271,7 +250,7 @@ pub async fn import(
                 problems.push(ImportProblem {
                     line,
                     outcome: "conflict".into(),
-                    column: id_col.map(|c| head[c].trim().trim_start_matches('\u{feff}').to_owned()),
+                    column: header(id_col),
                     message: format!("此人已登记在{place}，如已迁入请先办理户籍迁移"),
                     id_number_masked: Some(id.masked()),
                 });

@@ -223,27 +223,7 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<TargetImport, AppError> {
     let scope = may_edit(actor)?.to_owned();
-    if bytes.len() > MAX_TARGET_FILE_BYTES {
-        return Err(AppError::invalid(
-            "file",
-            "file_too_large",
-            "文件不能超过5 MB",
-            "The file must be at most 5 MB",
-        ));
-    }
-    let (_, table) = super::adjustments::read_table(bytes)?;
-    let mut table = table
-        .into_iter()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-    let Some((_, head)) = table.next() else {
-        return Err(AppError::invalid(
-            "file",
-            "file_empty",
-            "文件是空的",
-            "The file is empty",
-        ));
-    };
-    let rows: Vec<(u64, Vec<String>)> = table.collect();
+    let (head, rows) = super::adjustments::read_sheet(bytes, MAX_TARGET_FILE_BYTES)?;
     let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
     let find = |k: &str| cols.iter().position(|c| *c == Some(k));
     let (code_col, name_col, year_col, count_col) = (find("code"), find("name"), find("year"), find("count"));
