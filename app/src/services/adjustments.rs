@@ -490,60 +490,12 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut known = HashMap::new();
-    let mut flagged = HashMap::new();
-    let mut open: HashSet<(i64, String)> = HashSet::new();
-    let mut ledger: HashMap<i64, (i32, String)> = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let list = placeholders(chunk.len(), 1);
-        let sql = format!(
-            "SELECT p.id, p.id_number, COALESCE(p.area_code, h.area_code) FROM people p
-             LEFT JOIN households h ON h.id = p.household_id WHERE p.id_number IN ({list})"
-        );
-        let found: Vec<(i64, String, Option<String>)> = with_pool!(&state.db, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk { q = q.bind(id); }
-            q.fetch_all(p).await
-        })?;
-        let pids: Vec<i64> = found.iter().map(|f| f.0).collect();
-        for (pid, id, area) in found {
-            known.insert(id, Known { person_id: pid, area });
-        }
-        if pids.is_empty() {
-            continue;
-        }
-        let sql = format!(
-            "SELECT id, person_id, category, status FROM certifications
-             WHERE status IN ('submitted', 'accepted', 'returned', 'confirmed', 'flagged') AND person_id IN ({})",
-            placeholders(pids.len(), 1)
-        );
-        let certs: Vec<(i64, i64, String, String)> = with_pool!(&state.db, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in &pids { q = q.bind(id); }
-            q.fetch_all(p).await
-        })?;
-        for (cid, pid, cat, status) in certs {
-            if status == "flagged" {
-                flagged.insert((pid, cat.clone()), cid);
-            }
-            open.insert((pid, cat));
-        }
-        // The ledger's latest word on each person: a death or employee insurance recorded
-        // there contradicts a department adding them to a subsidised category.
-        let sql = format!(
-            "SELECT person_id, insurance_year, reason FROM ledger_reasons WHERE person_id IN ({})
-             ORDER BY insurance_year",
-            placeholders(pids.len(), 1)
-        );
-        let reasons: Vec<(i64, i32, String)> = with_pool!(&state.db, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in &pids { q = q.bind(id); }
-            q.fetch_all(p).await
-        })?;
-        for (pid, year, reason) in reasons {
-            ledger.insert(pid, (year, reason));
-        }
-    }
+    let Lookup {
+        known,
+        flagged,
+        open,
+        ledger,
+    } = lookup(&state.db, &ids).await?;
 
     let mut department = HashMap::new();
     let my_department = actor.account.department.clone();
@@ -650,6 +602,103 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
         flagged,
         department,
     })
+}
+
+/// What the database knows about a list's people.
+#[derive(Default)]
+struct Lookup {
+    known: HashMap<String, Known>,
+    /// (person_id, category) → id of the flagged certification.
+    flagged: HashMap<(i64, String), i64>,
+    /// (person_id, category) with a certification in progress or in force.
+    open: HashSet<(i64, String)>,
+    /// The ledger's latest (year, reason) per person.
+    ledger: HashMap<i64, (i32, String)>,
+}
+
+const LOOKUP_PEOPLE: &str = "SELECT p.id, p.id_number, COALESCE(p.area_code, h.area_code) FROM people p
+    LEFT JOIN households h ON h.id = p.household_id WHERE p.id_number";
+const LOOKUP_CERTS: &str = "SELECT id, person_id, category, status FROM certifications
+    WHERE status IN ('submitted', 'accepted', 'returned', 'confirmed', 'flagged') AND person_id";
+const LOOKUP_LEDGER: &str = "SELECT person_id, insurance_year, reason FROM ledger_reasons WHERE person_id";
+
+/// Looks the people up in chunks: on PostgreSQL one array parameter per chunk of 50,000
+/// (a 2,000-placeholder IN list costs more to parse than to run), on SQLite IN lists.
+async fn lookup(db: &crate::store::Db, ids: &[String]) -> Result<Lookup, AppError> {
+    type Person = (i64, String, Option<String>);
+    type Cert = (i64, i64, String, String);
+    type Reason = (i64, i32, String);
+    let mut out = Lookup::default();
+    let chunk_size = match db {
+        crate::store::Db::Postgres(_) => 50_000,
+        crate::store::Db::Sqlite(_) => CHUNK,
+    };
+    for chunk in ids.chunks(chunk_size) {
+        let (found, certs, reasons): (Vec<Person>, Vec<Cert>, Vec<Reason>) = match db {
+            crate::store::Db::Postgres(p) => {
+                let found: Vec<Person> = sqlx::query_as(&format!("{LOOKUP_PEOPLE} = ANY($1)"))
+                    .bind(chunk)
+                    .fetch_all(p)
+                    .await?;
+                let pids: Vec<i64> = found.iter().map(|f| f.0).collect();
+                if pids.is_empty() {
+                    (found, Vec::new(), Vec::new())
+                } else {
+                    let certs = sqlx::query_as(&format!("{LOOKUP_CERTS} = ANY($1)"))
+                        .bind(&pids)
+                        .fetch_all(p)
+                        .await?;
+                    let reasons = sqlx::query_as(&format!("{LOOKUP_LEDGER} = ANY($1) ORDER BY insurance_year"))
+                        .bind(&pids)
+                        .fetch_all(p)
+                        .await?;
+                    (found, certs, reasons)
+                }
+            }
+            crate::store::Db::Sqlite(p) => {
+                let sql = format!("{LOOKUP_PEOPLE} IN ({})", placeholders(chunk.len(), 1));
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                let found: Vec<Person> = q.fetch_all(p).await?;
+                let pids: Vec<i64> = found.iter().map(|f| f.0).collect();
+                if pids.is_empty() {
+                    (found, Vec::new(), Vec::new())
+                } else {
+                    let list = placeholders(pids.len(), 1);
+                    let sql = format!("{LOOKUP_CERTS} IN ({list})");
+                    let mut q = sqlx::query_as(&sql);
+                    for id in &pids {
+                        q = q.bind(id);
+                    }
+                    let certs = q.fetch_all(p).await?;
+                    let sql = format!("{LOOKUP_LEDGER} IN ({list}) ORDER BY insurance_year");
+                    let mut q = sqlx::query_as(&sql);
+                    for id in &pids {
+                        q = q.bind(id);
+                    }
+                    let reasons = q.fetch_all(p).await?;
+                    (found, certs, reasons)
+                }
+            }
+        };
+        for (pid, id, area) in found {
+            out.known.insert(id, Known { person_id: pid, area });
+        }
+        for (cid, pid, cat, status) in certs {
+            if status == "flagged" {
+                out.flagged.insert((pid, cat.clone()), cid);
+            }
+            out.open.insert((pid, cat));
+        }
+        // The ledger's latest word on each person: a death or employee insurance recorded
+        // there contradicts a department adding them to a subsidised category.
+        for (pid, year, reason) in reasons {
+            out.ledger.insert(pid, (year, reason));
+        }
+    }
+    Ok(out)
 }
 
 /// `$start, $start+1, …` for an IN list.
@@ -796,6 +845,323 @@ async fn stored(state: &AppState, actor: &Actor, id: i64) -> Result<Stored, AppE
     })
 }
 
+/// A person a list adds who is not in the register yet.
+struct NewPerson {
+    id_number: String,
+    name: String,
+    birth_date: NaiveDate,
+    sex: &'static str,
+    phone: Option<String>,
+    area: String,
+}
+
+/// A certification a list adds, confirmed by the department.
+struct NewCert {
+    person_id: i64,
+    category: &'static str,
+    department: String,
+    policy_id: String,
+    area: String,
+    /// The history entry: which list, which row.
+    note: String,
+}
+
+/// A flagged certification a list revokes.
+struct Exit {
+    certification_id: i64,
+    valid_until: Option<NaiveDate>,
+    note: String,
+}
+
+/// A row that goes to the review queue.
+struct Problem {
+    line: i64,
+    id_number_masked: Option<String>,
+    category: Option<&'static str>,
+    kind: Option<&'static str>,
+    outcome: String,
+    message: String,
+}
+
+/// Who applies a list, and when.
+struct Writer {
+    account_id: i64,
+    role: &'static str,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An applied list's writes, inside the caller's transaction. PostgreSQL takes each table in
+/// one statement over array parameters (a million rows in seconds, where multi-row VALUES
+/// spend their time parsing placeholders); SQLite, in process, takes multi-row VALUES.
+trait ListWrites {
+    /// Inserts the people; answers (ID number, person id).
+    fn add_people(
+        &mut self,
+        people: &[NewPerson],
+        by: &Writer,
+    ) -> impl std::future::Future<Output = Result<Vec<(String, i64)>, sqlx::Error>> + Send;
+    fn add_certifications(
+        &mut self,
+        certs: &[NewCert],
+        by: &Writer,
+    ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+    fn revoke_certifications(
+        &mut self,
+        exits: &[Exit],
+        by: &Writer,
+    ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+    fn queue_for_review(
+        &mut self,
+        import_id: i64,
+        problems: &[Problem],
+        by: &Writer,
+    ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+/// Rows per statement on PostgreSQL (bounds one statement's memory, not its parameters).
+const PG_BATCH: usize = 100_000;
+
+impl ListWrites for sqlx::PgConnection {
+    async fn add_people(&mut self, people: &[NewPerson], by: &Writer) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let mut out = Vec::with_capacity(people.len());
+        for chunk in people.chunks(PG_BATCH) {
+            let ids: Vec<(String, i64)> = sqlx::query_as(
+                "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, report_area, hukou_local, created_at)
+                 SELECT t.id_number, t.name, t.birth_date, t.sex, t.phone, t.area_code, t.area_code, TRUE, $7
+                 FROM UNNEST($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[])
+                      AS t(id_number, name, birth_date, sex, phone, area_code)
+                 RETURNING id_number, id",
+            )
+            .bind(chunk.iter().map(|p| p.id_number.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.birth_date).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.sex).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.phone.as_deref()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.area.as_str()).collect::<Vec<_>>())
+            .bind(by.at)
+            .fetch_all(&mut *self)
+            .await?;
+            out.extend(ids);
+        }
+        Ok(out)
+    }
+
+    async fn add_certifications(&mut self, certs: &[NewCert], by: &Writer) -> Result<(), sqlx::Error> {
+        for chunk in certs.chunks(PG_BATCH) {
+            // (person, category) is unique among a list's additions, so the events find
+            // their certification by it.
+            sqlx::query(
+                "WITH t AS (
+                     SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+                         AS t(person_id, category, department, policy_id, area_code, note)),
+                 c AS (
+                     INSERT INTO certifications (person_id, category, department, status, created_at, updated_at,
+                         policy_id, area_code, submitted_by_account_id, submitter_role, source)
+                     SELECT person_id, category, department, 'confirmed', $7, $7, policy_id, area_code, $8, $9, 'list'
+                     FROM t RETURNING id, person_id, category)
+                 INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
+                 SELECT c.id, 'list_add', NULL, 'confirmed', $8, t.note, $7
+                 FROM c JOIN t ON t.person_id = c.person_id AND t.category = c.category",
+            )
+            .bind(chunk.iter().map(|c| c.person_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.category).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.department.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.policy_id.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.area.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.note.as_str()).collect::<Vec<_>>())
+            .bind(by.at)
+            .bind(by.account_id)
+            .bind(by.role)
+            .execute(&mut *self)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_certifications(&mut self, exits: &[Exit], by: &Writer) -> Result<(), sqlx::Error> {
+        for chunk in exits.chunks(PG_BATCH) {
+            sqlx::query(
+                "WITH t AS (
+                     SELECT * FROM UNNEST($1::bigint[], $2::date[], $3::text[]) AS t(id, valid_until, note)),
+                 r AS (
+                     UPDATE certifications c SET status = 'revoked', valid_until = t.valid_until, updated_at = $4
+                     FROM t WHERE c.id = t.id AND c.status = 'flagged' RETURNING c.id)
+                 INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
+                 SELECT r.id, 'list_exit', 'flagged', 'revoked', $5, t.note, $4 FROM r JOIN t ON t.id = r.id",
+            )
+            .bind(chunk.iter().map(|e| e.certification_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.valid_until).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|e| e.note.as_str()).collect::<Vec<_>>())
+            .bind(by.at)
+            .bind(by.account_id)
+            .execute(&mut *self)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn queue_for_review(&mut self, import_id: i64, problems: &[Problem], by: &Writer) -> Result<(), sqlx::Error> {
+        for chunk in problems.chunks(PG_BATCH) {
+            sqlx::query(
+                "INSERT INTO adjustment_review (import_id, line, id_number_masked, category, kind, outcome, message, resolved, created_at)
+                 SELECT $1, t.line, t.masked, t.category, t.kind, t.outcome, t.message, FALSE, $2
+                 FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                     AS t(line, masked, category, kind, outcome, message)",
+            )
+            .bind(import_id)
+            .bind(by.at)
+            .bind(chunk.iter().map(|p| p.line).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.id_number_masked.as_deref()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.category).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.kind).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.outcome.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.message.as_str()).collect::<Vec<_>>())
+            .execute(&mut *self)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The groups of a multi-row VALUES: `shape` repeated `rows` times, each `?` replaced by the
+/// next `$k` (e.g. `(?, ?, TRUE)` twice → `($1, $2, TRUE), ($3, $4, TRUE)`).
+fn values(rows: usize, shape: &str) -> String {
+    let parts: Vec<&str> = shape.split('?').collect();
+    let mut k = 0;
+    let mut out = String::with_capacity(rows * (shape.len() + 4 * parts.len()));
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                k += 1;
+                out.push('$');
+                out.push_str(&k.to_string());
+            }
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+impl ListWrites for sqlx::SqliteConnection {
+    async fn add_people(&mut self, people: &[NewPerson], by: &Writer) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let mut out = Vec::with_capacity(people.len());
+        for chunk in people.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at)
+                 VALUES {} RETURNING id_number, id",
+                values(chunk.len(), "(?, ?, ?, ?, ?, ?, TRUE, ?)")
+            );
+            let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+            for p in chunk {
+                q = q
+                    .bind(&p.id_number)
+                    .bind(&p.name)
+                    .bind(p.birth_date)
+                    .bind(p.sex)
+                    .bind(&p.phone)
+                    .bind(&p.area)
+                    .bind(by.at);
+            }
+            out.extend(q.fetch_all(&mut *self).await?);
+        }
+        Ok(out)
+    }
+
+    async fn add_certifications(&mut self, certs: &[NewCert], by: &Writer) -> Result<(), sqlx::Error> {
+        for chunk in certs.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO certifications (person_id, category, department, status, created_at, updated_at, policy_id,
+                    area_code, submitted_by_account_id, submitter_role, source)
+                 VALUES {} RETURNING id",
+                values(chunk.len(), "(?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, 'list')")
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for c in chunk {
+                q = q
+                    .bind(c.person_id)
+                    .bind(c.category)
+                    .bind(&c.department)
+                    .bind(by.at)
+                    .bind(by.at)
+                    .bind(&c.policy_id)
+                    .bind(&c.area)
+                    .bind(by.account_id)
+                    .bind(by.role);
+            }
+            let ids = q.fetch_all(&mut *self).await?;
+            if ids.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
+                 VALUES {}",
+                values(ids.len(), "(?, 'list_add', NULL, 'confirmed', ?, ?, ?)")
+            );
+            let mut q = sqlx::query(&sql);
+            // SQLite answers a multi-row INSERT's RETURNING in the VALUES' order.
+            for (cid, c) in ids.iter().zip(chunk) {
+                q = q.bind(cid).bind(by.account_id).bind(&c.note).bind(by.at);
+            }
+            q.execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_certifications(&mut self, exits: &[Exit], by: &Writer) -> Result<(), sqlx::Error> {
+        for e in exits {
+            let n = sqlx::query(
+                "UPDATE certifications SET status = 'revoked', valid_until = $1, updated_at = $2 WHERE id = $3 AND status = 'flagged'",
+            )
+            .bind(e.valid_until)
+            .bind(by.at)
+            .bind(e.certification_id)
+            .execute(&mut *self)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                sqlx::query(
+                    "INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
+                     VALUES ($1, 'list_exit', 'flagged', 'revoked', $2, $3, $4)",
+                )
+                .bind(e.certification_id)
+                .bind(by.account_id)
+                .bind(&e.note)
+                .bind(by.at)
+                .execute(&mut *self)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn queue_for_review(&mut self, import_id: i64, problems: &[Problem], by: &Writer) -> Result<(), sqlx::Error> {
+        for chunk in problems.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO adjustment_review (import_id, line, id_number_masked, category, kind, outcome, message, resolved, created_at)
+                 VALUES {}",
+                values(chunk.len(), "(?, ?, ?, ?, ?, ?, ?, FALSE, ?)")
+            );
+            let mut q = sqlx::query(&sql);
+            for p in chunk {
+                q = q
+                    .bind(import_id)
+                    .bind(p.line)
+                    .bind(&p.id_number_masked)
+                    .bind(p.category)
+                    .bind(p.kind)
+                    .bind(&p.outcome)
+                    .bind(&p.message)
+                    .bind(by.at);
+            }
+            q.execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Applies a previewed list: valid rows in one transaction, problems to the review queue.
 pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) -> Result<ImportReport, AppError> {
     let s = stored(state, actor, id).await?;
@@ -810,37 +1176,75 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
     let analysis = analyse(state, actor, parse(&s.body)?).await?;
     let r = report(&analysis, id, &s.file_name, true);
     let now = state.clock.now();
-    let actor_id = s.uploaded_by;
-    let role = actor.role.code();
-    let scope = actor.scope().unwrap_or_default().to_owned();
 
     // Everything to write, worked out before the transaction.
-    let mut new_people: Vec<(&Row, String)> = Vec::new();
+    let mut people: Vec<NewPerson> = Vec::new();
     let mut seen_new = HashSet::new();
     let mut adds: Vec<(usize, &Row)> = Vec::new();
-    let mut exits: Vec<(i64, &Row)> = Vec::new();
+    let mut exits: Vec<Exit> = Vec::new();
     for (i, row) in analysis.rows.iter().enumerate() {
         if !matches!(row.verdict, Verdict::Valid) {
             continue;
         }
-        let Some(id) = &row.id else { continue };
+        let Some(idn) = &row.id else { continue };
+        let date = row.date.map(|d| d.to_string()).unwrap_or_default();
         match row.kind {
             Some(Kind::Add) => {
-                if !analysis.known.contains_key(id.as_str()) && seen_new.insert(id.as_str().to_owned()) {
-                    new_people.push((row, row.village.clone().unwrap_or_default()));
+                if !analysis.known.contains_key(idn.as_str()) && seen_new.insert(idn.as_str()) {
+                    people.push(NewPerson {
+                        id_number: idn.as_str().to_owned(),
+                        name: row.name.clone().unwrap_or_default(),
+                        birth_date: idn.birth_date(),
+                        sex: if idn.sex() == domain::Sex::Male {
+                            "male"
+                        } else {
+                            "female"
+                        },
+                        phone: row.phone.clone(),
+                        area: row.village.clone().unwrap_or_default(),
+                    });
                 }
                 adds.push((i, row));
             }
             Some(Kind::Exit) => {
-                let pid = analysis.known[id.as_str()].person_id;
+                let pid = analysis.known[idn.as_str()].person_id;
                 let cat = row.category.map(|c| c.code().to_owned()).unwrap_or_default();
                 if let Some(cid) = analysis.flagged.get(&(pid, cat)) {
-                    exits.push((*cid, row));
+                    exits.push(Exit {
+                        certification_id: *cid,
+                        valid_until: row.date,
+                        note: format!("动态调整名单#{id} 第{}行 退出 {date}", row.line),
+                    });
                 }
             }
             None => {}
         }
     }
+    let problems: Vec<Problem> = analysis
+        .rows
+        .iter()
+        .filter(|r| !matches!(r.verdict, Verdict::Valid))
+        .map(|row| {
+            let p = problem_view(&analysis, row);
+            Problem {
+                line: row.line as i64,
+                message: match &p.column {
+                    Some(c) => format!("【{c}】{}", p.message),
+                    None => p.message.clone(),
+                },
+                id_number_masked: p.id_number_masked,
+                category: row.category.map(|c| c.code()),
+                kind: row.kind.map(Kind::code),
+                outcome: p.outcome,
+            }
+        })
+        .collect();
+    let by = Writer {
+        account_id: s.uploaded_by,
+        role: actor.role.code(),
+        at: now,
+    };
+    let scope = actor.scope().unwrap_or_default().to_owned();
 
     let applied = with_pool!(&state.db, pool => {
         let mut tx = pool.begin().await?;
@@ -852,89 +1256,28 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
         } else {
             let mut person_ids: HashMap<String, i64> =
                 analysis.known.iter().map(|(k, v)| (k.clone(), v.person_id)).collect();
-            for chunk in new_people.chunks(CHUNK) {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|i| { let b = i * 7; format!("(${}, ${}, ${}, ${}, ${}, ${}, TRUE, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7) })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at)
-                     VALUES {} RETURNING id, id_number", values.join(", "));
-                let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
-                for (row, area) in chunk {
-                    let id = row.id.as_ref().expect("valid rows have an ID");
-                    let sex = if id.sex() == domain::Sex::Male { "male" } else { "female" };
-                    q = q.bind(id.as_str()).bind(row.name.clone().unwrap_or_default()).bind(id.birth_date())
-                        .bind(sex).bind(row.phone.clone()).bind(area.clone()).bind(now);
+            person_ids.extend(tx.add_people(&people, &by).await?);
+            let certs: Vec<NewCert> = adds.iter().map(|(i, row)| {
+                let idn = row.id.as_ref().expect("valid rows have an ID").as_str();
+                let (department, policy_id) = analysis.department.get(i).cloned().unwrap_or_default();
+                NewCert {
+                    person_id: person_ids.get(idn).copied().unwrap_or_default(),
+                    category: row.category.map(|c| c.code()).unwrap_or_default(),
+                    department,
+                    policy_id,
+                    area: analysis.known.get(idn).and_then(|k| k.area.clone())
+                        .or_else(|| row.village.clone()).unwrap_or_else(|| scope.clone()),
+                    note: format!("动态调整名单#{id} 第{}行 新增 {}", row.line, row.date.map(|d| d.to_string()).unwrap_or_default()),
                 }
-                for (pid, idn) in q.fetch_all(&mut *tx).await? {
-                    person_ids.insert(idn, pid);
-                }
-            }
-            for chunk in adds.chunks(CHUNK) {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|i| { let b = i * 8; format!("(${}, ${}, ${}, 'confirmed', ${}, ${}, ${}, ${}, ${}, ${}, 'list')", b + 1, b + 2, b + 3, b + 4, b + 4, b + 5, b + 6, b + 7, b + 8) })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO certifications (person_id, category, department, status, created_at, updated_at, policy_id,
-                        area_code, submitted_by_account_id, submitter_role, source)
-                     VALUES {} RETURNING id", values.join(", "));
-                let mut q = sqlx::query_scalar::<_, i64>(&sql);
-                for (i, row) in chunk {
-                    let idn = row.id.as_ref().expect("valid rows have an ID").as_str();
-                    let (dept, pack) = analysis.department.get(i).cloned().unwrap_or_default();
-                    let area = analysis.known.get(idn).and_then(|k| k.area.clone())
-                        .or_else(|| row.village.clone()).unwrap_or_else(|| scope.clone());
-                    q = q.bind(person_ids.get(idn).copied().unwrap_or_default())
-                        .bind(row.category.map(|c| c.code()).unwrap_or_default())
-                        .bind(dept).bind(now).bind(pack).bind(area).bind(actor_id).bind(role);
-                }
-                let cids = q.fetch_all(&mut *tx).await?;
-                let values: Vec<String> = (0..cids.len())
-                    .map(|i| { let b = i * 4; format!("(${}, 'list_add', NULL, 'confirmed', ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4) })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
-                     VALUES {}", values.join(", "));
-                let mut q = sqlx::query(&sql);
-                for (cid, (_, row)) in cids.iter().zip(chunk) {
-                    let note = format!("动态调整名单#{id} 第{}行 新增 {}", row.line, row.date.map(|d| d.to_string()).unwrap_or_default());
-                    q = q.bind(cid).bind(actor_id).bind(note).bind(now);
-                }
-                if !cids.is_empty() {
-                    q.execute(&mut *tx).await?;
-                }
-            }
-            for (cid, row) in &exits {
-                sqlx::query("UPDATE certifications SET status = 'revoked', valid_until = $1, updated_at = $2 WHERE id = $3 AND status = 'flagged'")
-                    .bind(row.date).bind(now).bind(cid).execute(&mut *tx).await?;
-                sqlx::query("INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
-                             VALUES ($1, 'list_exit', 'flagged', 'revoked', $2, $3, $4)")
-                    .bind(cid).bind(actor_id)
-                    .bind(format!("动态调整名单#{id} 第{}行 退出 {}", row.line, row.date.map(|d| d.to_string()).unwrap_or_default()))
-                    .bind(now).execute(&mut *tx).await?;
-            }
-            let problems: Vec<&Row> = analysis.rows.iter().filter(|r| !matches!(r.verdict, Verdict::Valid)).collect();
-            for chunk in problems.chunks(CHUNK) {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|i| { let b = i * 8; format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, FALSE, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8) })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO adjustment_review (import_id, line, id_number_masked, category, kind, outcome, message, resolved, created_at)
-                     VALUES {}", values.join(", "));
-                let mut q = sqlx::query(&sql);
-                for row in chunk {
-                    let p = problem_view(&analysis, row);
-                    let message = match &p.column { Some(c) => format!("【{c}】{}", p.message), None => p.message.clone() };
-                    q = q.bind(id).bind(row.line as i64).bind(p.id_number_masked).bind(row.category.map(|c| c.code()))
-                        .bind(row.kind.map(Kind::code)).bind(p.outcome).bind(message).bind(now);
-                }
-                q.execute(&mut *tx).await?;
-            }
+            }).collect();
+            tx.add_certifications(&certs, &by).await?;
+            tx.revoke_certifications(&exits, &by).await?;
+            tx.queue_for_review(id, &problems, &by).await?;
             sqlx::query("UPDATE adjustment_imports SET report_json = $1 WHERE id = $2")
                 .bind(serde_json::to_string(&r).unwrap_or_default()).bind(id).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
                          VALUES ($1, $2, 'adjustment_list_applied', $3, $4, $5, $6)")
-                .bind(now).bind(actor_id).bind(format!("import {id} {}", s.file_name))
+                .bind(now).bind(by.account_id).bind(format!("import {id} {}", s.file_name))
                 .bind(format!("adds {} exits {} new people {} problems {}", r.adds, r.exits, r.new_people, r.rows_total - r.valid))
                 .bind(client_ip).bind(&scope).execute(&mut *tx).await?;
             tx.commit().await?;
