@@ -134,20 +134,33 @@ pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<
         visits: i64,
         last_visit: Option<NaiveDate>,
     }
-    const SQL: &str = "SELECT p.id, p.name, p.id_number, COALESCE(p.area_code, h.area_code) AS area, p.household_id,
+    // The area as a range of report_area (a person's own area, else their household's,
+    // kept by migration 0006), so PostgreSQL walks people in id order and stops at a page
+    // instead of joining every household; a recorded reason starts from the reasons' index.
+    const COLUMNS: &str = "SELECT p.id, p.name, p.id_number, p.report_area AS area, p.household_id,
             r.reason, r.note, e.status,
             (SELECT COUNT(*) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS visits,
-            (SELECT MAX(v.visited_on) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS last_visit
-        FROM people p
-        LEFT JOIN households h ON h.id = p.household_id
-        LEFT JOIN ledger_reasons r ON r.person_id = p.id AND r.insurance_year = $1
-        LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
-        WHERE COALESCE(p.area_code, h.area_code) LIKE $2
-          AND (e.id IS NULL OR e.status = 'unpaid')
-          AND ($3 IS NULL OR COALESCE(r.reason, 'not_contacted') = $3)
-        ORDER BY p.id LIMIT $4";
-    let rows: Vec<Row> = with_pool!(&state.db, p => sqlx::query_as(SQL)
-        .bind(year).bind(format!("{area}%")).bind(&reason).bind(PAGE).fetch_all(p).await)?;
+            (SELECT MAX(v.visited_on) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS last_visit";
+    let sql = match reason.as_deref() {
+        Some(r) if r != "not_contacted" => format!(
+            "{COLUMNS} FROM ledger_reasons r JOIN people p ON p.id = r.person_id
+             LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
+             WHERE r.insurance_year = $1 AND r.report_area >= $2 AND r.report_area < $3 AND r.reason = $4
+               AND (e.id IS NULL OR e.status = 'unpaid')
+             ORDER BY p.id LIMIT $5"
+        ),
+        _ => format!(
+            "{COLUMNS} FROM people p
+             LEFT JOIN ledger_reasons r ON r.person_id = p.id AND r.insurance_year = $1
+             LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
+             WHERE p.report_area >= $2 AND p.report_area < $3
+               AND (e.id IS NULL OR e.status = 'unpaid')
+               AND ($4 IS NULL OR COALESCE(r.reason, 'not_contacted') = $4)
+             ORDER BY p.id LIMIT $5"
+        ),
+    };
+    let rows: Vec<Row> = with_pool!(&state.db, p => sqlx::query_as(&sql)
+        .bind(year).bind(&area).bind(format!("{area}:")).bind(&reason).bind(PAGE).fetch_all(p).await)?;
     let mut out: Vec<LedgerEntry> = rows
         .into_iter()
         .map(|r| LedgerEntry {
@@ -310,41 +323,47 @@ pub async fn changes(
         )
     })?;
     let year = year_for(state, &area, year)?;
-    let like = format!("{area}%");
+    let (lo, hi) = (area.clone(), format!("{area}:"));
     let from = super::audit::day_start(start);
     let to = super::audit::day_start(next);
-    const AREA: &str = "COALESCE(p.area_code, h.area_code) LIKE $2";
-    let enrolled_sql = format!(
-        "SELECT COUNT(*) FROM enrolments e JOIN people p ON p.id = e.person_id LEFT JOIN households h ON h.id = p.household_id
-         WHERE e.insurance_year = $1 AND {AREA} AND e.status <> 'unpaid' AND e.paid_on >= $3 AND e.paid_on < $4"
-    );
-    let new_sql = format!(
-        "SELECT COUNT(*) FROM people p LEFT JOIN households h ON h.id = p.household_id
-         LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
-         WHERE {AREA} AND (e.id IS NULL OR e.status = 'unpaid') AND p.created_at >= $3 AND p.created_at < $4"
-    );
-    let changed_sql = format!(
-        "SELECT COUNT(*) FROM ledger_reason_history x JOIN people p ON p.id = x.person_id
-         LEFT JOIN households h ON h.id = p.household_id
-         WHERE x.insurance_year = $1 AND {AREA} AND x.changed_on >= $3 AND x.changed_on < $4"
-    );
-    let by_reason_sql = format!(
-        "SELECT COALESCE(r.reason, 'not_contacted') AS reason, COUNT(*) FROM people p
-         LEFT JOIN households h ON h.id = p.household_id
-         LEFT JOIN ledger_reasons r ON r.person_id = p.id AND r.insurance_year = $1
-         LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
-         WHERE {AREA} AND (e.id IS NULL OR e.status = 'unpaid')
-         GROUP BY COALESCE(r.reason, 'not_contacted') ORDER BY 1"
-    );
+    let today = state.clock.today();
     let db = &state.db;
-    let newly_enrolled: i64 = with_pool!(db, p => sqlx::query_scalar(&enrolled_sql)
-        .bind(year).bind(&like).bind(start).bind(next).fetch_one(p).await)?;
-    let newly_unenrolled: i64 = with_pool!(db, p => sqlx::query_scalar(&new_sql)
-        .bind(year).bind(&like).bind(from).bind(to).fetch_one(p).await)?;
-    let reasons_changed: i64 = with_pool!(db, p => sqlx::query_scalar(&changed_sql)
-        .bind(year).bind(&like).bind(start).bind(next).fetch_one(p).await)?;
-    let by_reason: Vec<(String, i64)> = with_pool!(db, p => sqlx::query_as(&by_reason_sql)
-        .bind(year).bind(&like).fetch_all(p).await)?;
+    // Paid in the month, the register and the unenrolled's reasons: the report counters
+    // (migration 0008), a few rows per village and day however many people there are.
+    let newly_enrolled: i64 = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM report_enrolled
+         WHERE insurance_year = $1 AND report_area >= $2 AND report_area < $3 AND paid_on >= $4 AND paid_on < $5")
+        .bind(year).bind(&lo).bind(&hi).bind(start).bind(next).fetch_one(p).await)?;
+    let roster: i64 = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM report_roster WHERE report_area >= $1 AND report_area < $2")
+        .bind(&lo).bind(&hi).fetch_one(p).await)?;
+    let enrolled: i64 = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM report_enrolled
+         WHERE insurance_year = $1 AND report_area >= $2 AND report_area < $3 AND paid_on <= $4")
+        .bind(year).bind(&lo).bind(&hi).bind(today).fetch_one(p).await)?;
+    let reasons: Vec<(String, i64)> = with_pool!(db, p => sqlx::query_as(
+        "SELECT reason, CAST(SUM(n) AS BIGINT) FROM report_reasons
+         WHERE insurance_year = $1 AND report_area >= $2 AND report_area < $3 AND enrolled_on > $4
+         GROUP BY reason")
+        .bind(year).bind(&lo).bind(&hi).bind(today).fetch_all(p).await)?;
+    // The unenrolled without a recorded reason have not been contacted yet.
+    let with_reason: i64 = reasons.iter().map(|r| r.1).sum();
+    let mut by_reason: std::collections::BTreeMap<String, i64> = reasons.into_iter().collect();
+    *by_reason.entry("not_contacted".to_owned()).or_default() += roster - enrolled - with_reason;
+    let by_reason: Vec<(String, i64)> = by_reason.into_iter().filter(|r| r.1 > 0).collect();
+    // People stored in the month and not enrolled, and reasons changed in the month: index
+    // ranges on the day, then the area.
+    let newly_unenrolled: i64 = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM people p
+         WHERE p.created_at >= $2 AND p.created_at < $3 AND p.report_area >= $4 AND p.report_area < $5
+           AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = p.id AND e.insurance_year = $1
+                           AND e.status <> 'unpaid')")
+        .bind(year).bind(from).bind(to).bind(&lo).bind(&hi).fetch_one(p).await)?;
+    let reasons_changed: i64 = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ledger_reason_history x JOIN people p ON p.id = x.person_id
+         WHERE x.insurance_year = $1 AND x.changed_on >= $2 AND x.changed_on < $3
+           AND p.report_area >= $4 AND p.report_area < $5")
+        .bind(year).bind(start).bind(next).bind(&lo).bind(&hi).fetch_one(p).await)?;
     Ok(LedgerChanges {
         month: start.format("%Y-%m").to_string(),
         insurance_year: year,
