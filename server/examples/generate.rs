@@ -37,17 +37,20 @@ async fn main() {
         skip_areas: Vec::new(),
         // PostgreSQL: COPY with the triggers off, then the counters rebuilt.
         bulk: bulk_url.starts_with("postgres"),
+        // 1 % with a request in the certification chain: the work queues (load_queues).
+        pending_per_mille: 10,
     };
     let s = app::services::generate::population(&state, &spec)
         .await
         .expect("generate");
     println!(
-        "generated {} people in {} households ({} paid, {} unpaid, {} subsidised) in {:.1} s",
+        "generated {} people in {} households ({} paid, {} unpaid, {} subsidised, {} requests pending) in {:.1} s",
         s.people,
         s.households,
         s.enrolled,
         s.unpaid,
         s.subsidised,
+        s.pending,
         started.elapsed().as_secs_f64()
     );
     if let app::store::Db::Sqlite(p) = &state.db {

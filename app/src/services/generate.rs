@@ -44,6 +44,10 @@ pub struct Spec {
     /// PostgreSQL only: load with `COPY` and the triggers off (needs a superuser), then
     /// rebuild the report counters. For benchmark-sized populations.
     pub bulk: bool,
+    /// Per mille of people with a certification request still in the chain (submitted,
+    /// accepted or confirmed, up to 60 days old): the staff's work queues. Drawn from a
+    /// stream of its own, so the rest of a seed's population does not change with it.
+    pub pending_per_mille: u64,
 }
 
 /// One generated value.
@@ -121,6 +125,8 @@ pub struct Summary {
     pub enrolled: u64,
     pub unpaid: u64,
     pub subsidised: u64,
+    /// Certification requests left in the chain.
+    pub pending: u64,
 }
 
 /// splitmix64: small, fast and the same everywhere.
@@ -225,6 +231,8 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
     let total_weight = *cumulative.last().unwrap_or(&1);
     let db = &state.db;
     let mut rng = Rng(spec.seed);
+    let mut pending_rng = Rng(spec.seed ^ 0x5EED_0F9E_4D12_6100);
+    let now_at = state.clock.now();
     let now = state
         .clock
         .now()
@@ -338,6 +346,28 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
                     V::T(slot.code.clone()),
                     V::T("list".into()),
                 ]);
+            }
+            if category.is_none() && !categories.is_empty() && pending_rng.chance(spec.pending_per_mille) {
+                let (code, dept) = &categories[pending_rng.below(categories.len() as u64) as usize];
+                let status = ["submitted", "submitted", "accepted", "confirmed"][pending_rng.below(4) as usize];
+                let created = now_at - Duration::minutes(pending_rng.below(60 * 24 * 60) as i64);
+                tables.certs.rows.push(vec![
+                    V::I(pid),
+                    V::T(code.clone()),
+                    V::T(dept.clone()),
+                    V::T(status.into()),
+                    V::N,
+                    V::N,
+                    V::T(
+                        created
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                            .replace('Z', "+00:00"),
+                    ),
+                    V::T(pack.id.clone()),
+                    V::T(slot.code.clone()),
+                    V::T("request".into()),
+                ]);
+                out.pending += 1;
             }
             let roll = rng.below(1000);
             if roll < 920 && pay_days >= 0 {
@@ -595,6 +625,7 @@ pub async fn demo(state: &AppState, people: u64) -> Result<(), AppError> {
         policy: "lishi-2023".into(),
         skip_areas: vec!["141102001001".into()],
         bulk: false,
+        pending_per_mille: 0,
     };
     let s = population(state, &spec).await?;
     tracing::info!(
