@@ -250,6 +250,11 @@ pub struct HospitalView {
     pub level: String,
     pub address: String,
     pub area_code: String,
+    /// The township it sits in, for filtering the list.
+    #[serde(default)]
+    pub area_name: String,
+    #[serde(default)]
+    pub area_name_en: String,
 }
 
 /// Where an enrolment stands on a given day.
@@ -323,6 +328,9 @@ pub struct EnrolmentView {
     pub explanation_en: Vec<std::sync::Arc<str>>,
     pub citations: Vec<domain::policy::Citation>,
     pub hospitals: Vec<HospitalView>,
+    /// How many more times this year the hospital choice may change (the pack's rule).
+    #[serde(default)]
+    pub hospital_changes_left: u32,
     pub order_no: Option<String>,
     /// True when this submission found the enrolment already there (nothing new was created).
     pub existing: bool,
@@ -442,6 +450,12 @@ pub struct CoveragePage {
     pub receipts: Vec<ReceiptBrief>,
     /// The viewer is staff acting for the household (cash collection allowed).
     pub staff: bool,
+    /// For staff with an open order: the provider's payment page, as a link and as a QR code
+    /// (SVG drawn on the server) for the resident's own phone.
+    #[serde(default)]
+    pub pay_link: Option<String>,
+    #[serde(default)]
+    pub pay_qr_svg: Option<String>,
 }
 
 /// A person found by a staff search (ID masked).

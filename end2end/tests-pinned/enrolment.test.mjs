@@ -80,6 +80,19 @@ for (const js of [true, false]) {
       // Three quotes: 350, 350 and 70 (低保, 离政办发〔2022〕34号), each starting 2023-01-01 if paid today.
       assert.deepEqual((await texts(page, '[data-testid=preview-due]')).sort(), ['¥350.00', '¥350.00', '¥70.00']);
       for (const s of await texts(page, '[data-testid=preview-start]')) assert.match(s, /2023-01-01/);
+      // Search the designated hospitals: live as one types with JS, a GET form without.
+      const firstOptions = () => texts(page, '[data-testid=hospital] >> nth=0 >> option');
+      const filterBy = async value => {
+        await page.fill('#hq', value);
+        if (!js) await submit(page, js, '[data-testid=hospital-filter] button[type=submit]', /[?&]hq=/);
+      };
+      await filterBy('卫生院');
+      await page.waitForFunction(() => document.querySelector('[data-testid=hospital]').options.length === 3);
+      assert.deepEqual((await firstOptions()).slice(1), ['吴城镇卫生院（一级）', '信义镇卫生院（一级）']);
+      await filterBy('没有这家');
+      await page.waitForSelector('[data-testid=hospital-no-match]');
+      await filterBy('');
+      await page.waitForFunction(() => document.querySelector('[data-testid=hospital]').options.length === 7);
       const selects = page.locator('[data-testid=hospital]');
       assert.equal(await selects.count(), 3);
       for (let i = 0; i < 3; i++) {
@@ -107,6 +120,17 @@ for (const js of [true, false]) {
       assert.deepEqual(await texts(page, '[data-testid=status]'), ['等待期', '等待期', '等待期']);
       for (const s of await texts(page, '[data-testid=benefit-start]')) assert.match(s, /^2023-01-01 – 2023-12-31$/);
       await shot(page, `enrol-5-paid-${mode}`);
+
+      // A change of hospital later in the year: once a year (the pack's rule), then no more.
+      assert.equal(await page.locator('[data-testid=hospital-change]').count(), 3);
+      await page.click('[data-testid=hospital-change] >> nth=0 >> summary');
+      await page.selectOption('[data-testid=change-hospital] >> nth=0', 'H141102004');
+      await Promise.all([
+        page.waitForFunction(() => document.querySelectorAll('[data-testid=hospital-change]').length === 2),
+        page.click('[data-testid=change-hospital-submit] >> nth=0'),
+      ]);
+      await hydrated(page, js);
+      assert.equal((await texts(page, '[data-testid=hospitals]'))[0], '城北街道社区卫生服务中心');
 
       // The receipt, printable.
       await submit(page, js, 'ul.receipts a', /\/receipt\//);
@@ -151,6 +175,11 @@ for (const js of [true, false]) {
       await Promise.all([page.waitForSelector('[data-testid=unpaid-total]'), page.click('[data-testid=enrol-submit]')]);
       await hydrated(page, js);
       assert.equal((await page.textContent('[data-testid=unpaid-total]')).trim(), '¥350.00');
+      // Or the resident pays on their own phone: the provider's page as a link and a QR code.
+      await Promise.all([page.waitForSelector('[data-testid=pay-qr] svg'), page.click('[data-testid=pay-qr-button]')]);
+      await hydrated(page, js);
+      assert.match(await page.getAttribute('[data-testid=pay-link]', 'href'), /^http:\/\/[^/]+\/sandbox\/pay\/\w+/);
+      await shot(page, `enrol-8-cadre-qr-${mode}`);
       // Cash must equal the amount due.
       await page.fill('#amount', '300');
       await page.click('[data-testid=cash]');

@@ -110,6 +110,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        method: "put",
+        path: "/api/v1/enrollments/{id}/hospitals",
+        summary: "Change the designated hospitals later in the year (as often as the pack's hospitals.changes_per_year allows; recorded and audited)",
+        request: Some("HospitalChangeRequest"),
+        responses: &[
+            (200, "the enrolment with its new hospitals", "EnrolmentView"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "outside the caller's area", "ErrorBody"),
+            (404, "unknown, or not the caller's household", "ErrorBody"),
+            (409, "the enrolment has ended", "ErrorBody"),
+            (422, "unknown hospital, too many, the same as now, or this year's changes used up (field hospitals)", "ErrorBody"),
+        ],
+    },
+    Endpoint {
         method: "post",
         path: "/api/v1/households/{id}/payment-order",
         summary: "Open (or return the open) payment order for a household's unpaid enrolments",
@@ -479,6 +494,10 @@ pub fn document() -> Value {
     put("EnrolmentView", generator.subschema_for::<app::model::EnrolmentView>());
     put("OrderView", generator.subschema_for::<app::model::OrderView>());
     put("CashRequest", generator.subschema_for::<crate::rest::CashRequest>());
+    put(
+        "HospitalChangeRequest",
+        generator.subschema_for::<crate::rest::HospitalChangeRequest>(),
+    );
     put("ReceiptView", generator.subschema_for::<app::model::ReceiptView>());
     put(
         "HospitalList",

@@ -36,6 +36,10 @@ pub fn routes() -> Router<ServerState> {
         .route("/enrollments", axum::routing::post(post_enrollments))
         .route("/enrollments/{id}", get(get_enrollment))
         .route(
+            "/enrollments/{id}/hospitals",
+            axum::routing::put(put_enrollment_hospitals),
+        )
+        .route(
             "/households/{id}/payment-order",
             axum::routing::post(post_payment_order),
         )
@@ -271,6 +275,28 @@ async fn get_enrollment(
     let actor = actor(&state, &headers).await?;
     Ok(Json(
         enrolment::get(&state, &actor, numeric_id(&id, "enrolment")?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct HospitalChangeRequest {
+    /// The designated institutions' codes (as many as the pack allows, at least one).
+    pub hospitals: Vec<String>,
+}
+
+/// Changes the designated hospitals later in the year, as often as the pack allows.
+async fn put_enrollment_hospitals(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<EnrolmentView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let id = numeric_id(&id, "enrolment")?;
+    let req: HospitalChangeRequest = json_body(&body)?;
+    Ok(Json(
+        enrolment::change_hospitals(&state, &actor, id, &req.hospitals, &ip).await?,
     ))
 }
 

@@ -50,6 +50,8 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("post", "/api/v1/sessions", "session", "pppppppppppp"),
     ("post", "/api/v1/enrollments", "enrol", "aodododddodo"),
     ("get", "/api/v1/enrollments/{id}", "", "aodododddodo"),
+    // The first allowed caller changes the hospital; the rest get 422 (unchanged or used up).
+    ("put", "/api/v1/enrollments/{id}/hospitals", "hospitals", "aodododddodo"),
     ("post", "/api/v1/households/{id}/payment-order", "", "aodododddodo"),
     ("post", "/api/v1/households/{id}/cash", "cash", "addododddodo"),
     ("get", "/api/v1/receipts/{receipt_no}", "", "aodododddodo"),
@@ -135,6 +137,11 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
         "addododddodo",
     ),
     ("Receipt", &[("receipt_no", "{receipt}")], "aodododddodo"),
+    (
+        "ChangeHospitals",
+        &[("enrolment_id", "{enrolment}"), ("choices[0]", "H141102003")],
+        "aodododddodo",
+    ),
     ("SearchPeople", &[("query", "陈")], "addooooddooo"),
     (
         "NewHousehold",
@@ -359,6 +366,7 @@ fn body_for(kind: &str, f: &Fixture) -> Vec<u8> {
             json!({"household_id": f.household, "members": [{"id_number": ADULT, "hospitals": [HOSPITAL]}]}).to_string()
         }
         "cash" => r#"{"amount": "350.00"}"#.to_owned(),
+        "hospitals" => r#"{"hospitals": ["H141102002"]}"#.to_owned(),
         "csv" => "id_number,insurance_year,amount,paid_at,channel,transaction_id\n".to_owned(),
         "certify" => json!({"id_number": ADULT, "category": "minimum_living"}).to_string(),
         "bulk" => json!({"action": "accept", "ids": [f.cert]}).to_string(),
@@ -472,6 +480,7 @@ async fn every_endpoint_checks_role_and_area(backend: Backend) {
             .map(|(k, v)| {
                 let v = v
                     .replace("{household}", &f.household.to_string())
+                    .replace("{enrolment}", &f.enrolment.to_string())
                     .replace("{person}", &f.person.to_string())
                     .replace("{receipt}", &f.receipt)
                     .replace("{cert}", &f.cert.to_string())

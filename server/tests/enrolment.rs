@@ -19,6 +19,7 @@ both_backends! {
     bad_input_names_the_field_and_writes_nothing,
     residents_register_add_members_and_see_only_their_household,
     the_enrol_form_passes_hospitals_tiers_and_add_ons_through,
+    hospitals_change_as_often_as_the_pack_allows_and_are_recorded,
 }
 
 /// New people for the tests (valid GB 11643 numbers in 离石区).
@@ -834,5 +835,125 @@ async fn the_enrol_form_passes_hospitals_tiers_and_add_ons_through(backend: Back
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/coverage");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 1);
+    app.stop().await;
+}
+
+async fn put(app: &TestApp, auth: &str, path: &str, body: &Value) -> (u16, Value) {
+    let res = app
+        .client
+        .put(app.url(path))
+        .header("Authorization", auth)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Issue 4: "a change later in the year follows the pack's rule (e.g. once a year) and is
+/// recorded". Lishi's pack: one institution, one change a year (both marked as assumptions).
+async fn hospitals_change_as_often_as_the_pack_allows_and_are_recorded(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let body = json!({"area_code": VILLAGE, "members": [
+        {"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]},
+        {"id_number": OTHER, "name": "刘秀英", "relationship": "spouse", "hospitals": [HOSPITAL]},
+    ]});
+    let (status, sub) = post(&app, &cadre, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 201, "{sub}");
+    let e = &sub["enrollments"][0];
+    assert_eq!(e["hospital_changes_left"], 1);
+    assert_eq!(
+        e["hospitals"][0]["area_name"], "滨河街道",
+        "the township, for the filter"
+    );
+    let id = e["id"].as_i64().unwrap();
+    let path = format!("/api/v1/enrollments/{id}/hospitals");
+
+    // Every refusal names the field and writes nothing.
+    for (hospitals, code) in [
+        (json!(["H999"]), "hospital_unknown"),
+        (json!([HOSPITAL]), "hospital_unchanged"),
+        (json!([]), "hospital_required"),
+        (json!(["H141102002", "H141102003"]), "too_many_hospitals"),
+    ] {
+        let (status, err) = put(&app, &cadre, &path, &json!({ "hospitals": hospitals })).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["error"]["field"], "hospitals");
+        assert_eq!(err["error"]["code"], code);
+    }
+    let (status, err) = put(&app, &cadre, &path, &json!({"hospital": "H141102002"})).await;
+    assert_eq!(status, 422, "missing field: {err}");
+    assert_eq!(err["error"]["field"], "hospitals");
+    let res = app
+        .client
+        .put(app.url(&path))
+        .header("Authorization", &cadre)
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "malformed JSON");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM hospital_choices WHERE previous_codes IS NOT NULL"
+        )
+        .await,
+        0
+    );
+
+    let (status, changed) = put(&app, &cadre, &path, &json!({"hospitals": ["H141102002"]})).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["hospitals"][0]["code"], "H141102002");
+    assert_eq!(changed["hospitals"].as_array().unwrap().len(), 1);
+    assert_eq!(changed["hospital_changes_left"], 0);
+    let previous: String = app::with_pool!(&app.state.db, p => sqlx::query_scalar(
+        "SELECT previous_codes FROM hospital_choices WHERE enrolment_id = $1 AND previous_codes IS NOT NULL")
+        .bind(id).fetch_one(p).await)
+    .unwrap();
+    assert_eq!(previous, HOSPITAL);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'hospital_changed'").await,
+        1
+    );
+
+    // The year's one change is used: the next is refused and the choice stays.
+    let (status, err) = put(&app, &cadre, &path, &json!({"hospitals": ["H141102003"]})).await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["code"], "hospital_change_limit");
+    assert_eq!(
+        err["error"]["message"],
+        "本年度更换定点医疗机构的次数已用完（每年可更换1次）"
+    );
+    let (_, got) = get(&app, &cadre, &format!("/api/v1/enrollments/{id}")).await;
+    assert_eq!(got["hospitals"][0]["code"], "H141102002");
+
+    // Two changes at once for the other member: exactly one is taken.
+    let other = sub["enrollments"][1]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/enrollments/{other}/hospitals");
+    let (to_2, to_3) = (
+        json!({"hospitals": ["H141102002"]}),
+        json!({"hospitals": ["H141102003"]}),
+    );
+    let (a, b) = tokio::join!(put(&app, &cadre, &path, &to_2), put(&app, &cadre, &path, &to_3));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 422], "{a:?} {b:?}");
+    let changes = count(
+        &app,
+        &format!("SELECT COUNT(*) FROM hospital_choices WHERE enrolment_id = {other} AND previous_codes IS NOT NULL"),
+    )
+    .await;
+    assert_eq!(changes, 1);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM enrolment_hospitals WHERE enrolment_id = {other}")
+        )
+        .await,
+        1
+    );
     app.stop().await;
 }

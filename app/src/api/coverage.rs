@@ -19,6 +19,24 @@ mod ssr {
         Ok((state, Actor::new(account)))
     }
 
+    /// `http(s)://host` as the browser asked for it (a proxy's X-Forwarded-Proto is honoured).
+    pub async fn site_origin() -> String {
+        let headers: axum::http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+        let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let host = get("host").unwrap_or_else(|| "localhost".to_owned());
+        let proto = get("x-forwarded-proto").unwrap_or_else(|| "http".to_owned());
+        format!("{proto}://{host}")
+    }
+
+    /// A QR code of `text` as an SVG element (no XML declaration), sized by CSS.
+    pub fn qr_svg(text: &str) -> Option<String> {
+        use qrcode::render::svg;
+        let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
+        let svg = code.render::<svg::Color>().min_dimensions(200, 200).build();
+        // Inline in HTML: drop the XML declaration the renderer writes first.
+        svg.find("<svg").map(|i| svg[i..].to_owned())
+    }
+
     /// Where a household's page lives for this viewer.
     pub fn coverage_url(actor: &Actor, household: i64) -> String {
         if actor.role == crate::model::Role::Resident {
@@ -36,7 +54,16 @@ pub async fn coverage(household: Option<i64>) -> Result<CoveragePage, AppError> 
     respond(
         async {
             let (state, actor) = actor().await?;
-            crate::services::enrolment::coverage_page(&state, &actor, household).await
+            let mut page = crate::services::enrolment::coverage_page(&state, &actor, household).await?;
+            // A cadre hands the resident the payment page for their own phone.
+            if page.staff {
+                if let Some(o) = page.open_order.as_ref().filter(|o| o.status == "pending") {
+                    let link = format!("{}{}", site_origin().await, o.pay_url);
+                    page.pay_qr_svg = qr_svg(&link);
+                    page.pay_link = Some(link);
+                }
+            }
+            Ok(page)
         }
         .await,
     )
@@ -143,16 +170,38 @@ pub async fn enrol_household(
     )
 }
 
-/// Goes to the payment page of the household's open order (opening one if needed).
+/// Goes to the payment page of the household's open order (opening one if needed); with
+/// `qr` set, back to the household's page, which then shows the order's link and QR code.
 #[server]
-pub async fn pay_household(household_id: i64) -> Result<(), AppError> {
+pub async fn pay_household(household_id: i64, #[server(default)] qr: Option<String>) -> Result<(), AppError> {
     use self::ssr::*;
     use crate::api::ssr::{client_ip, respond};
     respond(
         async {
             let (state, actor) = actor().await?;
             let order = crate::services::enrolment::open_order(&state, &actor, household_id, &client_ip()).await?;
-            leptos_axum::redirect(&order.pay_url);
+            match qr {
+                Some(_) => leptos_axum::redirect(&coverage_url(&actor, household_id)),
+                None => leptos_axum::redirect(&order.pay_url),
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Changes a member's designated hospitals later in the year (the pack's changes-per-year
+/// rule); `choices` are hospital codes.
+#[server]
+pub async fn change_hospitals(enrolment_id: i64, #[server(default)] choices: Vec<String>) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let e = crate::services::enrolment::change_hospitals(&state, &actor, enrolment_id, &choices, &client_ip())
+                .await?;
+            leptos_axum::redirect(&coverage_url(&actor, e.household_id.unwrap_or_default()));
             Ok(())
         }
         .await,

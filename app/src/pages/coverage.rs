@@ -9,14 +9,14 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::coverage::{
-    coverage, receipt, AddHouseholdMember, CollectCash, EnrolHousehold, PayHousehold, RegisterMe,
+    coverage, receipt, AddHouseholdMember, ChangeHospitals, CollectCash, EnrolHousehold, PayHousehold, RegisterMe,
 };
 use crate::api::list_areas;
 use crate::components::forms::{action_error, FieldError, FormError};
 use crate::components::layout::use_shell;
 use crate::error::AppError;
 use crate::i18n::{fill, Lang, Texts};
-use crate::model::{AreaLevel, CoveragePage, CoverageStatus, EnrolmentView, MemberLine, ReceiptView};
+use crate::model::{AreaLevel, CoveragePage, CoverageStatus, EnrolmentView, HospitalView, MemberLine, ReceiptView};
 use crate::pages::account::SignInPrompt;
 use crate::prefs::{use_prefs, use_texts};
 
@@ -57,6 +57,7 @@ struct Actions {
     register: ServerAction<RegisterMe>,
     add: ServerAction<AddHouseholdMember>,
     enrol: ServerAction<EnrolHousehold>,
+    change: ServerAction<ChangeHospitals>,
 }
 
 #[component]
@@ -69,6 +70,7 @@ pub fn CoveragePageView() -> impl IntoView {
         register: ServerAction::new(),
         add: ServerAction::new(),
         enrol: ServerAction::new(),
+        change: ServerAction::new(),
     };
     provide_context(actions);
     let page = Resource::new(
@@ -78,6 +80,7 @@ pub fn CoveragePageView() -> impl IntoView {
                 actions.register.version().get(),
                 actions.add.version().get(),
                 actions.enrol.version().get(),
+                actions.change.version().get(),
             )
         },
         |(h, ..)| coverage(h),
@@ -186,7 +189,9 @@ fn Household(page: CoveragePage) -> impl IntoView {
             {year.map(|y| view! { <p>{t.enrol_year}": "<strong>{y}</strong></p> })}
             <h2>{t.household_title}</h2>
             <ul class="members">
-                {page.members.iter().cloned().map(|m| view! { <MemberCard line=m/> }).collect_view()}
+                {page.members.iter().cloned().map(|m| view! {
+                    <MemberCard line=m hospitals=page.hospitals.clone() max=page.policy.as_ref().map_or(1, |p| p.max_hospitals)/>
+                }).collect_view()}
             </ul>
         </section>
         {(page.unpaid_total.is_positive()).then(|| view! { <PayCard page=page.clone()/> })}
@@ -211,7 +216,7 @@ fn Household(page: CoveragePage) -> impl IntoView {
 }
 
 #[component]
-fn MemberCard(line: MemberLine) -> impl IntoView {
+fn MemberCard(line: MemberLine, hospitals: Vec<HospitalView>, max: u32) -> impl IntoView {
     let t = use_texts();
     let m = line.member;
     let rel = m
@@ -225,20 +230,25 @@ fn MemberCard(line: MemberLine) -> impl IntoView {
                 <strong>{m.name.clone()}</strong>
                 <span class="muted">{m.id_number_masked.clone()}" · "{rel}</span>
             </div>
-            {line.enrolment.map(|e| view! { <EnrolmentFacts e/> })}
+            {line.enrolment.map(|e| view! { <EnrolmentFacts e hospitals max/> })}
         </li>
     }
 }
 
 #[component]
-fn EnrolmentFacts(e: EnrolmentView) -> impl IntoView {
+fn EnrolmentFacts(e: EnrolmentView, hospitals: Vec<HospitalView>, max: u32) -> impl IntoView {
     let t = use_texts();
     let lang = use_prefs().lang;
+    let change =
+        (e.hospital_changes_left > 0 && e.status != CoverageStatus::Ended && !hospitals.is_empty()).then(|| {
+            let current: Vec<String> = e.hospitals.iter().map(|h| h.code.clone()).collect();
+            view! { <HospitalChange enrolment_id=e.id left=e.hospital_changes_left hospitals current max/> }
+        });
     let explanation = match lang {
         Lang::Zh => e.explanation.clone(),
         Lang::En => e.explanation_en.clone(),
     };
-    let hospitals: Vec<String> = e
+    let chosen: Vec<String> = e
         .hospitals
         .iter()
         .map(|h| match lang {
@@ -262,13 +272,107 @@ fn EnrolmentFacts(e: EnrolmentView) -> impl IntoView {
         <dl class="facts">
             <dt>{t.benefit_period}</dt>
             <dd data-testid="benefit-start">{e.benefit_start.map(|d| d.to_string())}" – "{e.benefit_end.map(|d| d.to_string())}</dd>
-            <dt>{t.enrol_hospital}</dt><dd>{hospitals.join("、")}</dd>
+            <dt>{t.enrol_hospital}</dt><dd data-testid="hospitals">{chosen.join("、")}</dd>
         </dl>
+        {change}
         <details>
             <summary>{t.quote_why}</summary>
             <ul class="explanation">{explanation.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
             <p class="muted">{t.quote_sources}": "{e.citations.iter().map(|c| format!("{} {}", c.notice, c.clause)).collect::<Vec<_>>().join("；")}</p>
         </details>
+    }
+}
+
+/// Changing the designated hospitals later in the year (as often as the pack allows).
+#[component]
+fn HospitalChange(
+    enrolment_id: i64,
+    left: u32,
+    hospitals: Vec<HospitalView>,
+    current: Vec<String>,
+    max: u32,
+) -> impl IntoView {
+    let t = use_texts();
+    let lang = use_prefs().lang;
+    let action = expect_context::<Actions>().change;
+    let error = action_error(action);
+    let selects = (0..max.max(1) as usize)
+        .map(|k| {
+            let selected = current.get(k).cloned().unwrap_or_default();
+            let options = hospitals
+                .iter()
+                .map(|h| {
+                    let is = h.code == selected;
+                    view! { <option value=h.code.clone() selected=is>{hospital_label(h, lang)}</option> }
+                })
+                .collect_view();
+            let label = if k == 0 {
+                t.enrol_hospital.to_owned()
+            } else {
+                fill(t.hospital_extra, &(k + 1).to_string())
+            };
+            view! {
+                <label for=format!("change-{enrolment_id}-{k}")>{label}</label>
+                <select id=format!("change-{enrolment_id}-{k}") name=format!("choices[{k}]")
+                    data-testid=(k == 0).then_some("change-hospital")>
+                    {(k > 0).then(|| view! { <option value="">{t.hospital_extra_none}</option> })}
+                    {options}
+                </select>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="hospital-change" data-testid="hospital-change">
+            <summary>{t.hospital_change_title}" · "{fill(t.hospital_change_left, &left.to_string())}</summary>
+            <ActionForm action>
+                <input type="hidden" name="enrolment_id" value=enrolment_id.to_string()/>
+                {selects}
+                <FieldError error field="hospitals"/>
+                <FormError error fields=&["hospitals"]/>
+                <button type="submit" class="button" data-testid="change-hospital-submit">{t.hospital_change_submit}</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+fn hospital_label(h: &HospitalView, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{}（{}）", h.name, h.level),
+        Lang::En => format!("{} ({})", h.name_en, h.level),
+    }
+}
+
+/// The enrolment form's hospital search: live as one types once the WASM runs, and a plain
+/// GET form (`?hq=…&ht=…`) before it does.
+#[derive(Clone, Copy)]
+struct HospitalFilter {
+    q: RwSignal<String>,
+    township: RwSignal<String>,
+}
+
+impl HospitalFilter {
+    fn matches(&self, h: &HospitalView) -> bool {
+        let township = self.township.get();
+        let q = self.q.with(|q| q.trim().to_lowercase());
+        (township.is_empty() || h.area_code == township)
+            && (q.is_empty()
+                || [&h.name, &h.name_en, &h.address]
+                    .iter()
+                    .any(|s| s.to_lowercase().contains(&q)))
+    }
+}
+
+/// The options of one hospital select, narrowed by the filter.
+#[component]
+fn HospitalOptions(hospitals: StoredValue<Vec<HospitalView>>, filter: HospitalFilter, prefix: String) -> impl IntoView {
+    let lang = use_prefs().lang;
+    move || {
+        hospitals.with_value(|list| {
+            list.iter()
+                .filter(|h| filter.matches(h))
+                .map(|h| view! { <option value=format!("{prefix}{}", h.code)>{hospital_label(h, lang)}</option> })
+                .collect_view()
+        })
     }
 }
 
@@ -308,6 +412,21 @@ fn PayCard(page: CoveragePage) -> impl IntoView {
                 <FormError error=pay_error fields=&[]/>
                 <button type="submit" class="button primary" data-testid="pay">{t.pay_button}</button>
             </form>
+            {page.staff.then(|| match (page.pay_qr_svg.clone(), page.pay_link.clone()) {
+                (Some(svg), Some(link)) => view! {
+                    <figure class="pay-qr" data-testid="pay-qr">
+                        <div class="qr" inner_html=svg></div>
+                        <figcaption>{t.pay_qr_caption}<br/><a href=link.clone() data-testid="pay-link">{link.clone()}</a></figcaption>
+                    </figure>
+                }.into_any(),
+                _ => view! {
+                    <form method="post" action=PayHousehold::PATH>
+                        <input type="hidden" name="household_id" value=hid.to_string()/>
+                        <input type="hidden" name="qr" value="1"/>
+                        <button type="submit" class="button" data-testid="pay-qr-button">{t.pay_qr_button}</button>
+                    </form>
+                }.into_any(),
+            })}
             {page.staff.then(|| view! {
                 <h3>{t.cash_title}</h3>
                 <ActionForm action=cash>
@@ -332,7 +451,26 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
     let hid = page.household_id.unwrap_or_default();
     let pack = page.policy.clone().expect("EnrolCard needs a pack");
     let two_tiers = pack.tiers.len() > 1;
-    let hospitals = page.hospitals.clone();
+    let query = use_query_map();
+    let (q0, ht0) = query.with_untracked(|m| (m.get("hq").unwrap_or_default(), m.get("ht").unwrap_or_default()));
+    let filter = HospitalFilter {
+        q: RwSignal::new(q0.clone()),
+        township: RwSignal::new(ht0.clone()),
+    };
+    let mut townships: Vec<(String, String)> = Vec::new();
+    for h in &page.hospitals {
+        if !townships.iter().any(|(c, _)| *c == h.area_code) {
+            let name = match lang {
+                Lang::Zh => h.area_name.clone(),
+                Lang::En => h.area_name_en.clone(),
+            };
+            townships.push((h.area_code.clone(), name));
+        }
+    }
+    let hospitals = StoredValue::new(page.hospitals.clone());
+    let any_match = move || hospitals.with_value(|l| l.iter().any(|h| filter.matches(h)));
+    let max = pack.max_hospitals.max(1) as usize;
+    let mut choice_index = 0usize;
     let tiers = pack.tiers.clone();
     let add_ons = pack.add_ons.clone();
     let mut index = 0usize;
@@ -354,14 +492,19 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
             if eligible {
                 index += 1;
             }
-            let hospital_options = hospitals
-                .iter()
-                .map(|h| {
-                    let name = match lang {
-                        Lang::Zh => format!("{}（{}）", h.name, h.level),
-                        Lang::En => format!("{} ({})", h.name_en, h.level),
-                    };
-                    view! { <option value=format!("{pid}:{}", h.code)>{name}</option> }
+            let hospital_selects = (0..max)
+                .map(|k| {
+                    let c = choice_index;
+                    choice_index += 1;
+                    let id = if k == 0 { format!("hospital-{pid}") } else { format!("hospital-{pid}-{k}") };
+                    let label = if k == 0 { t.enrol_hospital.to_owned() } else { fill(t.hospital_extra, &(k + 1).to_string()) };
+                    view! {
+                        <label for=id.clone()>{label}</label>
+                        <select id=id name=format!("choices[{c}]") data-testid=if k == 0 { "hospital" } else { "hospital-extra" }>
+                            <option value=format!("{pid}:")>{if k == 0 { t.enrol_hospital_none } else { t.hospital_extra_none }}</option>
+                            <HospitalOptions hospitals filter prefix=format!("{pid}:")/>
+                        </select>
+                    }
                 })
                 .collect_view();
             let add_on_boxes = add_ons
@@ -404,11 +547,7 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
                                 <select id=format!("tier-{pid}") name=format!("tiers[{i}]")>{tier_options}</select>
                             })}
                             {add_on_boxes}
-                            <label for=format!("hospital-{pid}")>{t.enrol_hospital}</label>
-                            <select id=format!("hospital-{pid}") name=format!("choices[{i}]") data-testid="hospital">
-                                <option value=format!("{pid}:")>{t.enrol_hospital_none}</option>
-                                {hospital_options}
-                            </select>
+                            {hospital_selects}
                         }.into_any(),
                         _ => view! { <p class="verdict no">{t.enrol_not_eligible}</p> }.into_any(),
                     }}
@@ -424,6 +563,24 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
         <section class="card">
             <h2>{t.enrol_title}</h2>
             <p>{t.enrol_intro}</p>
+            // Its own form (forms cannot nest); with the WASM running it filters as one types.
+            <form method="get" action="/coverage" class="filters hospital-filter" data-testid="hospital-filter"
+                on:submit=move |ev| ev.prevent_default()>
+                {page.staff.then(|| view! { <input type="hidden" name="household" value=hid.to_string()/> })}
+                <label for="hq">{t.hospital_search}</label>
+                <input id="hq" name="hq" type="search" value=q0 autocomplete="off"
+                    on:input=move |ev| filter.q.set(event_target_value(&ev))/>
+                <label for="ht">{t.hospital_township}</label>
+                <select id="ht" name="ht" on:change=move |ev| filter.township.set(event_target_value(&ev))>
+                    <option value="">{t.hospital_all_townships}</option>
+                    {townships.into_iter().map(|(code, name)| {
+                        let selected = code == ht0;
+                        view! { <option value=code selected=selected>{name}</option> }
+                    }).collect_view()}
+                </select>
+                <button type="submit" class="button">{t.cert_filter}</button>
+            </form>
+            {move || (!any_match()).then(|| view! { <p class="muted" data-testid="hospital-no-match">{t.hospital_no_match}</p> })}
             <ActionForm action>
                 <input type="hidden" name="household_id" value=hid.to_string()/>
                 {rows}

@@ -159,6 +159,8 @@ pub fn to_view_hospital(h: HospitalRow) -> HospitalView {
         level: h.level,
         address: h.address,
         area_code: h.area_code,
+        area_name: h.area_name,
+        area_name_en: h.area_name_en,
     }
 }
 
@@ -1134,6 +1136,13 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
         .collect();
     let q: Option<Quote> = serde_json::from_str(&row.quote_json).ok();
     let status = coverage_status(&row, today);
+    let hospital_changes_left = match state.policies.get(&row.policy_id) {
+        Some(p) if status != CoverageStatus::Ended => {
+            let used = store::hospital_changes(&state.db, row.id).await?;
+            i64::from(p.hospital_changes_per_year()).saturating_sub(used).max(0) as u32
+        }
+        _ => 0,
+    };
     let order_no = match (status, row.order_id) {
         (CoverageStatus::Unpaid, Some(o)) => store::order(&state.db, o)
             .await?
@@ -1182,6 +1191,7 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
         explanation_en: q.as_ref().map(|q| q.explanation_en.clone()).unwrap_or_default(),
         citations: q.map(|q| q.citations).unwrap_or_default(),
         hospitals,
+        hospital_changes_left,
         order_no,
         existing: false,
         adjustments: crate::store::certification::adjustments_of_enrolment(&state.db, row.id)
@@ -1202,6 +1212,88 @@ pub async fn get(state: &AppState, actor: &Actor, id: i64) -> Result<EnrolmentVi
         _ => not_found(),
     })?;
     enrolment_view(state, row, state.clock.today()).await
+}
+
+/// Changes an enrolment's designated hospitals during the year, as often as the pack allows
+/// (`hospitals.changes_per_year`). The change is recorded with the previous choice and audited.
+pub async fn change_hospitals(
+    state: &AppState,
+    actor: &Actor,
+    enrolment_id: i64,
+    chosen: &[String],
+    client_ip: &str,
+) -> Result<EnrolmentView, AppError> {
+    let before = get(state, actor, enrolment_id).await?;
+    let pack = state
+        .policies
+        .get(&before.policy)
+        .ok_or_else(|| AppError::internal("change hospitals", "enrolment's pack is gone"))?;
+    if before.status == CoverageStatus::Ended {
+        return Err(conflict(
+            Some("hospitals"),
+            "enrolment_ended",
+            "该参保记录已终止，不能再更换定点医疗机构",
+            "This enrolment has ended; its hospital can no longer be changed",
+        ));
+    }
+    let allowed: Vec<String> = store::hospitals_under(&state.db, &pack.area_codes)
+        .await?
+        .into_iter()
+        .map(|h| h.code)
+        .collect();
+    let mut codes = check_hospitals(pack, &allowed, chosen, "hospitals")?;
+    codes.sort();
+    let mut previous: Vec<String> = before.hospitals.iter().map(|h| h.code.clone()).collect();
+    previous.sort();
+    if codes == previous {
+        return Err(field_err(
+            "hospitals",
+            "hospital_unchanged",
+            "所选定点医疗机构与现在的相同",
+            "That is already the chosen hospital",
+        ));
+    }
+    let limit = i64::from(pack.hospital_changes_per_year());
+    let limit_reached = || {
+        field_err(
+            "hospitals",
+            "hospital_change_limit",
+            format!("本年度更换定点医疗机构的次数已用完（每年可更换{limit}次）"),
+            format!("This year's hospital changes are used up ({limit} a year)"),
+        )
+    };
+    let (new_codes, old_codes) = (codes.join(","), previous.join(","));
+    let now = state.clock.now();
+    let actor_id = actor.account.id;
+    with_pool!(&state.db, pool => {
+        let mut tx = pool.begin().await?;
+        // Touch the enrolment first: on PostgreSQL this locks the row, so two changes at
+        // once are counted one after the other (SQLite serialises writers anyway).
+        sqlx::query("UPDATE enrolments SET id = id WHERE id = $1").bind(enrolment_id).execute(&mut *tx).await?;
+        let used: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM hospital_choices WHERE enrolment_id = $1 AND previous_codes IS NOT NULL")
+            .bind(enrolment_id).fetch_one(&mut *tx).await?;
+        if used >= limit {
+            tx.rollback().await?;
+            return Err(limit_reached());
+        }
+        sqlx::query("DELETE FROM enrolment_hospitals WHERE enrolment_id = $1")
+            .bind(enrolment_id).execute(&mut *tx).await?;
+        for h in &codes {
+            sqlx::query("INSERT INTO enrolment_hospitals (enrolment_id, hospital_code) VALUES ($1, $2)")
+                .bind(enrolment_id).bind(h).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO hospital_choices (enrolment_id, hospital_codes, previous_codes, chosen_by_account_id, chosen_at)
+                     VALUES ($1, $2, $3, $4, $5)")
+            .bind(enrolment_id).bind(&new_codes).bind(&old_codes).bind(actor_id).bind(now)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<(), AppError>(())
+    })?;
+    let subject = format!("enrolment {enrolment_id} {}", before.id_number_masked);
+    let detail = format!("{old_codes} -> {new_codes}");
+    audit_log(state, actor, "hospital_changed", &subject, Some(&detail), client_ip).await?;
+    get(state, actor, enrolment_id).await
 }
 
 /// Everything a household's coverage page shows.
@@ -1333,6 +1425,8 @@ pub async fn coverage_page(
             open_order: None,
             receipts: Vec::new(),
             staff,
+            pay_link: None,
+            pay_qr_svg: None,
         });
     };
     let db = &state.db;
@@ -1450,6 +1544,8 @@ pub async fn coverage_page(
         open_order,
         receipts,
         staff,
+        pay_link: None,
+        pay_qr_svg: None,
     })
 }
 

@@ -47,6 +47,13 @@ pub struct HospitalRow {
     pub level: String,
     pub address: String,
     pub area_code: String,
+    /// The township's name (read with the list; not part of the seed file).
+    #[sqlx(default)]
+    #[serde(default)]
+    pub area_name: String,
+    #[sqlx(default)]
+    #[serde(default)]
+    pub area_name_en: String,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -184,7 +191,9 @@ pub async fn paid_years(db: &Db, person_id: i64) -> Result<Vec<i32>, sqlx::Error
 }
 
 pub async fn hospitals_under(db: &Db, prefixes: &[String]) -> Result<Vec<HospitalRow>, sqlx::Error> {
-    const SQL: &str = "SELECT code, name, name_en, level, address, area_code FROM hospitals ORDER BY area_code, code";
+    const SQL: &str = "SELECT h.code, h.name, h.name_en, h.level, h.address, h.area_code,
+        a.name AS area_name, a.name_en AS area_name_en
+        FROM hospitals h JOIN areas a ON a.code = h.area_code ORDER BY h.area_code, h.code";
     let all: Vec<HospitalRow> = with_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await)?;
     Ok(all
         .into_iter()
@@ -245,10 +254,17 @@ pub async fn enrolments_of_payment(db: &Db, payment_id: i64) -> Result<Vec<Enrol
 }
 
 pub async fn hospitals_of(db: &Db, enrolment_id: i64) -> Result<Vec<HospitalRow>, sqlx::Error> {
-    const SQL: &str = "SELECT h.code, h.name, h.name_en, h.level, h.address, h.area_code
-        FROM enrolment_hospitals eh JOIN hospitals h ON h.code = eh.hospital_code
+    const SQL: &str = "SELECT h.code, h.name, h.name_en, h.level, h.address, h.area_code,
+        a.name AS area_name, a.name_en AS area_name_en
+        FROM enrolment_hospitals eh JOIN hospitals h ON h.code = eh.hospital_code JOIN areas a ON a.code = h.area_code
         WHERE eh.enrolment_id = $1 ORDER BY h.code";
     with_pool!(db, p => sqlx::query_as(SQL).bind(enrolment_id).fetch_all(p).await)
+}
+
+/// How many times an enrolment's hospital choice has been changed since enrolling.
+pub async fn hospital_changes(db: &Db, enrolment_id: i64) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "SELECT COUNT(*) FROM hospital_choices WHERE enrolment_id = $1 AND previous_codes IS NOT NULL";
+    with_pool!(db, p => sqlx::query_scalar(SQL).bind(enrolment_id).fetch_one(p).await)
 }
 
 pub async fn order(db: &Db, id: i64) -> Result<Option<OrderRow>, sqlx::Error> {

@@ -465,6 +465,11 @@ impl PolicyPack {
         self.hospitals.as_ref().map_or(1, |h| h.max_choices.value.max(1))
     }
 
+    /// How many times a year a person may change their choice after enrolling.
+    pub fn hospital_changes_per_year(&self) -> u32 {
+        self.hospitals.as_ref().map_or(0, |h| h.changes_per_year.value)
+    }
+
     /// The last day to pay on `today` and keep the on-time start: the end of the on-time
     /// period containing or following `today`, else the end of the collection window.
     pub fn payment_deadline(&self, today: NaiveDate) -> NaiveDate {
