@@ -353,12 +353,14 @@ struct HospitalFilter {
 impl HospitalFilter {
     fn matches(&self, h: &HospitalView) -> bool {
         let township = self.township.get();
-        let q = self.q.with(|q| q.trim().to_lowercase());
+        // ASCII case folding only: the names are Chinese or plain English, and full Unicode
+        // case tables would cost the WASM more than they give.
+        let q = self.q.with(|q| q.trim().to_ascii_lowercase());
         (township.is_empty() || h.area_code == township)
             && (q.is_empty()
                 || [&h.name, &h.name_en, &h.address]
                     .iter()
-                    .any(|s| s.to_lowercase().contains(&q)))
+                    .any(|s| s.to_ascii_lowercase().contains(&q)))
     }
 }
 
