@@ -58,6 +58,8 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     assert_eq!(list[0]["unpaid_enrolment"], true);
     let (_, declined) = get(&app, &cadre, "/api/v1/ledger?reason=declined").await;
     assert_eq!(names(&declined), ["赵德明"]);
+    assert_eq!(declined[0]["visits"], 1, "filtered by reason, the visits still count");
+    assert_eq!(declined[0]["last_visit"], "2022-10-08");
 
     // Paying takes 陈建国 off the ledger; a visit for him is refused.
     let household = sub["household_id"].as_i64().unwrap();

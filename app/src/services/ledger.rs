@@ -142,13 +142,20 @@ pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<
             (SELECT COUNT(*) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS visits,
             (SELECT MAX(v.visited_on) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS last_visit";
     let sql = match reason.as_deref() {
-        Some(r) if r != "not_contacted" => format!(
-            "{COLUMNS} FROM ledger_reasons r JOIN people p ON p.id = r.person_id
-             LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
-             WHERE r.insurance_year = $1 AND r.report_area >= $2 AND r.report_area < $3 AND r.reason = $4
-               AND (e.id IS NULL OR e.status = 'unpaid')
-             ORDER BY p.id LIMIT $5"
-        ),
+        // The page's people are picked from the reasons alone, then joined to people: joined
+        // first, PostgreSQL hashes every person (150 ms at 1 M) for a few thousand reasons.
+        Some(r) if r != "not_contacted" => "WITH picked AS (
+                 SELECT r.person_id, r.reason, r.note, e.status FROM ledger_reasons r
+                 LEFT JOIN enrolments e ON e.person_id = r.person_id AND e.insurance_year = $1
+                 WHERE r.insurance_year = $1 AND r.report_area >= $2 AND r.report_area < $3 AND r.reason = $4
+                   AND (e.id IS NULL OR e.status = 'unpaid')
+                 ORDER BY r.person_id LIMIT $5)
+             SELECT p.id, p.name, p.id_number, p.report_area AS area, p.household_id, x.reason, x.note, x.status,
+                 (SELECT COUNT(*) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS visits,
+                 (SELECT MAX(v.visited_on) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS last_visit
+             FROM picked x JOIN people p ON p.id = x.person_id
+             ORDER BY p.id"
+            .to_owned(),
         _ => format!(
             "{COLUMNS} FROM people p
              LEFT JOIN ledger_reasons r ON r.person_id = p.id AND r.insurance_year = $1
