@@ -606,6 +606,9 @@ pub struct BulkOutcome {
     pub items: Vec<CertificationSummary>,
 }
 
+/// Entries per page of the audit log (a full page means there may be older ones).
+pub const AUDIT_PAGE: usize = 200;
+
 /// One audit-log entry for the audit page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]

@@ -431,7 +431,8 @@ pub fn AuditPage() -> impl IntoView {
                     Err(AppError::Unauthorized(_)) => return view! { <SignInPrompt/> }.into_any(),
                     Err(e) => return view! { <section class="card"><p class="form-error" role="alert">{e.message(lang)}</p></section> }.into_any(),
                 };
-                let older = list.last().map(|e| e.id);
+                // Only a full page can have older entries behind it.
+                let older = (list.len() >= crate::model::AUDIT_PAGE).then(|| list.last().map(|e| e.id)).flatten();
                 let keep = (action.clone(), area.clone(), from.clone(), to.clone());
                 view! {
                     <section class="card wide">

@@ -63,7 +63,7 @@ pub async fn search(state: &AppState, actor: &Actor, q: &AuditQuery) -> Result<V
         from: q.from.map(day_start),
         to: q.to.and_then(|t| t.succ_opt()).map(day_start),
         before_id: q.before,
-        limit: 200,
+        limit: crate::model::AUDIT_PAGE as i64,
     };
     Ok(audit::search(&state.db, &f)
         .await?

@@ -1265,6 +1265,10 @@ pub async fn change_hospitals(
     let (new_codes, old_codes) = (codes.join(","), previous.join(","));
     let now = state.clock.now();
     let actor_id = actor.account.id;
+    // Audited under the household's area, so the bureau officers over it see the change.
+    let household = household_for(state, actor, before.household_id.unwrap_or_default()).await?;
+    let subject = format!("enrolment {enrolment_id} {}", before.id_number_masked);
+    let detail = format!("{old_codes} -> {new_codes}");
     with_pool!(&state.db, pool => {
         let mut tx = pool.begin().await?;
         // Touch the enrolment first: on PostgreSQL this locks the row, so two changes at
@@ -1287,12 +1291,13 @@ pub async fn change_hospitals(
                      VALUES ($1, $2, $3, $4, $5)")
             .bind(enrolment_id).bind(&new_codes).bind(&old_codes).bind(actor_id).bind(now)
             .execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
+                     VALUES ($1, $2, 'hospital_changed', $3, $4, $5, $6)")
+            .bind(now).bind(actor_id).bind(&subject).bind(&detail).bind(client_ip).bind(&household.area_code)
+            .execute(&mut *tx).await?;
         tx.commit().await?;
         Ok::<(), AppError>(())
     })?;
-    let subject = format!("enrolment {enrolment_id} {}", before.id_number_masked);
-    let detail = format!("{old_codes} -> {new_codes}");
-    audit_log(state, actor, "hospital_changed", &subject, Some(&detail), client_ip).await?;
     get(state, actor, enrolment_id).await
 }
 
