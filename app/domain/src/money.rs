@@ -163,26 +163,29 @@ impl Default for Money {
 impl Money {
     /// The same text as `Display` ("28.00", "-0.50"), built without `fmt` for hot paths.
     pub fn to_plain(self) -> String {
+        self.write_plain(&mut [0; 40]).to_owned()
+    }
+
+    /// [`Money::to_plain`] without allocating: the text is written into `buf`.
+    pub fn write_plain(self, buf: &mut [u8; 40]) -> &str {
         let fen = self.to_fen();
-        // Digits of |fen| backwards; at least three so "0.05" keeps its leading zero.
-        let mut rev = [0u8; 24];
-        let (mut n, mut len) = (fen.unsigned_abs(), 0);
-        while n > 0 || len < 3 {
-            rev[len] = b'0' + (n % 10) as u8;
-            n /= 10;
-            len += 1;
-        }
-        let mut out = String::with_capacity(len + 2);
-        if fen < 0 {
-            out.push('-');
-        }
-        for (i, d) in rev[..len].iter().rev().enumerate() {
-            if i == len - 2 {
-                out.push('.');
+        // Fill from the end: fen digits, the point before the last two, at least "0.05".
+        let (mut n, mut at, mut written) = (fen.unsigned_abs(), buf.len(), 0);
+        while n > 0 || written < 3 {
+            if written == 2 {
+                at -= 1;
+                buf[at] = b'.';
             }
-            out.push(char::from(*d));
+            at -= 1;
+            buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            written += 1;
         }
-        out
+        if fen < 0 {
+            at -= 1;
+            buf[at] = b'-';
+        }
+        std::str::from_utf8(&buf[at..]).expect("ASCII digits")
     }
 }
 

@@ -171,49 +171,56 @@ mod slot {
     pub const BEFORE_PERIODS: usize = 52;
 }
 
-/// Joins pieces into one exactly-sized string (the hot sentences skip `fmt`).
-fn concat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+/// Joins pieces into an `Arc<str>` through a reused scratch string: one allocation per
+/// sentence, and no UTF-8 check (a stack buffer would need one, slow on Chinese text).
+fn arc_concat(scratch: &mut String, parts: &[&str]) -> Arc<str> {
+    scratch.clear();
     for p in parts {
-        s.push_str(p);
+        scratch.push_str(p);
     }
-    s
+    Arc::from(scratch.as_str())
 }
 
-/// A number's decimal digits without `fmt`.
-fn digits(mut n: u32) -> String {
-    let mut rev = [0u8; 10];
-    let mut len = 0;
+/// A number's decimal digits without `fmt` or allocation, written into `buf`.
+fn digits(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut at = buf.len();
     loop {
-        rev[len] = b'0' + (n % 10) as u8;
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
         n /= 10;
-        len += 1;
         if n == 0 {
             break;
         }
     }
-    rev[..len].iter().rev().map(|&d| char::from(d)).collect()
+    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
 }
 
-/// `YYYY-MM-DD` without `fmt` (years 0–9999, as the engine's dates are).
-fn iso(d: NaiveDate) -> String {
+/// `YYYY-MM-DD` without `fmt` or allocation (years 0–9999, as the engine's dates are).
+fn iso(d: NaiveDate, buf: &mut [u8; 10]) -> &str {
     let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
-    let digits = [
+    let n = [
         y / 1000,
         y / 100 % 10,
         y / 10 % 10,
         y % 10,
-        10,
         m / 10,
         m % 10,
-        10,
         day / 10,
         day % 10,
     ];
-    digits
-        .iter()
-        .map(|&n| if n == 10 { '-' } else { char::from(b'0' + n as u8) })
-        .collect()
+    *buf = [
+        b'0' + n[0] as u8,
+        b'0' + n[1] as u8,
+        b'0' + n[2] as u8,
+        b'0' + n[3] as u8,
+        b'-',
+        b'0' + n[4] as u8,
+        b'0' + n[5] as u8,
+        b'-',
+        b'0' + n[6] as u8,
+        b'0' + n[7] as u8,
+    ];
+    std::str::from_utf8(buf).expect("ASCII date")
 }
 
 /// The explanation as sentences (deferred, or cached on the pack) and the citations
@@ -240,7 +247,9 @@ impl<'a> Story<'a> {
     fn cite(&mut self, cite: Option<CiteRef<'a>>) {
         if let Some(c) = cite {
             // Citations borrow the pack's strings: the same pointers are the same citation.
-            let same = |x: &CiteRef<'a>| Arc::ptr_eq(x.0, c.0) && Arc::ptr_eq(x.1, c.1) || *x == c;
+            // Clauses are short and differ more often than notices, so compare them first.
+            let eq = |a: &Arc<str>, b: &Arc<str>| Arc::ptr_eq(a, b) || a == b;
+            let same = |x: &CiteRef<'a>| eq(x.1, c.1) && eq(x.0, c.0);
             if !self.cites.iter().any(same) {
                 self.cites.push(c);
             }
@@ -253,8 +262,8 @@ impl<'a> Story<'a> {
     }
 
     /// A sentence rendered now, in both languages.
-    fn say_text(&mut self, zh: String, en: String, cite: Option<CiteRef<'a>>) {
-        self.lines.push(Line::Text(zh.into(), en.into()));
+    fn say_text(&mut self, zh: Arc<str>, en: Arc<str>, cite: Option<CiteRef<'a>>) {
+        self.lines.push(Line::Text(zh, en));
         self.cite(cite);
     }
 
@@ -311,6 +320,30 @@ impl<'a> Story<'a> {
                 Line::Text(zh, en) => if lang == Lang::Zh { zh } else { en }.clone(),
             })
             .collect()
+    }
+
+    /// The sentences in Chinese and in English, consuming the story (sentences already
+    /// rendered move into the result instead of being shared and dropped).
+    fn render_both(self) -> (Vec<Arc<str>>, Vec<Arc<str>>) {
+        let mut zh = Vec::with_capacity(self.lines.len());
+        let mut en = Vec::with_capacity(self.lines.len());
+        for line in self.lines {
+            match line {
+                Line::Lazy(f) => {
+                    zh.push(Arc::from(f(Lang::Zh)));
+                    en.push(Arc::from(f(Lang::En)));
+                }
+                Line::Fixed(v) => {
+                    zh.push(Arc::clone(&v[0]));
+                    en.push(Arc::clone(&v[1]));
+                }
+                Line::Text(z, e) => {
+                    zh.push(z);
+                    en.push(e);
+                }
+            }
+        }
+        (zh, en)
     }
 }
 
@@ -741,6 +774,8 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     }
     let applied_category = best.as_ref().map(|b| b.category);
 
+    // Reused for the sentences that depend on the person (see `arc_concat`).
+    let mut scratch = String::with_capacity(256);
     // When cover starts: every rule that applies proposes a date; the earliest wins.
     let on_time_period = pack
         .periods
@@ -813,24 +848,31 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
                 (_, Some(d)) => (d, "天", " days"),
                 _ => (0, "天", " days"),
             };
-            let (n, start_s) = (digits(n), iso(start));
+            let (mut n_buf, mut start_buf) = ([0u8; 10], [0u8; 10]);
+            let (n, start_s) = (digits(n, &mut n_buf), iso(start, &mut start_buf));
             story.say_text(
-                concat(&[
-                    "您在集中缴费期之后缴费，需经过",
-                    &n,
-                    unit_zh,
-                    "等待期，待遇从",
-                    &start_s,
-                    "起享受。",
-                ]),
-                concat(&[
-                    "You pay after the collection period, so cover starts after a waiting period of ",
-                    &n,
-                    unit_en,
-                    ", on ",
-                    &start_s,
-                    ".",
-                ]),
+                arc_concat(
+                    &mut scratch,
+                    &[
+                        "您在集中缴费期之后缴费，需经过",
+                        n,
+                        unit_zh,
+                        "等待期，待遇从",
+                        start_s,
+                        "起享受。",
+                    ],
+                ),
+                arc_concat(
+                    &mut scratch,
+                    &[
+                        "You pay after the collection period, so cover starts after a waiting period of ",
+                        n,
+                        unit_en,
+                        ", on ",
+                        start_s,
+                        ".",
+                    ],
+                ),
                 cite(&late.notice, &late.clause),
             );
             if late.assumption {
@@ -921,10 +963,11 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         );
     }
     let personal_due = standard - subsidy + late_surcharge + add_ons_total;
-    let due_s = personal_due.to_plain();
+    let mut due_buf = [0u8; 40];
+    let due_s = personal_due.write_plain(&mut due_buf);
     story.say_text(
-        concat(&["合计个人应缴", &due_s, "元。"]),
-        concat(&["In total you pay ", &due_s, " yuan."]),
+        arc_concat(&mut scratch, &["合计个人应缴", due_s, "元。"]),
+        arc_concat(&mut scratch, &["In total you pay ", due_s, " yuan."]),
         None,
     );
 
@@ -975,11 +1018,11 @@ pub struct Decision<'a> {
 impl Decision<'_> {
     /// The full quote with the explanation in Chinese and English.
     pub fn render(self) -> Quote {
-        let mut out = self.quote;
-        out.explanation = self.story.render(Lang::Zh);
-        out.explanation_en = self.story.render(Lang::En);
-        out.citations = self
-            .story
+        let Decision {
+            quote: mut out,
+            mut story,
+        } = self;
+        out.citations = story
             .cites
             .iter()
             .map(|(notice, clause)| Citation {
@@ -987,9 +1030,11 @@ impl Decision<'_> {
                 clause: Arc::clone(clause),
             })
             .collect();
-        out.assumptions = self.story.assumptions.iter().map(|a| Arc::clone(a)).collect();
-        out.assumptions
-            .extend(self.story.lazy_assumptions.iter().map(|a| Arc::from(a.as_str())));
+        let lazy = std::mem::take(&mut story.lazy_assumptions);
+        out.assumptions = Vec::with_capacity(story.assumptions.len() + lazy.len());
+        out.assumptions.extend(story.assumptions.iter().map(|a| Arc::clone(a)));
+        out.assumptions.extend(lazy.into_iter().map(Arc::from));
+        (out.explanation, out.explanation_en) = story.render_both();
         out
     }
 }
@@ -1010,13 +1055,12 @@ pub fn continuity(rule: &ContinuityRule, year: i32, history: &[i32]) -> Continui
         y -= 1;
     }
     // Only the bonus counts from `counted_from`; every resident year converts to employee months.
-    let resident_years = {
-        let mut ys: Vec<i32> = history.iter().copied().filter(|y| *y < year).collect();
-        ys.push(year);
-        ys.sort_unstable();
-        ys.dedup();
-        ys.len() as u32
-    };
+    // This year plus each distinct earlier year (counted without allocating: histories are short).
+    let resident_years = 1 + history
+        .iter()
+        .enumerate()
+        .filter(|(i, y)| **y < year && !history[..*i].contains(y))
+        .count() as u32;
     Continuity {
         consecutive_years: consecutive,
         inpatient_bonus_points: if consecutive >= rule.consecutive_years {
@@ -1033,14 +1077,45 @@ mod fast_text_tests {
     use super::*;
 
     #[test]
+    fn continuity_counts_distinct_earlier_years() {
+        let rule = ContinuityRule {
+            counted_from: 2018,
+            consecutive_years: 3,
+            inpatient_bonus_points: 1,
+            resident_years_per_employee_year: 5,
+            notice: Arc::from("n"),
+            clause: Arc::from("c"),
+        };
+        // Duplicates, a later year and this year itself are counted once or not at all.
+        let c = continuity(&rule, 2021, &[2019, 2019, 2022, 2020, 2015, 2021]);
+        assert_eq!((c.consecutive_years, c.inpatient_bonus_points), (3, 1));
+        assert_eq!(c.employee_equivalent_months, 4 * 12 / 5);
+        let c = continuity(&rule, 2021, &[]);
+        assert_eq!(
+            (
+                c.consecutive_years,
+                c.inpatient_bonus_points,
+                c.employee_equivalent_months
+            ),
+            (1, 0, 2)
+        );
+    }
+
+    #[test]
     fn iso_matches_chrono() {
         for (y, m, d) in [(2023, 1, 1), (1999, 12, 31), (2021, 3, 5), (980, 7, 9)] {
             let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
-            assert_eq!(iso(date), date.to_string());
+            assert_eq!(iso(date, &mut [0; 10]), date.to_string());
         }
-        assert_eq!(concat(&["a", "", "bc"]), "abc");
+        let mut scratch = String::new();
+        assert_eq!(
+            &*arc_concat(&mut scratch, &["缴费", "", "2021-06-15"]),
+            "缴费2021-06-15"
+        );
+        let long = "长".repeat(200);
+        assert_eq!(&*arc_concat(&mut scratch, &[&long, "x"]), format!("{long}x"));
         for n in [0, 7, 10, 3650, u32::MAX] {
-            assert_eq!(digits(n), n.to_string());
+            assert_eq!(digits(n, &mut [0; 10]), n.to_string());
         }
     }
 }
