@@ -1,0 +1,8 @@
+//! Hydrates the server-rendered page in the browser (the WASM's only export).
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}
