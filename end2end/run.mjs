@@ -1,8 +1,9 @@
 // Starts the release server on a free port with a fresh database (SQLite file, then a new
-// PostgreSQL database), runs a suite of browser tests against it, and stops it. Two suites:
+// PostgreSQL database), runs a suite of browser tests against it, and stops it. Three suites:
 // `tests/` with only LEPTOS_SITE_ADDR, LEPTOS_SITE_ROOT and DATABASE_URL set (what the
 // outside check sets), and `tests-pinned/` with the demo date CANBAO_TODAY=2022-10-08,
-// inside Lishi's 2023 collection period, for enrolment and payment.
+// inside Lishi's 2023 collection period, for enrolment and payment, and `tests-weifang/`
+// with CANBAO_TODAY=2020-12-01, inside Weifang's 2021 period (two tiers).
 // Exit code: non-zero on any failure.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -52,6 +53,8 @@ function psql(sql) {
 const suites = [
   { dir: 'tests', extra: {} },
   { dir: 'tests-pinned', extra: { CANBAO_TODAY: '2022-10-08' } },
+  // Inside Weifang's 2021 concentrated period: a pack with two tiers.
+  { dir: 'tests-weifang', extra: { CANBAO_TODAY: '2020-12-01' } },
 ].filter(s => !process.env.CANBAO_E2E_SUITE || s.dir === process.env.CANBAO_E2E_SUITE);
 
 let failed = false;

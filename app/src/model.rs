@@ -422,6 +422,10 @@ pub struct MemberLine {
     pub member: MemberView,
     pub enrolment: Option<EnrolmentView>,
     pub preview: Option<domain::policy::Quote>,
+    /// The engine's input behind `preview`, so the browser can re-quote as the tier or the
+    /// add-ons change. The birth date stands in for the ID number (which stays masked).
+    #[serde(default)]
+    pub preview_request: Option<domain::policy::QuoteRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,6 +460,9 @@ pub struct CoveragePage {
     pub pay_link: Option<String>,
     #[serde(default)]
     pub pay_qr_svg: Option<String>,
+    /// The whole pack when members can enrol, for the in-browser re-quote.
+    #[serde(default)]
+    pub pack: Option<domain::policy::PolicyPack>,
 }
 
 /// A person found by a staff search (ID masked).

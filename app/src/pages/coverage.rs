@@ -475,6 +475,8 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
     let mut choice_index = 0usize;
     let tiers = pack.tiers.clone();
     let add_ons = pack.add_ons.clone();
+    // The whole pack for the in-browser re-quote (the server's preview until it changes).
+    let engine_pack = StoredValue::new(page.pack.clone());
     let mut index = 0usize;
     let mut add_on_index = 0usize;
     let rows = lines
@@ -483,13 +485,36 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
             let pid = m.member.person_id;
             let q = m.preview.clone();
             let eligible = q.as_ref().is_some_and(|q| q.eligible);
-            let explanation = q
-                .as_ref()
-                .map(|q| match lang {
-                    Lang::Zh => q.explanation.clone(),
-                    Lang::En => q.explanation_en.clone(),
+            // Tier and add-ons as chosen on the form; the engine re-quotes on each change.
+            let base = StoredValue::new(m.preview_request.clone());
+            let first_tier = m.preview_request.as_ref().and_then(|r| r.tier.clone());
+            let tier = RwSignal::new(first_tier.clone());
+            let picked = RwSignal::new(Vec::<String>::new());
+            let server = StoredValue::new(q.clone());
+            let live = Memo::new(move |_| {
+                let (tier, add_ons) = (tier.get(), picked.get());
+                let fresh = base.with_value(|b| {
+                    let mut req = b.clone()?;
+                    req.tier = tier;
+                    req.add_ons = add_ons;
+                    engine_pack.with_value(|p| p.as_ref().and_then(|p| domain::policy::quote(p, &req).ok()))
+                });
+                fresh.or_else(|| server.get_value())
+            });
+            let due = move || live.with(|q| q.as_ref().and_then(|q| q.personal_due).map(|d| d.to_string()));
+            let start = move || {
+                live.with(|q| q.as_ref().and_then(|q| q.benefit_start).map(|d| d.to_string()).unwrap_or_default())
+            };
+            let explanation = move || {
+                live.with(|q| {
+                    q.as_ref()
+                        .map(|q| match lang {
+                            Lang::Zh => q.explanation.clone(),
+                            Lang::En => q.explanation_en.clone(),
+                        })
+                        .unwrap_or_default()
                 })
-                .unwrap_or_default();
+            };
             let i = index;
             if eligible {
                 index += 1;
@@ -518,9 +543,20 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
                         Lang::Zh => format!("{zh}（另缴¥{amount}）"),
                         Lang::En => format!("{en} (¥{amount} extra)"),
                     };
+                    let code = code.clone();
                     view! {
                         <label class="check">
-                            <input type="checkbox" name=format!("add_ons[{k}]") value=format!("{pid}:{code}")/>
+                            <input type="checkbox" name=format!("add_ons[{k}]") value=format!("{pid}:{code}")
+                                data-testid="add-on"
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    picked.update(|v| {
+                                        v.retain(|c| *c != code);
+                                        if on {
+                                            v.push(code.clone());
+                                        }
+                                    });
+                                }/>
                             " "{name}
                         </label>
                     }
@@ -533,7 +569,8 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
                         Lang::Zh => format!("{zh} ¥{amount}"),
                         Lang::En => format!("{en} ¥{amount}"),
                     };
-                    view! { <option value=format!("{pid}:{code}")>{name}</option> }
+                    let selected = first_tier.as_deref() == Some(code.as_str());
+                    view! { <option value=format!("{pid}:{code}") selected=selected>{name}</option> }
                 })
                 .collect_view();
             view! {
@@ -542,11 +579,15 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
                     {match q {
                         Some(q) if q.eligible => view! {
                             <p class="verdict"><span>{t.quote_due}</span>
-                                <strong data-testid="preview-due">"¥"{q.personal_due.map(|d| d.to_string())}</strong></p>
-                            <p data-testid="preview-start">{fill(t.enrol_if_paid_today, &q.benefit_start.map(|d| d.to_string()).unwrap_or_default())}</p>
+                                <strong data-testid="preview-due">"¥"{due}</strong></p>
+                            <p data-testid="preview-start">{move || fill(t.enrol_if_paid_today, &start())}</p>
                             {two_tiers.then(|| view! {
                                 <label for=format!("tier-{pid}")>{t.tier_label}</label>
-                                <select id=format!("tier-{pid}") name=format!("tiers[{i}]")>{tier_options}</select>
+                                <select id=format!("tier-{pid}") name=format!("tiers[{i}]") data-testid="tier"
+                                    on:change=move |ev| {
+                                        let v = event_target_value(&ev);
+                                        tier.set(v.split_once(':').map(|(_, c)| c.to_owned()));
+                                    }>{tier_options}</select>
                             })}
                             {add_on_boxes}
                             {hospital_selects}
@@ -555,7 +596,9 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
                     }}
                     <details>
                         <summary>{t.quote_why}</summary>
-                        <ul class="explanation">{explanation.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
+                        <ul class="explanation" data-testid="preview-explanation">
+                            {move || explanation().into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
+                        </ul>
                     </details>
                 </fieldset>
             }

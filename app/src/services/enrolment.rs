@@ -1432,6 +1432,7 @@ pub async fn coverage_page(
             staff,
             pay_link: None,
             pay_qr_svg: None,
+            pack: None,
         });
     };
     let db = &state.db;
@@ -1473,18 +1474,23 @@ pub async fn coverage_page(
             }
             None => None,
         };
-        let preview = match (&enrolment, pack) {
+        let (preview, preview_request) = match (&enrolment, pack) {
             (None, Some(pack)) => {
-                let tier = (pack.tiers.len() > 1).then(|| "high".to_owned());
-                let req = quote_request(state, pack, p, p.student, tier, Vec::new(), today).await?;
-                quote(pack, &req).ok()
+                // The first tier in the pack: what the enrolment form's tier list starts on.
+                let tier = (pack.tiers.len() > 1).then(|| pack.tiers[0].code.code().to_owned());
+                let mut req = quote_request(state, pack, p, p.student, tier, Vec::new(), today).await?;
+                let preview = quote(pack, &req).ok();
+                req.person.id_number = None;
+                req.person.birth_date = Some(p.birth_date.to_string());
+                (preview, Some(req))
             }
-            _ => None,
+            _ => (None, None),
         };
         members.push(MemberLine {
             member: member_view(p),
             enrolment,
             preview,
+            preview_request,
         });
     }
     let hospitals = match pack {
@@ -1512,6 +1518,10 @@ pub async fn coverage_page(
         ),
         None => (None, None),
     };
+    // Only when someone can enrol: the form re-quotes with it in the browser.
+    let live_pack = pack
+        .filter(|_| members.iter().any(|m| m.preview_request.is_some()))
+        .cloned();
     Ok(CoveragePage {
         registered: true,
         household_id: Some(h.id),
@@ -1551,6 +1561,7 @@ pub async fn coverage_page(
         staff,
         pay_link: None,
         pay_qr_svg: None,
+        pack: live_pack,
     })
 }
 

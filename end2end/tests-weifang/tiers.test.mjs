@@ -1,0 +1,75 @@
+// Two contribution tiers (Weifang 2021) with the demo date 2020-12-01, inside its concentrated
+// period: the enrolment form re-quotes in the browser when the tier changes (no server round
+// trip), the server enrols at the tier chosen, and without JavaScript the form starts on the
+// tier its preview shows.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { BASE, BACKEND, open, hydrated, shot } from '../lib.mjs';
+
+const PEOPLE = {
+  js: { phone: '13900000021', adult: ['孙立华', '370702198503150045'] },
+  nojs: { phone: '13900000022', adult: ['孙晓东', '37070219900708002X'] },
+};
+
+async function submit(page, js, selector, urlPattern) {
+  await Promise.all([page.waitForURL(urlPattern), page.click(selector)]);
+  await hydrated(page, js);
+}
+
+for (const js of [true, false]) {
+  const mode = js ? 'js' : 'nojs';
+  const who = PEOPLE[mode];
+  describe(`two tiers, JavaScript ${js ? 'enabled' : 'disabled'} (${BACKEND})`, () => {
+    test('the enrolment form quotes the tier chosen and the server enrols at it', async () => {
+      const { context, page, problems } = await open(js);
+      await page.goto(BASE + '/login/resident');
+      await hydrated(page, js);
+      await page.fill('#phone', who.phone);
+      await submit(page, js, 'main button[type=submit]', /\/login\/resident\/verify/);
+      await page.fill('#code', (await page.textContent('[data-testid=demo-code]')).trim());
+      await submit(page, js, 'main form button[type=submit]', /\/coverage$/);
+      await page.waitForSelector('#id_number');
+      await page.fill('#name', who.adult[0]);
+      await page.fill('#id_number', who.adult[1]);
+      await page.selectOption('#area_code', '370702001001');
+      await Promise.all([page.waitForSelector('[data-testid=enrol-member]'), page.click('main form button[type=submit]')]);
+      await hydrated(page, js);
+
+      const due = async () => (await page.textContent('[data-testid=preview-due]')).trim();
+      const pickHospital = async () => {
+        const h = page.locator('[data-testid=hospital]');
+        await h.selectOption(await h.locator('option').nth(1).getAttribute('value'));
+      };
+      if (js) {
+        // 二、: 高档每人每年390元, 低档260元; the form starts on the high tier.
+        assert.equal(await due(), '¥390.00');
+        assert.equal(await page.inputValue('[data-testid=tier]'), await page.locator('[data-testid=tier] option').first().getAttribute('value'));
+        // The change is quoted by the engine in the browser: no request leaves the page.
+        const requests = [];
+        page.on('request', r => requests.push(r.url()));
+        const low = await page.locator('[data-testid=tier] option').nth(1).getAttribute('value');
+        await page.selectOption('[data-testid=tier]', low);
+        await page.waitForFunction(() => document.querySelector('[data-testid=preview-due]').textContent.includes('260.00'));
+        assert.match(await page.textContent('[data-testid=preview-explanation]'), /低档个人缴费标准为每人260/);
+        assert.deepEqual(requests, []);
+        await shot(page, 'tiers-1-low-js');
+        await pickHospital();
+        await Promise.all([page.waitForSelector('[data-testid=unpaid-total]'), page.click('[data-testid=enrol-submit]')]);
+        await hydrated(page, js);
+        assert.equal((await page.textContent('[data-testid=unpaid-total]')).trim(), '¥260.00');
+      } else {
+        // The server's preview is the tier the form starts on, so submitting it as it
+        // stands enrols at the amount shown.
+        assert.equal(await due(), '¥390.00');
+        await pickHospital();
+        await submit(page, js, '[data-testid=enrol-submit]', /\/coverage/);
+        await page.waitForSelector('[data-testid=unpaid-total]');
+        assert.equal((await page.textContent('[data-testid=unpaid-total]')).trim(), '¥390.00');
+      }
+      await shot(page, `tiers-2-unpaid-${mode}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  });
+}
