@@ -51,3 +51,9 @@ export async function hydrated(page, js) {
 
 export const shot = (page, name) => page.screenshot({ path: `${SHOTS}${BACKEND}-${name}.png`, fullPage: true });
 
+// The lazily loaded WASM chunks this page fetched (staff pages are split out of the main bundle).
+export async function splitChunks(page) {
+  return page.evaluate(() => performance.getEntriesByType('resource')
+    .map(e => e.name.split('/').pop())
+    .filter(n => n.startsWith('split_') && n.endsWith('.wasm')));
+}

@@ -61,6 +61,11 @@ for (const js of [true, false]) {
       assert.ok((await page.locator('[data-testid=cert-row]').allTextContents()).some(t => t.includes(PERSON[0])));
       await page.goto(BASE + `/certifications/${id}`);
       await hydrated(page, js);
+      if (js) {
+        // A staff page hydrates with its own lazily loaded chunk.
+        await page.waitForFunction(() => performance.getEntriesByType('resource')
+          .some(e => e.name.includes('split___certification_detail_route_view')));
+      }
       await page.fill('#s-comment', '材料齐全');
       await Promise.all([
         page.waitForFunction(() => document.querySelector('[data-testid=cert-status]')?.textContent.includes('乡镇已受理')),

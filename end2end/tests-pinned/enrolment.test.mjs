@@ -4,7 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { BASE, BACKEND, PASSWORD, open, hydrated, shot } from '../lib.mjs';
+import { BASE, BACKEND, PASSWORD, open, hydrated, shot, splitChunks } from '../lib.mjs';
 
 // Each mode uses its own people (a person belongs to one household only).
 const PEOPLE = {
@@ -108,6 +108,8 @@ for (const js of [true, false]) {
       assert.equal((await page.textContent('[data-testid=unpaid-total]')).trim(), '¥770.00');
       assert.match(await page.textContent('[data-testid=deadline]'), /2022-12-25.*还剩78天/);
       await shot(page, `enrol-3-unpaid-${mode}`);
+      // Residents' pages never download the staff pages' code.
+      if (js) assert.deepEqual(await splitChunks(page), []);
 
       // Pay in the sandbox app and come back.
       // The sandbox payment app is plain HTML (no WASM to wait for).
