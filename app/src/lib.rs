@@ -26,7 +26,7 @@ use leptos_router::SsrMode;
 use leptos_router::Lazy;
 
 use crate::components::layout::{Footer, Header, ShellProvider};
-use crate::pages::{account, coverage, home, login, not_found::NotFound, quote};
+use crate::pages::{account, home, login, not_found::NotFound};
 use crate::prefs::read_prefs;
 
 /// The HTML document the server sends; language and elder mode come from cookies.
@@ -76,9 +76,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("/work") view={Lazy::<lazy::WorkRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/areas") view={Lazy::<lazy::AreasRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/quote") view=quote::QuotePage ssr=SsrMode::Async/>
-                        <Route path=path!("/coverage") view=coverage::CoveragePageView ssr=SsrMode::Async/>
-                        <Route path=path!("/receipt/:no") view=coverage::ReceiptPage ssr=SsrMode::Async/>
+                        <Route path=path!("/quote") view={Lazy::<lazy::QuoteRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/coverage") view={Lazy::<lazy::CoverageRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/receipt/:no") view={Lazy::<lazy::ReceiptRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/cadre") view={Lazy::<lazy::CadreRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/reconcile") view={Lazy::<lazy::ReconcileRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/certifications") view={Lazy::<lazy::CertificationsRoute>::new()} ssr=SsrMode::Async/>
@@ -101,9 +101,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Staff pages as lazy routes: the browser downloads their code (a separate WASM chunk,
-/// `cargo leptos build --split`) only when one is visited, so residents' phones never load it.
-/// The server renders them like any other route.
+/// Lazy routes: the browser downloads a page's code (a separate WASM module, `cargo leptos
+/// build --split`) the first time the page is visited; the server renders them like any other
+/// route and preloads the visited page's module. The main module keeps the shell, home and
+/// sign-in pages. 算一算, 我的参保 and the receipt are a module each, so the quote page does
+/// not carry the household forms; the staff pages are one module together (one download for
+/// staff, and fewer small shared pieces than a module per page).
 mod lazy {
     use leptos::prelude::*;
     use leptos_router::{lazy_route, LazyRoute};
@@ -127,19 +130,63 @@ mod lazy {
         };
     }
 
-    lazy_page!(WorkRoute, work::WorkPage);
-    lazy_page!(AreasRoute, areas::AreasPage);
-    lazy_page!(CadreRoute, cadre::CadrePage);
-    lazy_page!(ReconcileRoute, cadre::ReconcilePage);
-    lazy_page!(CertificationsRoute, certification::CertificationsPage);
-    lazy_page!(NewCertificationRoute, certification::NewCertificationPage);
-    lazy_page!(BulkRoute, certification::BulkPage);
-    lazy_page!(CertificationDetailRoute, certification::CertificationDetailPage);
-    lazy_page!(AuditRoute, certification::AuditPage);
-    lazy_page!(ListsRoute, certification::ListsPage);
-    lazy_page!(ReviewRoute, certification::ReviewPage);
-    lazy_page!(ListReportRoute, certification::ListReportPage);
-    lazy_page!(LedgerRoute, certification::LedgerPage);
-    lazy_page!(ReportRoute, reports::ReportPage);
-    lazy_page!(TargetsRoute, reports::TargetsPage);
+    lazy_page!(QuoteRoute, quote::QuotePage);
+    lazy_page!(CoverageRoute, coverage::CoveragePageView);
+    lazy_page!(ReceiptRoute, coverage::ReceiptPage);
+
+    macro_rules! staff_pages {
+        ($($route:ident => $page:path),* $(,)?) => {
+            /// Which staff page a route shows (the one lazily loaded function picks it).
+            #[derive(Clone, Copy)]
+            #[allow(clippy::enum_variant_names)] // named after the route types they stand for
+            pub enum StaffPage {
+                $($route),*
+            }
+
+            #[lazy]
+            async fn staff_page(page: StaffPage) -> AnyView {
+                match page {
+                    $(StaffPage::$route => $page().into_any()),*
+                }
+            }
+
+            $(
+                pub struct $route;
+
+                impl LazyRoute for $route {
+                    fn data() -> Self {
+                        $route
+                    }
+
+                    async fn view(_this: Self) -> AnyView {
+                        staff_page(StaffPage::$route).await
+                    }
+
+                    // As `#[lazy_route]` does: hydration waits for the module to arrive.
+                    async fn preload() {
+                        #[cfg(target_arch = "wasm32")]
+                        __preload_staff_page().await;
+                    }
+                }
+            )*
+        };
+    }
+
+    staff_pages! {
+        WorkRoute => work::WorkPage,
+        AreasRoute => areas::AreasPage,
+        CadreRoute => cadre::CadrePage,
+        ReconcileRoute => cadre::ReconcilePage,
+        CertificationsRoute => certification::CertificationsPage,
+        NewCertificationRoute => certification::NewCertificationPage,
+        BulkRoute => certification::BulkPage,
+        CertificationDetailRoute => certification::CertificationDetailPage,
+        AuditRoute => certification::AuditPage,
+        ListsRoute => certification::ListsPage,
+        ReviewRoute => certification::ReviewPage,
+        ListReportRoute => certification::ListReportPage,
+        LedgerRoute => certification::LedgerPage,
+        ReportRoute => reports::ReportPage,
+        TargetsRoute => reports::TargetsPage,
+    }
 }

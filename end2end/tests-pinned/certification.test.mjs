@@ -62,9 +62,9 @@ for (const js of [true, false]) {
       await page.goto(BASE + `/certifications/${id}`);
       await hydrated(page, js);
       if (js) {
-        // A staff page hydrates with its own lazily loaded chunk.
+        // A staff page hydrates with the staff pages' lazily loaded module.
         await page.waitForFunction(() => performance.getEntriesByType('resource')
-          .some(e => e.name.includes('split___certification_detail_route_view')));
+          .some(e => e.name.includes('split_staff_page')));
       }
       await page.fill('#s-comment', '材料齐全');
       await Promise.all([
