@@ -51,7 +51,7 @@ export async function hydrated(page, js) {
 
 export const shot = (page, name) => page.screenshot({ path: `${SHOTS}${BACKEND}-${name}.png`, fullPage: true });
 
-// The lazily loaded WASM chunks this page fetched (staff pages are split out of the main bundle).
+// The lazy-route WASM modules this page fetched (most pages are split out of the main module).
 export async function splitChunks(page) {
   return page.evaluate(() => performance.getEntriesByType('resource')
     .map(e => e.name.split('/').pop())

@@ -493,6 +493,10 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
             let server = StoredValue::new(q.clone());
             let live = Memo::new(move |_| {
                 let (tier, add_ons) = (tier.get(), picked.get());
+                // Until the form changes, the server's preview is the answer (same request).
+                if add_ons.is_empty() && base.with_value(|b| b.as_ref().map(|b| &b.tier) == Some(&tier)) {
+                    return server.get_value();
+                }
                 let fresh = base.with_value(|b| {
                     let mut req = b.clone()?;
                     req.tier = tier;

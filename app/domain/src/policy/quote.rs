@@ -310,18 +310,6 @@ impl<'a> Story<'a> {
         }
     }
 
-    /// The sentences in one language.
-    pub fn render(&self, lang: Lang) -> Vec<Arc<str>> {
-        self.lines
-            .iter()
-            .map(|l| match l {
-                Line::Lazy(f) => Arc::from(f(lang)),
-                Line::Fixed(v) => v[if lang == Lang::Zh { 0 } else { 1 }].clone(),
-                Line::Text(zh, en) => if lang == Lang::Zh { zh } else { en }.clone(),
-            })
-            .collect()
-    }
-
     /// The sentences in Chinese and in English, consuming the story (sentences already
     /// rendered move into the result instead of being shared and dropped).
     fn render_both(self) -> (Vec<Arc<str>>, Vec<Arc<str>>) {
