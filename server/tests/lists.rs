@@ -261,6 +261,31 @@ async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {
         .collect();
     assert_eq!(names, ["陈建国", "孙玉山"], "{queue}");
     assert_eq!(queue[0]["actions"], serde_json::json!(["flag"]));
+
+    // Its history starts with the list and line it came from, then the bureau's flag.
+    let cert = queue[0]["id"].as_i64().unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/certifications/{cert}/actions")))
+        .header("Authorization", &bureau)
+        .json(&serde_json::json!({"action": "flag"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let detail: Value = res.json().await.unwrap();
+    let steps: Vec<(&str, &str)> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["to_status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(steps, [("list_add", "confirmed"), ("flag", "flagged")], "{detail}");
+    assert_eq!(
+        detail["events"][0]["comment"],
+        format!("动态调整名单#{id} 第2行 新增 2022-09-01")
+    );
+    assert_eq!(detail["events"][0]["actor"], "离石区民政局 刘芳");
     app.stop().await;
 }
 

@@ -8,6 +8,7 @@ use common::{Backend, TestDb};
 both_backends! {
     migrations_are_idempotent_and_seed_loads_once,
     unique_and_foreign_keys_are_enforced,
+    references_from_people_and_certifications_hold,
 }
 
 async fn connect(backend: Backend) -> (Db, TestDb) {
@@ -101,6 +102,65 @@ async fn unique_and_foreign_keys_are_enforced(backend: Backend) {
         let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(p).await.unwrap();
         assert_eq!(sync, 1, "NORMAL");
     }
+    db.close().await;
+    tdb.drop_db().await;
+}
+
+/// People's areas and certifications' people: declarative foreign keys on SQLite,
+/// statement-level checks on PostgreSQL (migration 0011). Both refuse the same things.
+async fn references_from_people_and_certifications_hold(backend: Backend) {
+    let (db, tdb) = connect(backend).await;
+    app::services::seed::load_areas(&db).await.unwrap();
+    let exec = |sql: &'static str| {
+        let db = db.clone();
+        async move { app::store::with_pool!(&db, p => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected())) }
+    };
+    let refused = |r: Result<u64, sqlx::Error>, what: &str| match r {
+        Err(sqlx::Error::Database(e)) => {
+            assert_eq!(e.kind(), sqlx::error::ErrorKind::ForeignKeyViolation, "{what}: {e}")
+        }
+        other => panic!("{what} should be refused, got {other:?}"),
+    };
+    const PERSON: &str = "INSERT INTO people (id, id_number, name, birth_date, sex, area_code, hukou_local, created_at)
+        VALUES (901, '141102198511200036', '陈建国', '1985-11-20', 'male', '141102001001', TRUE, '2022-10-08T08:00:00Z')";
+    const CERT: &str = "INSERT INTO certifications (person_id, category, department, status, created_at)
+        VALUES (901, 'minimum_living', 'civil_affairs', 'confirmed', '2022-10-08T08:00:00Z')";
+    refused(
+        exec(
+            "INSERT INTO people (id_number, name, birth_date, sex, area_code, hukou_local, created_at)
+              VALUES ('141102198804160023', '刘秀英', '1988-04-16', 'female', '000001', TRUE, '2022-10-08T08:00:00Z')",
+        )
+        .await,
+        "a person in an unknown area",
+    );
+    refused(exec(CERT).await, "a certification of no one");
+    assert_eq!(exec(PERSON).await.unwrap(), 1);
+    assert_eq!(exec(CERT).await.unwrap(), 1);
+    refused(
+        exec("UPDATE people SET area_code = '000001' WHERE id = 901").await,
+        "moving to an unknown area",
+    );
+    refused(
+        exec("UPDATE certifications SET person_id = 902 WHERE person_id = 901").await,
+        "re-pointing a certification at no one",
+    );
+    refused(
+        exec("DELETE FROM people WHERE id = 901").await,
+        "deleting a certified person",
+    );
+    refused(
+        exec("DELETE FROM areas WHERE code = '141102001001'").await,
+        "deleting an area people live in",
+    );
+    assert_eq!(
+        exec("UPDATE people SET name = '陈建军' WHERE id = 901").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        exec("DELETE FROM certifications WHERE person_id = 901").await.unwrap(),
+        1
+    );
+    assert_eq!(exec("DELETE FROM people WHERE id = 901").await.unwrap(), 1);
     db.close().await;
     tdb.drop_db().await;
 }

@@ -6,11 +6,13 @@
 //! Additions become certifications confirmed by the department, waiting for the bureau's
 //! flag like any other; exits revoke the person's flagged certification of that category.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use domain::policy::Category;
+use domain::policy::{Category, PolicyPack};
 use domain::IdNumber;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::Digest;
 
 use super::enrolment::Actor;
@@ -105,9 +107,11 @@ enum Kind {
 
 impl Kind {
     fn parse(s: &str) -> Option<Kind> {
-        match s.trim().to_lowercase().as_str() {
-            "新增" | "增加" | "纳入" | "add" => Some(Kind::Add),
-            "退出" | "减少" | "取消" | "exit" => Some(Kind::Exit),
+        match s.trim() {
+            "新增" | "增加" | "纳入" => Some(Kind::Add),
+            "退出" | "减少" | "取消" => Some(Kind::Exit),
+            s if s.eq_ignore_ascii_case("add") => Some(Kind::Add),
+            s if s.eq_ignore_ascii_case("exit") => Some(Kind::Exit),
             _ => None,
         }
     }
@@ -328,7 +332,7 @@ enum Verdict {
 }
 
 #[derive(Debug, Clone)]
-struct Row {
+struct Row<'s> {
     line: u64,
     id: Option<IdNumber>,
     name: Option<String>,
@@ -336,7 +340,9 @@ struct Row {
     kind: Option<Kind>,
     category: Option<Category>,
     date: Option<NaiveDate>,
-    village: Option<String>,
+    village: Option<Arc<str>>,
+    /// For a valid row: the department that certifies its category and the pack's id.
+    certifier: Option<(&'s str, &'s str)>,
     verdict: Verdict,
 }
 
@@ -345,15 +351,14 @@ struct Known {
     area: Option<String>,
 }
 
-/// The analysis of a whole file against the database (nothing written).
-struct Analysis {
-    rows: Vec<Row>,
+/// The analysis of a whole file against the database (nothing written). Borrows the
+/// loaded policy packs (`'s`), so a million rows do not copy department and pack names.
+struct Analysis<'s> {
+    rows: Vec<Row<'s>>,
     columns: HashMap<Field, (usize, String)>,
-    known: HashMap<String, Known>,
+    known: FxHashMap<String, Known>,
     /// (person_id, category) → id of the flagged certification.
-    flagged: HashMap<(i64, String), i64>,
-    /// Department and pack per valid row's category (by area).
-    department: HashMap<usize, (String, String)>,
+    flagged: FxHashMap<(i64, String), i64>,
 }
 
 fn problem(outcome: &'static str, column: Option<Field>, message: String) -> Verdict {
@@ -364,56 +369,88 @@ fn problem(outcome: &'static str, column: Option<Field>, message: String) -> Ver
     }
 }
 
-async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Analysis, AppError> {
+/// An ID number as one integer (17 digits, then the check character as 0–10), so the
+/// per-row duplicate checks hash eight bytes instead of a string.
+fn id_key(id: &IdNumber) -> u64 {
+    id.as_str().bytes().fold(0u64, |acc, b| match b {
+        b'0'..=b'9' => acc * 11 + u64::from(b - b'0'),
+        _ => acc * 11 + 10,
+    })
+}
+
+/// A cell without surrounding blanks, keeping the allocation when there are none.
+fn trimmed(s: String) -> Option<String> {
+    let t = s.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == s.len() {
+        Some(s)
+    } else {
+        Some(t.to_owned())
+    }
+}
+
+async fn analyse<'s>(state: &'s AppState, actor: &Actor, parsed: Parsed) -> Result<Analysis<'s>, AppError> {
     let scope = actor.scope().unwrap_or_default().to_owned();
     let today = state.clock.today();
-    let cell = |cells: &Cells, f: Field| -> Option<String> {
-        parsed
-            .columns
-            .get(&f)
-            .and_then(|(i, _)| cells.get(*i))
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
-    // Villages under the officer's scope, by "township/village" and by village alone.
+    let Parsed { columns, rows: raw, .. } = parsed;
+    let at = |f: Field| columns.get(&f).map(|(i, _)| *i);
+    let (c_name, c_phone, c_id, c_kind, c_cat, c_date, c_town, c_village) = (
+        at(Field::Name),
+        at(Field::Phone),
+        at(Field::IdNumber),
+        at(Field::Kind),
+        at(Field::Category),
+        at(Field::Date),
+        at(Field::Township),
+        at(Field::Village),
+    );
+    // Villages under the officer's scope, by township then village, and by village alone.
     let areas = crate::store::areas::list(&state.db).await?;
     let names: HashMap<&str, &str> = areas.iter().map(|a| (a.code.as_str(), a.name.as_str())).collect();
-    let mut by_pair: HashMap<(String, String), String> = HashMap::new();
-    let mut by_village: HashMap<String, Vec<String>> = HashMap::new();
+    let mut by_town: HashMap<String, HashMap<String, Arc<str>>> = HashMap::new();
+    let mut by_village: HashMap<String, Vec<Arc<str>>> = HashMap::new();
     for a in areas
         .iter()
         .filter(|a| a.level == AreaLevel::Village && a.code.starts_with(&scope))
     {
         let town = a.parent.as_deref().and_then(|p| names.get(p)).copied().unwrap_or("");
-        by_pair.insert((town.to_owned(), a.name.clone()), a.code.clone());
-        by_village.entry(a.name.clone()).or_default().push(a.code.clone());
+        let code: Arc<str> = Arc::from(a.code.as_str());
+        by_town
+            .entry(town.to_owned())
+            .or_default()
+            .insert(a.name.clone(), code.clone());
+        by_village.entry(a.name.clone()).or_default().push(code);
     }
+    let only_village = |v: &str| by_village.get(v).filter(|v| v.len() == 1).map(|v| v[0].clone());
 
-    let mut rows = Vec::with_capacity(parsed.rows.len());
-    for (line, cells) in &parsed.rows {
+    let mut rows = Vec::with_capacity(raw.len());
+    for (line, mut cells) in raw {
+        let mut take = |i: Option<usize>| i.and_then(|i| cells.get_mut(i)).map(std::mem::take).and_then(trimmed);
+        let name = take(c_name);
+        let phone = take(c_phone);
+        let text = |i: Option<usize>| i.and_then(|i| cells.get(i)).map_or("", |s| s.trim());
         let mut r = Row {
-            line: *line,
+            line,
             id: None,
-            name: cell(cells, Field::Name),
-            phone: cell(cells, Field::Phone),
+            name,
+            phone,
             kind: None,
             category: None,
             date: None,
             village: None,
+            certifier: None,
             verdict: Verdict::Valid,
         };
-        let raw_id = cell(cells, Field::IdNumber).unwrap_or_default();
-        let raw_kind = cell(cells, Field::Kind).unwrap_or_default();
-        let raw_cat = cell(cells, Field::Category).unwrap_or_default();
-        let raw_date = cell(cells, Field::Date).unwrap_or_default();
-        r.verdict = match IdNumber::parse(&raw_id) {
+        let (raw_id, raw_kind, raw_cat, raw_date) = (text(c_id), text(c_kind), text(c_cat), text(c_date));
+        r.verdict = match IdNumber::parse(raw_id) {
             Err(e) => problem("invalid", Some(Field::IdNumber), e.to_string()),
             Ok(id) => {
                 r.id = Some(id);
                 match (
-                    Kind::parse(&raw_kind),
-                    category_from_name(&raw_cat),
-                    domain::dates::parse_flexible(&raw_date),
+                    Kind::parse(raw_kind),
+                    category_from_name(raw_cat),
+                    domain::dates::parse_flexible(raw_date),
                 ) {
                     (None, _, _) => problem(
                         "invalid",
@@ -443,37 +480,45 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
                 }
             }
         };
-        if let (Some(town), Some(village)) = (cell(cells, Field::Township), cell(cells, Field::Village)) {
-            r.village = by_pair.get(&(town, village.clone())).cloned();
-            if r.village.is_none() {
-                r.village = by_village.get(&village).filter(|v| v.len() == 1).map(|v| v[0].clone());
-            }
-        } else if let Some(village) = cell(cells, Field::Village) {
-            r.village = by_village.get(&village).filter(|v| v.len() == 1).map(|v| v[0].clone());
+        let (town, village) = (text(c_town), text(c_village));
+        if !village.is_empty() {
+            r.village = if town.is_empty() {
+                only_village(village)
+            } else {
+                by_town
+                    .get(town)
+                    .and_then(|v| v.get(village))
+                    .cloned()
+                    .or_else(|| only_village(village))
+            };
         }
         rows.push(r);
     }
 
     // Duplicates and contradictions inside the file.
-    let mut first: HashMap<(String, Category, Kind), u64> = HashMap::new();
-    let mut kinds: HashMap<(String, Category), HashSet<Kind>> = HashMap::new();
+    let mut first: FxHashMap<(u64, Category, Kind), u64> = FxHashMap::default();
+    let mut kinds: FxHashMap<(u64, Category), u8> = FxHashMap::default();
+    let bit = |k: Kind| if k == Kind::Add { 1u8 } else { 2 };
     for r in rows.iter_mut().filter(|r| matches!(r.verdict, Verdict::Valid)) {
         let (Some(id), Some(c), Some(k)) = (&r.id, r.category, r.kind) else {
             continue;
         };
-        let key = (id.as_str().to_owned(), c, k);
-        if let Some(line) = first.get(&key) {
-            r.verdict = problem("duplicate", Some(Field::IdNumber), format!("与第{line}行重复"));
-        } else {
-            first.insert(key, r.line);
-            kinds.entry((id.as_str().to_owned(), c)).or_default().insert(k);
+        let key = id_key(id);
+        match first.entry((key, c, k)) {
+            std::collections::hash_map::Entry::Occupied(line) => {
+                r.verdict = problem("duplicate", Some(Field::IdNumber), format!("与第{}行重复", line.get()));
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(r.line);
+                *kinds.entry((key, c)).or_default() |= bit(k);
+            }
         }
     }
     for r in rows.iter_mut().filter(|r| matches!(r.verdict, Verdict::Valid)) {
         let (Some(id), Some(c)) = (&r.id, r.category) else {
             continue;
         };
-        if kinds.get(&(id.as_str().to_owned(), c)).is_some_and(|k| k.len() > 1) {
+        if kinds.get(&(id_key(id), c)) == Some(&3) {
             r.verdict = problem(
                 "conflict",
                 Some(Field::Kind),
@@ -483,12 +528,12 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
     }
 
     // What the database knows about these people (in chunks).
-    let ids: Vec<String> = rows
+    let mut unique: FxHashSet<&str> = FxHashSet::default();
+    let ids: Vec<&str> = rows
         .iter()
         .filter(|r| matches!(r.verdict, Verdict::Valid))
-        .filter_map(|r| r.id.as_ref().map(|i| i.as_str().to_owned()))
-        .collect::<HashSet<_>>()
-        .into_iter()
+        .filter_map(|r| r.id.as_ref().map(IdNumber::as_str))
+        .filter(|id| unique.insert(id))
         .collect();
     let Lookup {
         known,
@@ -496,10 +541,13 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
         open,
         ledger,
     } = lookup(&state.db, &ids).await?;
+    drop(ids);
+    drop(unique);
 
-    let mut department = HashMap::new();
-    let my_department = actor.account.department.clone();
-    for (i, r) in rows.iter_mut().enumerate() {
+    // The pack per area, looked up once per area rather than once per row.
+    let mut packs: HashMap<String, Option<&'s PolicyPack>> = HashMap::new();
+    let my_department = actor.account.department.as_deref();
+    for r in rows.iter_mut() {
         if !matches!(r.verdict, Verdict::Valid) {
             continue;
         }
@@ -507,7 +555,7 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
             continue;
         };
         let person = known.get(id.as_str());
-        let area = person.and_then(|p| p.area.clone()).or_else(|| r.village.clone());
+        let area = person.and_then(|p| p.area.as_deref()).or(r.village.as_deref());
         let Some(area) = area else {
             r.verdict = problem(
                 "invalid",
@@ -532,7 +580,15 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
             );
             continue;
         }
-        let Some(pack) = super::enrolment::current_pack(state, &area, state.clock.today()) else {
+        let pack = match packs.get(area) {
+            Some(p) => *p,
+            None => {
+                let p = super::enrolment::current_pack(state, area, today);
+                packs.insert(area.to_owned(), p);
+                p
+            }
+        };
+        let Some(pack) = pack else {
             r.verdict = problem("invalid", Some(Field::Village), "此地区暂无参保政策".to_owned());
             continue;
         };
@@ -544,10 +600,10 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
             );
             continue;
         };
-        let dept = rule.certified_by.clone().unwrap_or_else(|| "civil_affairs".to_owned());
-        if let Some(mine) = &my_department {
-            if mine != &dept {
-                let name = crate::model::Department::from_code(&dept).map_or(dept.as_str(), |d| d.name_zh());
+        let dept = rule.certified_by.as_deref().unwrap_or("civil_affairs");
+        if let Some(mine) = my_department {
+            if mine != dept {
+                let name = crate::model::Department::from_code(dept).map_or(dept, |d| d.name_zh());
                 r.verdict = problem(
                     "invalid",
                     Some(Field::Category),
@@ -593,27 +649,26 @@ async fn analyse(state: &AppState, actor: &Actor, parsed: Parsed) -> Result<Anal
             }
             _ => {}
         }
-        department.insert(i, (dept, pack.id.clone()));
+        r.certifier = Some((dept, pack.id.as_str()));
     }
     Ok(Analysis {
         rows,
-        columns: parsed.columns,
+        columns,
         known,
         flagged,
-        department,
     })
 }
 
 /// What the database knows about a list's people.
 #[derive(Default)]
 struct Lookup {
-    known: HashMap<String, Known>,
+    known: FxHashMap<String, Known>,
     /// (person_id, category) → id of the flagged certification.
-    flagged: HashMap<(i64, String), i64>,
+    flagged: FxHashMap<(i64, String), i64>,
     /// (person_id, category) with a certification in progress or in force.
-    open: HashSet<(i64, String)>,
+    open: FxHashSet<(i64, String)>,
     /// The ledger's latest (year, reason) per person.
-    ledger: HashMap<i64, (i32, String)>,
+    ledger: FxHashMap<i64, (i32, String)>,
 }
 
 const LOOKUP_PEOPLE: &str = "SELECT p.id, p.id_number, COALESCE(p.area_code, h.area_code) FROM people p
@@ -624,7 +679,7 @@ const LOOKUP_LEDGER: &str = "SELECT person_id, insurance_year, reason FROM ledge
 
 /// Looks the people up in chunks: on PostgreSQL one array parameter per chunk of 50,000
 /// (a 2,000-placeholder IN list costs more to parse than to run), on SQLite IN lists.
-async fn lookup(db: &crate::store::Db, ids: &[String]) -> Result<Lookup, AppError> {
+async fn lookup(db: &crate::store::Db, ids: &[&str]) -> Result<Lookup, AppError> {
     type Person = (i64, String, Option<String>);
     type Cert = (i64, i64, String, String);
     type Reason = (i64, i32, String);
@@ -656,7 +711,7 @@ async fn lookup(db: &crate::store::Db, ids: &[String]) -> Result<Lookup, AppErro
                 }
             }
             crate::store::Db::Sqlite(p) => {
-                let sql = format!("{LOOKUP_PEOPLE} IN ({})", placeholders(chunk.len(), 1));
+                let sql = format!("{LOOKUP_PEOPLE} IN ({})", placeholders(chunk.len()));
                 let mut q = sqlx::query_as(&sql);
                 for id in chunk {
                     q = q.bind(id);
@@ -666,7 +721,7 @@ async fn lookup(db: &crate::store::Db, ids: &[String]) -> Result<Lookup, AppErro
                 if pids.is_empty() {
                     (found, Vec::new(), Vec::new())
                 } else {
-                    let list = placeholders(pids.len(), 1);
+                    let list = placeholders(pids.len());
                     let sql = format!("{LOOKUP_CERTS} IN ({list})");
                     let mut q = sqlx::query_as(&sql);
                     for id in &pids {
@@ -701,12 +756,13 @@ async fn lookup(db: &crate::store::Db, ids: &[String]) -> Result<Lookup, AppErro
     Ok(out)
 }
 
-/// `$start, $start+1, …` for an IN list.
-fn placeholders(n: usize, start: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `?, ?, …` for a SQLite IN list (anonymous parameters; see `values`).
+fn placeholders(n: usize) -> String {
+    let mut out = String::with_capacity(n * 3);
+    for i in 0..n {
+        out.push_str(if i == 0 { "?" } else { ", ?" });
+    }
+    out
 }
 
 fn report(a: &Analysis, import_id: i64, file_name: &str, applied: bool) -> ImportReport {
@@ -794,9 +850,12 @@ pub async fn preview(
     client_ip: &str,
 ) -> Result<ImportReport, AppError> {
     may_import(actor)?;
+    let started = std::time::Instant::now();
     let parsed = parse(bytes)?;
+    let parsed_at = started.elapsed();
     let kind = parsed.kind;
     let analysis = analyse(state, actor, parsed).await?;
+    let analysed_at = started.elapsed();
     let name: String = file_name.chars().filter(|c| !c.is_control()).take(100).collect();
     let sha = hex::encode(sha2::Sha256::digest(bytes));
     let now = state.clock.now();
@@ -810,6 +869,14 @@ pub async fn preview(
         .bind((r.rows_total - r.valid) as i64).bind(now)
         .fetch_one(p).await)?;
     r.import_id = id;
+    tracing::info!(
+        import = id,
+        rows = r.rows_total,
+        parse_ms = parsed_at.as_millis() as u64,
+        analyse_ms = (analysed_at - parsed_at).as_millis() as u64,
+        store_ms = (started.elapsed() - analysed_at).as_millis() as u64,
+        "adjustment list previewed"
+    );
     super::enrolment::audit_log(
         state,
         actor,
@@ -845,25 +912,26 @@ async fn stored(state: &AppState, actor: &Actor, id: i64) -> Result<Stored, AppE
     })
 }
 
-/// A person a list adds who is not in the register yet.
-struct NewPerson {
-    id_number: String,
-    name: String,
+/// A person a list adds who is not in the register yet (borrowed from the analysed rows).
+struct NewPerson<'r> {
+    id_number: &'r str,
+    name: &'r str,
     birth_date: NaiveDate,
     sex: &'static str,
-    phone: Option<String>,
-    area: String,
+    phone: Option<&'r str>,
+    area: &'r str,
 }
 
-/// A certification a list adds, confirmed by the department.
-struct NewCert {
+/// A certification a list adds, confirmed by the department; the list and line it came
+/// from are its history's first step.
+struct NewCert<'r> {
     person_id: i64,
     category: &'static str,
-    department: String,
-    policy_id: String,
-    area: String,
-    /// The history entry: which list, which row.
-    note: String,
+    department: &'r str,
+    policy_id: &'r str,
+    area: &'r str,
+    line: i64,
+    listed_on: Option<NaiveDate>,
 }
 
 /// A flagged certification a list revokes.
@@ -888,6 +956,7 @@ struct Writer {
     account_id: i64,
     role: &'static str,
     at: chrono::DateTime<chrono::Utc>,
+    import_id: i64,
 }
 
 /// An applied list's writes, inside the caller's transaction. PostgreSQL takes each table in
@@ -897,12 +966,12 @@ trait ListWrites {
     /// Inserts the people; answers (ID number, person id).
     fn add_people(
         &mut self,
-        people: &[NewPerson],
+        people: &[NewPerson<'_>],
         by: &Writer,
     ) -> impl std::future::Future<Output = Result<Vec<(String, i64)>, sqlx::Error>> + Send;
     fn add_certifications(
         &mut self,
-        certs: &[NewCert],
+        certs: &[NewCert<'_>],
         by: &Writer,
     ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
     fn revoke_certifications(
@@ -922,7 +991,7 @@ trait ListWrites {
 const PG_BATCH: usize = 100_000;
 
 impl ListWrites for sqlx::PgConnection {
-    async fn add_people(&mut self, people: &[NewPerson], by: &Writer) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    async fn add_people(&mut self, people: &[NewPerson<'_>], by: &Writer) -> Result<Vec<(String, i64)>, sqlx::Error> {
         let mut out = Vec::with_capacity(people.len());
         for chunk in people.chunks(PG_BATCH) {
             let ids: Vec<(String, i64)> = sqlx::query_as(
@@ -932,12 +1001,12 @@ impl ListWrites for sqlx::PgConnection {
                       AS t(id_number, name, birth_date, sex, phone, area_code)
                  RETURNING id_number, id",
             )
-            .bind(chunk.iter().map(|p| p.id_number.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.id_number).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.name).collect::<Vec<_>>())
             .bind(chunk.iter().map(|p| p.birth_date).collect::<Vec<_>>())
             .bind(chunk.iter().map(|p| p.sex).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|p| p.phone.as_deref()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|p| p.area.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.phone).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|p| p.area).collect::<Vec<_>>())
             .bind(by.at)
             .fetch_all(&mut *self)
             .await?;
@@ -946,32 +1015,26 @@ impl ListWrites for sqlx::PgConnection {
         Ok(out)
     }
 
-    async fn add_certifications(&mut self, certs: &[NewCert], by: &Writer) -> Result<(), sqlx::Error> {
+    async fn add_certifications(&mut self, certs: &[NewCert<'_>], by: &Writer) -> Result<(), sqlx::Error> {
         for chunk in certs.chunks(PG_BATCH) {
-            // (person, category) is unique among a list's additions, so the events find
-            // their certification by it.
             sqlx::query(
-                "WITH t AS (
-                     SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-                         AS t(person_id, category, department, policy_id, area_code, note)),
-                 c AS (
-                     INSERT INTO certifications (person_id, category, department, status, created_at, updated_at,
-                         policy_id, area_code, submitted_by_account_id, submitter_role, source)
-                     SELECT person_id, category, department, 'confirmed', $7, $7, policy_id, area_code, $8, $9, 'list'
-                     FROM t RETURNING id, person_id, category)
-                 INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
-                 SELECT c.id, 'list_add', NULL, 'confirmed', $8, t.note, $7
-                 FROM c JOIN t ON t.person_id = c.person_id AND t.category = c.category",
+                "INSERT INTO certifications (person_id, category, department, status, created_at, updated_at,
+                     policy_id, area_code, submitter_role, source, import_id, import_line, listed_on)
+                 SELECT t.person_id, t.category, t.department, 'confirmed', $1, $1, t.policy_id, t.area_code, $2, 'list',
+                     $3, t.line, t.listed_on
+                 FROM UNNEST($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::date[])
+                     AS t(person_id, category, department, policy_id, area_code, line, listed_on)",
             )
+            .bind(by.at)
+            .bind(by.role)
+            .bind(by.import_id)
             .bind(chunk.iter().map(|c| c.person_id).collect::<Vec<_>>())
             .bind(chunk.iter().map(|c| c.category).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|c| c.department.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|c| c.policy_id.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|c| c.area.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|c| c.note.as_str()).collect::<Vec<_>>())
-            .bind(by.at)
-            .bind(by.account_id)
-            .bind(by.role)
+            .bind(chunk.iter().map(|c| c.department).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.policy_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.area).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.line).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|c| c.listed_on).collect::<Vec<_>>())
             .execute(&mut *self)
             .await?;
         }
@@ -1023,30 +1086,23 @@ impl ListWrites for sqlx::PgConnection {
     }
 }
 
-/// The groups of a multi-row VALUES: `shape` repeated `rows` times, each `?` replaced by the
-/// next `$k` (e.g. `(?, ?, TRUE)` twice → `($1, $2, TRUE), ($3, $4, TRUE)`).
+/// The groups of a multi-row VALUES: `shape` (with anonymous `?` parameters) repeated
+/// `rows` times. SQLite only: numbered parameters (`$k`) cost a linear search per bind in
+/// SQLite's parameter-name list, quadratic over 20,000 parameters (a 100,000-row list took
+/// 50 s to apply; anonymous ones bind in order).
 fn values(rows: usize, shape: &str) -> String {
-    let parts: Vec<&str> = shape.split('?').collect();
-    let mut k = 0;
-    let mut out = String::with_capacity(rows * (shape.len() + 4 * parts.len()));
+    let mut out = String::with_capacity(rows * (shape.len() + 2));
     for r in 0..rows {
         if r > 0 {
             out.push_str(", ");
         }
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                k += 1;
-                out.push('$');
-                out.push_str(&k.to_string());
-            }
-            out.push_str(part);
-        }
+        out.push_str(shape);
     }
     out
 }
 
 impl ListWrites for sqlx::SqliteConnection {
-    async fn add_people(&mut self, people: &[NewPerson], by: &Writer) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    async fn add_people(&mut self, people: &[NewPerson<'_>], by: &Writer) -> Result<Vec<(String, i64)>, sqlx::Error> {
         let mut out = Vec::with_capacity(people.len());
         for chunk in people.chunks(CHUNK) {
             let sql = format!(
@@ -1057,12 +1113,12 @@ impl ListWrites for sqlx::SqliteConnection {
             let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
             for p in chunk {
                 q = q
-                    .bind(&p.id_number)
-                    .bind(&p.name)
+                    .bind(p.id_number)
+                    .bind(p.name)
                     .bind(p.birth_date)
                     .bind(p.sex)
-                    .bind(&p.phone)
-                    .bind(&p.area)
+                    .bind(p.phone)
+                    .bind(p.area)
                     .bind(by.at);
             }
             out.extend(q.fetch_all(&mut *self).await?);
@@ -1070,40 +1126,28 @@ impl ListWrites for sqlx::SqliteConnection {
         Ok(out)
     }
 
-    async fn add_certifications(&mut self, certs: &[NewCert], by: &Writer) -> Result<(), sqlx::Error> {
+    async fn add_certifications(&mut self, certs: &[NewCert<'_>], by: &Writer) -> Result<(), sqlx::Error> {
         for chunk in certs.chunks(CHUNK) {
             let sql = format!(
                 "INSERT INTO certifications (person_id, category, department, status, created_at, updated_at, policy_id,
-                    area_code, submitted_by_account_id, submitter_role, source)
-                 VALUES {} RETURNING id",
-                values(chunk.len(), "(?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, 'list')")
+                    area_code, submitter_role, source, import_id, import_line, listed_on)
+                 VALUES {}",
+                values(chunk.len(), "(?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, 'list', ?, ?, ?)")
             );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            let mut q = sqlx::query(&sql);
             for c in chunk {
                 q = q
                     .bind(c.person_id)
                     .bind(c.category)
-                    .bind(&c.department)
+                    .bind(c.department)
                     .bind(by.at)
                     .bind(by.at)
-                    .bind(&c.policy_id)
-                    .bind(&c.area)
-                    .bind(by.account_id)
-                    .bind(by.role);
-            }
-            let ids = q.fetch_all(&mut *self).await?;
-            if ids.is_empty() {
-                continue;
-            }
-            let sql = format!(
-                "INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
-                 VALUES {}",
-                values(ids.len(), "(?, 'list_add', NULL, 'confirmed', ?, ?, ?)")
-            );
-            let mut q = sqlx::query(&sql);
-            // SQLite answers a multi-row INSERT's RETURNING in the VALUES' order.
-            for (cid, c) in ids.iter().zip(chunk) {
-                q = q.bind(cid).bind(by.account_id).bind(&c.note).bind(by.at);
+                    .bind(c.policy_id)
+                    .bind(c.area)
+                    .bind(by.role)
+                    .bind(by.import_id)
+                    .bind(c.line)
+                    .bind(c.listed_on);
             }
             q.execute(&mut *self).await?;
         }
@@ -1164,6 +1208,7 @@ impl ListWrites for sqlx::SqliteConnection {
 
 /// Applies a previewed list: valid rows in one transaction, problems to the review queue.
 pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) -> Result<ImportReport, AppError> {
+    let started = std::time::Instant::now();
     let s = stored(state, actor, id).await?;
     if s.status != "previewed" {
         return Err(AppError::Conflict(UserMessage::new(
@@ -1173,43 +1218,48 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
             "This list has already been applied",
         )));
     }
-    let analysis = analyse(state, actor, parse(&s.body)?).await?;
+    let read_at = started.elapsed();
+    let parsed = parse(&s.body)?;
+    let parsed_at = started.elapsed();
+    let analysis = analyse(state, actor, parsed).await?;
+    let analysed_at = started.elapsed();
     let r = report(&analysis, id, &s.file_name, true);
     let now = state.clock.now();
 
     // Everything to write, worked out before the transaction.
+    let scope = actor.scope().unwrap_or_default().to_owned();
     let mut people: Vec<NewPerson> = Vec::new();
-    let mut seen_new = HashSet::new();
-    let mut adds: Vec<(usize, &Row)> = Vec::new();
+    let mut seen_new = FxHashSet::default();
+    let mut adds: Vec<&Row> = Vec::new();
     let mut exits: Vec<Exit> = Vec::new();
-    for (i, row) in analysis.rows.iter().enumerate() {
+    for row in &analysis.rows {
         if !matches!(row.verdict, Verdict::Valid) {
             continue;
         }
         let Some(idn) = &row.id else { continue };
-        let date = row.date.map(|d| d.to_string()).unwrap_or_default();
         match row.kind {
             Some(Kind::Add) => {
                 if !analysis.known.contains_key(idn.as_str()) && seen_new.insert(idn.as_str()) {
                     people.push(NewPerson {
-                        id_number: idn.as_str().to_owned(),
-                        name: row.name.clone().unwrap_or_default(),
+                        id_number: idn.as_str(),
+                        name: row.name.as_deref().unwrap_or_default(),
                         birth_date: idn.birth_date(),
                         sex: if idn.sex() == domain::Sex::Male {
                             "male"
                         } else {
                             "female"
                         },
-                        phone: row.phone.clone(),
-                        area: row.village.clone().unwrap_or_default(),
+                        phone: row.phone.as_deref(),
+                        area: row.village.as_deref().unwrap_or_default(),
                     });
                 }
-                adds.push((i, row));
+                adds.push(row);
             }
             Some(Kind::Exit) => {
                 let pid = analysis.known[idn.as_str()].person_id;
                 let cat = row.category.map(|c| c.code().to_owned()).unwrap_or_default();
                 if let Some(cid) = analysis.flagged.get(&(pid, cat)) {
+                    let date = row.date.map(|d| d.to_string()).unwrap_or_default();
                     exits.push(Exit {
                         certification_id: *cid,
                         valid_until: row.date,
@@ -1243,9 +1293,11 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
         account_id: s.uploaded_by,
         role: actor.role.code(),
         at: now,
+        import_id: id,
     };
-    let scope = actor.scope().unwrap_or_default().to_owned();
 
+    let planned_at = started.elapsed();
+    let mut phases = [std::time::Duration::ZERO; 2];
     let applied = with_pool!(&state.db, pool => {
         let mut tx = pool.begin().await?;
         let n = sqlx::query("UPDATE adjustment_imports SET status = 'applied', applied_at = $1 WHERE id = $2 AND status = 'previewed'")
@@ -1254,23 +1306,24 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
             tx.rollback().await?;
             Ok::<bool, sqlx::Error>(false)
         } else {
-            let mut person_ids: HashMap<String, i64> =
-                analysis.known.iter().map(|(k, v)| (k.clone(), v.person_id)).collect();
-            person_ids.extend(tx.add_people(&people, &by).await?);
-            let certs: Vec<NewCert> = adds.iter().map(|(i, row)| {
+            let new_ids: FxHashMap<String, i64> = tx.add_people(&people, &by).await?.into_iter().collect();
+            phases[0] = started.elapsed();
+            let certs: Vec<NewCert> = adds.iter().map(|row| {
                 let idn = row.id.as_ref().expect("valid rows have an ID").as_str();
-                let (department, policy_id) = analysis.department.get(i).cloned().unwrap_or_default();
+                let known = analysis.known.get(idn);
+                let (department, policy_id) = row.certifier.unwrap_or_default();
                 NewCert {
-                    person_id: person_ids.get(idn).copied().unwrap_or_default(),
+                    person_id: known.map(|k| k.person_id).or_else(|| new_ids.get(idn).copied()).unwrap_or_default(),
                     category: row.category.map(|c| c.code()).unwrap_or_default(),
                     department,
                     policy_id,
-                    area: analysis.known.get(idn).and_then(|k| k.area.clone())
-                        .or_else(|| row.village.clone()).unwrap_or_else(|| scope.clone()),
-                    note: format!("动态调整名单#{id} 第{}行 新增 {}", row.line, row.date.map(|d| d.to_string()).unwrap_or_default()),
+                    area: known.and_then(|k| k.area.as_deref()).or(row.village.as_deref()).unwrap_or(&scope),
+                    line: row.line as i64,
+                    listed_on: row.date,
                 }
             }).collect();
             tx.add_certifications(&certs, &by).await?;
+            phases[1] = started.elapsed();
             tx.revoke_certifications(&exits, &by).await?;
             tx.queue_for_review(id, &problems, &by).await?;
             sqlx::query("UPDATE adjustment_imports SET report_json = $1 WHERE id = $2")
@@ -1292,6 +1345,19 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
             "This list has already been applied",
         )));
     }
+    let ms = |d: std::time::Duration| d.as_millis() as u64;
+    tracing::info!(
+        import = id,
+        rows = r.rows_total,
+        read_ms = ms(read_at),
+        parse_ms = ms(parsed_at - read_at),
+        analyse_ms = ms(analysed_at - parsed_at),
+        plan_ms = ms(planned_at - analysed_at),
+        people_ms = ms(phases[0].saturating_sub(planned_at)),
+        certifications_ms = ms(phases[1].saturating_sub(phases[0])),
+        rest_ms = ms(started.elapsed().saturating_sub(phases[1])),
+        "adjustment list applied"
+    );
     Ok(r)
 }
 

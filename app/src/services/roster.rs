@@ -267,13 +267,20 @@ pub async fn import(
         });
     }
     let now = state.clock.now();
+    // PostgreSQL needs numbered parameters; SQLite binds anonymous ones in order, where
+    // numbered ones cost a linear search each (quadratic over a chunk's 16,000).
+    let numbered = matches!(state.db, crate::store::Db::Postgres(_));
     with_pool!(&state.db, p => {
         let mut tx = p.begin().await?;
         for chunk in new_people.chunks(CHUNK) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let b = i * 8;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8)
+                    if numbered {
+                        format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8)
+                    } else {
+                        "(?, ?, ?, ?, ?, ?, ?, ?)".to_owned()
+                    }
                 })
                 .collect();
             let sql = format!(

@@ -87,11 +87,38 @@ pub struct EventRow {
     pub at: DateTime<Utc>,
 }
 
+/// A certification's history. An addition from a department's list has no event row for
+/// its first step: the certification carries the list, line and date (migration 0011), and
+/// the step is rebuilt here as it was once written.
 pub async fn events(db: &Db, cert_id: i64) -> Result<Vec<EventRow>, sqlx::Error> {
     const SQL: &str = "SELECT e.action, e.from_status, e.to_status, a.display_name AS actor_name, e.comment, e.at
         FROM certification_events e LEFT JOIN accounts a ON a.id = e.actor_account_id
         WHERE e.certification_id = $1 ORDER BY e.at, e.id";
-    with_pool!(db, p => sqlx::query_as(SQL).bind(cert_id).fetch_all(p).await)
+    const LISTED: &str = "SELECT c.import_id, c.import_line, c.listed_on, c.created_at, a.display_name
+        FROM certifications c JOIN adjustment_imports i ON i.id = c.import_id
+        LEFT JOIN accounts a ON a.id = i.uploaded_by
+        WHERE c.id = $1";
+    type Listed = (i64, i64, Option<NaiveDate>, DateTime<Utc>, Option<String>);
+    let (mut events, listed): (Vec<EventRow>, Option<Listed>) = with_pool!(db, p => {
+        let events = sqlx::query_as(SQL).bind(cert_id).fetch_all(p).await?;
+        let listed = sqlx::query_as(LISTED).bind(cert_id).fetch_optional(p).await?;
+        (events, listed)
+    });
+    if let Some((import_id, line, on, at, actor_name)) = listed {
+        let on = on.map(|d| d.to_string()).unwrap_or_default();
+        events.insert(
+            0,
+            EventRow {
+                action: "list_add".to_owned(),
+                from_status: None,
+                to_status: "confirmed".to_owned(),
+                actor_name,
+                comment: Some(format!("动态调整名单#{import_id} 第{line}行 新增 {on}")),
+                at,
+            },
+        );
+    }
+    Ok(events)
 }
 
 #[derive(Debug, Clone, FromRow)]
