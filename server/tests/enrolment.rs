@@ -182,8 +182,12 @@ async fn cadre_cannot_reach_people_outside_their_villages(backend: Backend) {
 async fn idempotency_key_replays_the_answer_and_refuses_another_body(backend: Backend) {
     let app = spawn_app(backend).await;
     let cadre = bearer(&app, "cadre_dongguan").await;
-    let body =
-        json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]});
+    // Two members: the first answer is built from what was written, the replay reads it
+    // back; both must be the same JSON.
+    let body = json!({"area_code": VILLAGE, "members": [
+        {"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]},
+        {"id_number": BABY, "name": "陈小宝", "relationship": "child", "hospitals": [HOSPITAL]}
+    ]});
     let send = |b: Value| {
         app.client
             .post(app.url("/api/v1/enrollments"))
@@ -205,7 +209,10 @@ async fn idempotency_key_replays_the_answer_and_refuses_another_body(backend: Ba
     assert_eq!(res.status(), 409);
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"]["code"], "idempotency_key_reused");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 1);
+    assert_eq!(first["enrollments"].as_array().map(Vec::len), Some(2), "{first}");
+    assert_eq!(first["enrollments"][1]["name"], "陈小宝", "{first}");
+    assert_eq!(first["order"]["amount"], "700.00", "one order for both: {first}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 2);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_orders").await, 1);
 
     // Without a key, a second submission shows the existing enrolment (200, existing).
@@ -213,7 +220,7 @@ async fn idempotency_key_replays_the_answer_and_refuses_another_body(backend: Ba
     assert_eq!(status, 200);
     assert_eq!(again["enrollments"][0]["existing"], true);
     assert_eq!(again["enrollments"][0]["id"], first["enrollments"][0]["id"]);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 2);
     app.stop().await;
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use domain::policy::{quote, PersonInput, PolicyPack, Quote, QuoteRequest};
 use domain::{IdNumber, Money};
 use serde::{Deserialize, Serialize};
@@ -629,7 +629,9 @@ pub async fn submit(
     }
     let db = &state.db;
     let today = state.clock.today();
-    let now = state.clock.now();
+    // Microseconds, as the databases keep them: the answer is built from these values and
+    // must equal the one read back on a replay.
+    let now = state.clock.now().trunc_subsecs(6);
 
     // Who the members are (parse every ID number before touching anything).
     let mut ids = Vec::with_capacity(req.members.len());
@@ -659,11 +661,8 @@ pub async fn submit(
         HouseholdChoice::New(area) => (None, area.clone()),
     };
     let pack = pack_for(state, &area_code, req.policy.as_deref(), today)?;
-    let allowed: Vec<String> = store::hospitals_under(db, &pack.area_codes)
-        .await?
-        .into_iter()
-        .map(|h| h.code)
-        .collect();
+    let designated = store::hospitals_under(db, &pack.area_codes).await?;
+    let allowed: Vec<String> = designated.iter().map(|h| h.code.clone()).collect();
 
     let mut planned = Vec::with_capacity(ids.len());
     for (i, (m, (id, existing))) in req.members.iter().zip(ids.iter().zip(found)).enumerate() {
@@ -738,8 +737,8 @@ pub async fn submit(
         client_ip,
     )
     .await?;
-    let stored = match result {
-        Written::Done(s) => s,
+    let (stored, fresh, order) = match result {
+        Written::Done(s, fresh, order) => (s, fresh, order),
         Written::Replay => {
             let k = key.unwrap_or_default();
             return replay(state, actor, k, &hash)
@@ -747,7 +746,52 @@ pub async fn submit(
                 .ok_or_else(|| AppError::internal("idempotency", "key row vanished"));
         }
     };
-    submission_view(state, &stored).await
+    if !stored.existing.is_empty() {
+        // Someone was enrolled already: their enrolment is read back as it stands.
+        return submission_view(state, &stored).await;
+    }
+    // Everything is new: the answer is what the transaction just wrote, without reading
+    // it back (about six queries per member). A replay reads it back; a test compares both.
+    let mut enrollments = Vec::with_capacity(fresh.len());
+    let mut total = 0i64;
+    for (row, m) in fresh.into_iter().zip(&planned) {
+        if row.status == "unpaid" {
+            total += row.due_fen - row.paid_fen;
+        }
+        let mut hospitals: Vec<HospitalView> = designated
+            .iter()
+            .filter(|h| m.hospitals.contains(&h.code))
+            .cloned()
+            .map(to_view_hospital)
+            .collect();
+        hospitals.sort_by(|a, b| a.code.cmp(&b.code));
+        let order_no = match (&order, row.order_id) {
+            (Some(o), Some(id)) if o.id == id && row.status == "unpaid" => Some(o.order_no.clone()),
+            _ => None,
+        };
+        let parts = ViewParts {
+            name: m.person.name.clone(),
+            id_number: &m.person.id_number,
+            quote: Some(m.quote.clone()),
+            hospitals,
+            changes_used: 0,
+            order_no,
+            adjustments: Vec::new(),
+        };
+        enrollments.push(view_from_parts(state, row, parts, today));
+    }
+    let (insurance_year, policy) = enrollments
+        .first()
+        .map(|e| (e.insurance_year, e.policy.clone()))
+        .unwrap_or_default();
+    Ok(SubmissionView {
+        household_id: stored.household_id,
+        insurance_year,
+        policy,
+        enrollments,
+        total_due: Money::from_fen(total),
+        order: order.map(|o| order_view(*o)),
+    })
 }
 
 enum HouseholdChoice {
@@ -854,7 +898,9 @@ fn check_hospitals(
 }
 
 enum Written {
-    Done(StoredResult),
+    /// What was stored, the new enrolments as written (one per member when none existed)
+    /// and the payment order.
+    Done(StoredResult, Vec<EnrolmentRow>, Option<Box<store::OrderRow>>),
     Replay,
 }
 
@@ -884,7 +930,7 @@ async fn write_submission(
     let order_no = order_number(now);
     let expires = now + Duration::minutes(state.settings.order_minutes);
     // `?` and `return` inside leave the function; dropping `tx` rolls back.
-    let stored: StoredResult = with_pool!(db, pool => {
+    let stored = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         // The key row first: it is the transaction's first write and the concurrency guard.
         if let Some((k, h)) = idem {
@@ -908,33 +954,38 @@ async fn write_submission(
                 .bind(area).bind(now).fetch_one(&mut *tx).await?,
         };
         let mut enrolment_ids = Vec::new();
+        let mut fresh = Vec::new();
         let mut existing = Vec::new();
         let mut unpaid = Vec::new();
         let mut total: i64 = 0;
         for (i, m) in planned.iter().enumerate() {
             let p = &m.person;
+            let is_head = matches!(household, HouseholdChoice::New(_)) && i == 0;
+            let rel = if is_head { Some("self".to_owned()) } else { m.relationship.clone().or(Some("other".into())) };
             let person_id: i64 = if m.known {
                 p.id
             } else {
+                // A new person joins the household as they are inserted.
                 let id: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO people (id_number, name, birth_date, sex, area_code, hukou_local, created_at, student)
-                     VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) ON CONFLICT (id_number) DO NOTHING RETURNING id")
+                    "INSERT INTO people (id_number, name, birth_date, sex, area_code, hukou_local, created_at, student,
+                        household_id, relationship)
+                     VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9) ON CONFLICT (id_number) DO NOTHING RETURNING id")
                     .bind(&p.id_number).bind(&p.name).bind(p.birth_date).bind(&p.sex).bind(&p.area_code)
-                    .bind(now).bind(p.student).fetch_optional(&mut *tx).await?;
+                    .bind(now).bind(p.student).bind(household_id).bind(&rel).fetch_optional(&mut *tx).await?;
                 match id {
                     Some(id) => id,
                     None => return Err(conflict_retry()),
                 }
             };
             if m.joins {
-                let is_head = matches!(household, HouseholdChoice::New(_)) && i == 0;
-                let rel = if is_head { Some("self".to_owned()) } else { m.relationship.clone().or(Some("other".into())) };
-                let n = sqlx::query(
+                if m.known {
+                    let n = sqlx::query(
                     "UPDATE people SET household_id = $1, relationship = $2 WHERE id = $3
                      AND (household_id IS NULL OR household_id = $1)")
                     .bind(household_id).bind(&rel).bind(person_id).execute(&mut *tx).await?.rows_affected();
-                if n != 1 {
-                    return Err(in_other_household(&format!("members[{i}].id_number")));
+                    if n != 1 {
+                        return Err(in_other_household(&format!("members[{i}].id_number")));
+                    }
                 }
                 if is_head {
                     sqlx::query("UPDATE households SET head_person_id = $1 WHERE id = $2")
@@ -976,10 +1027,37 @@ async fn write_submission(
                                  VALUES ($1, $2, NULL, $3, $4)")
                         .bind(id).bind(&codes).bind(actor_id).bind(now).execute(&mut *tx).await?;
                     if !paid_now {
-                        unpaid.push(id);
+                        unpaid.push(fresh.len());
                         total += due;
                     }
                     enrolment_ids.push(id);
+                    fresh.push(EnrolmentRow {
+                        id,
+                        person_id,
+                        household_id: Some(household_id),
+                        insurance_year: year,
+                        policy_id: pack.id.clone(),
+                        tier: q.tier.map(|t| t.code().to_owned()),
+                        benefit_tier: q.benefit_tier.map(|t| t.code().to_owned()),
+                        add_ons: m.add_ons.join(","),
+                        applied_category: q.applied_category.map(|c| c.code().to_owned()),
+                        standard_fen: fen(q.standard_contribution),
+                        subsidy_fen: fen(q.subsidy),
+                        surcharge_fen: fen(q.late_surcharge),
+                        add_ons_fen: fen(q.add_ons_total),
+                        due_fen: due,
+                        status: if paid_now { "paid" } else { "unpaid" }.to_owned(),
+                        quote_json,
+                        quote_request: None,
+                        order_id: None,
+                        paid_fen: 0,
+                        paid_on: paid_now.then_some(today),
+                        benefit_start: if paid_now { q.benefit_start } else { None },
+                        benefit_end: if paid_now { q.benefit_end } else { None },
+                        start_rule: if paid_now { q.start_rule.map(|r| start_rule_code(r).to_owned()) } else { None },
+                        created_by_account_id: Some(actor_id),
+                        created_at: now,
+                    });
                 }
                 None => {
                     let id: i64 = sqlx::query_scalar("SELECT id FROM enrolments WHERE person_id = $1 AND insurance_year = $2")
@@ -989,17 +1067,29 @@ async fn write_submission(
                 }
             }
         }
-        let mut order_id = None;
+        let mut order = None;
         if total > 0 {
             let id: i64 = sqlx::query_scalar(
                 INSERT_ORDER)
                 .bind(&order_no).bind(household_id).bind(total).bind(state.payments.name()).bind(actor_id).bind(now).bind(expires)
                 .fetch_one(&mut *tx).await?;
-            for e in &unpaid {
-                sqlx::query(SET_ORDER).bind(id).bind(e).execute(&mut *tx).await?;
+            for &i in &unpaid {
+                sqlx::query(SET_ORDER).bind(id).bind(fresh[i].id).execute(&mut *tx).await?;
+                fresh[i].order_id = Some(id);
             }
-            order_id = Some(id);
+            order = Some(Box::new(store::OrderRow {
+                id,
+                order_no: order_no.clone(),
+                household_id: Some(household_id),
+                amount_fen: total,
+                status: "pending".to_owned(),
+                provider: state.payments.name().to_owned(),
+                created_at: now,
+                expires_at: expires,
+                closed_at: None,
+            }));
         }
+        let order_id = order.as_ref().map(|o| o.id);
         let stored = StoredResult { household_id, enrolment_ids, existing, order_id };
         // The audit entry commits with what it records.
         let summary = format!(
@@ -1015,9 +1105,10 @@ async fn write_submission(
                 .execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        stored
+        (stored, fresh, order)
     });
-    Ok(Written::Done(stored))
+    let (stored, fresh, order) = stored;
+    Ok(Written::Done(stored, fresh, order))
 }
 
 pub fn start_rule_code(r: domain::policy::StartRule) -> &'static str {
@@ -1134,13 +1225,9 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
         .into_iter()
         .map(to_view_hospital)
         .collect();
-    let q: Option<Quote> = serde_json::from_str(&row.quote_json).ok();
     let status = coverage_status(&row, today);
-    let hospital_changes_left = match state.policies.get(&row.policy_id) {
-        Some(p) if status != CoverageStatus::Ended => {
-            let used = store::hospital_changes(&state.db, row.id).await?;
-            i64::from(p.hospital_changes_per_year()).saturating_sub(used).max(0) as u32
-        }
+    let changes_used = match state.policies.get(&row.policy_id) {
+        Some(_) if status != CoverageStatus::Ended => store::hospital_changes(&state.db, row.id).await?,
         _ => 0,
     };
     let order_no = match (status, row.order_id) {
@@ -1149,6 +1236,51 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
             .filter(|o| o.status == "pending")
             .map(|o| o.order_no),
         _ => None,
+    };
+    let adjustments = crate::store::certification::adjustments_of_enrolment(&state.db, row.id)
+        .await?
+        .into_iter()
+        .map(super::certification::adjustment_view)
+        .collect();
+    let parts = ViewParts {
+        name: person.name,
+        id_number: &person.id_number,
+        quote: serde_json::from_str(&row.quote_json).ok(),
+        hospitals,
+        changes_used,
+        order_no,
+        adjustments,
+    };
+    Ok(view_from_parts(state, row, parts, today))
+}
+
+/// What an enrolment's view needs beyond its row: loaded by `enrolment_view`, or known
+/// already when the enrolment was just written.
+struct ViewParts<'a> {
+    name: String,
+    id_number: &'a str,
+    quote: Option<Quote>,
+    hospitals: Vec<HospitalView>,
+    /// Hospital changes made since enrolling.
+    changes_used: i64,
+    /// The pending order's number, for an unpaid enrolment.
+    order_no: Option<String>,
+    adjustments: Vec<crate::model::AdjustmentView>,
+}
+
+fn view_from_parts(state: &AppState, row: EnrolmentRow, parts: ViewParts<'_>, today: NaiveDate) -> EnrolmentView {
+    let q = parts.quote;
+    let status = coverage_status(&row, today);
+    let hospital_changes_left = match state.policies.get(&row.policy_id) {
+        Some(p) if status != CoverageStatus::Ended => i64::from(p.hospital_changes_per_year())
+            .saturating_sub(parts.changes_used)
+            .max(0) as u32,
+        _ => 0,
+    };
+    let order_no = if status == CoverageStatus::Unpaid {
+        parts.order_no
+    } else {
+        None
     };
     let deadline = (status == CoverageStatus::Unpaid)
         .then(|| state.policies.get(&row.policy_id).map(|p| p.payment_deadline(today)))
@@ -1163,11 +1295,11 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
     } else {
         (row.benefit_start, row.benefit_end, row.start_rule.clone())
     };
-    Ok(EnrolmentView {
+    EnrolmentView {
         id: row.id,
         person_id: row.person_id,
-        name: person.name,
-        id_number_masked: mask_id(&person.id_number),
+        name: parts.name,
+        id_number_masked: mask_id(parts.id_number),
         household_id: row.household_id,
         insurance_year: row.insurance_year,
         policy: row.policy_id,
@@ -1190,16 +1322,12 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
         explanation: q.as_ref().map(|q| q.explanation.clone()).unwrap_or_default(),
         explanation_en: q.as_ref().map(|q| q.explanation_en.clone()).unwrap_or_default(),
         citations: q.map(|q| q.citations).unwrap_or_default(),
-        hospitals,
+        hospitals: parts.hospitals,
         hospital_changes_left,
         order_no,
         existing: false,
-        adjustments: crate::store::certification::adjustments_of_enrolment(&state.db, row.id)
-            .await?
-            .into_iter()
-            .map(super::certification::adjustment_view)
-            .collect(),
-    })
+        adjustments: parts.adjustments,
+    }
 }
 
 /// One enrolment, if the actor may see it.
