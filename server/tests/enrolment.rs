@@ -389,6 +389,15 @@ async fn callbacks_must_be_signed_fresh_and_apply_once(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(replay["result"], "duplicate");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+    // Every callback is on record: the applied one with its payment, the rest after.
+    let outcomes = |o: &str| {
+        let sql = format!("SELECT COUNT(*) FROM payment_callbacks WHERE outcome = '{o}' AND order_no = '{order_no}'");
+        let app = &app;
+        async move { count(app, &sql).await }
+    };
+    assert_eq!(outcomes("applied").await, 1);
+    assert_eq!(outcomes("duplicate").await, 4);
+    assert_eq!(outcomes("amount_mismatch").await, 1);
     let (_, got) = get(&app, &cadre, &format!("/api/v1/enrollments/{id}")).await;
     assert_eq!(got["status"], "waiting");
     assert_eq!(got["paid"], "350.00");

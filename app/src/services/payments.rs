@@ -224,6 +224,7 @@ pub async fn handle_callback(
                 amount_fen: order.amount_fen,
                 paid_at: parsed.paid_at,
                 collector: None,
+                callback: Some((order.order_no.as_str(), text.as_ref())),
             };
             let (receipt, applied) = record_payment(state, &payment, &rows).await?;
             CallbackResult {
@@ -233,7 +234,10 @@ pub async fn handle_callback(
             }
         }
     };
-    store::record_callback(&state.db, &outcome.result, Some(&order.order_no), &text, now).await?;
+    if outcome.result != "applied" {
+        // An applied payment recorded its callback in its own transaction.
+        store::record_callback(&state.db, &outcome.result, Some(&order.order_no), &text, now).await?;
+    }
     Ok(outcome)
 }
 
@@ -252,6 +256,9 @@ pub struct NewPayment<'a> {
     pub amount_fen: i64,
     pub paid_at: DateTime<Utc>,
     pub collector: Option<i64>,
+    /// The provider's callback (order number, body) that reported this payment: recorded
+    /// as applied in the payment's own transaction, so it commits with what it records.
+    pub callback: Option<(&'a str, &'a str)>,
 }
 
 /// Final dates for each enrolment paid today: the engine re-run with today's date (a
@@ -365,6 +372,10 @@ pub async fn record_payment(
                             WHERE status = 'pending' AND id = (SELECT order_id FROM enrolments WHERE id = $2)")
                             .bind(now).bind(id).execute(&mut *tx).await?;
                     }
+                }
+                if let Some((order_no, body)) = p.callback {
+                    sqlx::query("INSERT INTO payment_callbacks (received_at, outcome, order_no, body) VALUES ($1, 'applied', $2, $3)")
+                        .bind(now).bind(order_no).bind(body).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Some(receipt.clone())
@@ -511,6 +522,7 @@ pub async fn collect_cash(
         amount_fen: due,
         paid_at: now,
         collector: Some(actor.account.id),
+        callback: None,
     };
     let (receipt_no, _) = record_payment(state, &payment, &rows).await?;
     enrolment::audit_log(
