@@ -221,6 +221,30 @@ async fn idempotency_key_replays_the_answer_and_refuses_another_body(backend: Ba
     assert_eq!(again["enrollments"][0]["existing"], true);
     assert_eq!(again["enrollments"][0]["id"], first["enrollments"][0]["id"]);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 2);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM payment_orders").await,
+        1,
+        "no order when everyone who owes is enrolled already"
+    );
+    // One enrolled, one new: the order is for the new one only.
+    let mixed = json!({"area_code": VILLAGE, "members": [
+        {"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]},
+        {"id_number": OTHER, "name": "王丽", "relationship": "spouse", "hospitals": [HOSPITAL]}
+    ]});
+    let (_, mixed) = post(&app, &cadre, "/api/v1/enrollments", &mixed).await;
+    assert_eq!(mixed["enrollments"][0]["existing"], true, "{mixed}");
+    assert_eq!(mixed["enrollments"][1]["existing"], false, "{mixed}");
+    assert_eq!(mixed["order"]["amount"], "350.00", "{mixed}");
+    assert_eq!(mixed["total_due"], "700.00", "both still owe: {mixed}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_orders").await, 2);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT MAX(amount_fen) FROM payment_orders WHERE id = (SELECT MAX(id) FROM payment_orders)"
+        )
+        .await,
+        35_000
+    );
     app.stop().await;
 }
 

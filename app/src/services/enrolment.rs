@@ -953,10 +953,19 @@ async fn write_submission(
                 "INSERT INTO households (head_person_id, area_code, created_at) VALUES (NULL, $1, $2) RETURNING id")
                 .bind(area).bind(now).fetch_one(&mut *tx).await?,
         };
+        // The order comes first, for what the members owe, so that each unpaid enrolment
+        // names it as it is inserted; members found enrolled already are taken off below.
+        let owed: i64 = planned.iter().map(|m| m.quote.personal_due.unwrap_or(Money::ZERO).to_fen()).sum();
+        let order_id: Option<i64> = if owed > 0 {
+            Some(sqlx::query_scalar(INSERT_ORDER)
+                .bind(&order_no).bind(household_id).bind(owed).bind(state.payments.name()).bind(actor_id).bind(now).bind(expires)
+                .fetch_one(&mut *tx).await?)
+        } else {
+            None
+        };
         let mut enrolment_ids = Vec::new();
         let mut fresh = Vec::new();
         let mut existing = Vec::new();
-        let mut unpaid = Vec::new();
         let mut total: i64 = 0;
         for (i, m) in planned.iter().enumerate() {
             let p = &m.person;
@@ -1000,8 +1009,9 @@ async fn write_submission(
             let new_id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons,
                     applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json,
-                    paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at, quote_request)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+                    paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at, quote_request,
+                    order_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
                  ON CONFLICT (person_id, insurance_year) DO NOTHING RETURNING id")
                 .bind(person_id).bind(household_id).bind(year).bind(&pack.id)
                 .bind(q.tier.map(|t| t.code())).bind(q.benefit_tier.map(|t| t.code())).bind(m.add_ons.join(","))
@@ -1015,6 +1025,7 @@ async fn write_submission(
                 .bind(if paid_now { q.start_rule.map(start_rule_code) } else { None })
                 .bind(actor_id).bind(now)
                 .bind(serde_json::to_string(&m.request).ok())
+                .bind(if paid_now { None } else { order_id })
                 .fetch_optional(&mut *tx).await?;
             match new_id {
                 Some(id) => {
@@ -1027,7 +1038,6 @@ async fn write_submission(
                                  VALUES ($1, $2, NULL, $3, $4)")
                         .bind(id).bind(&codes).bind(actor_id).bind(now).execute(&mut *tx).await?;
                     if !paid_now {
-                        unpaid.push(fresh.len());
                         total += due;
                     }
                     enrolment_ids.push(id);
@@ -1049,7 +1059,7 @@ async fn write_submission(
                         status: if paid_now { "paid" } else { "unpaid" }.to_owned(),
                         quote_json,
                         quote_request: None,
-                        order_id: None,
+                        order_id: if paid_now { None } else { order_id },
                         paid_fen: 0,
                         paid_on: paid_now.then_some(today),
                         benefit_start: if paid_now { q.benefit_start } else { None },
@@ -1067,29 +1077,30 @@ async fn write_submission(
                 }
             }
         }
-        let mut order = None;
-        if total > 0 {
-            let id: i64 = sqlx::query_scalar(
-                INSERT_ORDER)
-                .bind(&order_no).bind(household_id).bind(total).bind(state.payments.name()).bind(actor_id).bind(now).bind(expires)
-                .fetch_one(&mut *tx).await?;
-            for &i in &unpaid {
-                sqlx::query(SET_ORDER).bind(id).bind(fresh[i].id).execute(&mut *tx).await?;
-                fresh[i].order_id = Some(id);
+        let order_id = match order_id {
+            Some(id) if total == 0 => {
+                // Everyone who owed was enrolled already: no order.
+                sqlx::query("DELETE FROM payment_orders WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                None
             }
-            order = Some(Box::new(store::OrderRow {
-                id,
-                order_no: order_no.clone(),
-                household_id: Some(household_id),
-                amount_fen: total,
-                status: "pending".to_owned(),
-                provider: state.payments.name().to_owned(),
-                created_at: now,
-                expires_at: expires,
-                closed_at: None,
-            }));
-        }
-        let order_id = order.as_ref().map(|o| o.id);
+            Some(id) if total != owed => {
+                sqlx::query("UPDATE payment_orders SET amount_fen = $1 WHERE id = $2")
+                    .bind(total).bind(id).execute(&mut *tx).await?;
+                Some(id)
+            }
+            other => other,
+        };
+        let order = order_id.map(|id| Box::new(store::OrderRow {
+            id,
+            order_no: order_no.clone(),
+            household_id: Some(household_id),
+            amount_fen: total,
+            status: "pending".to_owned(),
+            provider: state.payments.name().to_owned(),
+            created_at: now,
+            expires_at: expires,
+            closed_at: None,
+        }));
         let stored = StoredResult { household_id, enrolment_ids, existing, order_id };
         // The audit entry commits with what it records.
         let summary = format!(
