@@ -28,7 +28,12 @@ END $$;
 -- not locked one by one (that lock, written to the WAL per row, was most of the cost):
 -- instead deleting a person first takes a SHARE lock on certifications, which waits for
 -- every transaction inserting certifications to finish, and then sees their rows. Nothing in
--- the application deletes people. SQLite keeps its declarative foreign keys.
+-- the application deletes people. This reasoning holds at READ COMMITTED, the application's
+-- isolation level, where each check takes a fresh snapshot (under SERIALIZABLE the
+-- predicate locks catch the same conflicts; a REPEATABLE READ transaction deleting an area or
+-- a person could miss a row committed after its snapshot). Like any user trigger, the checks
+-- are off with DISABLE TRIGGER USER or session_replication_role = replica (the generator's
+-- bulk load, whose rows are consistent by construction). SQLite keeps its declarative keys.
 ALTER TABLE people DROP CONSTRAINT people_area_code_fkey;
 ALTER TABLE certifications DROP CONSTRAINT certifications_person_id_fkey;
 
