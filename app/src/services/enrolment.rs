@@ -755,9 +755,7 @@ pub async fn submit(
     let mut enrollments = Vec::with_capacity(fresh.len());
     let mut total = 0i64;
     for (row, m) in fresh.into_iter().zip(&planned) {
-        if row.status == "unpaid" {
-            total += row.due_fen - row.paid_fen;
-        }
+        total += owed_fen(&row);
         let mut hospitals: Vec<HospitalView> = designated
             .iter()
             .filter(|h| m.hospitals.contains(&h.code))
@@ -765,33 +763,24 @@ pub async fn submit(
             .map(to_view_hospital)
             .collect();
         hospitals.sort_by(|a, b| a.code.cmp(&b.code));
-        let order_no = match (&order, row.order_id) {
-            (Some(o), Some(id)) if o.id == id && row.status == "unpaid" => Some(o.order_no.clone()),
-            _ => None,
-        };
         let parts = ViewParts {
             name: m.person.name.clone(),
             id_number: &m.person.id_number,
             quote: Some(m.quote.clone()),
             hospitals,
             changes_used: 0,
-            order_no,
+            // Only unpaid members name the order; the view shows it only to them.
+            order_no: row.order_id.and(order.as_ref()).map(|o| o.order_no.clone()),
             adjustments: Vec::new(),
         };
         enrollments.push(view_from_parts(state, row, parts, today));
     }
-    let (insurance_year, policy) = enrollments
-        .first()
-        .map(|e| (e.insurance_year, e.policy.clone()))
-        .unwrap_or_default();
-    Ok(SubmissionView {
-        household_id: stored.household_id,
-        insurance_year,
-        policy,
+    Ok(submission_of(
+        stored.household_id,
         enrollments,
-        total_due: Money::from_fen(total),
-        order: order.map(|o| order_view(*o)),
-    })
+        total,
+        order.map(|o| order_view(*o)),
+    ))
 }
 
 enum HouseholdChoice {
@@ -1005,7 +994,35 @@ async fn write_submission(
             let due = q.personal_due.unwrap_or(Money::ZERO).to_fen();
             let paid_now = due == 0;
             let fen = |v: Option<Money>| v.unwrap_or(Money::ZERO).to_fen();
-            let quote_json = serde_json::to_string(q).unwrap_or_default();
+            // The row as it is inserted (its id comes back from the INSERT); a submission of
+            // new members answers from these rows.
+            let mut row = EnrolmentRow {
+                id: 0,
+                person_id,
+                household_id: Some(household_id),
+                insurance_year: year,
+                policy_id: pack.id.clone(),
+                tier: q.tier.map(|t| t.code().to_owned()),
+                benefit_tier: q.benefit_tier.map(|t| t.code().to_owned()),
+                add_ons: m.add_ons.join(","),
+                applied_category: q.applied_category.map(|c| c.code().to_owned()),
+                standard_fen: fen(q.standard_contribution),
+                subsidy_fen: fen(q.subsidy),
+                surcharge_fen: fen(q.late_surcharge),
+                add_ons_fen: fen(q.add_ons_total),
+                due_fen: due,
+                status: if paid_now { "paid" } else { "unpaid" }.to_owned(),
+                quote_json: serde_json::to_string(q).unwrap_or_default(),
+                quote_request: serde_json::to_string(&m.request).ok(),
+                order_id: if paid_now { None } else { order_id },
+                paid_fen: 0,
+                paid_on: paid_now.then_some(today),
+                benefit_start: if paid_now { q.benefit_start } else { None },
+                benefit_end: if paid_now { q.benefit_end } else { None },
+                start_rule: if paid_now { q.start_rule.map(|r| start_rule_code(r).to_owned()) } else { None },
+                created_by_account_id: Some(actor_id),
+                created_at: now,
+            };
             let new_id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons,
                     applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json,
@@ -1013,19 +1030,12 @@ async fn write_submission(
                     order_id)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
                  ON CONFLICT (person_id, insurance_year) DO NOTHING RETURNING id")
-                .bind(person_id).bind(household_id).bind(year).bind(&pack.id)
-                .bind(q.tier.map(|t| t.code())).bind(q.benefit_tier.map(|t| t.code())).bind(m.add_ons.join(","))
-                .bind(q.applied_category.map(|c| c.code()))
-                .bind(fen(q.standard_contribution)).bind(fen(q.subsidy)).bind(fen(q.late_surcharge))
-                .bind(fen(q.add_ons_total)).bind(due)
-                .bind(if paid_now { "paid" } else { "unpaid" }).bind(&quote_json)
-                .bind(paid_now.then_some(today))
-                .bind(if paid_now { q.benefit_start } else { None })
-                .bind(if paid_now { q.benefit_end } else { None })
-                .bind(if paid_now { q.start_rule.map(start_rule_code) } else { None })
-                .bind(actor_id).bind(now)
-                .bind(serde_json::to_string(&m.request).ok())
-                .bind(if paid_now { None } else { order_id })
+                .bind(row.person_id).bind(row.household_id).bind(row.insurance_year).bind(&row.policy_id)
+                .bind(&row.tier).bind(&row.benefit_tier).bind(&row.add_ons).bind(&row.applied_category)
+                .bind(row.standard_fen).bind(row.subsidy_fen).bind(row.surcharge_fen).bind(row.add_ons_fen).bind(row.due_fen)
+                .bind(&row.status).bind(&row.quote_json)
+                .bind(row.paid_on).bind(row.benefit_start).bind(row.benefit_end).bind(&row.start_rule)
+                .bind(row.created_by_account_id).bind(row.created_at).bind(&row.quote_request).bind(row.order_id)
                 .fetch_optional(&mut *tx).await?;
             match new_id {
                 Some(id) => {
@@ -1041,33 +1051,8 @@ async fn write_submission(
                         total += due;
                     }
                     enrolment_ids.push(id);
-                    fresh.push(EnrolmentRow {
-                        id,
-                        person_id,
-                        household_id: Some(household_id),
-                        insurance_year: year,
-                        policy_id: pack.id.clone(),
-                        tier: q.tier.map(|t| t.code().to_owned()),
-                        benefit_tier: q.benefit_tier.map(|t| t.code().to_owned()),
-                        add_ons: m.add_ons.join(","),
-                        applied_category: q.applied_category.map(|c| c.code().to_owned()),
-                        standard_fen: fen(q.standard_contribution),
-                        subsidy_fen: fen(q.subsidy),
-                        surcharge_fen: fen(q.late_surcharge),
-                        add_ons_fen: fen(q.add_ons_total),
-                        due_fen: due,
-                        status: if paid_now { "paid" } else { "unpaid" }.to_owned(),
-                        quote_json,
-                        quote_request: None,
-                        order_id: if paid_now { None } else { order_id },
-                        paid_fen: 0,
-                        paid_on: paid_now.then_some(today),
-                        benefit_start: if paid_now { q.benefit_start } else { None },
-                        benefit_end: if paid_now { q.benefit_end } else { None },
-                        start_rule: if paid_now { q.start_rule.map(|r| start_rule_code(r).to_owned()) } else { None },
-                        created_by_account_id: Some(actor_id),
-                        created_at: now,
-                    });
+                    row.id = id;
+                    fresh.push(row);
                 }
                 None => {
                     let id: i64 = sqlx::query_scalar("SELECT id FROM enrolments WHERE person_id = $1 AND insurance_year = $2")
@@ -1174,29 +1159,46 @@ async fn submission_view(state: &AppState, s: &StoredResult) -> Result<Submissio
         let row = store::enrolment(&state.db, *id)
             .await?
             .ok_or_else(|| AppError::internal("submission", "enrolment vanished"))?;
-        if row.status == "unpaid" {
-            total += row.due_fen - row.paid_fen;
-        }
+        total += owed_fen(&row);
         let mut v = enrolment_view(state, row, today).await?;
         v.existing = s.existing.contains(id);
         enrollments.push(v);
     }
-    let (insurance_year, policy) = enrollments
-        .first()
-        .map(|e| (e.insurance_year, e.policy.clone()))
-        .unwrap_or_default();
     let order = match s.order_id {
         Some(o) => store::order(&state.db, o).await?.map(order_view),
         None => None,
     };
-    Ok(SubmissionView {
-        household_id: s.household_id,
+    Ok(submission_of(s.household_id, enrollments, total, order))
+}
+
+/// What an enrolment still owes: its due amount less what was paid, while unpaid.
+fn owed_fen(row: &EnrolmentRow) -> i64 {
+    if row.status == "unpaid" {
+        row.due_fen - row.paid_fen
+    } else {
+        0
+    }
+}
+
+/// A submission's answer from its members' views, whether built or read back.
+fn submission_of(
+    household_id: i64,
+    enrollments: Vec<EnrolmentView>,
+    total_fen: i64,
+    order: Option<OrderView>,
+) -> SubmissionView {
+    let (insurance_year, policy) = enrollments
+        .first()
+        .map(|e| (e.insurance_year, e.policy.clone()))
+        .unwrap_or_default();
+    SubmissionView {
+        household_id,
         insurance_year,
         policy,
         enrollments,
-        total_due: Money::from_fen(total),
+        total_due: Money::from_fen(total_fen),
         order,
-    })
+    }
 }
 
 pub fn order_view(o: store::OrderRow) -> OrderView {
