@@ -841,6 +841,22 @@ fn may_import(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
+/// Milliseconds between successive laps, for the phase timings the dry run and the apply log.
+struct Laps(std::time::Instant);
+
+impl Laps {
+    fn start() -> Laps {
+        Laps(std::time::Instant::now())
+    }
+    /// Milliseconds since the previous lap (or the start).
+    fn lap(&mut self) -> u64 {
+        let now = std::time::Instant::now();
+        let ms = (now - self.0).as_millis() as u64;
+        self.0 = now;
+        ms
+    }
+}
+
 /// The dry run: reads and checks the file, stores it for the confirmation, writes nothing else.
 pub async fn preview(
     state: &AppState,
@@ -850,12 +866,12 @@ pub async fn preview(
     client_ip: &str,
 ) -> Result<ImportReport, AppError> {
     may_import(actor)?;
-    let started = std::time::Instant::now();
+    let mut laps = Laps::start();
     let parsed = parse(bytes)?;
-    let parsed_at = started.elapsed();
+    let parse_ms = laps.lap();
     let kind = parsed.kind;
     let analysis = analyse(state, actor, parsed).await?;
-    let analysed_at = started.elapsed();
+    let analyse_ms = laps.lap();
     let name: String = file_name.chars().filter(|c| !c.is_control()).take(100).collect();
     let sha = hex::encode(sha2::Sha256::digest(bytes));
     let now = state.clock.now();
@@ -872,9 +888,9 @@ pub async fn preview(
     tracing::info!(
         import = id,
         rows = r.rows_total,
-        parse_ms = parsed_at.as_millis() as u64,
-        analyse_ms = (analysed_at - parsed_at).as_millis() as u64,
-        store_ms = (started.elapsed() - analysed_at).as_millis() as u64,
+        parse_ms,
+        analyse_ms,
+        store_ms = laps.lap(),
         "adjustment list previewed"
     );
     super::enrolment::audit_log(
@@ -1208,7 +1224,7 @@ impl ListWrites for sqlx::SqliteConnection {
 
 /// Applies a previewed list: valid rows in one transaction, problems to the review queue.
 pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) -> Result<ImportReport, AppError> {
-    let started = std::time::Instant::now();
+    let mut laps = Laps::start();
     let s = stored(state, actor, id).await?;
     if s.status != "previewed" {
         return Err(AppError::Conflict(UserMessage::new(
@@ -1218,11 +1234,11 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
             "This list has already been applied",
         )));
     }
-    let read_at = started.elapsed();
+    let read_ms = laps.lap();
     let parsed = parse(&s.body)?;
-    let parsed_at = started.elapsed();
+    let parse_ms = laps.lap();
     let analysis = analyse(state, actor, parsed).await?;
-    let analysed_at = started.elapsed();
+    let analyse_ms = laps.lap();
     let r = report(&analysis, id, &s.file_name, true);
     let now = state.clock.now();
 
@@ -1296,8 +1312,8 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
         import_id: id,
     };
 
-    let planned_at = started.elapsed();
-    let mut phases = [std::time::Duration::ZERO; 2];
+    let plan_ms = laps.lap();
+    let (mut people_ms, mut certifications_ms) = (0, 0);
     let applied = with_pool!(&state.db, pool => {
         let mut tx = pool.begin().await?;
         let n = sqlx::query("UPDATE adjustment_imports SET status = 'applied', applied_at = $1 WHERE id = $2 AND status = 'previewed'")
@@ -1307,7 +1323,7 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
             Ok::<bool, sqlx::Error>(false)
         } else {
             let new_ids: FxHashMap<String, i64> = tx.add_people(&people, &by).await?.into_iter().collect();
-            phases[0] = started.elapsed();
+            people_ms = laps.lap();
             let certs: Vec<NewCert> = adds.iter().map(|row| {
                 let idn = row.id.as_ref().expect("valid rows have an ID").as_str();
                 let known = analysis.known.get(idn);
@@ -1323,7 +1339,7 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
                 }
             }).collect();
             tx.add_certifications(&certs, &by).await?;
-            phases[1] = started.elapsed();
+            certifications_ms = laps.lap();
             tx.revoke_certifications(&exits, &by).await?;
             tx.queue_for_review(id, &problems, &by).await?;
             sqlx::query("UPDATE adjustment_imports SET report_json = $1 WHERE id = $2")
@@ -1345,17 +1361,16 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
             "This list has already been applied",
         )));
     }
-    let ms = |d: std::time::Duration| d.as_millis() as u64;
     tracing::info!(
         import = id,
         rows = r.rows_total,
-        read_ms = ms(read_at),
-        parse_ms = ms(parsed_at - read_at),
-        analyse_ms = ms(analysed_at - parsed_at),
-        plan_ms = ms(planned_at - analysed_at),
-        people_ms = ms(phases[0].saturating_sub(planned_at)),
-        certifications_ms = ms(phases[1].saturating_sub(phases[0])),
-        rest_ms = ms(started.elapsed().saturating_sub(phases[1])),
+        read_ms,
+        parse_ms,
+        analyse_ms,
+        plan_ms,
+        people_ms,
+        certifications_ms,
+        rest_ms = laps.lap(),
         "adjustment list applied"
     );
     Ok(r)
