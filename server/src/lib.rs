@@ -80,6 +80,7 @@ impl Application {
         let state = AppState {
             payments: sandbox.clone(),
             sandbox_signer: sandbox,
+            reference: Default::default(),
             sms: Arc::new(OutboxSms::new(db.clone())),
             policies: Arc::new(policies),
             db,

@@ -364,7 +364,7 @@ async fn list_hospitals(
         ));
     }
     let pack = quotes::pack(&state.policies, id)?;
-    let list = app::store::enrolment::hospitals_under(&state.db, &pack.area_codes).await?;
+    let list = state.reference.hospitals_under(&state.db, &pack.area_codes).await?;
     let q = query.q.as_deref().map(str::trim).unwrap_or("");
     let area = query.area.as_deref().map(str::trim).unwrap_or("");
     Ok(Json(

@@ -9,6 +9,7 @@ both_backends! {
     migrations_are_idempotent_and_seed_loads_once,
     unique_and_foreign_keys_are_enforced,
     references_from_people_and_certifications_hold,
+    reference_data_is_answered_from_memory,
 }
 
 async fn connect(backend: Backend) -> (Db, TestDb) {
@@ -179,4 +180,38 @@ async fn bad_database_urls_name_the_variable() {
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("DATABASE_URL"), "{err}");
+}
+
+async fn reference_data_is_answered_from_memory(backend: Backend) {
+    use app::model::AreaLevel;
+    let (db, tdb) = connect(backend).await;
+    app::services::seed::load_areas(&db).await.unwrap();
+    app::services::seed::load_hospitals(&db).await.unwrap();
+    let r = app::services::reference::Reference::default();
+    let lishi = ["141102".to_owned()];
+    let first = r.hospitals_under(&db, &lishi).await.unwrap();
+    assert_eq!(
+        first.iter().map(|h| &h.code).collect::<Vec<_>>(),
+        app::store::enrolment::hospitals_under(&db, &lishi)
+            .await
+            .unwrap()
+            .iter()
+            .map(|h| &h.code)
+            .collect::<Vec<_>>()
+    );
+    assert!(first.iter().all(|h| h.area_code.starts_with("141102")));
+    assert!(!first.is_empty() && first.iter().all(|h| !h.area_name.is_empty()));
+    assert_eq!(
+        r.area_level(&db, "141102001001").await.unwrap(),
+        Some(AreaLevel::Village)
+    );
+    assert_eq!(r.area_level(&db, "141102001").await.unwrap(), Some(AreaLevel::Township));
+    assert_eq!(r.area_level(&db, "999999999999").await.unwrap(), None);
+    // Changed behind its back: the answers stay those held until they expire.
+    app::store::with_pool!(&db, p => sqlx::query("DELETE FROM hospitals").execute(p).await.map(|_| ())).unwrap();
+    assert_eq!(r.hospitals_under(&db, &lishi).await.unwrap().len(), first.len());
+    r.expire();
+    assert!(r.hospitals_under(&db, &lishi).await.unwrap().is_empty());
+    db.close().await;
+    tdb.drop_db().await;
 }

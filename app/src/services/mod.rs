@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod payments;
 pub mod policies;
 pub mod quotes;
+pub mod reference;
 pub mod report_render;
 pub mod reports;
 pub mod roster;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub payments: Arc<dyn payments::PaymentProvider>,
     /// The sandbox provider's own signing key, for its pay page (same secret as `payments`).
     pub sandbox_signer: Arc<payments::SandboxProvider>,
+    /// Designated hospitals and areas, held in memory for a minute.
+    pub reference: Arc<reference::Reference>,
 }
 
 /// A random hex token of `bytes` random bytes.

@@ -1,0 +1,75 @@
+//! Reference data that only seeding writes — the designated hospitals and the areas — kept
+//! in memory for a minute, so that a submission does not read the whole hospital list and
+//! its village from the database every time. A change made by another process (an operator
+//! at a `psql` prompt, a second server) shows within that minute.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::model::AreaLevel;
+use crate::store::enrolment::{self as store, HospitalRow};
+use crate::store::{areas, Db};
+
+const FRESH: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+pub struct Reference {
+    hospitals: RwLock<Option<(Instant, Arc<[HospitalRow]>)>>,
+    /// Levels of the area codes asked for that exist (a code nobody stored is asked again).
+    levels: RwLock<HashMap<String, (Instant, AreaLevel)>>,
+}
+
+impl Reference {
+    /// Every designated hospital whose area starts with one of `prefixes` (a pack's areas),
+    /// by area and code, as [`store::hospitals_under`] reads them.
+    pub async fn hospitals_under(&self, db: &Db, prefixes: &[String]) -> Result<Vec<HospitalRow>, sqlx::Error> {
+        let cached = self.hospitals.read().ok().and_then(|g| {
+            g.as_ref()
+                .filter(|(at, _)| at.elapsed() < FRESH)
+                .map(|(_, l)| l.clone())
+        });
+        let all = match cached {
+            Some(all) => all,
+            None => {
+                let all: Arc<[HospitalRow]> = store::hospitals_under(db, &[String::new()]).await?.into();
+                if let Ok(mut g) = self.hospitals.write() {
+                    *g = Some((Instant::now(), all.clone()));
+                }
+                all
+            }
+        };
+        Ok(all
+            .iter()
+            .filter(|h| prefixes.iter().any(|c| h.area_code.starts_with(c.as_str())))
+            .cloned()
+            .collect())
+    }
+
+    /// The level of the area with this code, or `None` when there is no such area.
+    pub async fn area_level(&self, db: &Db, code: &str) -> Result<Option<AreaLevel>, sqlx::Error> {
+        let cached = self
+            .levels
+            .read()
+            .ok()
+            .and_then(|m| m.get(code).filter(|(at, _)| at.elapsed() < FRESH).map(|(_, l)| *l));
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let level = areas::get(db, code).await?.map(|a| a.level);
+        if let (Some(level), Ok(mut m)) = (level, self.levels.write()) {
+            m.insert(code.to_owned(), (Instant::now(), level));
+        }
+        Ok(level)
+    }
+
+    /// Forgets what it holds: the next read goes to the database.
+    pub fn expire(&self) {
+        if let Ok(mut g) = self.hospitals.write() {
+            *g = None;
+        }
+        if let Ok(mut m) = self.levels.write() {
+            m.clear();
+        }
+    }
+}
