@@ -425,6 +425,39 @@ async fn callbacks_must_be_signed_fresh_and_apply_once(backend: Backend) {
     let (_, got) = get(&app, &cadre, &format!("/api/v1/enrollments/{id}")).await;
     assert_eq!(got["status"], "waiting");
     assert_eq!(got["paid"], "350.00");
+    // Another transaction for the order just paid: refused, and nothing of it written.
+    let again = callback_body(&order_no, "WX0003", &amount);
+    let (status, err) = send_callback(&app, &again, Some(now.clone()), Some(signer.sign(&now, &again))).await;
+    assert_eq!(status, 409, "{err}");
+    assert_eq!(err["error"]["code"], "already_paid");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_enrolments").await, 1);
+    // The report counters followed the person, the enrolment and the payment.
+    let village = |sql: &str| sql.replace("{v}", VILLAGE);
+    assert_eq!(
+        count(
+            &app,
+            &village("SELECT CAST(SUM(n) AS BIGINT) FROM report_enrolled WHERE report_area = '{v}'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            &village("SELECT CAST(SUM(n) AS BIGINT) FROM report_roster WHERE report_area = '{v}'")
+        )
+        .await,
+        count(&app, &village("SELECT COUNT(*) FROM people WHERE report_area = '{v}'")).await
+    );
+    assert_eq!(
+        count(
+            &app,
+            &village("SELECT COUNT(*) FROM enrolments WHERE report_area = '{v}' AND status = 'paid'")
+        )
+        .await,
+        1
+    );
     app.stop().await;
 }
 

@@ -190,7 +190,7 @@ pub async fn handle_callback(
             });
         }
     };
-    let order = store::order_by_no(&state.db, &parsed.order_no)
+    let (order, rows) = store::order_with_enrolments(&state.db, &parsed.order_no)
         .await?
         .ok_or_else(|| AppError::not_found("order_not_found", "未找到该缴费订单", "No such payment order"))?;
     let outcome = match parsed.status {
@@ -216,7 +216,6 @@ pub async fn handle_callback(
                     "The callback amount differs from the order amount",
                 ));
             }
-            let rows = store::enrolments_of_order(&state.db, order.id).await?;
             let payment = NewPayment {
                 transaction_id: &parsed.transaction_id,
                 channel: "sandbox_online",
@@ -318,6 +317,16 @@ macro_rules! mark_paid {
 /// Which payment paid which enrolment, and how much of it.
 const LINK_PAYMENT: &str = "INSERT INTO payment_enrolments (payment_id, enrolment_id, amount_fen) VALUES ($1, $2, $3)";
 
+/// Nothing was charged: what was to be paid is paid or its order is closed.
+fn already_paid() -> AppError {
+    AppError::Conflict(UserMessage::new(
+        "already_paid",
+        None,
+        "这些参保登记已缴费或订单已关闭，未重复收款",
+        "Already paid or the order is closed; nothing was charged twice",
+    ))
+}
+
 fn receipt_number(now: DateTime<Utc>) -> String {
     format!(
         "R{}{}",
@@ -338,14 +347,16 @@ pub async fn record_payment(
     let today = state.clock.today();
     let now = state.clock.now();
     let receipt = receipt_number(now);
-    let already_paid = || {
-        AppError::Conflict(UserMessage::new(
-            "already_paid",
-            None,
-            "这些参保登记已缴费或订单已关闭，未重复收款",
-            "Already paid or the order is closed; nothing was charged twice",
-        ))
-    };
+    if let (crate::store::Db::Postgres(pool), Some(order_id)) = (db, p.order_id) {
+        let applied = pay_order_pg(pool, p, order_id, rows, &settled, &receipt, (now, today)).await?;
+        return match applied {
+            true => Ok((receipt, true)),
+            false => store::payment_by_transaction(db, p.transaction_id)
+                .await?
+                .map(|d| (d.receipt_no, false))
+                .ok_or_else(|| AppError::internal("payment", "duplicate transaction vanished")),
+        };
+    }
     let applied: Option<String> = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
@@ -388,6 +399,105 @@ pub async fn record_payment(
             .await?
             .map(|d| (d.receipt_no, false))
             .ok_or_else(|| AppError::internal("payment", "duplicate transaction vanished")),
+    }
+}
+
+/// An order's payment as one PostgreSQL statement (its own transaction): the payment, the
+/// order marked paid, each enrolment marked paid with its settled dates, the links and the
+/// provider's callback. The same writes and checks as [`record_payment`]'s transaction, in
+/// one round trip instead of about eight. A transaction id recorded before writes nothing
+/// (false); an order or enrolment no longer payable undoes the statement (`already_paid`).
+const PAY_ORDER: &str = "
+WITH pay AS (
+    INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no,
+        collected_by_account_id, recorded_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (transaction_id) DO NOTHING
+    RETURNING id
+),
+o AS (
+    UPDATE payment_orders SET status = 'paid', closed_at = $8
+    WHERE id = $3 AND status IN ('pending', 'expired') AND EXISTS (SELECT 1 FROM pay)
+    RETURNING id
+),
+s AS (
+    SELECT * FROM unnest($10::int8[], $11::int8[], $12::date[], $13::date[], $14::text[], $15::text[])
+        AS s(id, due_fen, benefit_start, benefit_end, start_rule, quote_json)
+),
+e AS (
+    UPDATE enrolments SET status = 'paid', paid_fen = enrolments.due_fen, paid_on = $9, benefit_start = s.benefit_start,
+        benefit_end = s.benefit_end, start_rule = s.start_rule, quote_json = COALESCE(s.quote_json, enrolments.quote_json)
+    -- `IS TRUE` keeps the status out of the planner's choice of index: guessing few unpaid
+    -- rows, it would otherwise read every unpaid enrolment's index entry, not these ids.
+    FROM s WHERE enrolments.id = s.id AND (enrolments.status = 'unpaid') IS TRUE AND EXISTS (SELECT 1 FROM pay)
+    RETURNING enrolments.id, s.due_fen
+),
+l AS (
+    INSERT INTO payment_enrolments (payment_id, enrolment_id, amount_fen)
+    SELECT pay.id, e.id, e.due_fen FROM pay, e
+),
+c AS (
+    INSERT INTO payment_callbacks (received_at, outcome, order_no, body)
+    SELECT $8, 'applied', $16, $17 FROM pay WHERE $16::text IS NOT NULL
+)
+SELECT (SELECT id FROM pay),
+    CASE WHEN EXISTS (SELECT 1 FROM pay)
+         AND ((SELECT count(*) FROM o) <> 1 OR (SELECT count(*) FROM e) <> cardinality($10::int8[]))
+    THEN canbao_abort('already_paid') END";
+
+async fn pay_order_pg(
+    pool: &sqlx::PgPool,
+    p: &NewPayment<'_>,
+    order_id: i64,
+    rows: &[EnrolmentRow],
+    settled: &[(i64, Option<Quote>)],
+    receipt: &str,
+    (now, today): (DateTime<Utc>, NaiveDate),
+) -> Result<bool, AppError> {
+    let quote = |i: usize| settled[i].1.as_ref();
+    let n = rows.len();
+    let answer = sqlx::query_as::<_, (Option<i64>, Option<i64>)>(PAY_ORDER)
+        .bind(p.transaction_id)
+        .bind(p.channel)
+        .bind(order_id)
+        .bind(p.amount_fen)
+        .bind(p.paid_at)
+        .bind(receipt)
+        .bind(p.collector)
+        .bind(now)
+        .bind(today)
+        .bind(settled.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.due_fen).collect::<Vec<_>>())
+        .bind(
+            (0..n)
+                .map(|i| quote(i).and_then(|q| q.benefit_start))
+                .collect::<Vec<_>>(),
+        )
+        .bind((0..n).map(|i| quote(i).and_then(|q| q.benefit_end)).collect::<Vec<_>>())
+        .bind(
+            (0..n)
+                .map(|i| {
+                    quote(i)
+                        .and_then(|q| q.start_rule)
+                        .map(|r| start_rule_code(r).to_owned())
+                })
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            (0..n)
+                .map(|i| quote(i).and_then(|q| serde_json::to_string(q).ok()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(p.callback.map(|(order_no, _)| order_no))
+        .bind(p.callback.map(|(_, body)| body))
+        .fetch_one(pool)
+        .await;
+    match answer {
+        Ok((payment, _)) => Ok(payment.is_some()),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("P0001") && e.message() == "already_paid" => {
+            Err(already_paid())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

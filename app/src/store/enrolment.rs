@@ -244,6 +244,54 @@ pub async fn enrolments_of_order(db: &Db, order_id: i64) -> Result<Vec<Enrolment
     with_pool!(db, p => sqlx::query_as(SQL).bind(order_id).fetch_all(p).await)
 }
 
+/// One enrolment of an order with the order's columns (`o_`-prefixed) beside it.
+#[derive(FromRow)]
+struct EnrolmentOfOrder {
+    #[sqlx(flatten)]
+    e: EnrolmentRow,
+    o_id: i64,
+    o_order_no: String,
+    o_household_id: Option<i64>,
+    o_amount_fen: i64,
+    o_status: String,
+    o_provider: String,
+    o_created_at: DateTime<Utc>,
+    o_expires_at: DateTime<Utc>,
+    o_closed_at: Option<DateTime<Utc>>,
+}
+
+/// The order with this number and its enrolments, by id, in one query (a payment callback
+/// needs both); an order that names no enrolment is read on its own.
+pub async fn order_with_enrolments(
+    db: &Db,
+    order_no: &str,
+) -> Result<Option<(OrderRow, Vec<EnrolmentRow>)>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        enrolment_columns!(),
+        ", o.id AS o_id, o.order_no AS o_order_no, o.household_id AS o_household_id, o.amount_fen AS o_amount_fen,
+         o.status AS o_status, o.provider AS o_provider, o.created_at AS o_created_at, o.expires_at AS o_expires_at,
+         o.closed_at AS o_closed_at
+         FROM payment_orders o JOIN enrolments e ON e.order_id = o.id WHERE o.order_no = $1 ORDER BY e.id"
+    );
+    let rows: Vec<EnrolmentOfOrder> = with_pool!(db, p => sqlx::query_as(SQL).bind(order_no).fetch_all(p).await)?;
+    let Some(first) = rows.first() else {
+        return Ok(order_by_no(db, order_no).await?.map(|o| (o, Vec::new())));
+    };
+    let order = OrderRow {
+        id: first.o_id,
+        order_no: first.o_order_no.clone(),
+        household_id: first.o_household_id,
+        amount_fen: first.o_amount_fen,
+        status: first.o_status.clone(),
+        provider: first.o_provider.clone(),
+        created_at: first.o_created_at,
+        expires_at: first.o_expires_at,
+        closed_at: first.o_closed_at,
+    };
+    Ok(Some((order, rows.into_iter().map(|r| r.e).collect())))
+}
+
 pub async fn enrolments_of_payment(db: &Db, payment_id: i64) -> Result<Vec<EnrolmentRow>, sqlx::Error> {
     const SQL: &str = concat!(
         "SELECT ",
