@@ -32,6 +32,15 @@ fn sign(secret: &[u8], ts: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Counts an error answer and prints the first few, so a failed run says why.
+async fn report(errors: &AtomicU64, what: &str, res: reqwest::Response) {
+    if errors.fetch_add(1, Ordering::Relaxed) < 5 {
+        let status = res.status();
+        let body = res.text().await.unwrap_or_default();
+        eprintln!("{what}: HTTP {status}: {}", body.chars().take(300).collect::<String>());
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -95,7 +104,7 @@ async fn main() {
                     continue;
                 };
                 if res.status() != 201 {
-                    errors.fetch_add(1, Ordering::Relaxed);
+                    report(&errors, "enrolment", res).await;
                     continue;
                 }
                 let sub: Value = res.json().await.unwrap();
@@ -116,7 +125,8 @@ async fn main() {
                     .await;
                 match res {
                     Ok(r) if r.status() == 200 => latencies.push(t0.elapsed()),
-                    _ => {
+                    Ok(r) => report(&errors, "callback", r).await,
+                    Err(_) => {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }
