@@ -664,12 +664,7 @@ struct Repricing {
     paid: bool,
     request_json: String,
     quote_json: String,
-    applied_category: Option<String>,
-    standard_fen: i64,
-    subsidy_fen: i64,
-    surcharge_fen: i64,
-    add_ons_fen: i64,
-    due_fen: i64,
+    amounts: super::enrolment::QuotedAmounts,
     /// Positive: a refund of this much; negative: a top-up.
     refund_fen: i64,
     start: Option<NaiveDate>,
@@ -710,20 +705,15 @@ async fn reprice(state: &AppState, cert: &CertRow, today: NaiveDate) -> Result<O
     if !q.eligible {
         return Ok(None);
     }
-    let fen = |m: Option<Money>| m.unwrap_or(Money::ZERO).to_fen();
-    let due = fen(q.personal_due);
+    let amounts = super::enrolment::QuotedAmounts::of(&q);
+    let due = amounts.due_fen;
     Ok(Some(Repricing {
         enrolment_id: e.id,
         order_id: e.order_id,
         paid,
         request_json: serde_json::to_string(&req).unwrap_or_default(),
         quote_json: serde_json::to_string(&q).unwrap_or_default(),
-        applied_category: q.applied_category.map(|c| c.code().to_owned()),
-        standard_fen: fen(q.standard_contribution),
-        subsidy_fen: fen(q.subsidy),
-        surcharge_fen: fen(q.late_surcharge),
-        add_ons_fen: fen(q.add_ons_total),
-        due_fen: due,
+        amounts,
         refund_fen: if paid { e.paid_fen - due } else { 0 },
         start: q.benefit_start,
         end: q.benefit_end,
@@ -778,8 +768,8 @@ async fn apply(
                         add_ons_fen = $5, due_fen = $6, quote_request = $7,
                         quote_json = $8
                      WHERE id = $9")
-                    .bind(&r.applied_category).bind(r.standard_fen).bind(r.subsidy_fen).bind(r.surcharge_fen)
-                    .bind(r.add_ons_fen).bind(r.due_fen).bind(&r.request_json).bind(&r.quote_json).bind(r.enrolment_id)
+                    .bind(&r.amounts.applied_category).bind(r.amounts.standard_fen).bind(r.amounts.subsidy_fen)
+                    .bind(r.amounts.surcharge_fen).bind(r.amounts.add_ons_fen).bind(r.amounts.due_fen).bind(&r.request_json).bind(&r.quote_json).bind(r.enrolment_id)
                     .execute(&mut *tx).await?;
                 if r.paid && r.refund_fen != 0 {
                     let kind = if r.refund_fen > 0 { "refund" } else { "top_up" };
@@ -795,7 +785,7 @@ async fn apply(
                         sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1 WHERE id = $2 AND status = 'pending'")
                             .bind(now).bind(o).execute(&mut *tx).await?;
                     }
-                    if r.due_fen == 0 {
+                    if r.amounts.due_fen == 0 {
                         sqlx::query(
                             "UPDATE enrolments SET status = 'paid', paid_on = $1, benefit_start = $2, benefit_end = $3,
                                 start_rule = $4, order_id = NULL WHERE id = $5 AND status = 'unpaid'")

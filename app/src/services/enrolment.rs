@@ -912,6 +912,31 @@ fn member_relationship(household: &HouseholdChoice, i: usize, m: &Planned) -> Op
     }
 }
 
+/// What a quote comes to in an enrolment's amount columns: fen, 0 where the engine gave
+/// nothing, and the category the subsidy was applied for.
+pub struct QuotedAmounts {
+    pub applied_category: Option<String>,
+    pub standard_fen: i64,
+    pub subsidy_fen: i64,
+    pub surcharge_fen: i64,
+    pub add_ons_fen: i64,
+    pub due_fen: i64,
+}
+
+impl QuotedAmounts {
+    pub fn of(q: &Quote) -> QuotedAmounts {
+        let fen = |v: Option<Money>| v.unwrap_or(Money::ZERO).to_fen();
+        QuotedAmounts {
+            applied_category: q.applied_category.map(|c| c.code().to_owned()),
+            standard_fen: fen(q.standard_contribution),
+            subsidy_fen: fen(q.subsidy),
+            surcharge_fen: fen(q.late_surcharge),
+            add_ons_fen: fen(q.add_ons_total),
+            due_fen: fen(q.personal_due),
+        }
+    }
+}
+
 /// The enrolment row of a planned member as it is inserted (its id comes back from the
 /// INSERT); a submission of new members answers from these rows. Someone who owes nothing
 /// is paid at once; anyone else names the order.
@@ -925,9 +950,8 @@ fn planned_row(
     (now, today): (DateTime<Utc>, NaiveDate),
 ) -> EnrolmentRow {
     let q = &m.quote;
-    let due = q.personal_due.unwrap_or(Money::ZERO).to_fen();
-    let paid_now = due == 0;
-    let fen = |v: Option<Money>| v.unwrap_or(Money::ZERO).to_fen();
+    let a = QuotedAmounts::of(q);
+    let paid_now = a.due_fen == 0;
     EnrolmentRow {
         id: 0,
         person_id,
@@ -937,12 +961,12 @@ fn planned_row(
         tier: q.tier.map(|t| t.code().to_owned()),
         benefit_tier: q.benefit_tier.map(|t| t.code().to_owned()),
         add_ons: m.add_ons.join(","),
-        applied_category: q.applied_category.map(|c| c.code().to_owned()),
-        standard_fen: fen(q.standard_contribution),
-        subsidy_fen: fen(q.subsidy),
-        surcharge_fen: fen(q.late_surcharge),
-        add_ons_fen: fen(q.add_ons_total),
-        due_fen: due,
+        applied_category: a.applied_category,
+        standard_fen: a.standard_fen,
+        subsidy_fen: a.subsidy_fen,
+        surcharge_fen: a.surcharge_fen,
+        add_ons_fen: a.add_ons_fen,
+        due_fen: a.due_fen,
         status: if paid_now { "paid" } else { "unpaid" }.to_owned(),
         quote_json: serde_json::to_string(q).unwrap_or_default(),
         quote_request: serde_json::to_string(&m.request).ok(),
@@ -975,14 +999,17 @@ async fn write_submission(
     let db = &state.db;
     let year = pack.insurance_year;
     let actor_id = actor.account.id;
-    let order_no = order_number(now);
-    let expires = now + Duration::minutes(state.settings.order_minutes);
+    // The order is for what the members owe; members found enrolled already come off it.
+    let order = NewOrder {
+        order_no: order_number(now),
+        owed: planned
+            .iter()
+            .map(|m| m.quote.personal_due.unwrap_or(Money::ZERO).to_fen())
+            .sum(),
+        expires: now + Duration::minutes(state.settings.order_minutes),
+    };
     if let crate::store::Db::Postgres(pool) = db {
         if planned.iter().all(|m| !m.known) {
-            let order = NewOrder {
-                order_no: &order_no,
-                expires,
-            };
             let w = NewPeople {
                 actor,
                 household,
@@ -1018,12 +1045,12 @@ async fn write_submission(
                 "INSERT INTO households (head_person_id, area_code, created_at) VALUES (NULL, $1, $2) RETURNING id")
                 .bind(area).bind(now).fetch_one(&mut *tx).await?,
         };
-        // The order comes first, for what the members owe, so that each unpaid enrolment
-        // names it as it is inserted; members found enrolled already are taken off below.
-        let owed: i64 = planned.iter().map(|m| m.quote.personal_due.unwrap_or(Money::ZERO).to_fen()).sum();
+        // The order comes first, so that each unpaid enrolment names it as it is inserted.
+        let owed = order.owed;
         let order_id: Option<i64> = if owed > 0 {
             Some(sqlx::query_scalar(INSERT_ORDER)
-                .bind(&order_no).bind(household_id).bind(owed).bind(state.payments.name()).bind(actor_id).bind(now).bind(expires)
+                .bind(&order.order_no).bind(household_id).bind(owed).bind(state.payments.name()).bind(actor_id).bind(now)
+                .bind(order.expires)
                 .fetch_one(&mut *tx).await?)
         } else {
             None
@@ -1121,17 +1148,7 @@ async fn write_submission(
             }
             other => other,
         };
-        let order = order_id.map(|id| Box::new(store::OrderRow {
-            id,
-            order_no: order_no.clone(),
-            household_id: Some(household_id),
-            amount_fen: total,
-            status: "pending".to_owned(),
-            provider: state.payments.name().to_owned(),
-            created_at: now,
-            expires_at: expires,
-            closed_at: None,
-        }));
+        let written = order_id.map(|id| order.row(state, id, household_id, total, now));
         let stored = StoredResult { household_id, enrolment_ids, existing, order_id };
         // The audit entry commits with what it records.
         let summary = format!(
@@ -1147,15 +1164,42 @@ async fn write_submission(
                 .execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        (stored, fresh, order)
+        (stored, fresh, written)
     });
-    let (stored, fresh, order) = stored;
-    Ok(Written::Done(stored, fresh, order))
+    let (stored, fresh, written) = stored;
+    Ok(Written::Done(stored, fresh, written))
 }
 
-struct NewOrder<'a> {
-    order_no: &'a str,
+/// The payment order a submission opens when its members owe something.
+struct NewOrder {
+    order_no: String,
+    /// What the members owe together, in fen (the order is opened when above 0).
+    owed: i64,
     expires: DateTime<Utc>,
+}
+
+impl NewOrder {
+    /// The order as written, for `amount_fen` (what its new members owe).
+    fn row(
+        &self,
+        state: &AppState,
+        id: i64,
+        household_id: i64,
+        amount_fen: i64,
+        now: DateTime<Utc>,
+    ) -> Box<store::OrderRow> {
+        Box::new(store::OrderRow {
+            id,
+            order_no: self.order_no.clone(),
+            household_id: Some(household_id),
+            amount_fen,
+            status: "pending".to_owned(),
+            provider: state.payments.name().to_owned(),
+            created_at: now,
+            expires_at: self.expires,
+            closed_at: None,
+        })
+    }
 }
 
 /// A submission whose members are all new people, as [`write_new_people_pg`] takes it.
@@ -1256,22 +1300,18 @@ async fn write_new_people_pg(
     state: &AppState,
     pool: &sqlx::PgPool,
     w: &NewPeople<'_>,
-    order: &NewOrder<'_>,
+    order: &NewOrder,
     (now, today): (DateTime<Utc>, NaiveDate),
 ) -> Result<Written, AppError> {
     let actor_id = w.actor.account.id;
-    let owed: i64 = w
-        .planned
-        .iter()
-        .map(|m| m.quote.personal_due.unwrap_or(Money::ZERO).to_fen())
-        .sum();
-    // Rows as they will be stored; ids are filled in from the statement's answer. The order
-    // id stands in as 1 for "names the order" until the real one is known.
+    // Rows as they will be stored; ids come from the statement's answer.
     let mut rows: Vec<EnrolmentRow> = w
         .planned
         .iter()
-        .map(|m| planned_row(w.pack, m, 0, 0, Some(1), actor_id, (now, today)))
+        .map(|m| planned_row(w.pack, m, 0, 0, None, actor_id, (now, today)))
         .collect();
+    // Everyone who owes something names the order (as `planned_row` decides).
+    let names_order = |r: &EnrolmentRow| r.due_fen > 0;
     let (existing_household, new_area, area_code) = match w.household {
         HouseholdChoice::Existing(h) => (Some(h.id), None, h.area_code.as_str()),
         HouseholdChoice::New(area) => (None, Some(area.as_str()), area.as_str()),
@@ -1292,8 +1332,8 @@ async fn write_new_people_pg(
         .bind(now)
         .bind(existing_household)
         .bind(new_area)
-        .bind(order.order_no)
-        .bind(owed)
+        .bind(&order.order_no)
+        .bind(order.owed)
         .bind(state.payments.name())
         .bind(order.expires)
         .bind(w.pack.insurance_year)
@@ -1329,7 +1369,7 @@ async fn write_new_people_pg(
         .bind(date(|r| r.benefit_end))
         .bind(col(|r| r.start_rule.clone()))
         .bind(col(|r| r.quote_request.clone()))
-        .bind(rows.iter().map(|r| r.order_id.is_some()).collect::<Vec<_>>())
+        .bind(rows.iter().map(names_order).collect::<Vec<_>>())
         .bind(w.planned.iter().map(|m| m.hospitals.join(",")).collect::<Vec<_>>())
         .bind(hospital_member)
         .bind(hospital_code)
@@ -1352,28 +1392,16 @@ async fn write_new_people_pg(
         row.id = *id;
         row.person_id = person_id;
         row.household_id = Some(household_id);
-        row.order_id = row.order_id.and(order_id);
+        row.order_id = order_id.filter(|_| names_order(row));
     }
-    let order = order_id.map(|id| {
-        Box::new(store::OrderRow {
-            id,
-            order_no: order.order_no.to_owned(),
-            household_id: Some(household_id),
-            amount_fen: owed,
-            status: "pending".to_owned(),
-            provider: state.payments.name().to_owned(),
-            created_at: now,
-            expires_at: order.expires,
-            closed_at: None,
-        })
-    });
+    let written = order_id.map(|id| order.row(state, id, household_id, order.owed, now));
     let stored = StoredResult {
         household_id,
         enrolment_ids,
         existing: Vec::new(),
         order_id,
     };
-    Ok(Written::Done(stored, rows, order))
+    Ok(Written::Done(stored, rows, written))
 }
 
 pub fn start_rule_code(r: domain::policy::StartRule) -> &'static str {

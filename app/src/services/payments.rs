@@ -347,55 +347,51 @@ pub async fn record_payment(
     let today = state.clock.today();
     let now = state.clock.now();
     let receipt = receipt_number(now);
-    if let (crate::store::Db::Postgres(pool), Some(order_id)) = (db, p.order_id) {
-        let applied = pay_order_pg(pool, p, order_id, rows, &settled, &receipt, (now, today)).await?;
-        return match applied {
-            true => Ok((receipt, true)),
-            false => store::payment_by_transaction(db, p.transaction_id)
-                .await?
-                .map(|d| (d.receipt_no, false))
-                .ok_or_else(|| AppError::internal("payment", "duplicate transaction vanished")),
-        };
-    }
-    let applied: Option<String> = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (transaction_id) DO NOTHING RETURNING id")
-            .bind(p.transaction_id).bind(p.channel).bind(p.order_id).bind(p.amount_fen).bind(p.paid_at)
-            .bind(&receipt).bind(p.collector).bind(now)
-            .fetch_optional(&mut *tx).await?;
-        match id {
-            None => { tx.rollback().await?; None }
-            Some(payment_id) => {
-                if let Some(order_id) = p.order_id {
-                    let n = sqlx::query("UPDATE payment_orders SET status = 'paid', closed_at = $1
-                        WHERE id = $2 AND status IN ('pending', 'expired')")
-                        .bind(now).bind(order_id).execute(&mut *tx).await?.rows_affected();
-                    if n != 1 { return Err(already_paid()); }
-                }
-                for (r, (id, q)) in rows.iter().zip(&settled) {
-                    if mark_paid!(tx, *id, today, q) != 1 { return Err(already_paid()); }
-                    sqlx::query(LINK_PAYMENT).bind(payment_id).bind(id).bind(r.due_fen).execute(&mut *tx).await?;
-                    if p.order_id.is_none() {
-                        // Paid another way: the online order for it can no longer be paid.
-                        sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
-                            WHERE status = 'pending' AND id = (SELECT order_id FROM enrolments WHERE id = $2)")
-                            .bind(now).bind(id).execute(&mut *tx).await?;
-                    }
-                }
-                if let Some((order_no, body)) = p.callback {
-                    sqlx::query("INSERT INTO payment_callbacks (received_at, outcome, order_no, body) VALUES ($1, 'applied', $2, $3)")
-                        .bind(now).bind(order_no).bind(body).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Some(receipt.clone())
-            }
+    // Whether this transaction id was new (false: recorded before, nothing written now).
+    let applied: bool = match (db, p.order_id) {
+        (crate::store::Db::Postgres(pool), Some(order_id)) => {
+            pay_order_pg(pool, p, order_id, rows, &settled, &receipt, (now, today)).await?
         }
-    });
+        _ => with_pool!(db, pool => {
+            let mut tx = pool.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (transaction_id) DO NOTHING RETURNING id")
+                .bind(p.transaction_id).bind(p.channel).bind(p.order_id).bind(p.amount_fen).bind(p.paid_at)
+                .bind(&receipt).bind(p.collector).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            match id {
+                None => { tx.rollback().await?; false }
+                Some(payment_id) => {
+                    if let Some(order_id) = p.order_id {
+                        let n = sqlx::query("UPDATE payment_orders SET status = 'paid', closed_at = $1
+                            WHERE id = $2 AND status IN ('pending', 'expired')")
+                            .bind(now).bind(order_id).execute(&mut *tx).await?.rows_affected();
+                        if n != 1 { return Err(already_paid()); }
+                    }
+                    for (r, (id, q)) in rows.iter().zip(&settled) {
+                        if mark_paid!(tx, *id, today, q) != 1 { return Err(already_paid()); }
+                        sqlx::query(LINK_PAYMENT).bind(payment_id).bind(id).bind(r.due_fen).execute(&mut *tx).await?;
+                        if p.order_id.is_none() {
+                            // Paid another way: the online order for it can no longer be paid.
+                            sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
+                                WHERE status = 'pending' AND id = (SELECT order_id FROM enrolments WHERE id = $2)")
+                                .bind(now).bind(id).execute(&mut *tx).await?;
+                        }
+                    }
+                    if let Some((order_no, body)) = p.callback {
+                        sqlx::query("INSERT INTO payment_callbacks (received_at, outcome, order_no, body) VALUES ($1, 'applied', $2, $3)")
+                            .bind(now).bind(order_no).bind(body).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    true
+                }
+            }
+        }),
+    };
     match applied {
-        Some(r) => Ok((r, true)),
-        None => store::payment_by_transaction(db, p.transaction_id)
+        true => Ok((receipt, true)),
+        false => store::payment_by_transaction(db, p.transaction_id)
             .await?
             .map(|d| (d.receipt_no, false))
             .ok_or_else(|| AppError::internal("payment", "duplicate transaction vanished")),

@@ -39,11 +39,7 @@ impl Reference {
                 all
             }
         };
-        Ok(all
-            .iter()
-            .filter(|h| prefixes.iter().any(|c| h.area_code.starts_with(c.as_str())))
-            .cloned()
-            .collect())
+        Ok(all.iter().filter(|h| h.under(prefixes)).cloned().collect())
     }
 
     /// The level of the area with this code, or `None` when there is no such area.

@@ -56,6 +56,13 @@ pub struct HospitalRow {
     pub area_name_en: String,
 }
 
+impl HospitalRow {
+    /// Whether it lies in one of the areas `prefixes` (a pack's area codes) start.
+    pub fn under(&self, prefixes: &[String]) -> bool {
+        prefixes.iter().any(|c| self.area_code.starts_with(c.as_str()))
+    }
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct EnrolmentRow {
     pub id: i64,
@@ -195,10 +202,7 @@ pub async fn hospitals_under(db: &Db, prefixes: &[String]) -> Result<Vec<Hospita
         a.name AS area_name, a.name_en AS area_name_en
         FROM hospitals h JOIN areas a ON a.code = h.area_code ORDER BY h.area_code, h.code";
     let all: Vec<HospitalRow> = with_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await)?;
-    Ok(all
-        .into_iter()
-        .filter(|h| prefixes.iter().any(|c| h.area_code.starts_with(c.as_str())))
-        .collect())
+    Ok(all.into_iter().filter(|h| h.under(prefixes)).collect())
 }
 
 pub async fn upsert_hospital(db: &Db, h: &HospitalRow) -> Result<(), sqlx::Error> {
