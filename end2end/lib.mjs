@@ -44,16 +44,19 @@ export async function open(js, expectedStatuses = []) {
 
 export async function hydrated(page, js) {
   if (!js) return;
-  // The WASM bundle must load and hydrate; a hydrated ActionForm submits via fetch.
+  // The WASM must load and hydrate the page's islands (the live forms).
   await page.waitForLoadState('networkidle');
   await page.waitForFunction(() => performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm')));
+  // Islands hydrate when the browser is idle; each marks itself `data-live` once it has.
+  await page.waitForFunction(() => document.querySelectorAll('leptos-island').length
+    === document.querySelectorAll('leptos-island [data-live]').length);
 }
 
 export const shot = (page, name) => page.screenshot({ path: `${SHOTS}${BACKEND}-${name}.png`, fullPage: true });
 
-// The lazy-route WASM modules this page fetched (most pages are split out of the main module).
-export async function splitChunks(page) {
+// The WASM modules this page fetched (islands: one module, holding only the interactive parts).
+export async function wasmModules(page) {
   return page.evaluate(() => performance.getEntriesByType('resource')
     .map(e => e.name.split('/').pop())
-    .filter(n => n.startsWith('split_') && n.endsWith('.wasm')));
+    .filter(n => n.endsWith('.wasm')));
 }

@@ -65,9 +65,10 @@ pub fn read_prefs() -> Prefs {
     }
 }
 
-/// The preferences provided by `App`.
+/// The preferences provided by `App`; an island in the browser (outside `App`) reads the
+/// cookies, which the server rendered it from.
 pub fn use_prefs() -> Prefs {
-    use_context::<Prefs>().unwrap_or_default()
+    use_context::<Prefs>().unwrap_or_else(read_prefs)
 }
 
 /// The interface text in the current language.

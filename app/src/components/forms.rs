@@ -39,3 +39,11 @@ pub fn FormError(error: Signal<Option<AppError>>, fields: &'static [&'static str
             .map(|e| view! { <p class="form-error" role="alert">{e.message(lang)}</p> })
     }
 }
+
+/// `"1"` once an island has hydrated (effects run only in the browser), for the
+/// `data-live` attribute that browser tests wait for; the server renders none.
+pub fn hydrated_marker() -> Signal<Option<&'static str>> {
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+    Signal::derive(move || live.get().then_some("1"))
+}

@@ -12,7 +12,7 @@ use crate::api::coverage::{
     coverage, receipt, AddHouseholdMember, ChangeHospitals, CollectCash, EnrolHousehold, PayHousehold, RegisterMe,
 };
 use crate::api::list_areas;
-use crate::components::forms::{action_error, FieldError, FormError};
+use crate::components::forms::{action_error, hydrated_marker, FieldError, FormError};
 use crate::components::layout::use_shell;
 use crate::error::AppError;
 use crate::i18n::{fill, Lang, Texts};
@@ -197,7 +197,14 @@ fn Household(page: CoveragePage) -> impl IntoView {
         {(page.unpaid_total.is_positive()).then(|| view! { <PayCard page=page.clone()/> })}
         {match (&page.policy, problem) {
             (_, Some(msg)) => view! { <section class="card"><h2>{t.enrol_closed}</h2><p>{msg}</p></section> }.into_any(),
-            (Some(_), None) if !to_enrol.is_empty() => view! { <EnrolCard page=page.clone() lines=to_enrol/> }.into_any(),
+            (Some(_), None) if !to_enrol.is_empty() => {
+                // The island cannot reach the router or the action in the browser: it gets the
+                // search (hospital filter) and the last submission's error as props.
+                let (hq, ht) = use_query_map()
+                    .with_untracked(|m| (m.get("hq").unwrap_or_default(), m.get("ht").unwrap_or_default()));
+                let error = expect_context::<Actions>().enrol.value().get_untracked().and_then(Result::err);
+                view! { <EnrolCard page=page.clone() lines=to_enrol hq ht error/> }.into_any()
+            }
             _ => ().into_any(),
         }}
         <AddMemberCard household_id=hid/>
@@ -444,17 +451,25 @@ fn PayCard(page: CoveragePage) -> impl IntoView {
     }
 }
 
-#[component]
-fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
+/// The enrolment form: an island, the only part of 我的参保 the browser hydrates (the live
+/// re-quote and hospital search). It posts as a plain form; the server redirects back.
+#[island]
+fn EnrolCard(
+    page: CoveragePage,
+    lines: Vec<MemberLine>,
+    hq: String,
+    ht: String,
+    error: Option<AppError>,
+) -> impl IntoView {
     let t = use_texts();
     let lang = use_prefs().lang;
-    let action = expect_context::<Actions>().enrol;
-    let error = action_error(action);
+    let error = Signal::derive(move || error.clone());
     let hid = page.household_id.unwrap_or_default();
-    let pack = page.policy.clone().expect("EnrolCard needs a pack");
+    let Some(pack) = page.policy.clone() else {
+        return ().into_any();
+    };
     let two_tiers = pack.tiers.len() > 1;
-    let query = use_query_map();
-    let (q0, ht0) = query.with_untracked(|m| (m.get("hq").unwrap_or_default(), m.get("ht").unwrap_or_default()));
+    let (q0, ht0) = (hq, ht);
     let filter = HospitalFilter {
         q: RwSignal::new(q0.clone()),
         township: RwSignal::new(ht0.clone()),
@@ -609,7 +624,7 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <section class="card">
+        <section class="card" data-live=hydrated_marker()>
             <h2>{t.enrol_title}</h2>
             <p>{t.enrol_intro}</p>
             // Its own form (forms cannot nest); with the WASM running it filters as one types.
@@ -630,14 +645,15 @@ fn EnrolCard(page: CoveragePage, lines: Vec<MemberLine>) -> impl IntoView {
                 <button type="submit" class="button">{t.cert_filter}</button>
             </form>
             {move || (!any_match()).then(|| view! { <p class="muted" data-testid="hospital-no-match">{t.hospital_no_match}</p> })}
-            <ActionForm action>
+            <form method="post" action=EnrolHousehold::PATH>
                 <input type="hidden" name="household_id" value=hid.to_string()/>
                 {rows}
                 <FormError error fields=&[]/>
                 <button type="submit" class="button primary" data-testid="enrol-submit">{t.enrol_submit}</button>
-            </ActionForm>
+            </form>
         </section>
     }
+    .into_any()
 }
 
 #[component]

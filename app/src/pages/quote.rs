@@ -6,8 +6,10 @@ use chrono::NaiveDate;
 use domain::policy::{quote, PersonInput, PolicyPack, Quote, QuoteRequest};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 
 use crate::api::policy_packs;
+use crate::components::forms::hydrated_marker;
 use crate::components::layout::use_shell;
 use crate::i18n::{Lang, Texts};
 use crate::prefs::{use_prefs, use_texts};
@@ -25,7 +27,10 @@ pub fn QuotePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let today = shell.await.map(|s| s.today).unwrap_or_default();
                     let packs = packs.await.unwrap_or_default();
-                    view! { <QuoteForm packs today/> }
+                    // The island cannot reach the router in the browser: it gets the query.
+                    let query: Vec<(String, String)> = use_query_map()
+                        .with_untracked(|q| q.into_iter().map(|(k, v)| (k.to_string(), v.to_owned())).collect());
+                    view! { <QuoteForm packs today query/> }
                 })}
             </Suspense>
         </section>
@@ -56,13 +61,15 @@ fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-#[component]
-fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate) -> impl IntoView {
+/// The form and its answer: an island, the only part of the page the browser hydrates (the
+/// engine runs in the WASM on every change).
+#[island]
+fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, String)>) -> impl IntoView {
     let t = use_texts();
     let lang = use_prefs().lang;
-    let query = use_query_map();
-    let one = move |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
-    let many = move |k: &str| query.with_untracked(|q| q.get_all(k)).unwrap_or_default();
+    let query: ParamsMap = query.into_iter().collect();
+    let one = |k: &str| query.get(k).unwrap_or_default();
+    let many = |k: &str| query.get_all(k).unwrap_or_default();
     let flag = move |k: &str| one(k) == "1";
 
     let first = packs
@@ -156,7 +163,7 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate) -> impl IntoView {
     });
 
     view! {
-        <form method="get" action="/quote" class="quote-form">
+        <form method="get" action="/quote" class="quote-form" data-live=hydrated_marker()>
             <label for="policy">{t.quote_policy}</label>
             <select id="policy" name="policy" on:change=move |ev| {
                 let id = event_target_value(&ev);
