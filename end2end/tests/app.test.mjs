@@ -126,6 +126,17 @@ for (const js of [true, false]) {
       await hydrated(page, js);
       assert.match(await page.textContent('[data-testid=quote-due]'), /390\.00/);
       assert.equal(await page.inputValue('#paid_on'), '2020-11-26');
+      // In English: the form is an island, which reads the language from the cookie as the
+      // server did, so the answer it recomputes in the browser is English too.
+      await page.goto(BASE + '/quote?policy=lishi-2023&paid_on=2022-10-08');
+      await hydrated(page, js);
+      await Promise.all([page.waitForLoadState('load'), page.click('button.switch[lang=en]')]);
+      await page.waitForSelector('html[lang=en]');
+      await hydrated(page, js);
+      await page.check('input[name=categories][value=minimum_living]');
+      if (!js) await Promise.all([page.waitForURL(/categories=minimum_living/), page.click('main form button[type=submit]')]);
+      await page.waitForFunction(() => document.querySelector('[data-testid=quote-due]')?.textContent.includes('70.00'));
+      assert.match(await page.textContent('.quote-result .verdict'), /You pay/);
       assert.deepEqual(problems, []);
       await context.close();
     });
