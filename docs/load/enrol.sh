@@ -26,4 +26,19 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.1; done
-"$CARGO_TARGET_DIR/release/examples/load_enrol" "http://127.0.0.1:$PORT" "$SECRET" "$SECS" "$CONC"
+# Where the CPU goes: CPU seconds of PostgreSQL (every postgres process), the server and the
+# load generator during the run, from /proc (utime + stime, in clock ticks).
+ticks() { local t=0; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
+pg_pids() { pgrep -x postgres || true; }
+declare -A PG0; for p in $(pg_pids); do PG0[$p]=$(ticks "$p"); done
+SERVER0=$(ticks $PID); WALL0=$(date +%s.%N)
+"$CARGO_TARGET_DIR/release/examples/load_enrol" "http://127.0.0.1:$PORT" "$SECRET" "$SECS" "$CONC" & GEN=$!
+GEN_TICKS=0
+while kill -0 $GEN 2>/dev/null; do t=$(ticks $GEN); [ "$t" -gt 0 ] && GEN_TICKS=$t; sleep 0.2; done
+wait $GEN
+WALL=$(awk -v a="$WALL0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
+PG=0; for p in $(pg_pids); do PG=$((PG + $(ticks "$p") - ${PG0[$p]:-0})); done
+SERVER=$(( $(ticks $PID) - SERVER0 )); HZ=$(getconf CLK_TCK)
+secs() { awk -v t="$1" -v hz="$HZ" 'BEGIN {printf "%.1f", t / hz}'; }
+echo "CPU over $WALL s of $(nproc) cores: postgres $(secs $PG) s, server $(secs $SERVER) s," \
+  "load generator $(secs $GEN_TICKS) s (read up to 0.2 s before it ended)"
