@@ -93,6 +93,12 @@ for (const js of [true, false]) {
       await page.waitForSelector('[data-testid=hospital-no-match]');
       await filterBy('');
       await page.waitForFunction(() => document.querySelector('[data-testid=hospital]').options.length === 7);
+      // Submitting with nobody's hospital chosen is refused; the message stays in the form
+      // (an island: the server passes it the error, so hydration keeps it) and nothing is saved.
+      await Promise.all([page.waitForURL(/__err=/), page.click('[data-testid=enrol-submit]')]);
+      await hydrated(page, js);
+      assert.match(await page.textContent('[data-testid=enrol-submit] >> xpath=.. >> .form-error'), /请至少选择一名成员/);
+      assert.equal(await page.locator('[data-testid=status]').count(), 0);
       const selects = page.locator('[data-testid=hospital]');
       assert.equal(await selects.count(), 3);
       for (let i = 0; i < 3; i++) {
