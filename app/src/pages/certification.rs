@@ -296,11 +296,7 @@ pub fn CertificationDetailPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
     let action = ServerAction::<CertificationStep>::new();
     let error = action_error(action);
-    // A step redirects to this same page: refetch when an action completes.
-    let data = Resource::new(
-        move || (id(), action.version().get()),
-        |(id, _)| certification_detail(id),
-    );
+    let data = Resource::new(id, certification_detail);
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
@@ -533,7 +529,7 @@ pub fn ListReportPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
     let action = ServerAction::<ApplyList>::new();
     let error = action_error(action);
-    let data = Resource::new(move || (id(), action.version().get()), |(id, _)| list_report(id));
+    let data = Resource::new(id, list_report);
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
@@ -610,10 +606,7 @@ pub fn ReviewPage() -> impl IntoView {
     let resolved = move || query.with(|m| m.get("resolved").filter(|s| s == "1"));
     let action = ServerAction::<ResolveReview>::new();
     let error = action_error(action);
-    let items = Resource::new(
-        move || (outcome(), resolved(), action.version().get()),
-        |(o, r, _)| review_queue(o, r),
-    );
+    let items = Resource::new(move || (outcome(), resolved()), |(o, r)| review_queue(o, r));
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
@@ -706,11 +699,8 @@ pub fn LedgerPage() -> impl IntoView {
     let reason = move || query.with(|m| m.get("reason").filter(|s| !s.is_empty()));
     let action = ServerAction::<RecordVisit>::new();
     let error = action_error(action);
-    let entries = Resource::new(
-        move || (reason(), action.version().get()),
-        |(r, _)| ledger_entries(r, None),
-    );
-    let month = Resource::new(move || action.version().get(), |_| ledger_month());
+    let entries = Resource::new(reason, |r| ledger_entries(r, None));
+    let month = Resource::new(|| (), |_| ledger_month());
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {

@@ -50,8 +50,8 @@ fn status_class(s: CoverageStatus) -> &'static str {
     }
 }
 
-/// The page's actions, shared so that the page reloads its data after any of them:
-/// their redirects lead back to this same URL, which by itself refetches nothing.
+/// The page's actions, shared with its cards: each reads its last submission's error (which
+/// the server passes back in the URL after a refused post).
 #[derive(Clone, Copy)]
 struct Actions {
     register: ServerAction<RegisterMe>,
@@ -73,18 +73,7 @@ pub fn CoveragePageView() -> impl IntoView {
         change: ServerAction::new(),
     };
     provide_context(actions);
-    let page = Resource::new(
-        move || {
-            (
-                household(),
-                actions.register.version().get(),
-                actions.add.version().get(),
-                actions.enrol.version().get(),
-                actions.change.version().get(),
-            )
-        },
-        |(h, ..)| coverage(h),
-    );
+    let page = Resource::new(household, coverage);
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {

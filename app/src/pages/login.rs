@@ -1,5 +1,5 @@
-//! Sign-in pages. Each is an `ActionForm` over a server function, so it posts and
-//! redirects without JavaScript and runs in place with it.
+//! Sign-in pages. Each is an `ActionForm` over a server function: a plain form that posts
+//! and redirects (pages are server-rendered; only islands are hydrated).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -15,7 +15,6 @@ pub fn ResidentLogin() -> impl IntoView {
     let t = use_texts();
     let action = ServerAction::<RequestCode>::new();
     let error = action_error(action);
-    let pending = action.pending();
     view! {
         <section class="card narrow">
             <h1>{t.resident_login_title}</h1>
@@ -28,9 +27,7 @@ pub fn ResidentLogin() -> impl IntoView {
                     aria-invalid=move || error.get().is_some_and(|e| e.field() == Some("phone")).to_string()/>
                 <FieldError error field="phone"/>
                 <FormError error fields=&["phone"]/>
-                <button type="submit" class="button primary" disabled=pending>
-                    {move || if pending.get() { t.working } else { t.send_code }}
-                </button>
+                <button type="submit" class="button primary">{t.send_code}</button>
             </ActionForm>
             <p class="aside"><a href="/login/staff">{t.home_staff_cta}</a></p>
         </section>
@@ -44,7 +41,6 @@ pub fn ResidentVerify() -> impl IntoView {
     let phone = move || query.with(|q| q.get("phone").unwrap_or_default());
     let action = ServerAction::<VerifyCode>::new();
     let error = action_error(action);
-    let pending = action.pending();
     let demo = Resource::new(phone, demo_code);
     view! {
         <section class="card narrow">
@@ -66,9 +62,7 @@ pub fn ResidentVerify() -> impl IntoView {
                 <FieldError error field="code"/>
                 <FieldError error field="phone"/>
                 <FormError error fields=&["code", "phone"]/>
-                <button type="submit" class="button primary" disabled=pending>
-                    {move || if pending.get() { t.working } else { t.verify_submit }}
-                </button>
+                <button type="submit" class="button primary">{t.verify_submit}</button>
             </ActionForm>
             <p class="aside"><a href="/login/resident">{t.resend_code}</a></p>
         </section>
@@ -80,7 +74,6 @@ pub fn StaffLogin() -> impl IntoView {
     let t = use_texts();
     let action = ServerAction::<StaffSignIn>::new();
     let error = action_error(action);
-    let pending = action.pending();
     view! {
         <section class="card narrow">
             <h1>{t.staff_login_title}</h1>
@@ -96,9 +89,7 @@ pub fn StaffLogin() -> impl IntoView {
                     aria-invalid=move || error.get().is_some_and(|e| e.field() == Some("password")).to_string()/>
                 <FieldError error field="password"/>
                 <FormError error fields=&["username", "password"]/>
-                <button type="submit" class="button primary" disabled=pending>
-                    {move || if pending.get() { t.working } else { t.sign_in }}
-                </button>
+                <button type="submit" class="button primary">{t.sign_in}</button>
             </ActionForm>
             <p class="aside"><a href="/login/resident">{t.home_resident_cta}</a></p>
         </section>

@@ -90,7 +90,7 @@ pub fn TargetsPage() -> impl IntoView {
     let query = use_query_map();
     let action = ServerAction::<SetTarget>::new();
     let error = action_error(action);
-    let data = Resource::new(move || action.version().get(), |_| target_list(None));
+    let data = Resource::new(|| (), |_| target_list(None));
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
