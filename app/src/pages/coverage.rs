@@ -50,29 +50,12 @@ fn status_class(s: CoverageStatus) -> &'static str {
     }
 }
 
-/// The page's actions, shared with its cards: each reads its last submission's error (which
-/// the server passes back in the URL after a refused post).
-#[derive(Clone, Copy)]
-struct Actions {
-    register: ServerAction<RegisterMe>,
-    add: ServerAction<AddHouseholdMember>,
-    enrol: ServerAction<EnrolHousehold>,
-    change: ServerAction<ChangeHospitals>,
-}
-
 #[component]
 pub fn CoveragePageView() -> impl IntoView {
     let t = use_texts();
     let query = use_query_map();
     let household = move || query.with(|q| q.get("household").and_then(|h| h.parse::<i64>().ok()));
     let paid = move || query.with(|q| q.get("result").is_some_and(|r| r == "applied"));
-    let actions = Actions {
-        register: ServerAction::new(),
-        add: ServerAction::new(),
-        enrol: ServerAction::new(),
-        change: ServerAction::new(),
-    };
-    provide_context(actions);
     let page = Resource::new(household, coverage);
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
@@ -97,7 +80,7 @@ pub fn CoveragePageView() -> impl IntoView {
 #[component]
 fn RegisterCard() -> impl IntoView {
     let t = use_texts();
-    let action = expect_context::<Actions>().register;
+    let action = ServerAction::<RegisterMe>::new();
     let error = action_error(action);
     let villages = Resource::new(|| (), |_| list_areas());
     view! {
@@ -187,11 +170,11 @@ fn Household(page: CoveragePage) -> impl IntoView {
         {match (&page.policy, problem) {
             (_, Some(msg)) => view! { <section class="card"><h2>{t.enrol_closed}</h2><p>{msg}</p></section> }.into_any(),
             (Some(_), None) if !to_enrol.is_empty() => {
-                // The island cannot reach the router or the action in the browser: it gets the
-                // search (hospital filter) and the last submission's error as props.
+                // The island cannot reach the router in the browser: it gets the search (hospital
+                // filter) and the last submission's error (from the URL after a refused post).
                 let (hq, ht) = use_query_map()
                     .with_untracked(|m| (m.get("hq").unwrap_or_default(), m.get("ht").unwrap_or_default()));
-                let error = expect_context::<Actions>().enrol.value().get_untracked().and_then(Result::err);
+                let error = ServerAction::<EnrolHousehold>::new().value().get_untracked().and_then(Result::err);
                 view! { <EnrolCard page=page.clone() lines=to_enrol hq ht error/> }.into_any()
             }
             _ => ().into_any(),
@@ -290,7 +273,7 @@ fn HospitalChange(
 ) -> impl IntoView {
     let t = use_texts();
     let lang = use_prefs().lang;
-    let action = expect_context::<Actions>().change;
+    let action = ServerAction::<ChangeHospitals>::new();
     let error = action_error(action);
     let selects = (0..max.max(1) as usize)
         .map(|k| {
@@ -454,14 +437,11 @@ fn EnrolCard(
     let lang = use_prefs().lang;
     let error = Signal::derive(move || error.clone());
     let hid = page.household_id.unwrap_or_default();
-    let Some(pack) = page.policy.clone() else {
-        return ().into_any();
-    };
+    let pack = page.policy.clone().expect("EnrolCard needs a pack");
     let two_tiers = pack.tiers.len() > 1;
-    let (q0, ht0) = (hq, ht);
     let filter = HospitalFilter {
-        q: RwSignal::new(q0.clone()),
-        township: RwSignal::new(ht0.clone()),
+        q: RwSignal::new(hq.clone()),
+        township: RwSignal::new(ht.clone()),
     };
     let mut townships: Vec<(String, String)> = Vec::new();
     for h in &page.hospitals {
@@ -621,13 +601,13 @@ fn EnrolCard(
                 on:submit=move |ev| ev.prevent_default()>
                 {page.staff.then(|| view! { <input type="hidden" name="household" value=hid.to_string()/> })}
                 <label for="hq">{t.hospital_search}</label>
-                <input id="hq" name="hq" type="search" value=q0 autocomplete="off"
+                <input id="hq" name="hq" type="search" value=hq autocomplete="off"
                     on:input=move |ev| filter.q.set(event_target_value(&ev))/>
                 <label for="ht">{t.hospital_township}</label>
                 <select id="ht" name="ht" on:change=move |ev| filter.township.set(event_target_value(&ev))>
                     <option value="">{t.hospital_all_townships}</option>
                     {townships.into_iter().map(|(code, name)| {
-                        let selected = code == ht0;
+                        let selected = code == ht;
                         view! { <option value=code selected=selected>{name}</option> }
                     }).collect_view()}
                 </select>
@@ -642,13 +622,12 @@ fn EnrolCard(
             </form>
         </section>
     }
-    .into_any()
 }
 
 #[component]
 fn AddMemberCard(household_id: i64) -> impl IntoView {
     let t = use_texts();
-    let action = expect_context::<Actions>().add;
+    let action = ServerAction::<AddHouseholdMember>::new();
     let error = action_error(action);
     let rels = [
         "spouse",
