@@ -1422,12 +1422,13 @@ const INSERT_ORDER: &str = "INSERT INTO payment_orders (order_no, household_id, 
 /// Points an unpaid enrolment at the order that will pay it.
 const SET_ORDER: &str = "UPDATE enrolments SET order_id = $1 WHERE id = $2 AND status = 'unpaid'";
 
-/// `CB20221008` + 10 random hex digits: readable, unguessable, unique.
+/// `CB20221008` + 16 random hex digits: unguessable, and unique in practice (64 bits: at a
+/// million orders a day a collision, which would refuse a submission, is not expected).
 pub fn order_number(now: DateTime<Utc>) -> String {
     format!(
         "CB{}{}",
         super::clock::shanghai_date(now).format("%Y%m%d"),
-        random_token(5).to_uppercase()
+        random_token(8).to_uppercase()
     )
 }
 
