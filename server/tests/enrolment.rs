@@ -20,6 +20,7 @@ both_backends! {
     residents_register_add_members_and_see_only_their_household,
     the_enrol_form_passes_hospitals_tiers_and_add_ons_through,
     hospitals_change_as_often_as_the_pack_allows_and_are_recorded,
+    queued_submissions_and_payments_share_statements,
 }
 
 /// New people for the tests (valid GB 11643 numbers in 离石区).
@@ -1031,5 +1032,214 @@ async fn hospitals_change_as_often_as_the_pack_allows_and_are_recorded(backend: 
         .await,
         1
     );
+    app.stop().await;
+}
+
+/// A valid ID number in 离石区 for the n-th synthetic person (born 1950–1959).
+fn synthetic_id(n: u32) -> String {
+    let first17 = format!("1411021950{:02}{:02}{:03}", 1 + n % 12, 1 + n % 28, n % 1000);
+    let check = domain::id_number::check_character(&first17).unwrap();
+    format!("{first17}{check}")
+}
+
+/// Takes a lock that the writers' statements wait for (PostgreSQL; nothing on SQLite).
+async fn hold_lock(app: &TestApp, table: &str) -> Option<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let app::store::Db::Postgres(pool) = &app.state.db else {
+        return None;
+    };
+    let mut tx = pool.begin().await.unwrap();
+    let sql = format!("LOCK TABLE {table} IN SHARE MODE");
+    sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+    Some(tx)
+}
+
+/// Waits until `n` statements of this database wait for a lock.
+async fn lock_waiters(app: &TestApp, n: i64) {
+    let sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    for _ in 0..500 {
+        if count(app, sql).await >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{n} statements never waited for the lock");
+}
+
+/// Waits until `n` jobs have been handed to a writer.
+async fn queued(submitted: impl Fn() -> u64, n: u64) {
+    for _ in 0..500 {
+        if submitted() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{n} jobs never reached the writers");
+}
+
+/// On PostgreSQL, requests that arrive while the writers are busy share one statement
+/// (`services/batch.rs`). The writer's first statement is held on a lock while the rest
+/// queue; a batch holding one submission whose person someone else stored meanwhile, or a
+/// payment for an order already paid, fails as a whole and is written one job at a time, so
+/// every request gets its own answer. On SQLite the same requests run concurrently, each in
+/// its own transaction: the answers and the rows must be the same.
+async fn queued_submissions_and_payments_share_statements(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let writes = app.state.writes.clone();
+    let ids: Vec<String> = (0..12).map(synthetic_id).collect();
+    let submit = |id: String| {
+        let (client, url, auth) = (app.client.clone(), app.url("/api/v1/enrollments"), cadre.clone());
+        tokio::spawn(async move {
+            let body = json!({"area_code": VILLAGE, "members": [{"id_number": id, "name": "陈建国", "hospitals": [HOSPITAL]}]});
+            let res = client
+                .post(url)
+                .header("Authorization", auth)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        })
+    };
+
+    let lock = hold_lock(&app, "households").await;
+    let mut tasks = Vec::new();
+    let mut conflicted = None;
+    if let Some(tx) = lock {
+        tasks.push(submit(ids[0].clone()));
+        lock_waiters(&app, 1).await;
+        tasks.extend(ids[1..].iter().cloned().map(submit));
+        let writer = writes.new_people.as_ref().unwrap();
+        queued(|| writer.submitted(), 12).await;
+        // Someone else stores one of the queued people first.
+        let sql = format!(
+            "INSERT INTO people (id_number, name, birth_date, sex, area_code, created_at)
+             VALUES ('{}', '王某', '1950-06-06', 'male', '{VILLAGE}', CURRENT_TIMESTAMP)",
+            ids[6]
+        );
+        app::with_pool!(&app.state.db, p => sqlx::query(&sql).execute(p).await.map(|_| ())).unwrap();
+        conflicted = Some(6);
+        tx.commit().await.unwrap();
+    } else {
+        tasks.extend(ids.iter().cloned().map(submit));
+    }
+    let mut orders = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let (status, sub) = t.await.unwrap();
+        if Some(i) == conflicted {
+            assert_eq!(status, 409, "{sub}");
+            assert_eq!(sub["error"]["code"], "concurrent_change");
+            continue;
+        }
+        assert_eq!(status, 201, "{sub}");
+        // The answer names exactly the rows stored for this person.
+        let (e, order_no) = (&sub["enrollments"][0], sub["order"]["order_no"].as_str().unwrap());
+        let sql = format!(
+            "SELECT COUNT(*) FROM enrolments e JOIN people p ON p.id = e.person_id
+             JOIN households h ON h.id = e.household_id AND h.head_person_id = p.id AND p.household_id = h.id
+             JOIN payment_orders o ON o.id = e.order_id AND o.household_id = h.id
+             WHERE e.id = {} AND h.id = {} AND p.id_number = '{}' AND o.order_no = '{order_no}'
+               AND o.amount_fen = 35000 AND e.due_fen = 35000 AND e.status = 'unpaid'",
+            e["id"], sub["household_id"], ids[i]
+        );
+        assert_eq!(count(&app, &sql).await, 1, "submission {i}: {sub}");
+        orders.push((order_no.to_owned(), e["id"].as_i64().unwrap()));
+    }
+    let n = orders.len() as i64;
+    assert_eq!(n, if conflicted.is_some() { 11 } else { 12 });
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, n);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_orders").await, n);
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'enrolment_submitted'";
+    assert_eq!(count(&app, audited).await, n);
+    if let Some(writer) = &writes.new_people {
+        let (batches, jobs) = writer.taken();
+        assert_eq!(jobs, 12);
+        assert!(
+            batches <= 4,
+            "the held statement, then the queue in one or a few: {batches}"
+        );
+    }
+
+    // Payments: the same with callbacks, and two more while the first is held: a replay of
+    // the first (same transaction) and another transaction for the second order.
+    let signer = app.state.sandbox_signer.clone();
+    let now = chrono::Utc::now().timestamp().to_string();
+    let callback = |order_no: &str, txn: String| {
+        let body = callback_body(order_no, &txn, "350.00");
+        let sig = signer.sign(&now, &body);
+        let (client, url, ts) = (app.client.clone(), app.url("/api/v1/payments/callback"), now.clone());
+        tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header(TIMESTAMP_HEADER, ts)
+                .header(SIGNATURE_HEADER, sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        })
+    };
+    let txn = |i: usize| format!("WXB{i:04}");
+    let lock = hold_lock(&app, "payment_orders").await;
+    let mut calls = vec![callback(&orders[0].0, txn(0))];
+    if lock.is_some() {
+        lock_waiters(&app, 1).await;
+    }
+    calls.extend((1..orders.len()).map(|i| callback(&orders[i].0, txn(i))));
+    calls.push(callback(&orders[0].0, txn(0)));
+    calls.push(callback(&orders[1].0, "WXB-OTHER".into()));
+    if let Some(tx) = lock {
+        let writer = writes.payments.as_ref().unwrap();
+        queued(|| writer.submitted(), orders.len() as u64 + 2).await;
+        tx.commit().await.unwrap();
+    }
+    let mut answers = Vec::new();
+    for c in calls {
+        answers.push(c.await.unwrap());
+    }
+    let (other, replayed) = (answers.pop().unwrap(), answers.pop().unwrap());
+    let (first, second) = (answers[0].clone(), answers[1].clone());
+    for (i, (status, a)) in answers.iter().enumerate().skip(2) {
+        assert_eq!(
+            (*status, a["result"].as_str()),
+            (200, Some("applied")),
+            "callback {i}: {a}"
+        );
+    }
+    // The replay and the first: one applied, one duplicate, with the same receipt.
+    let mut pair = [
+        first.1["result"].as_str().unwrap_or("?"),
+        replayed.1["result"].as_str().unwrap_or("?"),
+    ];
+    pair.sort();
+    assert_eq!(pair, ["applied", "duplicate"], "{first:?} {replayed:?}");
+    assert_eq!(first.1["receipt_no"], replayed.1["receipt_no"]);
+    // The second order: one transaction applied, the other refused with nothing written.
+    let mut pair = [second.0, other.0];
+    pair.sort();
+    assert_eq!(pair, [200, 409], "{second:?} {other:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, n);
+    let linked = "SELECT COUNT(*) FROM enrolments e JOIN payment_enrolments l ON l.enrolment_id = e.id
+        JOIN payments p ON p.id = l.payment_id AND p.order_id = e.order_id AND p.amount_fen = l.amount_fen
+        JOIN payment_orders o ON o.id = e.order_id AND o.status = 'paid'
+        WHERE e.status = 'paid' AND e.paid_on = '2022-10-08' AND e.benefit_start = '2023-01-01'";
+    assert_eq!(count(&app, linked).await, n);
+    let applied = "SELECT COUNT(*) FROM payment_callbacks WHERE outcome = 'applied'";
+    assert_eq!(count(&app, applied).await, n);
+    let counted = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM report_enrolled WHERE insurance_year = 2023";
+    assert_eq!(
+        count(&app, counted).await,
+        n,
+        "the report counters followed every payment"
+    );
+    if let Some(writer) = &writes.payments {
+        let (batches, jobs) = writer.taken();
+        assert_eq!(jobs, n as u64 + 2);
+        assert!(
+            batches <= 4,
+            "the held statement, then the queue in one or a few: {batches}"
+        );
+    }
     app.stop().await;
 }

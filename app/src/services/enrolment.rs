@@ -1212,89 +1212,253 @@ struct NewPeople<'a> {
     client_ip: &'a str,
 }
 
-/// Everything a submission of new people writes — household, order, people, enrolments,
+/// Everything submissions of new people write — household, order, people, enrolments,
 /// hospitals, choices, audit entry and idempotency key — as one PostgreSQL statement, which
-/// is its own transaction: one round trip instead of about a dozen. The rows are those the
-/// general path writes in its transaction (a test compares both answers and read-backs).
+/// is its own transaction: one round trip instead of about a dozen, for one submission or a
+/// batch of them (`batch.rs`; `$1`–`$14` have one element per submission, `$15`–`$39` and
+/// `$42` one per member, `$40`–`$41` one per hospital chosen). The rows are those the general
+/// path writes in its transaction (a test compares both answers and read-backs).
 ///
-/// People's ids are drawn from their sequence first, so the household names its head as it
-/// is inserted. Enrolments are inserted from the people's `RETURNING` rows: a person row
-/// exists before its enrolment's insert trigger reads it. Someone else storing one of these
-/// ID numbers (or this key) first fails the whole statement with a unique violation.
+/// Ids of people, households and orders are drawn from their sequences first, so each
+/// household names its head and each enrolment its order as they are inserted. Enrolments are
+/// inserted from the people's `RETURNING` rows: a person row exists before its enrolment's
+/// insert trigger reads it. Someone else storing one of these ID numbers (or a key) first
+/// fails the whole statement with a unique violation.
 const INSERT_NEW_PEOPLE: &str = "
-WITH m AS MATERIALIZED (
-    SELECT * FROM unnest($15::text[], $16::text[], $17::date[], $18::text[], $19::text[], $20::bool[], $21::text[],
-        $22::text[], $23::text[], $24::text[], $25::text[], $26::int8[], $27::int8[], $28::int8[], $29::int8[],
-        $30::int8[], $31::text[], $32::text[], $33::date[], $34::date[], $35::date[], $36::text[], $37::text[],
-        $38::bool[], $39::text[])
-    WITH ORDINALITY AS m(id_number, name, birth_date, sex, area_code, student, relationship, tier, benefit_tier,
+WITH sub AS MATERIALIZED (
+    SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::int8[],
+        $7::text[], $8::timestamptz[], $9::int4[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+    WITH ORDINALITY AS sub(actor, at, existing_hh, new_area, order_no, owed, provider, expires, year, policy,
+        client_ip, audit_area, idem_key, idem_hash, s)
+),
+m AS MATERIALIZED (
+    SELECT * FROM unnest($42::int8[], $15::text[], $16::text[], $17::date[], $18::text[], $19::text[], $20::bool[],
+        $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int8[], $27::int8[], $28::int8[],
+        $29::int8[], $30::int8[], $31::text[], $32::text[], $33::date[], $34::date[], $35::date[], $36::text[],
+        $37::text[], $38::bool[], $39::text[])
+    WITH ORDINALITY AS m(s, id_number, name, birth_date, sex, area_code, student, relationship, tier, benefit_tier,
         add_ons, applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status,
         quote_json, paid_on, benefit_start, benefit_end, start_rule, quote_request, names_order, hospital_codes, i)
 ),
-ids AS MATERIALIZED (SELECT i, nextval('people_id_seq') AS person_id FROM m),
-h AS (
-    INSERT INTO households (head_person_id, area_code, created_at)
-    SELECT ids.person_id, $4::text, $2::timestamptz FROM ids WHERE ids.i = 1 AND $3::int8 IS NULL
-    RETURNING id
+ids AS MATERIALIZED (SELECT i, s, nextval('people_id_seq') AS person_id FROM m ORDER BY i),
+hh AS MATERIALIZED (
+    SELECT sub.s, sub.existing_hh IS NULL AS new,
+        CASE WHEN sub.existing_hh IS NULL THEN nextval('households_id_seq') ELSE sub.existing_hh END AS id
+    FROM sub ORDER BY sub.s
 ),
-hh AS MATERIALIZED (SELECT id FROM h UNION ALL SELECT $3::int8 WHERE $3::int8 IS NOT NULL),
+oo AS MATERIALIZED (SELECT s, nextval('payment_orders_id_seq') AS id FROM sub WHERE owed > 0 ORDER BY s),
+h AS (
+    INSERT INTO households (id, head_person_id, area_code, created_at)
+    SELECT hh.id, (SELECT ids.person_id FROM ids WHERE ids.s = hh.s ORDER BY ids.i LIMIT 1), sub.new_area, sub.at
+    FROM hh JOIN sub USING (s) WHERE hh.new
+),
 o AS (
-    INSERT INTO payment_orders (order_no, household_id, amount_fen, status, provider, created_by_account_id,
+    INSERT INTO payment_orders (id, order_no, household_id, amount_fen, status, provider, created_by_account_id,
         created_at, expires_at)
-    SELECT $5::text, hh.id, $6::int8, 'pending', $7::text, $1::int8, $2::timestamptz, $8::timestamptz
-    FROM hh WHERE $6::int8 > 0
-    RETURNING id
+    SELECT oo.id, sub.order_no, hh.id, sub.owed, 'pending', sub.provider, sub.actor, sub.at, sub.expires
+    FROM oo JOIN sub USING (s) JOIN hh USING (s)
 ),
 p AS (
     INSERT INTO people (id, id_number, name, birth_date, sex, area_code, report_area, hukou_local, created_at,
         student, household_id, relationship)
-    SELECT ids.person_id, m.id_number, m.name, m.birth_date, m.sex, m.area_code, m.area_code, TRUE, $2::timestamptz,
+    SELECT ids.person_id, m.id_number, m.name, m.birth_date, m.sex, m.area_code, m.area_code, TRUE, sub.at,
         m.student, hh.id, m.relationship
-    FROM m JOIN ids USING (i) CROSS JOIN hh
+    FROM m JOIN ids USING (i) JOIN sub ON sub.s = m.s JOIN hh ON hh.s = m.s
     RETURNING id
 ),
 e AS (
     INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons,
         applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json,
         paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at, quote_request, order_id)
-    SELECT p.id, hh.id, $9::int4, $10::text, m.tier, m.benefit_tier, m.add_ons, m.applied_category, m.standard_fen,
+    SELECT p.id, hh.id, sub.year, sub.policy, m.tier, m.benefit_tier, m.add_ons, m.applied_category, m.standard_fen,
         m.subsidy_fen, m.surcharge_fen, m.add_ons_fen, m.due_fen, m.status, m.quote_json, m.paid_on,
-        m.benefit_start, m.benefit_end, m.start_rule, $1::int8, $2::timestamptz, m.quote_request,
-        CASE WHEN m.names_order THEN (SELECT id FROM o) END
-    FROM p JOIN ids ON ids.person_id = p.id JOIN m USING (i) CROSS JOIN hh
+        m.benefit_start, m.benefit_end, m.start_rule, sub.actor, sub.at, m.quote_request,
+        CASE WHEN m.names_order THEN oo.id END
+    FROM p JOIN ids ON ids.person_id = p.id JOIN m USING (i) JOIN sub ON sub.s = m.s JOIN hh ON hh.s = m.s
+        LEFT JOIN oo ON oo.s = m.s
     RETURNING id, person_id
 ),
-ei AS MATERIALIZED (SELECT e.id, e.person_id, ids.i FROM e JOIN ids USING (person_id)),
+ei AS MATERIALIZED (SELECT e.id, e.person_id, ids.i, ids.s FROM e JOIN ids USING (person_id)),
 eh AS (
     INSERT INTO enrolment_hospitals (enrolment_id, hospital_code)
     SELECT ei.id, x.code FROM unnest($40::int8[], $41::text[]) AS x(i, code) JOIN ei USING (i)
 ),
 hc AS (
     INSERT INTO hospital_choices (enrolment_id, hospital_codes, previous_codes, chosen_by_account_id, chosen_at)
-    SELECT ei.id, m.hospital_codes, NULL, $1::int8, $2::timestamptz FROM ei JOIN m USING (i)
+    SELECT ei.id, m.hospital_codes, NULL, sub.actor, sub.at FROM ei JOIN m USING (i) JOIN sub ON sub.s = ei.s
 ),
 summary AS MATERIALIZED (
-    SELECT (SELECT id FROM hh) AS household_id, (SELECT id FROM o) AS order_id,
-        array_agg(ei.id ORDER BY ei.i) AS enrolment_ids, array_agg(ei.person_id ORDER BY ei.i) AS person_ids
-    FROM ei
+    SELECT ei.s, array_agg(ei.id ORDER BY ei.i) AS enrolment_ids, array_agg(ei.person_id ORDER BY ei.i) AS person_ids
+    FROM ei GROUP BY ei.s
 ),
 a AS (
     INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
-    SELECT $2::timestamptz, $1::int8, 'enrolment_submitted',
-        format('household %s year %s enrolments [%s] existing []', household_id, $9::int4,
-            array_to_string(enrolment_ids, ', ')),
-        NULL, $11::text, $12::text
-    FROM summary
+    SELECT sub.at, sub.actor, 'enrolment_submitted',
+        format('household %s year %s enrolments [%s] existing []', hh.id, sub.year,
+            array_to_string(summary.enrolment_ids, ', ')),
+        NULL, sub.client_ip, sub.audit_area
+    FROM summary JOIN sub USING (s) JOIN hh USING (s)
 ),
 k AS (
     INSERT INTO idempotency_keys (account_id, idem_key, request_hash, response, created_at)
-    SELECT $1::int8, $13::text, $14::text,
-        json_build_object('household_id', household_id, 'enrolment_ids', enrolment_ids, 'existing', '[]'::json,
-            'order_id', order_id)::text,
-        $2::timestamptz
-    FROM summary WHERE $13::text IS NOT NULL
+    SELECT sub.actor, sub.idem_key, sub.idem_hash,
+        json_build_object('household_id', hh.id, 'enrolment_ids', summary.enrolment_ids, 'existing', '[]'::json,
+            'order_id', oo.id)::text,
+        sub.at
+    FROM summary JOIN sub USING (s) JOIN hh USING (s) LEFT JOIN oo USING (s) WHERE sub.idem_key IS NOT NULL
 )
-SELECT household_id, order_id, enrolment_ids, person_ids FROM summary";
+SELECT summary.s, hh.id, oo.id, summary.enrolment_ids, summary.person_ids
+FROM summary JOIN hh USING (s) LEFT JOIN oo USING (s) ORDER BY summary.s";
+
+/// One submission of new people, owned so that a writer task can take it (`batch.rs`).
+pub struct NewPeopleRows {
+    actor_id: i64,
+    now: DateTime<Utc>,
+    existing_household: Option<i64>,
+    new_area: Option<String>,
+    order_no: String,
+    owed: i64,
+    provider: String,
+    expires: DateTime<Utc>,
+    year: i32,
+    policy_id: String,
+    client_ip: String,
+    area_code: String,
+    idem_key: Option<String>,
+    idem_hash: Option<String>,
+    people: Vec<PersonRow>,
+    relationship: Vec<Option<String>>,
+    /// As stored, ids not yet known.
+    rows: Vec<EnrolmentRow>,
+    hospitals: Vec<Vec<String>>,
+}
+
+/// What the statement answers for one submission.
+pub struct NewPeopleAnswer {
+    household_id: i64,
+    order_id: Option<i64>,
+    enrolment_ids: Vec<i64>,
+    person_ids: Vec<i64>,
+}
+
+/// Writes `jobs` in one statement; one answer per job, in order.
+pub async fn insert_new_people(
+    pool: &sqlx::PgPool,
+    jobs: &[NewPeopleRows],
+) -> Result<Vec<NewPeopleAnswer>, sqlx::Error> {
+    fn each<'a, T>(jobs: &'a [NewPeopleRows], f: impl Fn(&'a NewPeopleRows) -> T) -> Vec<T> {
+        jobs.iter().map(f).collect()
+    }
+    fn member<'a, T>(jobs: &'a [NewPeopleRows], f: impl Fn(&'a NewPeopleRows, usize) -> T) -> Vec<T> {
+        jobs.iter()
+            .flat_map(|j| (0..j.people.len()).map(move |i| (j, i)))
+            .map(|(j, i)| f(j, i))
+            .collect()
+    }
+    let row = |f: fn(&EnrolmentRow) -> Option<String>| member(jobs, |j, i| f(&j.rows[i]));
+    let fen = |f: fn(&EnrolmentRow) -> i64| member(jobs, |j, i| f(&j.rows[i]));
+    let date = |f: fn(&EnrolmentRow) -> Option<NaiveDate>| member(jobs, |j, i| f(&j.rows[i]));
+    let (mut submission, mut hospital_member, mut hospital_code) = (Vec::new(), Vec::new(), Vec::new());
+    let mut n = 0i64;
+    for (s, j) in jobs.iter().enumerate() {
+        for codes in &j.hospitals {
+            n += 1;
+            submission.push(s as i64 + 1);
+            for code in codes {
+                hospital_member.push(n);
+                hospital_code.push(code.clone());
+            }
+        }
+    }
+    let answers = sqlx::query_as::<_, (i64, i64, Option<i64>, Vec<i64>, Vec<i64>)>(INSERT_NEW_PEOPLE)
+        .bind(each(jobs, |j| j.actor_id))
+        .bind(each(jobs, |j| j.now))
+        .bind(each(jobs, |j| j.existing_household))
+        .bind(each(jobs, |j| j.new_area.as_deref()))
+        .bind(each(jobs, |j| j.order_no.as_str()))
+        .bind(each(jobs, |j| j.owed))
+        .bind(each(jobs, |j| j.provider.as_str()))
+        .bind(each(jobs, |j| j.expires))
+        .bind(each(jobs, |j| j.year))
+        .bind(each(jobs, |j| j.policy_id.as_str()))
+        .bind(each(jobs, |j| j.client_ip.as_str()))
+        .bind(each(jobs, |j| j.area_code.as_str()))
+        .bind(each(jobs, |j| j.idem_key.as_deref()))
+        .bind(each(jobs, |j| j.idem_hash.as_deref()))
+        .bind(member(jobs, |j, i| j.people[i].id_number.as_str()))
+        .bind(member(jobs, |j, i| j.people[i].name.as_str()))
+        .bind(member(jobs, |j, i| j.people[i].birth_date))
+        .bind(member(jobs, |j, i| j.people[i].sex.as_str()))
+        .bind(member(jobs, |j, i| j.people[i].area_code.as_deref()))
+        .bind(member(jobs, |j, i| j.people[i].student))
+        .bind(member(jobs, |j, i| j.relationship[i].as_deref()))
+        .bind(row(|r| r.tier.clone()))
+        .bind(row(|r| r.benefit_tier.clone()))
+        .bind(row(|r| Some(r.add_ons.clone())))
+        .bind(row(|r| r.applied_category.clone()))
+        .bind(fen(|r| r.standard_fen))
+        .bind(fen(|r| r.subsidy_fen))
+        .bind(fen(|r| r.surcharge_fen))
+        .bind(fen(|r| r.add_ons_fen))
+        .bind(fen(|r| r.due_fen))
+        .bind(row(|r| Some(r.status.clone())))
+        .bind(row(|r| Some(r.quote_json.clone())))
+        .bind(date(|r| r.paid_on))
+        .bind(date(|r| r.benefit_start))
+        .bind(date(|r| r.benefit_end))
+        .bind(row(|r| r.start_rule.clone()))
+        .bind(row(|r| r.quote_request.clone()))
+        // Everyone who owes something names the order (as `planned_row` decides).
+        .bind(member(jobs, |j, i| j.rows[i].due_fen > 0))
+        .bind(member(jobs, |j, i| j.hospitals[i].join(",")))
+        .bind(hospital_member)
+        .bind(hospital_code)
+        .bind(submission)
+        .fetch_all(pool)
+        .await?;
+    if answers.len() != jobs.len() || answers.iter().enumerate().any(|(i, a)| a.0 != i as i64 + 1) {
+        return Err(sqlx::Error::Protocol("submission batch answered out of order".into()));
+    }
+    Ok(answers
+        .into_iter()
+        .map(
+            |(_, household_id, order_id, enrolment_ids, person_ids)| NewPeopleAnswer {
+                household_id,
+                order_id,
+                enrolment_ids,
+                person_ids,
+            },
+        )
+        .collect())
+}
+
+/// A writer's batch: one statement for all, or each alone when that fails or when two jobs
+/// name the same person or key (which one statement cannot write both of).
+pub async fn run_new_people(pool: sqlx::PgPool, jobs: Vec<NewPeopleRows>) -> Vec<Result<NewPeopleAnswer, sqlx::Error>> {
+    if jobs.len() > 1 {
+        let mut people = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        let distinct = jobs.iter().all(|j| {
+            j.people.iter().all(|p| people.insert(p.id_number.as_str()))
+                && j.idem_key.as_deref().is_none_or(|k| keys.insert((j.actor_id, k)))
+        });
+        if distinct {
+            match insert_new_people(&pool, &jobs).await {
+                Ok(answers) => return answers.into_iter().map(Ok).collect(),
+                Err(e) => tracing::debug!(error = %e, jobs = jobs.len(), "submission batch failed; writing each alone"),
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        out.push(
+            insert_new_people(&pool, std::slice::from_ref(job))
+                .await
+                .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),
+        );
+    }
+    out
+}
 
 async fn write_new_people_pg(
     state: &AppState,
@@ -1304,78 +1468,53 @@ async fn write_new_people_pg(
     (now, today): (DateTime<Utc>, NaiveDate),
 ) -> Result<Written, AppError> {
     let actor_id = w.actor.account.id;
-    // Rows as they will be stored; ids come from the statement's answer.
-    let mut rows: Vec<EnrolmentRow> = w
-        .planned
-        .iter()
-        .map(|m| planned_row(w.pack, m, 0, 0, None, actor_id, (now, today)))
-        .collect();
-    // Everyone who owes something names the order (as `planned_row` decides).
-    let names_order = |r: &EnrolmentRow| r.due_fen > 0;
     let (existing_household, new_area, area_code) = match w.household {
-        HouseholdChoice::Existing(h) => (Some(h.id), None, h.area_code.as_str()),
-        HouseholdChoice::New(area) => (None, Some(area.as_str()), area.as_str()),
+        HouseholdChoice::Existing(h) => (Some(h.id), None, h.area_code.clone()),
+        HouseholdChoice::New(area) => (None, Some(area.clone()), area.clone()),
     };
-    let people = w.planned.iter().map(|m| &m.person);
-    let col = |f: fn(&EnrolmentRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
-    let fen = |f: fn(&EnrolmentRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
-    let date = |f: fn(&EnrolmentRow) -> Option<NaiveDate>| rows.iter().map(f).collect::<Vec<_>>();
-    let (mut hospital_member, mut hospital_code) = (Vec::new(), Vec::new());
-    for (i, m) in w.planned.iter().enumerate() {
-        for h in &m.hospitals {
-            hospital_member.push(i as i64 + 1);
-            hospital_code.push(h.clone());
-        }
-    }
-    let answer = sqlx::query_as::<_, (i64, Option<i64>, Vec<i64>, Vec<i64>)>(INSERT_NEW_PEOPLE)
-        .bind(actor_id)
-        .bind(now)
-        .bind(existing_household)
-        .bind(new_area)
-        .bind(&order.order_no)
-        .bind(order.owed)
-        .bind(state.payments.name())
-        .bind(order.expires)
-        .bind(w.pack.insurance_year)
-        .bind(&w.pack.id)
-        .bind(w.client_ip)
-        .bind(area_code)
-        .bind(w.idem.map(|(k, _)| k))
-        .bind(w.idem.map(|(_, h)| h))
-        .bind(people.clone().map(|p| p.id_number.clone()).collect::<Vec<_>>())
-        .bind(people.clone().map(|p| p.name.clone()).collect::<Vec<_>>())
-        .bind(people.clone().map(|p| p.birth_date).collect::<Vec<_>>())
-        .bind(people.clone().map(|p| p.sex.clone()).collect::<Vec<_>>())
-        .bind(people.clone().map(|p| p.area_code.clone()).collect::<Vec<_>>())
-        .bind(people.map(|p| p.student).collect::<Vec<_>>())
-        .bind(
-            (0..w.planned.len())
-                .map(|i| member_relationship(w.household, i, &w.planned[i]))
-                .collect::<Vec<_>>(),
-        )
-        .bind(col(|r| r.tier.clone()))
-        .bind(col(|r| r.benefit_tier.clone()))
-        .bind(col(|r| Some(r.add_ons.clone())))
-        .bind(col(|r| r.applied_category.clone()))
-        .bind(fen(|r| r.standard_fen))
-        .bind(fen(|r| r.subsidy_fen))
-        .bind(fen(|r| r.surcharge_fen))
-        .bind(fen(|r| r.add_ons_fen))
-        .bind(fen(|r| r.due_fen))
-        .bind(col(|r| Some(r.status.clone())))
-        .bind(col(|r| Some(r.quote_json.clone())))
-        .bind(date(|r| r.paid_on))
-        .bind(date(|r| r.benefit_start))
-        .bind(date(|r| r.benefit_end))
-        .bind(col(|r| r.start_rule.clone()))
-        .bind(col(|r| r.quote_request.clone()))
-        .bind(rows.iter().map(names_order).collect::<Vec<_>>())
-        .bind(w.planned.iter().map(|m| m.hospitals.join(",")).collect::<Vec<_>>())
-        .bind(hospital_member)
-        .bind(hospital_code)
-        .fetch_one(pool)
-        .await;
-    let (household_id, order_id, enrolment_ids, person_ids) = match answer {
+    let job = NewPeopleRows {
+        actor_id,
+        now,
+        existing_household,
+        new_area,
+        order_no: order.order_no.clone(),
+        owed: order.owed,
+        provider: state.payments.name().to_owned(),
+        expires: order.expires,
+        year: w.pack.insurance_year,
+        policy_id: w.pack.id.clone(),
+        client_ip: w.client_ip.to_owned(),
+        area_code,
+        idem_key: w.idem.map(|(k, _)| k.to_owned()),
+        idem_hash: w.idem.map(|(_, h)| h.to_owned()),
+        people: w.planned.iter().map(|m| m.person.clone()).collect(),
+        relationship: (0..w.planned.len())
+            .map(|i| member_relationship(w.household, i, &w.planned[i]))
+            .collect(),
+        // Rows as they will be stored; ids come from the statement's answer.
+        rows: w
+            .planned
+            .iter()
+            .map(|m| planned_row(w.pack, m, 0, 0, None, actor_id, (now, today)))
+            .collect(),
+        hospitals: w.planned.iter().map(|m| m.hospitals.clone()).collect(),
+    };
+    let mut rows = job.rows.clone();
+    let answer = match &state.writes.new_people {
+        Some(writer) => writer
+            .submit(job)
+            .await
+            .ok_or_else(|| AppError::internal("enrolment", "the submission writer has stopped"))?,
+        None => insert_new_people(pool, std::slice::from_ref(&job))
+            .await
+            .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),
+    };
+    let NewPeopleAnswer {
+        household_id,
+        order_id,
+        enrolment_ids,
+        person_ids,
+    } = match answer {
         Ok(a) => a,
         Err(e) if crate::store::is_unique_violation(&e) => {
             // Another request stored one of these people, or this key, first.
@@ -1392,7 +1531,7 @@ async fn write_new_people_pg(
         row.id = *id;
         row.person_id = person_id;
         row.household_id = Some(household_id);
-        row.order_id = order_id.filter(|_| names_order(row));
+        row.order_id = order_id.filter(|_| row.due_fen > 0);
     }
     let written = order_id.map(|id| order.row(state, id, household_id, order.owed, now));
     let stored = StoredResult {

@@ -3,6 +3,7 @@
 pub mod adjustments;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod certification;
 pub mod clock;
 pub mod enrolment;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub sandbox_signer: Arc<payments::SandboxProvider>,
     /// Designated hospitals and areas, held in memory for a minute.
     pub reference: Arc<reference::Reference>,
+    /// Submissions of new people and orders' payments, written in batches (PostgreSQL).
+    pub writes: Arc<batch::Writes>,
 }
 
 /// A random hex token of `bytes` random bytes.

@@ -352,8 +352,8 @@ pub async fn record_payment(
     let receipt = receipt_number(now);
     // Whether this transaction id was new (false: recorded before, nothing written now).
     let applied: bool = match (db, p.order_id) {
-        (crate::store::Db::Postgres(pool), Some(order_id)) => {
-            pay_order_pg(pool, p, order_id, rows, &settled, &receipt, (now, today)).await?
+        (crate::store::Db::Postgres(_), Some(order_id)) => {
+            pay_order_pg(state, p, order_id, rows, &settled, &receipt, (now, today)).await?
         }
         _ => with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
@@ -401,51 +401,160 @@ pub async fn record_payment(
     }
 }
 
-/// An order's payment as one PostgreSQL statement (its own transaction): the payment, the
-/// order marked paid, each enrolment marked paid with its settled dates, the links and the
-/// provider's callback. The same writes and checks as [`record_payment`]'s transaction, in
-/// one round trip instead of about eight. A transaction id recorded before writes nothing
-/// (false); an order or enrolment no longer payable undoes the statement (`already_paid`).
-const PAY_ORDER: &str = "
-WITH pay AS (
+/// Orders' payments as one PostgreSQL statement (its own transaction), for one order or a
+/// batch of them (`batch.rs`; `$1`–`$9`, `$16`, `$17` have one element per order, `$10`–`$15`
+/// and `$18` one per enrolment): each payment, its order marked paid, each enrolment marked
+/// paid with its settled dates, the links and the provider's callback. The same writes and
+/// checks as [`record_payment`]'s transaction, in one round trip instead of about eight. A
+/// transaction id recorded before writes nothing for its order (no payment id); an order or
+/// enrolment no longer payable undoes the whole statement (`already_paid`).
+const PAY_ORDERS: &str = "
+WITH po AS MATERIALIZED (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::timestamptz[], $6::text[], $7::int8[],
+        $8::timestamptz[], $9::date[], $16::text[], $17::text[])
+    WITH ORDINALITY AS po(transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collector,
+        recorded_at, paid_on, callback_order_no, callback_body, k)
+),
+pay AS (
     INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no,
         collected_by_account_id, recorded_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    SELECT transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collector, recorded_at
+    FROM po ORDER BY k
     ON CONFLICT (transaction_id) DO NOTHING
-    RETURNING id
+    RETURNING id, transaction_id
 ),
+paid AS MATERIALIZED (SELECT po.*, pay.id AS payment_id FROM po JOIN pay USING (transaction_id)),
 o AS (
-    UPDATE payment_orders SET status = 'paid', closed_at = $8
-    WHERE id = $3 AND status IN ('pending', 'expired') AND EXISTS (SELECT 1 FROM pay)
-    RETURNING id
+    UPDATE payment_orders SET status = 'paid', closed_at = paid.recorded_at
+    FROM paid WHERE payment_orders.id = paid.order_id AND payment_orders.status IN ('pending', 'expired')
+    RETURNING payment_orders.id
 ),
 s AS (
-    SELECT * FROM unnest($10::int8[], $11::int8[], $12::date[], $13::date[], $14::text[], $15::text[])
-        AS s(id, due_fen, benefit_start, benefit_end, start_rule, quote_json)
+    SELECT * FROM unnest($18::int8[], $10::int8[], $11::int8[], $12::date[], $13::date[], $14::text[], $15::text[])
+        AS s(k, id, due_fen, benefit_start, benefit_end, start_rule, quote_json)
 ),
 e AS (
-    UPDATE enrolments SET status = 'paid', paid_fen = enrolments.due_fen, paid_on = $9, benefit_start = s.benefit_start,
-        benefit_end = s.benefit_end, start_rule = s.start_rule, quote_json = COALESCE(s.quote_json, enrolments.quote_json)
+    UPDATE enrolments SET status = 'paid', paid_fen = enrolments.due_fen, paid_on = paid.paid_on,
+        benefit_start = s.benefit_start, benefit_end = s.benefit_end, start_rule = s.start_rule,
+        quote_json = COALESCE(s.quote_json, enrolments.quote_json)
+    FROM s JOIN paid USING (k)
     -- `IS TRUE` keeps the status out of the planner's choice of index: guessing few unpaid
     -- rows, it would otherwise read every unpaid enrolment's index entry, not these ids.
-    FROM s WHERE enrolments.id = s.id AND (enrolments.status = 'unpaid') IS TRUE AND EXISTS (SELECT 1 FROM pay)
-    RETURNING enrolments.id, s.due_fen
+    WHERE enrolments.id = s.id AND (enrolments.status = 'unpaid') IS TRUE
+    RETURNING enrolments.id, s.due_fen, s.k, paid.payment_id
 ),
 l AS (
     INSERT INTO payment_enrolments (payment_id, enrolment_id, amount_fen)
-    SELECT pay.id, e.id, e.due_fen FROM pay, e
+    SELECT e.payment_id, e.id, e.due_fen FROM e
 ),
 c AS (
     INSERT INTO payment_callbacks (received_at, outcome, order_no, body)
-    SELECT $8, 'applied', $16, $17 FROM pay WHERE $16::text IS NOT NULL
+    SELECT recorded_at, 'applied', callback_order_no, callback_body FROM paid WHERE callback_order_no IS NOT NULL
 )
-SELECT (SELECT id FROM pay),
-    CASE WHEN EXISTS (SELECT 1 FROM pay)
-         AND ((SELECT count(*) FROM o) <> 1 OR (SELECT count(*) FROM e) <> cardinality($10::int8[]))
-    THEN canbao_abort('already_paid') END";
+SELECT po.k, paid.payment_id,
+    CASE WHEN paid.payment_id IS NOT NULL
+         AND ((SELECT count(*) FROM o WHERE o.id = po.order_id) <> 1
+              OR (SELECT count(*) FROM e WHERE e.k = po.k) <> (SELECT count(*) FROM s WHERE s.k = po.k))
+    THEN canbao_abort('already_paid') END
+FROM po LEFT JOIN paid USING (k) ORDER BY po.k";
+
+/// One order's payment, owned so that a writer task can take it (`batch.rs`).
+pub struct OrderPayment {
+    transaction_id: String,
+    channel: String,
+    order_id: i64,
+    amount_fen: i64,
+    paid_at: DateTime<Utc>,
+    receipt_no: String,
+    collector: Option<i64>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    callback: Option<(String, String)>,
+    enrolments: Vec<SettledEnrolment>,
+}
+
+/// An enrolment of the order with the dates its payment today settles.
+struct SettledEnrolment {
+    id: i64,
+    due_fen: i64,
+    benefit_start: Option<NaiveDate>,
+    benefit_end: Option<NaiveDate>,
+    start_rule: Option<String>,
+    quote_json: Option<String>,
+}
+
+/// Writes `jobs` in one statement. For each job, in order: whether its payment was written
+/// now (false: its transaction id was recorded before, nothing written for it).
+pub async fn pay_orders(pool: &sqlx::PgPool, jobs: &[OrderPayment]) -> Result<Vec<bool>, sqlx::Error> {
+    fn each<'a, T>(jobs: &'a [OrderPayment], f: impl Fn(&'a OrderPayment) -> T) -> Vec<T> {
+        jobs.iter().map(f).collect()
+    }
+    fn line<'a, T>(jobs: &'a [OrderPayment], f: impl Fn(&'a SettledEnrolment) -> T) -> Vec<T> {
+        jobs.iter().flat_map(|j| &j.enrolments).map(f).collect()
+    }
+    let order_of: Vec<i64> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(k, j)| std::iter::repeat_n(k as i64 + 1, j.enrolments.len()))
+        .collect();
+    let answers = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>)>(PAY_ORDERS)
+        .bind(each(jobs, |j| j.transaction_id.as_str()))
+        .bind(each(jobs, |j| j.channel.as_str()))
+        .bind(each(jobs, |j| j.order_id))
+        .bind(each(jobs, |j| j.amount_fen))
+        .bind(each(jobs, |j| j.paid_at))
+        .bind(each(jobs, |j| j.receipt_no.as_str()))
+        .bind(each(jobs, |j| j.collector))
+        .bind(each(jobs, |j| j.now))
+        .bind(each(jobs, |j| j.today))
+        .bind(line(jobs, |e| e.id))
+        .bind(line(jobs, |e| e.due_fen))
+        .bind(line(jobs, |e| e.benefit_start))
+        .bind(line(jobs, |e| e.benefit_end))
+        .bind(line(jobs, |e| e.start_rule.as_deref()))
+        .bind(line(jobs, |e| e.quote_json.as_deref()))
+        .bind(each(jobs, |j| {
+            j.callback.as_ref().map(|(order_no, _)| order_no.as_str())
+        }))
+        .bind(each(jobs, |j| j.callback.as_ref().map(|(_, body)| body.as_str())))
+        .bind(order_of)
+        .fetch_all(pool)
+        .await?;
+    if answers.len() != jobs.len() || answers.iter().enumerate().any(|(i, a)| a.0 != i as i64 + 1) {
+        return Err(sqlx::Error::Protocol("payment batch answered out of order".into()));
+    }
+    Ok(answers.into_iter().map(|(_, payment, _)| payment.is_some()).collect())
+}
+
+/// A writer's batch: one statement for all, or each alone when that fails (one order no
+/// longer payable undoes the statement) or when two jobs name the same order or transaction.
+pub async fn run_payments(pool: sqlx::PgPool, jobs: Vec<OrderPayment>) -> Vec<Result<bool, sqlx::Error>> {
+    if jobs.len() > 1 {
+        let mut orders = std::collections::BTreeSet::new();
+        let mut transactions = std::collections::BTreeSet::new();
+        let distinct = jobs
+            .iter()
+            .all(|j| orders.insert(j.order_id) && transactions.insert(j.transaction_id.as_str()));
+        if distinct {
+            match pay_orders(&pool, &jobs).await {
+                Ok(answers) => return answers.into_iter().map(Ok).collect(),
+                Err(e) => tracing::debug!(error = %e, jobs = jobs.len(), "payment batch failed; writing each alone"),
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        out.push(
+            pay_orders(&pool, std::slice::from_ref(job))
+                .await
+                .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),
+        );
+    }
+    out
+}
 
 async fn pay_order_pg(
-    pool: &sqlx::PgPool,
+    state: &AppState,
     p: &NewPayment<'_>,
     order_id: i64,
     rows: &[EnrolmentRow],
@@ -453,46 +562,49 @@ async fn pay_order_pg(
     receipt: &str,
     (now, today): (DateTime<Utc>, NaiveDate),
 ) -> Result<bool, AppError> {
-    let quote = |i: usize| settled[i].1.as_ref();
-    let n = rows.len();
-    let answer = sqlx::query_as::<_, (Option<i64>, Option<i64>)>(PAY_ORDER)
-        .bind(p.transaction_id)
-        .bind(p.channel)
-        .bind(order_id)
-        .bind(p.amount_fen)
-        .bind(p.paid_at)
-        .bind(receipt)
-        .bind(p.collector)
-        .bind(now)
-        .bind(today)
-        .bind(settled.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.due_fen).collect::<Vec<_>>())
-        .bind(
-            (0..n)
-                .map(|i| quote(i).and_then(|q| q.benefit_start))
-                .collect::<Vec<_>>(),
-        )
-        .bind((0..n).map(|i| quote(i).and_then(|q| q.benefit_end)).collect::<Vec<_>>())
-        .bind(
-            (0..n)
-                .map(|i| {
-                    quote(i)
-                        .and_then(|q| q.start_rule)
-                        .map(|r| start_rule_code(r).to_owned())
-                })
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            (0..n)
-                .map(|i| quote(i).and_then(|q| serde_json::to_string(q).ok()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(p.callback.map(|(order_no, _)| order_no))
-        .bind(p.callback.map(|(_, body)| body))
-        .fetch_one(pool)
-        .await;
+    let job = OrderPayment {
+        transaction_id: p.transaction_id.to_owned(),
+        channel: p.channel.to_owned(),
+        order_id,
+        amount_fen: p.amount_fen,
+        paid_at: p.paid_at,
+        receipt_no: receipt.to_owned(),
+        collector: p.collector,
+        now,
+        today,
+        callback: p
+            .callback
+            .map(|(order_no, body)| (order_no.to_owned(), body.to_owned())),
+        enrolments: rows
+            .iter()
+            .zip(settled)
+            .map(|(r, (id, q))| SettledEnrolment {
+                id: *id,
+                due_fen: r.due_fen,
+                benefit_start: q.as_ref().and_then(|q| q.benefit_start),
+                benefit_end: q.as_ref().and_then(|q| q.benefit_end),
+                start_rule: q
+                    .as_ref()
+                    .and_then(|q| q.start_rule)
+                    .map(|r| start_rule_code(r).to_owned()),
+                quote_json: q.as_ref().and_then(|q| serde_json::to_string(q).ok()),
+            })
+            .collect(),
+    };
+    let answer = match &state.writes.payments {
+        Some(writer) => writer
+            .submit(job)
+            .await
+            .ok_or_else(|| AppError::internal("payment", "the payment writer has stopped"))?,
+        None => match &state.db {
+            crate::store::Db::Postgres(pool) => pay_orders(pool, std::slice::from_ref(&job))
+                .await
+                .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),
+            crate::store::Db::Sqlite(_) => return Err(AppError::internal("payment", "one statement is PostgreSQL's")),
+        },
+    };
     match answer {
-        Ok((payment, _)) => Ok(payment.is_some()),
+        Ok(applied) => Ok(applied),
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("P0001") && e.message() == "already_paid" => {
             Err(already_paid())
         }
