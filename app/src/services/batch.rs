@@ -101,9 +101,16 @@ impl<J: Send + 'static, R: Send + 'static> Batcher<J, R> {
                         counts[0].fetch_add(1, Ordering::Relaxed);
                         counts[1].fetch_add(batch.len() as u64, Ordering::Relaxed);
                         let (jobs, replies): (Vec<J>, Vec<_>) = batch.into_iter().unzip();
-                        // A job whose request went away still gets written: its reply is dropped.
-                        for (result, reply) in run(jobs).await.into_iter().zip(replies) {
-                            let _ = reply.send(result);
+                        // A task of its own: a panic there drops this batch's replies (those
+                        // requests answer 500) but not the writer.
+                        match tokio::spawn(run(jobs)).await {
+                            // A job whose request went away is still written; its reply is dropped.
+                            Ok(results) => {
+                                for (result, reply) in results.into_iter().zip(replies) {
+                                    let _ = reply.send(result);
+                                }
+                            }
+                            Err(e) => tracing::error!(error = %e, "a batch of writes failed"),
                         }
                     }
                 });
@@ -129,8 +136,8 @@ impl<J: Send + 'static, R: Send + 'static> Batcher<J, R> {
         self.counts[2].load(Ordering::Relaxed)
     }
 
-    /// Queues `job` and waits for its result. `None` when no writer can run it (the runtime
-    /// that started the writers has ended); the caller then writes the job itself.
+    /// Queues `job` and waits for its result. `None` when no writer answered: its batch
+    /// panicked, or the runtime that started the writers has ended.
     pub async fn submit(&self, job: J) -> Option<R> {
         let start = self.start.lock().ok().and_then(|mut s| s.take());
         if let Some(start) = start {
@@ -179,6 +186,16 @@ mod tests {
         assert!(sizes.len() < 20, "queued jobs were batched: {sizes:?}");
         assert_eq!(calls.load(Ordering::SeqCst), sizes.len());
         assert_eq!(b.taken(), (sizes.len() as u64, 20));
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_panics_leaves_the_writer_running() {
+        let b = Batcher::new(1, 8, |jobs: Vec<u32>| async move {
+            assert!(!jobs.contains(&13), "unlucky");
+            jobs
+        });
+        assert_eq!(b.submit(13).await, None, "its request gets no answer");
+        assert_eq!(b.submit(14).await, Some(14));
     }
 
     #[tokio::test]

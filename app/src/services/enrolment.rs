@@ -1504,7 +1504,7 @@ async fn write_new_people_pg(
         Some(writer) => writer
             .submit(job)
             .await
-            .ok_or_else(|| AppError::internal("enrolment", "the submission writer has stopped"))?,
+            .ok_or_else(|| AppError::internal("enrolment", "the submission writer gave no answer"))?,
         None => insert_new_people(pool, std::slice::from_ref(&job))
             .await
             .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),

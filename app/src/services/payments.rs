@@ -595,7 +595,7 @@ async fn pay_order_pg(
         Some(writer) => writer
             .submit(job)
             .await
-            .ok_or_else(|| AppError::internal("payment", "the payment writer has stopped"))?,
+            .ok_or_else(|| AppError::internal("payment", "the payment writer gave no answer"))?,
         None => match &state.db {
             crate::store::Db::Postgres(pool) => pay_orders(pool, std::slice::from_ref(&job))
                 .await
