@@ -4,7 +4,7 @@
 mod common;
 
 use app::services::payments::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use common::{bearer, count, get, post, resident_token, spawn_app, Backend, TestApp};
+use common::{bearer, count, get, post, resident_token, spawn_app, synthetic_id, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -1033,13 +1033,6 @@ async fn hospitals_change_as_often_as_the_pack_allows_and_are_recorded(backend: 
         1
     );
     app.stop().await;
-}
-
-/// A valid ID number in 离石区 for the n-th synthetic person (born 1950–1959).
-fn synthetic_id(n: u32) -> String {
-    let first17 = format!("1411021950{:02}{:02}{:03}", 1 + n % 12, 1 + n % 28, n % 1000);
-    let check = domain::id_number::check_character(&first17).unwrap();
-    format!("{first17}{check}")
 }
 
 /// Takes a lock that the writers' statements wait for (PostgreSQL; nothing on SQLite).

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bearer, count, spawn_app, Backend, TestApp};
+use common::{bearer, count, spawn_app, synthetic_id, Backend, TestApp};
 use serde_json::Value;
 
 both_backends! {
@@ -353,17 +353,6 @@ async fn xlsx_lists_and_bad_files(backend: Backend) {
     assert!(msg.contains("身份证号码") && msg.contains("动态调整类型"), "{msg}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM adjustment_imports").await, before);
     app.stop().await;
-}
-
-/// A valid ID number in 离石区 for the n-th synthetic person.
-fn synthetic_id(n: u32) -> String {
-    let day = 1 + n % 28;
-    let month = 1 + (n / 28) % 12;
-    let year = 1940 + (n / 336) % 60;
-    let seq = n % 1000;
-    let first17 = format!("141102{year:04}{month:02}{day:02}{seq:03}");
-    let check = domain::id_number::check_character(&first17).unwrap();
-    format!("{first17}{check}")
 }
 
 async fn fifty_thousand_rows_with_three_bad_ones(backend: Backend) {

@@ -17,8 +17,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::enrolment::{run_new_people, NewPeopleAnswer, NewPeopleRows};
-use super::payments::{run_payments, OrderPayment};
+use sqlx::PgPool;
+
+use super::enrolment::{NewPeopleAnswer, NewPeopleRows};
+use super::payments::OrderPayment;
 use crate::store::Db;
 
 /// Writer tasks per kind of write. One: the next batch gathers while a statement runs, and
@@ -42,10 +44,10 @@ impl Writes {
                 let (people, payments) = (pool.clone(), pool.clone());
                 Self {
                     new_people: Some(Batcher::new(WRITERS, MAX_BATCH, move |jobs| {
-                        run_new_people(people.clone(), jobs)
+                        write_batch(people.clone(), jobs)
                     })),
                     payments: Some(Batcher::new(WRITERS, MAX_BATCH, move |jobs| {
-                        run_payments(payments.clone(), jobs)
+                        write_batch(payments.clone(), jobs)
                     })),
                 }
             }
@@ -55,6 +57,38 @@ impl Writes {
             },
         }
     }
+}
+
+/// A kind of write that many jobs can share one statement for.
+pub trait BatchWrite: Send + Sync + Sized + 'static {
+    type Answer: Send + 'static;
+    /// Writes `jobs` in one statement: one answer per job, in order.
+    fn write(pool: &PgPool, jobs: &[Self]) -> impl Future<Output = Result<Vec<Self::Answer>, sqlx::Error>> + Send;
+    /// Whether one statement can write all of `jobs`: no two name the same row.
+    fn distinct(jobs: &[Self]) -> bool;
+}
+
+/// A writer's batch: one statement for all, or each job alone when that fails or when the
+/// jobs are not distinct.
+pub async fn write_batch<J: BatchWrite>(pool: PgPool, jobs: Vec<J>) -> Vec<Result<J::Answer, sqlx::Error>> {
+    if jobs.len() > 1 && J::distinct(&jobs) {
+        match J::write(&pool, &jobs).await {
+            Ok(answers) => return answers.into_iter().map(Ok).collect(),
+            Err(e) => tracing::debug!(error = %e, jobs = jobs.len(), "a batch of writes failed; writing each alone"),
+        }
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        out.push(write_one(&pool, job).await);
+    }
+    out
+}
+
+/// One job in a statement of its own.
+pub async fn write_one<J: BatchWrite>(pool: &PgPool, job: &J) -> Result<J::Answer, sqlx::Error> {
+    J::write(pool, std::slice::from_ref(job))
+        .await
+        .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound))
 }
 
 type Job<J, R> = (J, oneshot::Sender<R>);

@@ -3,6 +3,7 @@
 //! is owed).
 
 use std::collections::BTreeSet;
+use std::future::Future;
 
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use domain::policy::{quote, PersonInput, PolicyPack, Quote, QuoteRequest};
@@ -1342,10 +1343,7 @@ pub struct NewPeopleAnswer {
 }
 
 /// Writes `jobs` in one statement; one answer per job, in order.
-pub async fn insert_new_people(
-    pool: &sqlx::PgPool,
-    jobs: &[NewPeopleRows],
-) -> Result<Vec<NewPeopleAnswer>, sqlx::Error> {
+async fn insert_new_people(pool: &sqlx::PgPool, jobs: &[NewPeopleRows]) -> Result<Vec<NewPeopleAnswer>, sqlx::Error> {
     fn each<'a, T>(jobs: &'a [NewPeopleRows], f: impl Fn(&'a NewPeopleRows) -> T) -> Vec<T> {
         jobs.iter().map(f).collect()
     }
@@ -1432,32 +1430,25 @@ pub async fn insert_new_people(
         .collect())
 }
 
-/// A writer's batch: one statement for all, or each alone when that fails or when two jobs
-/// name the same person or key (which one statement cannot write both of).
-pub async fn run_new_people(pool: sqlx::PgPool, jobs: Vec<NewPeopleRows>) -> Vec<Result<NewPeopleAnswer, sqlx::Error>> {
-    if jobs.len() > 1 {
+impl super::batch::BatchWrite for NewPeopleRows {
+    type Answer = NewPeopleAnswer;
+
+    fn write(
+        pool: &sqlx::PgPool,
+        jobs: &[Self],
+    ) -> impl Future<Output = Result<Vec<NewPeopleAnswer>, sqlx::Error>> + Send {
+        insert_new_people(pool, jobs)
+    }
+
+    /// No person or key twice: one statement cannot write both.
+    fn distinct(jobs: &[Self]) -> bool {
         let mut people = BTreeSet::new();
         let mut keys = BTreeSet::new();
-        let distinct = jobs.iter().all(|j| {
+        jobs.iter().all(|j| {
             j.people.iter().all(|p| people.insert(p.id_number.as_str()))
                 && j.idem_key.as_deref().is_none_or(|k| keys.insert((j.actor_id, k)))
-        });
-        if distinct {
-            match insert_new_people(&pool, &jobs).await {
-                Ok(answers) => return answers.into_iter().map(Ok).collect(),
-                Err(e) => tracing::debug!(error = %e, jobs = jobs.len(), "submission batch failed; writing each alone"),
-            }
-        }
+        })
     }
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        out.push(
-            insert_new_people(&pool, std::slice::from_ref(job))
-                .await
-                .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),
-        );
-    }
-    out
 }
 
 async fn write_new_people_pg(
@@ -1505,9 +1496,7 @@ async fn write_new_people_pg(
             .submit(job)
             .await
             .ok_or_else(|| AppError::internal("enrolment", "the submission writer gave no answer"))?,
-        None => insert_new_people(pool, std::slice::from_ref(&job))
-            .await
-            .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),
+        None => super::batch::write_one(pool, &job).await,
     };
     let NewPeopleAnswer {
         household_id,

@@ -485,7 +485,7 @@ struct SettledEnrolment {
 
 /// Writes `jobs` in one statement. For each job, in order: whether its payment was written
 /// now (false: its transaction id was recorded before, nothing written for it).
-pub async fn pay_orders(pool: &sqlx::PgPool, jobs: &[OrderPayment]) -> Result<Vec<bool>, sqlx::Error> {
+async fn pay_orders(pool: &sqlx::PgPool, jobs: &[OrderPayment]) -> Result<Vec<bool>, sqlx::Error> {
     fn each<'a, T>(jobs: &'a [OrderPayment], f: impl Fn(&'a OrderPayment) -> T) -> Vec<T> {
         jobs.iter().map(f).collect()
     }
@@ -526,31 +526,23 @@ pub async fn pay_orders(pool: &sqlx::PgPool, jobs: &[OrderPayment]) -> Result<Ve
     Ok(answers.into_iter().map(|(_, payment, _)| payment.is_some()).collect())
 }
 
-/// A writer's batch: one statement for all, or each alone when that fails (one order no
-/// longer payable undoes the statement) or when two jobs name the same order or transaction.
-pub async fn run_payments(pool: sqlx::PgPool, jobs: Vec<OrderPayment>) -> Vec<Result<bool, sqlx::Error>> {
-    if jobs.len() > 1 {
+impl super::batch::BatchWrite for OrderPayment {
+    type Answer = bool;
+
+    fn write(
+        pool: &sqlx::PgPool,
+        jobs: &[Self],
+    ) -> impl std::future::Future<Output = Result<Vec<bool>, sqlx::Error>> + Send {
+        pay_orders(pool, jobs)
+    }
+
+    /// No order or transaction twice: one statement cannot pay both.
+    fn distinct(jobs: &[Self]) -> bool {
         let mut orders = std::collections::BTreeSet::new();
         let mut transactions = std::collections::BTreeSet::new();
-        let distinct = jobs
-            .iter()
-            .all(|j| orders.insert(j.order_id) && transactions.insert(j.transaction_id.as_str()));
-        if distinct {
-            match pay_orders(&pool, &jobs).await {
-                Ok(answers) => return answers.into_iter().map(Ok).collect(),
-                Err(e) => tracing::debug!(error = %e, jobs = jobs.len(), "payment batch failed; writing each alone"),
-            }
-        }
+        jobs.iter()
+            .all(|j| orders.insert(j.order_id) && transactions.insert(j.transaction_id.as_str()))
     }
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        out.push(
-            pay_orders(&pool, std::slice::from_ref(job))
-                .await
-                .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),
-        );
-    }
-    out
 }
 
 async fn pay_order_pg(
@@ -597,9 +589,7 @@ async fn pay_order_pg(
             .await
             .ok_or_else(|| AppError::internal("payment", "the payment writer gave no answer"))?,
         None => match &state.db {
-            crate::store::Db::Postgres(pool) => pay_orders(pool, std::slice::from_ref(&job))
-                .await
-                .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound)),
+            crate::store::Db::Postgres(pool) => super::batch::write_one(pool, &job).await,
             crate::store::Db::Sqlite(_) => return Err(AppError::internal("payment", "one statement is PostgreSQL's")),
         },
     };

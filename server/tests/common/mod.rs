@@ -263,3 +263,14 @@ pub async fn resident_token(app: &TestApp, phone: &str) -> String {
         .unwrap();
     format!("Bearer {}", session.token)
 }
+
+/// A valid ID number in 离石区 for the n-th synthetic person.
+pub fn synthetic_id(n: u32) -> String {
+    let day = 1 + n % 28;
+    let month = 1 + (n / 28) % 12;
+    let year = 1940 + (n / 336) % 60;
+    let seq = n % 1000;
+    let first17 = format!("141102{year:04}{month:02}{day:02}{seq:03}");
+    let check = domain::id_number::check_character(&first17).unwrap();
+    format!("{first17}{check}")
+}
