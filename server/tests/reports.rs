@@ -875,6 +875,18 @@ async fn counters_follow_every_change(backend: Backend) {
     assert_eq!(row(&r, LONGSHAN)["enrolled"], 3, "{r}");
     assert_eq!(row(&r, LONGSHAN)["subsidised"], 1, "{r}");
 
+    // One statement changing several enrolments at once (as a payment batch does), each with
+    // a ledger reason: one moves to another day, one goes back to unpaid, one keeps its key.
+    let changed = app::with_pool!(&app.state.db, pool => sqlx::query(
+        "UPDATE enrolments SET
+             paid_on = CASE WHEN person_id = $1 THEN '2022-10-07' ELSE paid_on END,
+             status = CASE WHEN person_id = $2 THEN 'unpaid' ELSE status END
+         WHERE person_id IN ($1, $2, $3)")
+        .bind(p1).bind(p2).bind(p4).execute(pool).await.map(|r| r.rows_affected()))
+    .unwrap();
+    assert_eq!(changed, 3);
+    assert_counters_exact(&app).await;
+
     // Deletions take their counts with them.
     exec("DELETE FROM ledger_reasons WHERE person_id = $1", p1).await;
     exec("DELETE FROM enrolments WHERE person_id = $1", p2).await;
