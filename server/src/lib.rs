@@ -81,7 +81,7 @@ impl Application {
             payments: sandbox.clone(),
             sandbox_signer: sandbox,
             reference: Default::default(),
-            writes: Arc::new(app::services::batch::Writes::new(&db)),
+            batches: Arc::new(app::services::batch::Batches::new(&db)),
             sms: Arc::new(OutboxSms::new(db.clone())),
             policies: Arc::new(policies),
             db,

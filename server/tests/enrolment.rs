@@ -21,6 +21,7 @@ both_backends! {
     the_enrol_form_passes_hospitals_tiers_and_add_ons_through,
     hospitals_change_as_often_as_the_pack_allows_and_are_recorded,
     queued_submissions_and_payments_share_statements,
+    queued_reads_answer_each_request,
 }
 
 /// New people for the tests (valid GB 11643 numbers in 离石区).
@@ -1037,11 +1038,17 @@ async fn hospitals_change_as_often_as_the_pack_allows_and_are_recorded(backend: 
 
 /// Takes a lock that the writers' statements wait for (PostgreSQL; nothing on SQLite).
 async fn hold_lock(app: &TestApp, table: &str) -> Option<sqlx::Transaction<'static, sqlx::Postgres>> {
+    hold_lock_in(app, table, "SHARE").await
+}
+
+/// Takes a lock of `mode` on `table` (PostgreSQL; nothing on SQLite): ACCESS EXCLUSIVE
+/// holds readers too.
+async fn hold_lock_in(app: &TestApp, table: &str, mode: &str) -> Option<sqlx::Transaction<'static, sqlx::Postgres>> {
     let app::store::Db::Postgres(pool) = &app.state.db else {
         return None;
     };
     let mut tx = pool.begin().await.unwrap();
-    let sql = format!("LOCK TABLE {table} IN SHARE MODE");
+    let sql = format!("LOCK TABLE {table} IN {mode} MODE");
     sqlx::query(&sql).execute(&mut *tx).await.unwrap();
     Some(tx)
 }
@@ -1078,7 +1085,7 @@ async fn queued(submitted: impl Fn() -> u64, n: u64) {
 async fn queued_submissions_and_payments_share_statements(backend: Backend) {
     let app = spawn_app(backend).await;
     let cadre = bearer(&app, "cadre_dongguan").await;
-    let writes = app.state.writes.clone();
+    let writes = app.state.batches.clone();
     let ids: Vec<String> = (0..12).map(synthetic_id).collect();
     let submit = |id: String| {
         let (client, url, auth) = (app.client.clone(), app.url("/api/v1/enrollments"), cadre.clone());
@@ -1233,6 +1240,182 @@ async fn queued_submissions_and_payments_share_statements(backend: Backend) {
             batches <= 4,
             "the held statement, then the queue in one or a few: {batches}"
         );
+    }
+    app.stop().await;
+}
+
+/// On PostgreSQL the point reads of an enrolment with payment are shared statements too
+/// (`services/batch.rs`): the session of every signed-in request, the people a submission
+/// names, the order a callback names. Each is held on a lock while more requests queue
+/// behind it, and every request must still get the answer it would have had alone: an
+/// expired session, a deactivated account and an unknown token sign in nobody beside valid
+/// sessions of two roles; a name that does not match a stored person is refused beside new
+/// people; an unknown order and a wrong amount are refused beside orders paid. On SQLite
+/// (no batching) the same requests must answer the same.
+async fn queued_reads_answer_each_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let batches = app.state.batches.clone();
+    let exec = |sql: String| {
+        let db = app.state.db.clone();
+        async move { app::with_pool!(&db, p => sqlx::query(&sql).execute(p).await.map(|_| ())).unwrap() }
+    };
+
+    // Sessions: GET /audit answers 200 to the admin and bureau officers, 403 to cadres and
+    // other staff, 401 to anyone not signed in.
+    let admin = bearer(&app, "admin").await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let expired = bearer(&app, "bureau_lishi").await;
+    let inactive = bearer(&app, "civil_lishi").await;
+    let past = app.state.clock.now() - chrono::Duration::hours(1);
+    app::with_pool!(&app.state.db, p => sqlx::query(
+        "UPDATE sessions SET expires_at = $1 WHERE account_id = (SELECT id FROM accounts WHERE username = 'bureau_lishi')")
+        .bind(past).execute(p).await.map(|_| ())).unwrap();
+    exec("UPDATE accounts SET active = FALSE WHERE username = 'civil_lishi'".into()).await;
+    let audit = |auth: String| {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/audit"));
+        tokio::spawn(async move {
+            let res = client.get(url).header("Authorization", auth).send().await.unwrap();
+            res.status().as_u16()
+        })
+    };
+    let cases = [
+        (admin.clone(), 200),
+        (cadre.clone(), 403),
+        (expired, 401),
+        (inactive, 401),
+        ("Bearer not-a-token".to_owned(), 401),
+        (admin, 200),
+        (cadre.clone(), 403),
+    ];
+    let lock = hold_lock_in(&app, "sessions", "ACCESS EXCLUSIVE").await;
+    let mut calls = vec![audit(cases[0].0.clone())];
+    if lock.is_some() {
+        lock_waiters(&app, 1).await;
+    }
+    calls.extend(cases[1..].iter().map(|(auth, _)| audit(auth.clone())));
+    if let (Some(tx), Some(reader)) = (lock, &batches.sessions) {
+        queued(|| reader.submitted(), cases.len() as u64).await;
+        tx.commit().await.unwrap();
+    }
+    for (i, (call, (_, want))) in calls.into_iter().zip(&cases).enumerate() {
+        assert_eq!(call.await.unwrap(), *want, "session {i}");
+    }
+    if let Some(reader) = &batches.sessions {
+        let (batches, jobs) = reader.taken();
+        assert_eq!(jobs, cases.len() as u64);
+        assert!(batches <= 3, "the held read, then the queue in one or a few: {batches}");
+    }
+
+    // People: new people enrol; a stored person named wrongly is refused, field and all.
+    let submit = |id: &str, name: &str| {
+        let (client, url, auth) = (app.client.clone(), app.url("/api/v1/enrollments"), cadre.clone());
+        let body = json!({"area_code": VILLAGE, "members": [{"id_number": id, "name": name, "hospitals": [HOSPITAL]}]});
+        tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header("Authorization", auth)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        })
+    };
+    let extra = synthetic_id(40);
+    let people = [
+        (ADULT, "陈建国"),
+        (LI_FENGYING, "李芳"),
+        (OTHER, "王秀英"),
+        (extra.as_str(), "赵小红"),
+    ];
+    let lock = hold_lock_in(&app, "people", "ACCESS EXCLUSIVE").await;
+    let mut calls = vec![submit(people[0].0, people[0].1)];
+    if lock.is_some() {
+        lock_waiters(&app, 1).await;
+    }
+    calls.extend(people[1..].iter().map(|(id, name)| submit(id, name)));
+    if let (Some(tx), Some(reader)) = (lock, &batches.people) {
+        queued(|| reader.submitted(), people.len() as u64).await;
+        tx.commit().await.unwrap();
+    }
+    let mut answers = Vec::new();
+    for c in calls {
+        answers.push(c.await.unwrap());
+    }
+    let (status, refused) = &answers[1];
+    assert_eq!(*status, 422, "{refused}");
+    assert_eq!(refused["error"]["code"], "name_mismatch");
+    assert_eq!(refused["error"]["field"], "members[0].name");
+    let mut orders = Vec::new();
+    for (i, (status, sub)) in answers.iter().enumerate().filter(|(i, _)| *i != 1) {
+        assert_eq!(*status, 201, "submission {i}: {sub}");
+        let sql = format!(
+            "SELECT COUNT(*) FROM enrolments e JOIN people p ON p.id = e.person_id
+             WHERE e.id = {} AND p.id_number = '{}' AND p.name = '{}'",
+            sub["enrollments"][0]["id"], people[i].0, people[i].1
+        );
+        assert_eq!(count(&app, &sql).await, 1, "submission {i}: {sub}");
+        orders.push(sub["order"]["order_no"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 3);
+    if let Some(reader) = &batches.people {
+        let (batches, jobs) = reader.taken();
+        assert_eq!(jobs, people.len() as u64);
+        assert!(batches <= 3, "the held read, then the queue in one or a few: {batches}");
+    }
+
+    // Orders: two paid, an unknown order and a wrong amount refused.
+    let signer = app.state.sandbox_signer.clone();
+    let now = chrono::Utc::now().timestamp().to_string();
+    let callback = |order_no: &str, txn: &str, amount: &str| {
+        let body = callback_body(order_no, txn, amount);
+        let sig = signer.sign(&now, &body);
+        let (client, url, ts) = (app.client.clone(), app.url("/api/v1/payments/callback"), now.clone());
+        tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header(TIMESTAMP_HEADER, ts)
+                .header(SIGNATURE_HEADER, sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        })
+    };
+    let calls_for = [
+        (orders[0].as_str(), "WXR0", "350.00", 200, "applied"),
+        ("CB-NO-SUCH-ORDER", "WXR1", "350.00", 404, "order_not_found"),
+        (orders[1].as_str(), "WXR2", "349.00", 422, "amount_mismatch"),
+        (orders[2].as_str(), "WXR3", "350.00", 200, "applied"),
+    ];
+    let lock = hold_lock_in(&app, "payment_orders", "ACCESS EXCLUSIVE").await;
+    let (o, t, a, _, _) = calls_for[0];
+    let mut calls = vec![callback(o, t, a)];
+    if lock.is_some() {
+        lock_waiters(&app, 1).await;
+    }
+    calls.extend(calls_for[1..].iter().map(|(o, t, a, _, _)| callback(o, t, a)));
+    if let (Some(tx), Some(reader)) = (lock, &batches.orders) {
+        queued(|| reader.submitted(), calls_for.len() as u64).await;
+        tx.commit().await.unwrap();
+    }
+    for (call, (order_no, _, _, status, outcome)) in calls.into_iter().zip(&calls_for) {
+        let (got, answer) = call.await.unwrap();
+        assert_eq!(got, *status, "{order_no}: {answer}");
+        let said = answer["result"].as_str().or(answer["error"]["code"].as_str());
+        assert_eq!(said, Some(*outcome), "{order_no}: {answer}");
+    }
+    let paid = format!(
+        "SELECT COUNT(*) FROM payment_orders WHERE status = 'paid' AND order_no IN ('{}', '{}')",
+        orders[0], orders[2]
+    );
+    assert_eq!(count(&app, &paid).await, 2);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 2);
+    if let Some(reader) = &batches.orders {
+        let (batches, jobs) = reader.taken();
+        assert_eq!(jobs, calls_for.len() as u64);
+        assert!(batches <= 3, "the held read, then the queue in one or a few: {batches}");
     }
     app.stop().await;
 }

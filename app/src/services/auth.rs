@@ -317,7 +317,15 @@ pub async fn sign_out(state: &AppState, token: &str) -> Result<(), AppError> {
 
 /// The account behind a session token, if the session is valid.
 pub async fn account_for_token(state: &AppState, token: &str) -> Result<Option<AccountRow>, AppError> {
-    Ok(accounts::by_session(&state.db, &sha256_hex(&[token]), state.clock.now()).await?)
+    let (token_hash, now) = (sha256_hex(&[token]), state.clock.now());
+    Ok(match &state.batches.sessions {
+        // Every signed-in request reads its session: under load they share one statement.
+        Some(reader) => reader
+            .submit(super::batch::SessionLookup { token_hash, now })
+            .await
+            .ok_or_else(|| AppError::internal("session", "the session reader gave no answer"))??,
+        None => accounts::by_session(&state.db, &token_hash, now).await?,
+    })
 }
 
 pub async fn user_view(state: &AppState, account: &AccountRow) -> Result<UserView, AppError> {

@@ -1,10 +1,11 @@
-//! Group commit for the two hottest writes on PostgreSQL: a submission of new people and an
-//! order's payment. Each is one statement, and measured with `pgbench` a statement's fixed
-//! cost (executor start for seven tables, their triggers, commit) is most of its price:
-//! about 2 ms of PostgreSQL CPU for one submission alone, 0.5 ms each when eight share a
-//! statement (docs/benchmarks.md). So requests hand their rows to a few writer tasks, and a
-//! writer takes every job waiting when it becomes free and writes them in one statement.
-//! A lone request is written at once, so a quiet server adds no delay; under load, batches
+//! Group commit for the hottest statements on PostgreSQL: a submission of new people, an
+//! order's payment, and the point reads every enrolment makes (the session, the person, the
+//! order a callback names). Measured with `pgbench`, a statement's fixed cost (executor start
+//! for seven tables, their triggers, commit) is most of its price: about 2 ms of PostgreSQL
+//! CPU for one submission alone, 0.5 ms each when eight share a statement
+//! (docs/benchmarks.md). So requests hand their rows or keys to a writer task per kind, and a
+//! writer takes every job waiting when it becomes free and runs them as one statement.
+//! A lone request is run at once, so a quiet server adds no delay; under load, batches
 //! grow with the queue.
 //!
 //! A batch is all or nothing: when its statement fails (one member stored meanwhile by
@@ -15,30 +16,38 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use super::enrolment::{NewPeopleAnswer, NewPeopleRows};
+use super::enrolment::NewPeopleRows;
 use super::payments::OrderPayment;
+use crate::store::accounts::{self, AccountRow};
+use crate::store::enrolment::{self as store, EnrolmentRow, OrderRow, PersonRow};
 use crate::store::Db;
 
-/// Writer tasks per kind of write. One: the next batch gathers while a statement runs, and
-/// larger batches cost less per job. Measured at 32 concurrent enrolments with payment:
+/// Writer tasks per kind of statement. One: the next batch gathers while a statement runs,
+/// and larger batches cost less per job. Measured at 32 concurrent enrolments with payment:
 /// two writers each 878/s, one 1,009/s (docs/benchmarks.md).
 const WRITERS: usize = 1;
 /// Jobs per statement at most (a submission has at most `MAX_MEMBERS` members).
 const MAX_BATCH: usize = 32;
 
-/// The batched writers, on PostgreSQL only: SQLite has one writer at a time anyway, and its
-/// submissions and payments keep their transactions.
-pub struct Writes {
-    pub new_people: Option<Batcher<NewPeopleRows, Result<NewPeopleAnswer, sqlx::Error>>>,
-    pub payments: Option<Batcher<OrderPayment, Result<bool, sqlx::Error>>>,
+type Answer<T> = Option<Batcher<T, Result<<T as Batched>::Answer, sqlx::Error>>>;
+
+/// The batched statements, on PostgreSQL only: SQLite has one writer at a time anyway, and
+/// its submissions and payments keep their transactions.
+pub struct Batches {
+    pub new_people: Answer<NewPeopleRows>,
+    pub payments: Answer<OrderPayment>,
+    pub sessions: Answer<SessionLookup>,
+    pub people: Answer<PersonLookup>,
+    pub orders: Answer<OrderLookup>,
 }
 
-impl Writes {
+impl Batches {
     pub fn new(db: &Db) -> Self {
         match db {
             Db::Postgres(pool) => {
@@ -50,56 +59,104 @@ impl Writes {
                 // order (about 2 ms a batch at 15,000 orders). The writers only ever look rows
                 // up by key, so an index is never the wrong choice for them.
                 let options = (*pool.connect_options()).clone().options([("enable_seqscan", "off")]);
-                let writer = PgPoolOptions::new()
-                    .max_connections(4)
+                let pool = PgPoolOptions::new()
+                    .max_connections(6)
                     .acquire_timeout(std::time::Duration::from_secs(5))
                     .connect_lazy_with(options);
-                let (people, payments) = (writer.clone(), writer);
                 Self {
-                    new_people: Some(Batcher::new(WRITERS, MAX_BATCH, move |jobs| {
-                        write_batch(people.clone(), jobs)
-                    })),
-                    payments: Some(Batcher::new(WRITERS, MAX_BATCH, move |jobs| {
-                        write_batch(payments.clone(), jobs)
-                    })),
+                    new_people: Some(batcher(&pool)),
+                    payments: Some(batcher(&pool)),
+                    sessions: Some(batcher(&pool)),
+                    people: Some(batcher(&pool)),
+                    orders: Some(batcher(&pool)),
                 }
             }
             Db::Sqlite(_) => Self {
                 new_people: None,
                 payments: None,
+                sessions: None,
+                people: None,
+                orders: None,
             },
         }
     }
 }
 
-/// A kind of write that many jobs can share one statement for.
-pub trait BatchWrite: Send + Sync + Sized + 'static {
+fn batcher<J: Batched>(pool: &PgPool) -> Batcher<J, Result<J::Answer, sqlx::Error>> {
+    let pool = pool.clone();
+    Batcher::new(WRITERS, MAX_BATCH, move |jobs| run_batch(pool.clone(), jobs))
+}
+
+/// A session's account, by the hash of its token, as at `now`.
+pub struct SessionLookup {
+    pub token_hash: String,
+    pub now: DateTime<Utc>,
+}
+
+impl Batched for SessionLookup {
+    type Answer = Option<AccountRow>;
+
+    async fn run(pool: &PgPool, jobs: &[Self]) -> Result<Vec<Self::Answer>, sqlx::Error> {
+        let keys: Vec<_> = jobs.iter().map(|j| (j.token_hash.clone(), j.now)).collect();
+        accounts::by_sessions(pool, &keys).await
+    }
+}
+
+/// A person, by ID number.
+pub struct PersonLookup(pub String);
+
+impl Batched for PersonLookup {
+    type Answer = Option<PersonRow>;
+
+    async fn run(pool: &PgPool, jobs: &[Self]) -> Result<Vec<Self::Answer>, sqlx::Error> {
+        let numbers: Vec<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
+        store::people_by_id_numbers(pool, &numbers).await
+    }
+}
+
+/// A payment order and its enrolments, by order number.
+pub struct OrderLookup(pub String);
+
+impl Batched for OrderLookup {
+    type Answer = Option<(OrderRow, Vec<EnrolmentRow>)>;
+
+    async fn run(pool: &PgPool, jobs: &[Self]) -> Result<Vec<Self::Answer>, sqlx::Error> {
+        let numbers: Vec<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
+        store::orders_with_enrolments(pool, &numbers).await
+    }
+}
+
+/// A kind of statement that many jobs can share.
+pub trait Batched: Send + Sync + Sized + 'static {
     type Answer: Send + 'static;
-    /// Writes `jobs` in one statement: one answer per job, in order.
-    fn write(pool: &PgPool, jobs: &[Self]) -> impl Future<Output = Result<Vec<Self::Answer>, sqlx::Error>> + Send;
-    /// Whether one statement can write all of `jobs`: no two name the same row.
-    fn distinct(jobs: &[Self]) -> bool;
+    /// Runs `jobs` as one statement: one answer per job, in order.
+    fn run(pool: &PgPool, jobs: &[Self]) -> impl Future<Output = Result<Vec<Self::Answer>, sqlx::Error>> + Send;
+    /// Whether one statement can run all of `jobs`: no two write the same row. Reads share
+    /// freely.
+    fn distinct(_jobs: &[Self]) -> bool {
+        true
+    }
 }
 
 /// A writer's batch: one statement for all, or each job alone when that fails or when the
 /// jobs are not distinct.
-pub async fn write_batch<J: BatchWrite>(pool: PgPool, jobs: Vec<J>) -> Vec<Result<J::Answer, sqlx::Error>> {
+pub async fn run_batch<J: Batched>(pool: PgPool, jobs: Vec<J>) -> Vec<Result<J::Answer, sqlx::Error>> {
     if jobs.len() > 1 && J::distinct(&jobs) {
-        match J::write(&pool, &jobs).await {
+        match J::run(&pool, &jobs).await {
             Ok(answers) => return answers.into_iter().map(Ok).collect(),
-            Err(e) => tracing::debug!(error = %e, jobs = jobs.len(), "a batch of writes failed; writing each alone"),
+            Err(e) => tracing::debug!(error = %e, jobs = jobs.len(), "a batch failed; running each job alone"),
         }
     }
     let mut out = Vec::with_capacity(jobs.len());
     for job in &jobs {
-        out.push(write_one(&pool, job).await);
+        out.push(run_one(&pool, job).await);
     }
     out
 }
 
 /// One job in a statement of its own.
-pub async fn write_one<J: BatchWrite>(pool: &PgPool, job: &J) -> Result<J::Answer, sqlx::Error> {
-    J::write(pool, std::slice::from_ref(job))
+pub async fn run_one<J: Batched>(pool: &PgPool, job: &J) -> Result<J::Answer, sqlx::Error> {
+    J::run(pool, std::slice::from_ref(job))
         .await
         .and_then(|mut a| a.pop().ok_or(sqlx::Error::RowNotFound))
 }
@@ -157,7 +214,7 @@ impl<J: Send + 'static, R: Send + 'static> Batcher<J, R> {
                                     let _ = reply.send(result);
                                 }
                             }
-                            Err(e) => tracing::error!(error = %e, "a batch of writes failed"),
+                            Err(e) => tracing::error!(error = %e, "a batch failed"),
                         }
                     }
                 });

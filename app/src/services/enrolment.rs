@@ -652,7 +652,13 @@ pub async fn submit(
     }
     let mut found = Vec::with_capacity(ids.len());
     for id in &ids {
-        found.push(store::person_by_id_number(db, id.as_str()).await?);
+        found.push(match &state.batches.people {
+            Some(reader) => reader
+                .submit(super::batch::PersonLookup(id.as_str().to_owned()))
+                .await
+                .ok_or_else(|| AppError::internal("enrolment", "the person reader gave no answer"))??,
+            None => store::person_by_id_number(db, id.as_str()).await?,
+        });
     }
 
     // Which household.
@@ -1430,10 +1436,10 @@ async fn insert_new_people(pool: &sqlx::PgPool, jobs: &[NewPeopleRows]) -> Resul
         .collect())
 }
 
-impl super::batch::BatchWrite for NewPeopleRows {
+impl super::batch::Batched for NewPeopleRows {
     type Answer = NewPeopleAnswer;
 
-    fn write(
+    fn run(
         pool: &sqlx::PgPool,
         jobs: &[Self],
     ) -> impl Future<Output = Result<Vec<NewPeopleAnswer>, sqlx::Error>> + Send {
@@ -1491,12 +1497,12 @@ async fn write_new_people_pg(
         hospitals: w.planned.iter().map(|m| m.hospitals.clone()).collect(),
     };
     let mut rows = job.rows.clone();
-    let answer = match &state.writes.new_people {
+    let answer = match &state.batches.new_people {
         Some(writer) => writer
             .submit(job)
             .await
             .ok_or_else(|| AppError::internal("enrolment", "the submission writer gave no answer"))?,
-        None => super::batch::write_one(pool, &job).await,
+        None => super::batch::run_one(pool, &job).await,
     };
     let NewPeopleAnswer {
         household_id,

@@ -55,8 +55,9 @@ pub struct AppState {
     pub sandbox_signer: Arc<payments::SandboxProvider>,
     /// Designated hospitals and areas, held in memory for a minute.
     pub reference: Arc<reference::Reference>,
-    /// Submissions of new people and orders' payments, written in batches (PostgreSQL).
-    pub writes: Arc<batch::Writes>,
+    /// Submissions of new people, orders' payments and the point reads of an enrolment, run
+    /// in batches that requests share under load (PostgreSQL).
+    pub batches: Arc<batch::Batches>,
 }
 
 /// A random hex token of `bytes` random bytes.

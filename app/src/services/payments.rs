@@ -190,9 +190,15 @@ pub async fn handle_callback(
             });
         }
     };
-    let (order, rows) = store::order_with_enrolments(&state.db, &parsed.order_no)
-        .await?
-        .ok_or_else(|| AppError::not_found("order_not_found", "未找到该缴费订单", "No such payment order"))?;
+    let found = match &state.batches.orders {
+        Some(reader) => reader
+            .submit(super::batch::OrderLookup(parsed.order_no.clone()))
+            .await
+            .ok_or_else(|| AppError::internal("payment", "the order reader gave no answer"))??,
+        None => store::order_with_enrolments(&state.db, &parsed.order_no).await?,
+    };
+    let (order, rows) =
+        found.ok_or_else(|| AppError::not_found("order_not_found", "未找到该缴费订单", "No such payment order"))?;
     let outcome = match parsed.status {
         CallbackStatus::Cancelled => {
             cancel_order(state, &order).await?;
@@ -526,10 +532,10 @@ async fn pay_orders(pool: &sqlx::PgPool, jobs: &[OrderPayment]) -> Result<Vec<bo
     Ok(answers.into_iter().map(|(_, payment, _)| payment.is_some()).collect())
 }
 
-impl super::batch::BatchWrite for OrderPayment {
+impl super::batch::Batched for OrderPayment {
     type Answer = bool;
 
-    fn write(
+    fn run(
         pool: &sqlx::PgPool,
         jobs: &[Self],
     ) -> impl std::future::Future<Output = Result<Vec<bool>, sqlx::Error>> + Send {
@@ -583,13 +589,13 @@ async fn pay_order_pg(
             })
             .collect(),
     };
-    let answer = match &state.writes.payments {
+    let answer = match &state.batches.payments {
         Some(writer) => writer
             .submit(job)
             .await
             .ok_or_else(|| AppError::internal("payment", "the payment writer gave no answer"))?,
         None => match &state.db {
-            crate::store::Db::Postgres(pool) => super::batch::write_one(pool, &job).await,
+            crate::store::Db::Postgres(pool) => super::batch::run_one(pool, &job).await,
             crate::store::Db::Sqlite(_) => return Err(AppError::internal("payment", "one statement is PostgreSQL's")),
         },
     };

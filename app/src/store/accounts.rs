@@ -114,6 +114,24 @@ pub async fn by_session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result
     with_pool!(db, p => sqlx::query_as(SQL).bind(token_hash).bind(now).fetch_optional(p).await)
 }
 
+/// The accounts of many sessions in one query (PostgreSQL; requests share it under load, see
+/// `services::batch`): one answer per (token hash, now), in order.
+pub async fn by_sessions(
+    pool: &sqlx::PgPool,
+    keys: &[(String, DateTime<Utc>)],
+) -> Result<Vec<Option<AccountRow>>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT k.i, ",
+        account_columns!(),
+        " FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS k(h, t, i)
+         JOIN sessions s ON s.token_hash = k.h AND s.expires_at > k.t
+         JOIN accounts a ON a.id = s.account_id AND a.active"
+    );
+    let (hashes, times): (Vec<&str>, Vec<DateTime<Utc>>) = keys.iter().map(|(h, t)| (h.as_str(), *t)).unzip();
+    let rows = sqlx::query(SQL).bind(hashes).bind(times).fetch_all(pool).await?;
+    super::by_ordinal(keys.len(), rows)
+}
+
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     with_pool!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())

@@ -141,6 +141,21 @@ pub async fn person_by_id_number(db: &Db, id_number: &str) -> Result<Option<Pers
     with_pool!(db, p => sqlx::query_as(SQL).bind(id_number).fetch_optional(p).await)
 }
 
+/// Many people by ID number in one query (PostgreSQL; requests share it under load, see
+/// `services::batch`): one answer per number, in order.
+pub async fn people_by_id_numbers(
+    pool: &sqlx::PgPool,
+    numbers: &[&str],
+) -> Result<Vec<Option<PersonRow>>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT k.i, ",
+        person_columns!(),
+        " FROM unnest($1::text[]) WITH ORDINALITY AS k(n, i) JOIN people p ON p.id_number = k.n"
+    );
+    let rows = sqlx::query(SQL).bind(numbers).fetch_all(pool).await?;
+    super::by_ordinal(numbers.len(), rows)
+}
+
 pub async fn person(db: &Db, id: i64) -> Result<Option<PersonRow>, sqlx::Error> {
     const SQL: &str = concat!("SELECT ", person_columns!(), " FROM people p WHERE p.id = $1");
     with_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)
@@ -264,6 +279,22 @@ struct EnrolmentOfOrder {
     o_closed_at: Option<DateTime<Utc>>,
 }
 
+impl EnrolmentOfOrder {
+    fn order(&self) -> OrderRow {
+        OrderRow {
+            id: self.o_id,
+            order_no: self.o_order_no.clone(),
+            household_id: self.o_household_id,
+            amount_fen: self.o_amount_fen,
+            status: self.o_status.clone(),
+            provider: self.o_provider.clone(),
+            created_at: self.o_created_at,
+            expires_at: self.o_expires_at,
+            closed_at: self.o_closed_at,
+        }
+    }
+}
+
 /// The order with this number and its enrolments, by id, in one query (a payment callback
 /// needs both); an order that names no enrolment is read on its own.
 pub async fn order_with_enrolments(
@@ -282,18 +313,40 @@ pub async fn order_with_enrolments(
     let Some(first) = rows.first() else {
         return Ok(order_by_no(db, order_no).await?.map(|o| (o, Vec::new())));
     };
-    let order = OrderRow {
-        id: first.o_id,
-        order_no: first.o_order_no.clone(),
-        household_id: first.o_household_id,
-        amount_fen: first.o_amount_fen,
-        status: first.o_status.clone(),
-        provider: first.o_provider.clone(),
-        created_at: first.o_created_at,
-        expires_at: first.o_expires_at,
-        closed_at: first.o_closed_at,
-    };
+    let order = first.order();
     Ok(Some((order, rows.into_iter().map(|r| r.e).collect())))
+}
+
+/// [`order_with_enrolments`] for many order numbers in one query (PostgreSQL; requests share
+/// it under load, see `services::batch`): one answer per number, in order.
+pub async fn orders_with_enrolments(
+    pool: &sqlx::PgPool,
+    numbers: &[&str],
+) -> Result<Vec<Option<(OrderRow, Vec<EnrolmentRow>)>>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT k.i, ",
+        enrolment_columns!(),
+        ", o.id AS o_id, o.order_no AS o_order_no, o.household_id AS o_household_id, o.amount_fen AS o_amount_fen,
+         o.status AS o_status, o.provider AS o_provider, o.created_at AS o_created_at, o.expires_at AS o_expires_at,
+         o.closed_at AS o_closed_at
+         FROM unnest($1::text[]) WITH ORDINALITY AS k(n, i)
+         JOIN payment_orders o ON o.order_no = k.n JOIN enrolments e ON e.order_id = o.id ORDER BY k.i, e.id"
+    );
+    let mut out: Vec<Option<(OrderRow, Vec<EnrolmentRow>)>> = numbers.iter().map(|_| None).collect();
+    for r in sqlx::query(SQL).bind(numbers).fetch_all(pool).await? {
+        let i = super::ordinal(&r, numbers.len())?;
+        let row = EnrolmentOfOrder::from_row(&r)?;
+        out[i].get_or_insert_with(|| (row.order(), Vec::new())).1.push(row.e);
+    }
+    // An order that names no enrolment (not one a submission writes) is read on its own.
+    for (slot, n) in out.iter_mut().zip(numbers) {
+        if slot.is_none() {
+            *slot = order_by_no(&Db::Postgres(pool.clone()), n)
+                .await?
+                .map(|o| (o, Vec::new()));
+        }
+    }
+    Ok(out)
 }
 
 pub async fn enrolments_of_payment(db: &Db, payment_id: i64) -> Result<Vec<EnrolmentRow>, sqlx::Error> {

@@ -37,6 +37,29 @@ macro_rules! with_pool {
 }
 pub use with_pool;
 
+/// The rows of a batched read, each carrying its key's 1-based ordinal `i`: one answer per key,
+/// `None` where no row matched.
+pub(crate) fn by_ordinal<T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>>(
+    keys: usize,
+    rows: Vec<sqlx::postgres::PgRow>,
+) -> Result<Vec<Option<T>>, sqlx::Error> {
+    let mut out: Vec<Option<T>> = (0..keys).map(|_| None).collect();
+    for r in rows {
+        out[ordinal(&r, keys)?] = Some(T::from_row(&r)?);
+    }
+    Ok(out)
+}
+
+/// The 0-based index of the key a batched read's row answers (its column `i`, 1-based).
+pub(crate) fn ordinal(row: &sqlx::postgres::PgRow, keys: usize) -> Result<usize, sqlx::Error> {
+    use sqlx::Row;
+    let i = row.try_get::<i64, _>("i")?;
+    usize::try_from(i - 1)
+        .ok()
+        .filter(|&i| i < keys)
+        .ok_or_else(|| sqlx::Error::Protocol(format!("ordinal {i} out of range")))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("DATABASE_URL must start with sqlite: or postgres:// (got {0:?})")]
