@@ -266,26 +266,11 @@ async fn concurrent_submissions_create_one_enrolment_and_one_order(backend: Back
     let twice = json!({"household_id": household, "members": [{"id_number": OTHER, "name": "王丽", "relationship": "spouse", "hospitals": [HOSPITAL]}]});
     let mut tasks = Vec::new();
     for _ in 0..8 {
-        let (client, url, auth, b) = (
-            app.client.clone(),
-            app.url("/api/v1/enrollments"),
-            cadre.clone(),
-            twice.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .header("Authorization", auth)
-                .json(&b)
-                .send()
-                .await
-                .unwrap();
-            res.status().as_u16()
-        }));
+        tasks.push(spawn_post(&app, &cadre, "/api/v1/enrollments", twice.clone()));
     }
     let mut statuses = Vec::new();
     for t in tasks {
-        statuses.push(t.await.unwrap());
+        statuses.push(t.await.unwrap().0);
     }
     assert!(statuses.iter().all(|s| [200, 201, 409].contains(s)), "{statuses:?}");
     assert!(statuses.contains(&201), "{statuses:?}");
@@ -317,6 +302,41 @@ async fn one_order(app: &TestApp, auth: &str, id: &str) -> (String, String, i64)
         sub["order"]["amount"].as_str().unwrap().to_owned(),
         sub["enrollments"][0]["id"].as_i64().unwrap(),
     )
+}
+
+/// POSTs JSON with an `Authorization` header from a task of its own (concurrent requests):
+/// the status and the JSON answer.
+fn spawn_post(app: &TestApp, auth: &str, path: &str, body: Value) -> tokio::task::JoinHandle<(u16, Value)> {
+    let (client, url, auth) = (app.client.clone(), app.url(path), auth.to_owned());
+    tokio::spawn(async move {
+        let res = client
+            .post(url)
+            .header("Authorization", auth)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    })
+}
+
+/// A callback signed by the sandbox provider at `ts`, sent from a task of its own: the
+/// status and the JSON answer.
+fn spawn_callback(app: &TestApp, ts: &str, body: Vec<u8>) -> tokio::task::JoinHandle<(u16, Value)> {
+    let sig = app.state.sandbox_signer.sign(ts, &body);
+    let (client, url, ts) = (app.client.clone(), app.url("/api/v1/payments/callback"), ts.to_owned());
+    tokio::spawn(async move {
+        let res = client
+            .post(url)
+            .header(TIMESTAMP_HEADER, ts)
+            .header(SIGNATURE_HEADER, sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json::<Value>().await.unwrap())
+    })
 }
 
 fn callback_body(order_no: &str, txn: &str, amount: &str) -> Vec<u8> {
@@ -384,30 +404,12 @@ async fn callbacks_must_be_signed_fresh_and_apply_once(backend: Backend) {
     let sig = signer.sign(&now, &body);
     let mut tasks = Vec::new();
     for _ in 0..4 {
-        let (client, url, b, ts, s) = (
-            app.client.clone(),
-            app.url("/api/v1/payments/callback"),
-            body.clone(),
-            now.clone(),
-            sig.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .header(TIMESTAMP_HEADER, ts)
-                .header(SIGNATURE_HEADER, s)
-                .body(b)
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            let v: Value = res.json().await.unwrap();
-            (status, v["result"].as_str().unwrap_or("").to_owned())
-        }));
+        tasks.push(spawn_callback(&app, &now, body.clone()));
     }
     let mut results = Vec::new();
     for t in tasks {
-        results.push(t.await.unwrap());
+        let (status, v) = t.await.unwrap();
+        results.push((status, v["result"].as_str().unwrap_or("").to_owned()));
     }
     assert!(results.iter().all(|(s, _)| *s == 200), "{results:?}");
     assert_eq!(results.iter().filter(|(_, r)| r == "applied").count(), 1, "{results:?}");
@@ -1088,18 +1090,9 @@ async fn queued_submissions_and_payments_share_statements(backend: Backend) {
     let writes = app.state.batches.clone();
     let ids: Vec<String> = (0..12).map(synthetic_id).collect();
     let submit = |id: String| {
-        let (client, url, auth) = (app.client.clone(), app.url("/api/v1/enrollments"), cadre.clone());
-        tokio::spawn(async move {
-            let body = json!({"area_code": VILLAGE, "members": [{"id_number": id, "name": "陈建国", "hospitals": [HOSPITAL]}]});
-            let res = client
-                .post(url)
-                .header("Authorization", auth)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.json::<Value>().await.unwrap())
-        })
+        let body =
+            json!({"area_code": VILLAGE, "members": [{"id_number": id, "name": "陈建国", "hospitals": [HOSPITAL]}]});
+        spawn_post(&app, &cadre, "/api/v1/enrollments", body)
     };
 
     let lock = hold_lock(&app, "households").await;
@@ -1162,24 +1155,8 @@ async fn queued_submissions_and_payments_share_statements(backend: Backend) {
 
     // Payments: the same with callbacks, and two more while the first is held: a replay of
     // the first (same transaction) and another transaction for the second order.
-    let signer = app.state.sandbox_signer.clone();
     let now = chrono::Utc::now().timestamp().to_string();
-    let callback = |order_no: &str, txn: String| {
-        let body = callback_body(order_no, &txn, "350.00");
-        let sig = signer.sign(&now, &body);
-        let (client, url, ts) = (app.client.clone(), app.url("/api/v1/payments/callback"), now.clone());
-        tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .header(TIMESTAMP_HEADER, ts)
-                .header(SIGNATURE_HEADER, sig)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.json::<Value>().await.unwrap())
-        })
-    };
+    let callback = |order_no: &str, txn: String| spawn_callback(&app, &now, callback_body(order_no, &txn, "350.00"));
     let txn = |i: usize| format!("WXB{i:04}");
     let lock = hold_lock(&app, "payment_orders").await;
     let mut calls = vec![callback(&orders[0].0, txn(0))];
@@ -1308,18 +1285,8 @@ async fn queued_reads_answer_each_request(backend: Backend) {
 
     // People: new people enrol; a stored person named wrongly is refused, field and all.
     let submit = |id: &str, name: &str| {
-        let (client, url, auth) = (app.client.clone(), app.url("/api/v1/enrollments"), cadre.clone());
         let body = json!({"area_code": VILLAGE, "members": [{"id_number": id, "name": name, "hospitals": [HOSPITAL]}]});
-        tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .header("Authorization", auth)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.json::<Value>().await.unwrap())
-        })
+        spawn_post(&app, &cadre, "/api/v1/enrollments", body)
     };
     let extra = synthetic_id(40);
     let people = [
@@ -1365,24 +1332,9 @@ async fn queued_reads_answer_each_request(backend: Backend) {
     }
 
     // Orders: two paid, an unknown order and a wrong amount refused.
-    let signer = app.state.sandbox_signer.clone();
     let now = chrono::Utc::now().timestamp().to_string();
-    let callback = |order_no: &str, txn: &str, amount: &str| {
-        let body = callback_body(order_no, txn, amount);
-        let sig = signer.sign(&now, &body);
-        let (client, url, ts) = (app.client.clone(), app.url("/api/v1/payments/callback"), now.clone());
-        tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .header(TIMESTAMP_HEADER, ts)
-                .header(SIGNATURE_HEADER, sig)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.json::<Value>().await.unwrap())
-        })
-    };
+    let callback =
+        |order_no: &str, txn: &str, amount: &str| spawn_callback(&app, &now, callback_body(order_no, txn, amount));
     let calls_for = [
         (orders[0].as_str(), "WXR0", "350.00", 200, "applied"),
         ("CB-NO-SUCH-ORDER", "WXR1", "350.00", 404, "order_not_found"),

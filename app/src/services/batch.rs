@@ -97,8 +97,9 @@ impl Batched for SessionLookup {
     type Answer = Option<AccountRow>;
 
     async fn run(pool: &PgPool, jobs: &[Self]) -> Result<Vec<Self::Answer>, sqlx::Error> {
-        let keys: Vec<_> = jobs.iter().map(|j| (j.token_hash.clone(), j.now)).collect();
-        accounts::by_sessions(pool, &keys).await
+        let (hashes, times): (Vec<&str>, Vec<DateTime<Utc>>) =
+            jobs.iter().map(|j| (j.token_hash.as_str(), j.now)).unzip();
+        accounts::by_sessions(pool, &hashes, &times).await
     }
 }
 

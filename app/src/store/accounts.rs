@@ -115,10 +115,11 @@ pub async fn by_session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result
 }
 
 /// The accounts of many sessions in one query (PostgreSQL; requests share it under load, see
-/// `services::batch`): one answer per (token hash, now), in order.
+/// `services::batch`): one answer per token hash, each as at its own `now`, in order.
 pub async fn by_sessions(
     pool: &sqlx::PgPool,
-    keys: &[(String, DateTime<Utc>)],
+    hashes: &[&str],
+    now: &[DateTime<Utc>],
 ) -> Result<Vec<Option<AccountRow>>, sqlx::Error> {
     const SQL: &str = concat!(
         "SELECT k.i, ",
@@ -127,9 +128,8 @@ pub async fn by_sessions(
          JOIN sessions s ON s.token_hash = k.h AND s.expires_at > k.t
          JOIN accounts a ON a.id = s.account_id AND a.active"
     );
-    let (hashes, times): (Vec<&str>, Vec<DateTime<Utc>>) = keys.iter().map(|(h, t)| (h.as_str(), *t)).unzip();
-    let rows = sqlx::query(SQL).bind(hashes).bind(times).fetch_all(pool).await?;
-    super::by_ordinal(keys.len(), rows)
+    let rows = sqlx::query(SQL).bind(hashes).bind(now).fetch_all(pool).await?;
+    super::by_ordinal(hashes.len(), rows)
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {

@@ -263,6 +263,15 @@ pub async fn enrolments_of_order(db: &Db, order_id: i64) -> Result<Vec<Enrolment
     with_pool!(db, p => sqlx::query_as(SQL).bind(order_id).fetch_all(p).await)
 }
 
+/// The order's columns of an [`EnrolmentOfOrder`], `o_`-prefixed, from the alias `o`.
+macro_rules! order_of_enrolment_columns {
+    () => {
+        "o.id AS o_id, o.order_no AS o_order_no, o.household_id AS o_household_id, o.amount_fen AS o_amount_fen, \
+         o.status AS o_status, o.provider AS o_provider, o.created_at AS o_created_at, o.expires_at AS o_expires_at, \
+         o.closed_at AS o_closed_at"
+    };
+}
+
 /// One enrolment of an order with the order's columns (`o_`-prefixed) beside it.
 #[derive(FromRow)]
 struct EnrolmentOfOrder {
@@ -304,10 +313,9 @@ pub async fn order_with_enrolments(
     const SQL: &str = concat!(
         "SELECT ",
         enrolment_columns!(),
-        ", o.id AS o_id, o.order_no AS o_order_no, o.household_id AS o_household_id, o.amount_fen AS o_amount_fen,
-         o.status AS o_status, o.provider AS o_provider, o.created_at AS o_created_at, o.expires_at AS o_expires_at,
-         o.closed_at AS o_closed_at
-         FROM payment_orders o JOIN enrolments e ON e.order_id = o.id WHERE o.order_no = $1 ORDER BY e.id"
+        ", ",
+        order_of_enrolment_columns!(),
+        " FROM payment_orders o JOIN enrolments e ON e.order_id = o.id WHERE o.order_no = $1 ORDER BY e.id"
     );
     let rows: Vec<EnrolmentOfOrder> = with_pool!(db, p => sqlx::query_as(SQL).bind(order_no).fetch_all(p).await)?;
     let Some(first) = rows.first() else {
@@ -326,10 +334,9 @@ pub async fn orders_with_enrolments(
     const SQL: &str = concat!(
         "SELECT k.i, ",
         enrolment_columns!(),
-        ", o.id AS o_id, o.order_no AS o_order_no, o.household_id AS o_household_id, o.amount_fen AS o_amount_fen,
-         o.status AS o_status, o.provider AS o_provider, o.created_at AS o_created_at, o.expires_at AS o_expires_at,
-         o.closed_at AS o_closed_at
-         FROM unnest($1::text[]) WITH ORDINALITY AS k(n, i)
+        ", ",
+        order_of_enrolment_columns!(),
+        " FROM unnest($1::text[]) WITH ORDINALITY AS k(n, i)
          JOIN payment_orders o ON o.order_no = k.n JOIN enrolments e ON e.order_id = o.id ORDER BY k.i, e.id"
     );
     let mut out: Vec<Option<(OrderRow, Vec<EnrolmentRow>)>> = numbers.iter().map(|_| None).collect();
