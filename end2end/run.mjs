@@ -73,7 +73,7 @@ for (const suite of suites) for (const backend of backends) {
     cleanup = () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
   // Exactly the variables the outside check sets (plus PATH for the dynamic loader).
-  const env = { PATH: process.env.PATH, LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, LEPTOS_SITE_ROOT: siteRoot, DATABASE_URL: databaseUrl, ...suite.extra };
+  const env = { PATH: process.env.PATH, CANBAO_DEMO: 'on', LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, LEPTOS_SITE_ROOT: siteRoot, DATABASE_URL: databaseUrl, ...suite.extra };
   const server = spawn(serverBin, [], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   try {
     await waitHealthy(base, server);

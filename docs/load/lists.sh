@@ -15,7 +15,7 @@ if [ "$BACKEND" = postgres ]; then
 else
   URL="sqlite://$DIR/canbao.db"
 fi
-LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site DATABASE_URL="$URL" CANBAO_TODAY=2022-10-08 \
+CANBAO_DEMO=on LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site DATABASE_URL="$URL" CANBAO_TODAY=2022-10-08 \
   CANBAO_PAYMENT_SECRET="$SECRET" RUST_LOG=${RUST_LOG:-warn} target/release/server & PID=$!
 cleanup() {
   kill $PID 2>/dev/null; wait $PID 2>/dev/null || true; rm -rf "$DIR"

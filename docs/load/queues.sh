@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 CANBAO_TODAY=2022-12-25 "$CARGO_TARGET_DIR/release/examples/generate" "$URL" "$PEOPLE"
-LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site DATABASE_URL="$URL" CANBAO_TODAY=2022-12-25 \
+CANBAO_DEMO=on LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site DATABASE_URL="$URL" CANBAO_TODAY=2022-12-25 \
   CANBAO_PAYMENT_SECRET="load-test-secret" RUST_LOG=warn target/release/server & PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.1; done
 "$CARGO_TARGET_DIR/release/examples/load_queues" "http://127.0.0.1:$PORT"

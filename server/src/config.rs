@@ -3,8 +3,23 @@
 use std::net::SocketAddr;
 
 use chrono::NaiveDate;
+use secrecy::{ExposeSecret, SecretString};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/canbao.db";
+
+/// The shortest secret a production server accepts (32 characters: 128 bits as hex).
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// Secret values that are published (tests, load scripts, examples): never accepted in
+/// production, whatever their length.
+pub const PUBLISHED_SECRETS: &[&str] = &[
+    "test-secret",
+    "load-test-secret",
+    "canbao-demo-secret",
+    "changeme",
+    "change-me",
+    "secret",
+];
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,17 +31,20 @@ pub struct Config {
     pub database_url: String,
     /// `CANBAO_TODAY=YYYY-MM-DD` pins "today" (demo and tests); unset: the system clock in Asia/Shanghai.
     pub today: Option<NaiveDate>,
-    /// `CANBAO_DEMO`, default on: seed demo accounts and show one-time codes from the local outbox.
+    /// `CANBAO_DEMO`, default off: only `on` seeds the demo accounts and data, shows one-time
+    /// codes from the local outbox and serves the sandbox payment pages. Off is production.
     pub demo: bool,
-    /// `CANBAO_SECRET`: pepper for one-time-code hashes; random per start when unset.
-    pub secret: Option<String>,
-    /// `CANBAO_SECURE_COOKIES`, default off: add `Secure` to cookies (set it behind HTTPS).
+    /// `CANBAO_SECRET`: pepper for one-time-code hashes. Required in production; random per
+    /// start in demo mode when unset. Never printed (`SecretString`).
+    pub secret: Option<SecretString>,
+    /// Cookies are `Secure` with the `__Host-` prefix unless demo mode listens on loopback
+    /// (a demo on a laptop has no TLS); not configurable, so production cannot turn it off.
     pub secure_cookies: bool,
     /// `CANBAO_SESSION_HOURS`, default 12.
     pub session_hours: i64,
-    /// `CANBAO_PAYMENT_SECRET`: HMAC key shared with the payment provider for callbacks;
-    /// derived from `CANBAO_SECRET` when unset.
-    pub payment_secret: Option<String>,
+    /// `CANBAO_PAYMENT_SECRET`: HMAC key shared with the payment provider for callbacks.
+    /// Required in production; derived from `CANBAO_SECRET` in demo mode when unset.
+    pub payment_secret: Option<SecretString>,
     /// `CANBAO_ORDER_MINUTES`, default 30: how long a payment order stays open.
     pub order_minutes: i64,
     /// `CANBAO_POLICY_DIR`: extra policy packs (`*.toml`) loaded beside the embedded five.
@@ -63,22 +81,11 @@ impl Config {
     /// Reads the configuration through `get` (the environment, or a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let site_addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let site_addr = site_addr.parse().map_err(|_| ConfigError {
+        let site_addr: SocketAddr = site_addr.parse().map_err(|_| ConfigError {
             var: "LEPTOS_SITE_ADDR",
             problem: format!("expected host:port such as 127.0.0.1:3000, got {site_addr:?}"),
         })?;
-        let database_url = get("DATABASE_URL")
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError {
-                var: "DATABASE_URL",
-                problem: "must start with sqlite: or postgres:// (e.g. sqlite://data/canbao.db)".into(),
-            });
-        }
+        let database_url = database_url(&get)?;
         let today = match get("CANBAO_TODAY").filter(|s| !s.trim().is_empty()) {
             None => None,
             Some(s) => Some(domain::dates::parse_date(s.trim()).map_err(|e| ConfigError {
@@ -117,23 +124,83 @@ impl Config {
                 problem: format!("expected a head count from 0 to 1000000, got {s:?}"),
             })?,
         };
+        if get("CANBAO_SECURE_COOKIES").is_some() {
+            return Err(ConfigError {
+                var: "CANBAO_SECURE_COOKIES",
+                problem: "is no longer read: cookies are always Secure (with the __Host- prefix) \
+                          unless CANBAO_DEMO=on listens on loopback; remove the variable"
+                    .into(),
+            });
+        }
+        let demo = flag("CANBAO_DEMO", get("CANBAO_DEMO"), false)?;
+        let secret = production_secret(&get, "CANBAO_SECRET", demo)?;
+        let payment_secret = production_secret(&get, "CANBAO_PAYMENT_SECRET", demo)?;
+        if let (false, Some(a), Some(b)) = (demo, &secret, &payment_secret) {
+            if a.expose_secret() == b.expose_secret() {
+                return Err(ConfigError {
+                    var: "CANBAO_PAYMENT_SECRET",
+                    problem: "must differ from CANBAO_SECRET: the payment provider holds this one".into(),
+                });
+            }
+        }
         Ok(Config {
             demo_population,
+            secure_cookies: !(demo && site_addr.ip().is_loopback()),
             site_addr,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             database_url,
             today,
-            demo: flag("CANBAO_DEMO", get("CANBAO_DEMO"), true)?,
-            secret: get("CANBAO_SECRET").filter(|s| !s.is_empty()),
-            secure_cookies: flag("CANBAO_SECURE_COOKIES", get("CANBAO_SECURE_COOKIES"), false)?,
+            demo,
+            secret,
             session_hours,
-            payment_secret: get("CANBAO_PAYMENT_SECRET").filter(|s| !s.is_empty()),
+            payment_secret,
             order_minutes,
             policy_dir: get("CANBAO_POLICY_DIR")
                 .filter(|s| !s.trim().is_empty())
                 .map(Into::into),
         })
     }
+}
+
+/// `DATABASE_URL` alone: what the administration commands need (they use no secret).
+pub fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let database_url = get("DATABASE_URL")
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        return Err(ConfigError {
+            var: "DATABASE_URL",
+            problem: "must start with sqlite: or postgres:// (e.g. sqlite://data/canbao.db)".into(),
+        });
+    }
+    Ok(database_url)
+}
+
+/// A secret from the environment. In production it must be set, long enough and not a
+/// published value; in demo mode anything (or nothing) goes.
+fn production_secret(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    demo: bool,
+) -> Result<Option<SecretString>, ConfigError> {
+    let value = get(var).filter(|s| !s.is_empty());
+    if demo {
+        return Ok(value.map(SecretString::from));
+    }
+    let problem = match value.as_deref() {
+        None => "must be set in production (or set CANBAO_DEMO=on for the demo)".to_owned(),
+        Some(v) if PUBLISHED_SECRETS.contains(&v.trim()) => {
+            "is a published demo or test value; set a random secret (e.g. openssl rand -hex 32)".into()
+        }
+        Some(v) if v.chars().count() < MIN_SECRET_CHARS => {
+            format!("must be at least {MIN_SECRET_CHARS} characters in production (e.g. openssl rand -hex 32)")
+        }
+        Some(v) => return Ok(Some(SecretString::from(v.to_owned()))),
+    };
+    Err(ConfigError { var, problem })
 }
 
 #[cfg(test)]
@@ -146,12 +213,73 @@ mod tests {
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
+    const PEPPER: &str = "0123456789abcdef0123456789abcdef-pepper";
+    const PAY: &str = "0123456789abcdef0123456789abcdef-payment";
+
     #[test]
-    fn defaults() {
-        let c = cfg(&[]).unwrap();
+    fn defaults_are_production() {
+        // Nothing set: production, which refuses to start without its secrets.
+        let e = cfg(&[]).unwrap_err();
+        assert_eq!(e.var, "CANBAO_SECRET");
+        let c = cfg(&[("CANBAO_SECRET", PEPPER), ("CANBAO_PAYMENT_SECRET", PAY)]).unwrap();
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
-        assert!(c.demo && c.today.is_none() && !c.secure_cookies);
+        assert!(!c.demo && c.today.is_none());
+        assert!(c.secure_cookies, "production cookies are Secure even on loopback");
+        // The secrets never print.
+        let shown = format!("{c:?}");
+        assert!(!shown.contains(PEPPER) && !shown.contains(PAY), "{shown}");
+    }
+
+    #[test]
+    fn production_refuses_weak_or_published_secrets() {
+        let e = cfg(&[("CANBAO_SECRET", PEPPER)]).unwrap_err();
+        assert_eq!(e.var, "CANBAO_PAYMENT_SECRET");
+        assert_eq!(
+            cfg(&[("CANBAO_SECRET", "test-secret"), ("CANBAO_PAYMENT_SECRET", PAY)])
+                .unwrap_err()
+                .var,
+            "CANBAO_SECRET"
+        );
+        assert_eq!(
+            cfg(&[("CANBAO_SECRET", "short"), ("CANBAO_PAYMENT_SECRET", PAY)])
+                .unwrap_err()
+                .var,
+            "CANBAO_SECRET"
+        );
+        assert_eq!(
+            cfg(&[("CANBAO_SECRET", PEPPER), ("CANBAO_PAYMENT_SECRET", "load-test-secret")])
+                .unwrap_err()
+                .var,
+            "CANBAO_PAYMENT_SECRET"
+        );
+        assert_eq!(
+            cfg(&[("CANBAO_SECRET", PEPPER), ("CANBAO_PAYMENT_SECRET", PEPPER)])
+                .unwrap_err()
+                .var,
+            "CANBAO_PAYMENT_SECRET"
+        );
+        assert_eq!(
+            cfg(&[
+                ("CANBAO_SECRET", PEPPER),
+                ("CANBAO_PAYMENT_SECRET", PAY),
+                ("CANBAO_SECURE_COOKIES", "off")
+            ])
+            .unwrap_err()
+            .var,
+            "CANBAO_SECURE_COOKIES"
+        );
+    }
+
+    #[test]
+    fn demo_is_opt_in_and_insecure_cookies_only_on_loopback() {
+        let c = cfg(&[("CANBAO_DEMO", "on")]).unwrap();
+        assert!(c.demo && !c.secure_cookies && c.secret.is_none());
+        let c = cfg(&[("CANBAO_DEMO", "on"), ("LEPTOS_SITE_ADDR", "0.0.0.0:3000")]).unwrap();
+        assert!(
+            c.secure_cookies,
+            "a demo reachable from other machines still gets Secure cookies"
+        );
     }
 
     #[test]
@@ -167,7 +295,13 @@ mod tests {
             cfg(&[("CANBAO_ORDER_MINUTES", "0")]).unwrap_err().var,
             "CANBAO_ORDER_MINUTES"
         );
-        let c = cfg(&[("CANBAO_TODAY", "2022-10-08"), ("CANBAO_DEMO", "off")]).unwrap();
+        let c = cfg(&[
+            ("CANBAO_TODAY", "2022-10-08"),
+            ("CANBAO_DEMO", "off"),
+            ("CANBAO_SECRET", PEPPER),
+            ("CANBAO_PAYMENT_SECRET", PAY),
+        ])
+        .unwrap();
         assert_eq!(c.today, NaiveDate::from_ymd_opt(2022, 10, 8));
         assert!(!c.demo);
     }

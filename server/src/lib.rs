@@ -41,6 +41,11 @@ pub enum StartError {
     Policy(String),
     #[error("LEPTOS_SITE_ADDR: cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    #[error(
+        "CANBAO_DEMO: the database holds demo account {0:?} with the published demo password; \
+         a production server will not start until it is removed or its password changed"
+    )]
+    DemoAccount(String),
 }
 
 pub struct Application {
@@ -65,17 +70,30 @@ impl Application {
             seed::load_demo(&db, clock.now())
                 .await
                 .map_err(|e| StartError::Seed(e.to_string()))?;
+        } else if let Some(username) = seed::demo_account_with_published_password(&db)
+            .await
+            .map_err(|e| StartError::Seed(e.to_string()))?
+        {
+            // A database once run as a demo would let anyone in as admin with a password in
+            // the README: production refuses it rather than serving it.
+            return Err(StartError::DemoAccount(username));
         }
         let mut policies = app::services::policies::PolicyRegistry::embedded();
         if let Some(dir) = &config.policy_dir {
             let n = policies.load_dir(dir).map_err(StartError::Policy)?;
             tracing::info!(dir = %dir.display(), packs = n, "policy packs loaded from directory");
         }
-        let secret = config.secret.clone().unwrap_or_else(|| app::services::random_token(32));
-        let payment_secret = config
-            .payment_secret
-            .clone()
-            .unwrap_or_else(|| app::services::sha256_hex(&[&secret, "payment-callback"]));
+        // Config::from_lookup has refused production without both secrets; only the demo
+        // falls back to a random pepper and a payment key derived from it.
+        use secrecy::ExposeSecret;
+        let secret = config
+            .secret
+            .as_ref()
+            .map_or_else(|| app::services::random_token(32), |s| s.expose_secret().to_owned());
+        let payment_secret = config.payment_secret.as_ref().map_or_else(
+            || app::services::sha256_hex(&[&secret, "payment-callback"]),
+            |s| s.expose_secret().to_owned(),
+        );
         let sandbox = Arc::new(app::services::payments::SandboxProvider::new(payment_secret.as_bytes()));
         let state = AppState {
             payments: sandbox.clone(),
@@ -160,13 +178,18 @@ pub fn router(state: ServerState) -> Router {
     let app_state = state.app.clone();
     let fallback_state = state.app.clone();
     let options = state.leptos_options.clone();
-    Router::new()
+    let mut router = Router::new()
         .nest("/api/v1", rest::routes())
-        .route("/prefs", axum::routing::post(rest::set_prefs))
-        .route(
+        .route("/prefs", axum::routing::post(rest::set_prefs));
+    // The sandbox payment app stands in for a provider's own pages: demo only, so in
+    // production nobody can mark an order paid without a signed callback (404 there).
+    if state.app.settings.demo {
+        router = router.route(
             "/sandbox/pay/{order_no}",
             axum::routing::get(sandbox::show).post(sandbox::act),
-        )
+        );
+    }
+    router
         .leptos_routes_with_context(
             &state,
             routes,
@@ -208,6 +231,22 @@ async fn check_origin(req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// `server create-admin`: connects to `DATABASE_URL` (migrating it and loading the area
+/// tree, as a start would) and creates an administrator scoped to the whole system.
+pub async fn create_admin(username: &str, password: &secrecy::SecretString) -> Result<(), String> {
+    use secrecy::ExposeSecret;
+    let url = config::database_url(&|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    seed::load_areas(&db).await.map_err(|e| e.to_string())?;
+    let result = app::services::auth::create_admin(&db, chrono::Utc::now(), username, password.expose_secret()).await;
+    db.close().await;
+    result.map(|_| ()).map_err(|e| match e.field() {
+        Some(field) => format!("{field}: {e}"),
+        None => e.to_string(),
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

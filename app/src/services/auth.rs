@@ -9,7 +9,15 @@ use crate::model::{mask_phone, Department, Role, UserView};
 use crate::store::accounts::{self, AccountRow, NewAccount};
 use crate::store::{areas, audit, otp};
 
+/// The session cookie's name in demo mode on loopback (plain HTTP on a laptop).
 pub const SESSION_COOKIE: &str = "canbao_session";
+/// Its name everywhere else: `__Host-` makes browsers require `Secure`, `Path=/` and no
+/// `Domain`, so a sibling subdomain cannot plant a session of its choosing.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-canbao_session";
+/// Holds the phone between asking for a code and entering it, so it stays out of URLs.
+pub const PENDING_PHONE_COOKIE: &str = "canbao_pending_phone";
+/// The shortest administrator password `create_admin` accepts (OWASP ASVS 2.1.1).
+pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const CODE_TTL_MINUTES: i64 = 5;
 pub const CODE_MAX_TRIES: i32 = 5;
 pub const CODE_RESEND_SECONDS: i64 = 60;
@@ -142,25 +150,24 @@ pub async fn verify_code(
             "The code has expired or was never sent; please ask for a new one",
         ));
     };
-    if row.attempts >= CODE_MAX_TRIES {
-        return Err(AppError::too_many(
+    let exhausted = || {
+        AppError::too_many(
             "code_tries_exhausted",
             Some("code"),
             "验证码输错次数过多，请重新获取",
             "Too many wrong tries; please ask for a new code",
-        ));
-    }
+        )
+    };
+    // The try is counted before the code is compared, and only while tries are left, in
+    // one statement: twenty concurrent guesses get at most CODE_MAX_TRIES comparisons.
+    let Some(tries) = otp::reserve_attempt(db, row.id, CODE_MAX_TRIES).await? else {
+        return Err(exhausted());
+    };
     if row.code_hash != code_hash(&state.settings, &phone, code) {
-        let tries = otp::add_attempt(db, row.id).await?;
         audit_event(state, None, "otp_failed", Some(&mask_phone(&phone)), client_ip).await?;
         let left = (CODE_MAX_TRIES - tries).max(0);
         return Err(if left == 0 {
-            AppError::too_many(
-                "code_tries_exhausted",
-                Some("code"),
-                "验证码输错次数过多，请重新获取",
-                "Too many wrong tries; please ask for a new code",
-            )
+            exhausted()
         } else {
             AppError::invalid(
                 "code",
@@ -259,34 +266,41 @@ pub async fn staff_sign_in(
         audit_event(state, None, "sign_in_failed", Some(username), client_ip).await?;
         return Err(wrong(None));
     };
-    if let Some(until) = account.locked_until.filter(|u| *u > now) {
-        let minutes = (until - now).num_minutes() + 1;
-        return Err(AppError::too_many(
+    let locked = |minutes: i64| {
+        AppError::too_many(
             "account_locked",
             Some("password"),
             format!("密码连续输错{PASSWORD_MAX_TRIES}次，账户已临时锁定，请{minutes}分钟后再试"),
             format!("Too many wrong passwords; the account is locked for {minutes} more minutes"),
-        ));
-    }
+        )
+    };
+    // Each try is counted before the password is checked, in one atomic statement that
+    // also sets the lock on the last allowed try: concurrent guesses cannot all read the
+    // same count, so at most PASSWORD_MAX_TRIES passwords are ever checked per lock period.
+    let Some(tries) = accounts::reserve_login_try(
+        db,
+        account.id,
+        now,
+        PASSWORD_MAX_TRIES,
+        now + Duration::minutes(LOCK_MINUTES),
+    )
+    .await?
+    else {
+        let until = accounts::by_id(db, account.id)
+            .await?
+            .and_then(|a| a.locked_until)
+            .unwrap_or(now + Duration::minutes(LOCK_MINUTES));
+        return Err(locked((until - now).num_minutes() + 1));
+    };
     let hash = account.password_hash.clone().unwrap_or_default();
     if !verify_password(hash, password.to_owned()).await {
-        let failed = account.failed_logins + 1;
         audit_event(state, Some(account.id), "sign_in_failed", Some(username), client_ip).await?;
-        if failed >= PASSWORD_MAX_TRIES {
-            accounts::set_failed_logins(db, account.id, 0, Some(now + Duration::minutes(LOCK_MINUTES))).await?;
-            return Err(AppError::too_many(
-                "account_locked",
-                Some("password"),
-                format!("密码连续输错{PASSWORD_MAX_TRIES}次，账户已临时锁定，请{LOCK_MINUTES}分钟后再试"),
-                format!("Too many wrong passwords; the account is locked for {LOCK_MINUTES} minutes"),
-            ));
+        if tries >= PASSWORD_MAX_TRIES {
+            return Err(locked(LOCK_MINUTES));
         }
-        accounts::set_failed_logins(db, account.id, failed, None).await?;
-        return Err(wrong(Some(PASSWORD_MAX_TRIES - failed)));
+        return Err(wrong(Some(PASSWORD_MAX_TRIES - tries)));
     }
-    if account.failed_logins != 0 || account.locked_until.is_some() {
-        accounts::set_failed_logins(db, account.id, 0, None).await?;
-    }
+    accounts::set_failed_logins(db, account.id, 0, None).await?;
     audit_event(state, Some(account.id), "sign_in_staff", Some(username), client_ip).await?;
     start_session(state, account).await
 }
@@ -367,22 +381,111 @@ pub async fn demo_code(state: &AppState, phone_input: &str) -> Result<Option<Str
     }))
 }
 
-/// `Set-Cookie` value that stores the session (HttpOnly, SameSite=Lax).
+/// The session cookie's name: `__Host-` prefixed whenever cookies are Secure.
+pub fn session_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure_cookies {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// `Set-Cookie` value that stores the session (HttpOnly, SameSite=Lax; Secure and
+/// `__Host-` prefixed unless the demo runs on loopback).
 pub fn session_cookie(settings: &Settings, token: &str, max_age_seconds: i64) -> String {
     let secure = if settings.secure_cookies { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{secure}")
+    let name = session_cookie_name(settings);
+    format!("{name}={token}; Path=/; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{secure}")
 }
 
 pub fn clear_session_cookie(settings: &Settings) -> String {
     session_cookie(settings, "", 0)
 }
 
-/// The session token from a `Cookie` header.
-pub fn token_from_cookie_header(header: &str) -> Option<String> {
+/// The session token from a `Cookie` header: only the cookie of the configured name, so a
+/// production server never takes a session from an unprefixed cookie someone planted.
+pub fn token_from_cookie_header(settings: &Settings, header: &str) -> Option<String> {
+    cookie_value(header, session_cookie_name(settings))
+}
+
+/// The value of one cookie in a `Cookie` header.
+pub fn cookie_value(header: &str, wanted: &str) -> Option<String> {
     header.split(';').find_map(|pair| {
         let (name, value) = pair.trim().split_once('=')?;
-        (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+        (name == wanted && !value.is_empty()).then(|| value.to_owned())
     })
+}
+
+/// `Set-Cookie` for the phone a code was sent to: lives as long as the code, only sent to
+/// the sign-in pages and their server functions; an empty phone clears it.
+pub fn pending_phone_cookie(settings: &Settings, phone: &str) -> String {
+    let secure = if settings.secure_cookies { "; Secure" } else { "" };
+    let max_age = if phone.is_empty() { 0 } else { CODE_TTL_MINUTES * 60 };
+    format!("{PENDING_PHONE_COOKIE}={phone}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// Creates an administrator scoped to the whole system (the `server create-admin`
+/// command): how a production database gets its first account without the demo.
+pub async fn create_admin(
+    db: &crate::store::Db,
+    now: chrono::DateTime<chrono::Utc>,
+    username: &str,
+    password: &str,
+) -> Result<i64, AppError> {
+    let username = username.trim();
+    let valid_name = (3..=32).contains(&username.chars().count())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !valid_name {
+        return Err(AppError::invalid(
+            "username",
+            "username_invalid",
+            "用户名应为3至32位字母、数字、下划线、连字符或点",
+            "A username has 3 to 32 letters, digits, '_', '-' or '.'",
+        ));
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS || password == super::seed::DEMO_PASSWORD {
+        return Err(AppError::invalid(
+            "password",
+            "password_weak",
+            format!("密码至少{MIN_PASSWORD_CHARS}位，且不能是演示密码"),
+            format!("The password needs at least {MIN_PASSWORD_CHARS} characters and cannot be the demo password"),
+        ));
+    }
+    if accounts::by_username(db, username).await?.is_some() {
+        return Err(AppError::Conflict(crate::error::UserMessage::new(
+            "username_taken",
+            Some("username"),
+            "该用户名已存在",
+            "This username is taken",
+        )));
+    }
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::internal("create-admin", e))?;
+    let new = NewAccount {
+        role: Role::Admin.code(),
+        username: Some(username),
+        phone: None,
+        password_hash: Some(&hash),
+        display_name: "系统管理员",
+        area_code: Some(super::seed::ROOT_AREA),
+        department: None,
+        person_id: None,
+    };
+    let id = accounts::create(db, &new, now).await?;
+    let entry = audit::AuditEntry {
+        actor_account_id: Some(id),
+        action: "admin_created",
+        subject: Some(username),
+        detail: Some("server create-admin"),
+        client_ip: Some("command-line"),
+        area_code: Some(super::seed::ROOT_AREA),
+    };
+    audit::record(db, &entry, now).await?;
+    Ok(id)
 }
 
 async fn audit_event(
@@ -467,11 +570,24 @@ mod tests {
         };
         let c = session_cookie(&s, "abc", 60);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));
+        assert!(c.starts_with("__Host-canbao_session=abc;"), "{c}");
         assert_eq!(
-            token_from_cookie_header("x=1; canbao_session=abc; y=2").as_deref(),
+            token_from_cookie_header(&s, "x=1; __Host-canbao_session=abc; y=2").as_deref(),
             Some("abc")
         );
-        assert_eq!(token_from_cookie_header("canbao_session="), None);
+        // A production server ignores an unprefixed cookie (one a subdomain could plant).
+        assert_eq!(token_from_cookie_header(&s, "canbao_session=abc"), None);
+        assert_eq!(token_from_cookie_header(&s, "__Host-canbao_session="), None);
+        let demo = Settings {
+            secure_cookies: false,
+            ..s
+        };
+        let c = session_cookie(&demo, "abc", 60);
+        assert!(c.starts_with("canbao_session=abc;") && !c.contains("Secure"), "{c}");
+        assert_eq!(
+            token_from_cookie_header(&demo, "canbao_session=abc").as_deref(),
+            Some("abc")
+        );
     }
 
     #[test]

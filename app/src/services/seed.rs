@@ -317,6 +317,23 @@ const DEMO_STAFF: &[DemoStaff] = &[
     },
 ];
 
+/// The first demo staff account that exists, is active and still has the published demo
+/// password: a production server refuses to start on such a database.
+pub async fn demo_account_with_published_password(db: &Db) -> Result<Option<String>, AppError> {
+    for s in DEMO_STAFF {
+        let Some(a) = accounts::by_username(db, s.username).await? else {
+            continue;
+        };
+        let Some(hash) = a.password_hash.filter(|_| a.active) else {
+            continue;
+        };
+        if super::auth::verify_password(hash, DEMO_PASSWORD.to_owned()).await {
+            return Ok(Some(s.username.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
 /// Creates the demo accounts and the demo resident when missing (idempotent).
 pub async fn load_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<(), AppError> {
     let mut missing = Vec::new();

@@ -85,8 +85,10 @@ impl TestDb {
     }
 }
 
+/// A demo server's configuration (demo accounts and data, as the outside checks run it).
 pub fn test_config(database_url: &str) -> Config {
     Config::from_lookup(|k| match k {
+        "CANBAO_DEMO" => Some("on".into()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         "DATABASE_URL" => Some(database_url.into()),
         "CANBAO_TODAY" => Some(PINNED_TODAY.into()),
@@ -106,9 +108,37 @@ pub struct TestApp {
     handle: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// Secrets good enough for a production server in the tests (long, unpublished, distinct).
+pub const PROD_SECRET: &str = "tests-only-pepper-3f9c2a7e51b04d6e8a1f";
+pub const PROD_PAYMENT_SECRET: &str = "tests-only-payment-9b8e7d6c5b4a39281706";
+
+/// A production server's configuration: nothing set but the address, database and secrets.
+pub fn production_config(database_url: &str) -> Config {
+    Config::from_lookup(|k| match k {
+        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
+        "DATABASE_URL" => Some(database_url.into()),
+        "CANBAO_TODAY" => Some(PINNED_TODAY.into()),
+        "CANBAO_SECRET" => Some(PROD_SECRET.into()),
+        "CANBAO_PAYMENT_SECRET" => Some(PROD_PAYMENT_SECRET.into()),
+        "LEPTOS_SITE_ROOT" => Some(std::env::temp_dir().join("canbao-no-site").display().to_string()),
+        _ => None,
+    })
+    .unwrap()
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let db = TestDb::new(backend).await;
-    let app = Application::build(test_config(&db.url)).await.expect("server starts");
+    spawn_with(db, test_config).await
+}
+
+/// A production server (no demo data, no sandbox, secure cookies).
+pub async fn spawn_production(backend: Backend) -> TestApp {
+    let db = TestDb::new(backend).await;
+    spawn_with(db, production_config).await
+}
+
+pub async fn spawn_with(db: TestDb, config: impl FnOnce(&str) -> Config) -> TestApp {
+    let app = Application::build(config(&db.url)).await.expect("server starts");
     let base = format!("http://{}", app.addr());
     let state = app.state().clone();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
