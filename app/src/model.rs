@@ -231,6 +231,13 @@ pub struct UserView {
     pub phone_masked: Option<String>,
 }
 
+/// The code page's header: where the code went (masked), and the code itself in demo mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub phone_masked: String,
+    pub demo_code: Option<String>,
+}
+
 /// What every page needs: who is signed in and what "today" is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShellInfo {

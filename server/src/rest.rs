@@ -174,7 +174,7 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError>
 
 /// The signed-in account: `Authorization: Bearer <token>` (from `POST /sessions`) or the
 /// browser's session cookie.
-async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, AppError> {
+pub async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, AppError> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -184,7 +184,7 @@ async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, AppError>
         headers
             .get(header::COOKIE)
             .and_then(|v| v.to_str().ok())
-            .and_then(app::services::auth::token_from_cookie_header)
+            .and_then(|c| app::services::auth::token_from_cookie_header(&state.settings, c))
     });
     let Some(token) = token else {
         return Err(AppError::sign_in_required());
@@ -962,6 +962,17 @@ async fn unknown_endpoint() -> AppError {
     AppError::not_found("endpoint_not_found", "接口不存在", "No such API endpoint")
 }
 
+/// True for a path on this site only: one leading '/', then no '/' or '\\' (which browsers
+/// read as another host), and no whitespace or control characters anywhere (browsers drop
+/// tabs and newlines, so "/\t/evil.example" would become "//evil.example").
+pub fn is_local_path(target: &str) -> bool {
+    let mut chars = target.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !target.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && target.len() <= 2048
+}
+
 #[derive(Debug, Deserialize)]
 pub struct PrefsForm {
     lang: Option<String>,
@@ -987,7 +998,7 @@ pub async fn set_prefs(headers: HeaderMap, Form(form): Form<PrefsForm>) -> Respo
     // Only same-site paths: an open redirect would let others bounce people through us.
     let back = form
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .filter(|b| is_local_path(b))
         .or_else(|| {
             headers
                 .get(header::REFERER)
@@ -1002,4 +1013,30 @@ pub async fn set_prefs(headers: HeaderMap, Form(form): Form<PrefsForm>) -> Respo
         }
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn redirects_stay_on_this_site() {
+        for ok in ["/", "/coverage", "/reports?area=141102&as_of=2022-10-08", "/a/b#c"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "coverage",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "\\\\evil.example",
+            "https://evil.example/",
+            "/x\\y",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
+    }
 }

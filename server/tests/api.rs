@@ -200,23 +200,38 @@ async fn resident_signs_in_with_a_one_time_code(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 302, "moves on to the code page");
-    assert_eq!(
-        res.headers()["location"],
-        format!("/login/resident/verify?phone={phone}")
+    // The phone waits in an HttpOnly cookie, never in the URL.
+    assert_eq!(res.headers()["location"], "/login/resident/verify");
+    let pending = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("canbao_pending_phone="))
+        .expect("the pending phone cookie");
+    assert!(
+        pending.contains("HttpOnly") && pending.contains("Max-Age=300"),
+        "{pending}"
     );
     let code = demo_code_from_outbox(&app, phone).await;
     assert_eq!(code.len(), 6);
 
-    // The verify page shows the outbox code in demo mode.
-    let html = app
-        .client
-        .get(app.url(&format!("/login/resident/verify?phone={phone}")))
-        .send()
-        .await
-        .unwrap();
-    let html = html.text().await.unwrap();
+    // The verify page shows the outbox code in demo mode, for the phone in the cookie.
+    let html = app.page("/login/resident/verify").await;
     assert!(html.contains("138****0001"));
     assert!(html.contains(&code));
+    // Without the cookie (another browser) it shows neither.
+    let stranger = reqwest::Client::new();
+    let html = stranger
+        .get(app.url("/login/resident/verify"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("138****0001") && !html.contains(&code));
+    assert!(html.contains("no-pending-code"));
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (status, body) = error_of(
@@ -234,9 +249,8 @@ async fn resident_signs_in_with_a_one_time_code(backend: Backend) {
     assert_eq!(status, 422);
     assert_eq!(body["Invalid"]["field"], "code");
 
-    let res = app
-        .server_fn(VerifyCode::PATH, &[("phone", phone), ("code", &code)])
-        .await;
+    // The form sends only the code: the phone comes from the pending cookie.
+    let res = app.server_fn(VerifyCode::PATH, &[("code", &code)]).await;
     // As the hydrated page calls it: 200 and a Location for client-side navigation.
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/coverage");

@@ -59,8 +59,16 @@ pub mod ssr {
             .unwrap_or_else(|| "unknown".to_owned())
     }
 
+    /// The phone a sign-in code was just sent to (the pending cookie), if it parses.
+    pub fn pending_phone() -> Option<String> {
+        header(http::header::COOKIE)
+            .and_then(|c| auth::cookie_value(&c, auth::PENDING_PHONE_COOKIE))
+            .and_then(|p| auth::parse_phone(&p).ok())
+    }
+
     pub fn session_token() -> Option<String> {
-        header(http::header::COOKIE).and_then(|c| auth::token_from_cookie_header(&c))
+        let settings = state().ok()?.settings;
+        header(http::header::COOKIE).and_then(|c| auth::token_from_cookie_header(&settings, &c))
     }
 
     /// The signed-in account as an actor, or 401.
@@ -117,7 +125,8 @@ pub async fn get_shell_info() -> Result<ShellInfo, AppError> {
     )
 }
 
-/// Sends a sign-in code and moves on to the code page.
+/// Sends a sign-in code and moves on to the code page. The phone waits in a short-lived
+/// HttpOnly cookie, never in the URL (URLs end up in logs, history and Referer headers).
 #[server]
 pub async fn request_code(phone: String) -> Result<(), AppError> {
     use self::ssr::*;
@@ -125,21 +134,28 @@ pub async fn request_code(phone: String) -> Result<(), AppError> {
         async {
             let state = state()?;
             let phone = crate::services::auth::request_code(&state, &phone, &client_ip()).await?;
-            leptos_axum::redirect(&format!("/login/resident/verify?phone={phone}"));
+            set_cookie(crate::services::auth::pending_phone_cookie(&state.settings, &phone));
+            leptos_axum::redirect("/login/resident/verify");
             Ok(())
         }
         .await,
     )
 }
 
-/// Checks the code and signs the resident in.
+/// Checks the code and signs the resident in. The phone is the one the code was sent to
+/// (the pending cookie); a script may name it instead.
 #[server]
-pub async fn verify_code(phone: String, code: String) -> Result<(), AppError> {
+pub async fn verify_code(phone: Option<String>, code: String) -> Result<(), AppError> {
     use self::ssr::*;
     respond(
         async {
             let state = state()?;
+            let phone = phone
+                .filter(|p| !p.trim().is_empty())
+                .or_else(pending_phone)
+                .unwrap_or_default();
             let session = crate::services::auth::verify_code(&state, &phone, &code, &client_ip()).await?;
+            set_cookie(crate::services::auth::pending_phone_cookie(&state.settings, ""));
             start_session(&state, &session);
             leptos_axum::redirect("/coverage");
             Ok(())
@@ -180,11 +196,24 @@ pub async fn sign_out() -> Result<(), AppError> {
     )
 }
 
-/// Demo mode: the code in the local SMS outbox, so a tester can sign in without a phone.
+/// The code page's header: the masked phone a code was sent to (from the pending cookie)
+/// and, in demo mode only, the code in the local SMS outbox so a tester needs no phone.
 #[server]
-pub async fn demo_code(phone: String) -> Result<Option<String>, AppError> {
+pub async fn pending_sign_in() -> Result<Option<crate::model::PendingSignIn>, AppError> {
     use self::ssr::*;
-    respond(async { crate::services::auth::demo_code(&state()?, &phone).await }.await)
+    respond(
+        async {
+            let state = state()?;
+            let Some(phone) = pending_phone() else {
+                return Ok(None);
+            };
+            Ok(Some(crate::model::PendingSignIn {
+                phone_masked: crate::model::mask_phone(&phone),
+                demo_code: crate::services::auth::demo_code(&state, &phone).await?,
+            }))
+        }
+        .await,
+    )
 }
 
 /// All areas with their targets (public reference data from the notices).

@@ -2,12 +2,10 @@
 //! and redirects (pages are server-rendered; only islands are hydrated).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
-use crate::api::{demo_code, RequestCode, StaffSignIn, VerifyCode};
+use crate::api::{pending_sign_in, RequestCode, StaffSignIn, VerifyCode};
 use crate::components::forms::{action_error, FieldError, FormError};
 use crate::i18n::fill;
-use crate::model::mask_phone;
 use crate::prefs::use_texts;
 
 #[component]
@@ -37,24 +35,29 @@ pub fn ResidentLogin() -> impl IntoView {
 #[component]
 pub fn ResidentVerify() -> impl IntoView {
     let t = use_texts();
-    let query = use_query_map();
-    let phone = move || query.with(|q| q.get("phone").unwrap_or_default());
     let action = ServerAction::<VerifyCode>::new();
     let error = action_error(action);
-    let demo = Resource::new(phone, demo_code);
+    // The phone is read on the server from the pending cookie: it is never in the URL.
+    let pending = Resource::new(|| (), |_| pending_sign_in());
     view! {
         <section class="card narrow">
             <h1>{t.verify_title}</h1>
-            <p>{move || fill(t.verify_intro, &mask_phone(&phone()))}</p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    demo.await.ok().flatten().map(|code| view! {
-                        <p class="demo-code" role="note">{t.demo_code_notice}<strong data-testid="demo-code">{code}</strong></p>
-                    })
+                    match pending.await.ok().flatten() {
+                        Some(p) => view! {
+                            <p>{fill(t.verify_intro, &p.phone_masked)}</p>
+                            {p.demo_code.map(|code| view! {
+                                <p class="demo-code" role="note">{t.demo_code_notice}<strong data-testid="demo-code">{code}</strong></p>
+                            })}
+                        }.into_any(),
+                        None => view! {
+                            <p role="alert" data-testid="no-pending-code">{t.verify_no_pending}</p>
+                        }.into_any(),
+                    }
                 })}
             </Suspense>
             <ActionForm action>
-                <input type="hidden" name="phone" value=phone/>
                 <label for="code">{t.code_label}</label>
                 <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
                     maxlength="6" required placeholder=t.code_placeholder aria-describedby="code-error"

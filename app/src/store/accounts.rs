@@ -91,6 +91,27 @@ pub async fn set_failed_logins(
     Ok(())
 }
 
+/// Counts a sign-in try before the password is checked, atomically: `None` while the
+/// account is locked; otherwise the tries in this round, the lock set by the statement that
+/// reaches `max`. An expired lock starts a new round. Every right-hand side reads the row
+/// as it was, on both databases.
+pub async fn reserve_login_try(
+    db: &Db,
+    id: i64,
+    now: DateTime<Utc>,
+    max: i32,
+    lock_until: DateTime<Utc>,
+) -> Result<Option<i32>, sqlx::Error> {
+    const SQL: &str = "UPDATE accounts SET
+            failed_logins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END,
+            locked_until = CASE
+                WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END) >= $3 THEN $4
+                ELSE NULL END
+        WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)
+        RETURNING failed_logins";
+    with_pool!(db, p => sqlx::query_scalar(SQL).bind(id).bind(now).bind(max).bind(lock_until).fetch_optional(p).await)
+}
+
 pub async fn create_session(
     db: &Db,
     token_hash: &str,

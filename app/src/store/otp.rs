@@ -45,10 +45,11 @@ pub async fn latest_active(db: &Db, phone: &str, now: DateTime<Utc>) -> Result<O
     with_pool!(db, p => sqlx::query_as(SQL).bind(phone).bind(now).fetch_optional(p).await)
 }
 
-/// Counts one wrong try; returns the new count.
-pub async fn add_attempt(db: &Db, id: i64) -> Result<i32, sqlx::Error> {
-    const SQL: &str = "UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts";
-    with_pool!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_one(p).await)
+/// Counts a try before the code is compared, only while fewer than `max` were made:
+/// the new count, or `None` when the tries are used up (atomic under concurrency).
+pub async fn reserve_attempt(db: &Db, id: i64, max: i32) -> Result<Option<i32>, sqlx::Error> {
+    const SQL: &str = "UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 RETURNING attempts";
+    with_pool!(db, p => sqlx::query_scalar(SQL).bind(id).bind(max).fetch_optional(p).await)
 }
 
 /// Marks a code used; false when it was used concurrently.
