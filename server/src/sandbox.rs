@@ -6,14 +6,14 @@ use app::error::AppError;
 use app::services::payments;
 use app::services::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
 use app::services::report_render::esc;
 
-use crate::rest::ClientIp;
+use crate::rest::{actor, ClientIp};
 
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
@@ -44,8 +44,13 @@ fn error_page(err: &AppError) -> Response {
     (status, page("支付失败", &body)).into_response()
 }
 
-pub async fn show(State(state): State<AppState>, Path(order_no): Path<String>) -> Response {
-    let order = match payments::sandbox_order(&state, &order_no).await {
+/// Only the order's household and staff in scope see the page (signed in as on the site).
+pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(order_no): Path<String>) -> Response {
+    let actor = match actor(&state, &headers).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
+    let order = match payments::sandbox_order(&state, &actor, &order_no).await {
         Ok(o) => o,
         Err(e) => return error_page(&e),
     };
@@ -102,11 +107,16 @@ pub struct ActionForm {
 pub async fn act(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Path(order_no): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Response {
+    let actor = match actor(&state, &headers).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
     let pay = form.action == "pay";
-    match payments::sandbox_complete(&state, &order_no, pay, &ip).await {
+    match payments::sandbox_complete(&state, &actor, &order_no, pay, &ip).await {
         Ok(r) => Redirect::to(&format!("/coverage?order={}&result={}", r.order_no, r.result)).into_response(),
         Err(e) => error_page(&e),
     }

@@ -66,7 +66,7 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("post", "/api/v1/certifications/{id}/actions", "step", "addddodddddd"),
     ("post", "/api/v1/certifications/{id}/documents", "png", "aodododododo"),
     ("get", "/api/v1/certifications/{id}/documents/{doc}", "", "aodododododo"),
-    ("get", "/api/v1/audit", "", "addddddddooo"),
+    ("get", "/api/v1/audit", "", "addooooddooo"),
     ("post", "/api/v1/adjustment-lists", "list", "addddddooood"),
     // A list is its uploader's (here the Lishi civil affairs officer) until applied.
     ("get", "/api/v1/adjustment-lists/{id}", "", "addddddodddd"),
@@ -102,7 +102,7 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
         &[("phone", "13800000099"), ("code", "000000")],
         "pppppppppppp",
     ),
-    ("DemoCode", &[("phone", "13800000099")], "pppppppppppp"),
+    ("PendingSignIn", &[], "pppppppppppp"),
     (
         "StaffSignIn",
         &[("username", "nobody"), ("password", "wrong")],
@@ -172,7 +172,7 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
         &[("action", "accept"), ("ids[0]", "{cert}")],
         "addddodddddd",
     ),
-    ("AuditEntries", &[], "addddddddooo"),
+    ("AuditEntries", &[], "addooooddooo"),
     ("ListReport", &[("id", "{import}")], "addddddodddd"),
     ("LedgerEntries", &[("area", VILLAGE)], "addododddodo"),
     // Each caller's own scope.

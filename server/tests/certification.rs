@@ -459,7 +459,12 @@ async fn bad_requests_name_the_field_and_write_nothing(backend: Backend) {
         (json!({"id_number": ADULT, "category": "rich"}), 422, "category"),
         (json!({"id_number": ADULT}), 422, "category"),
         (json!({"id_number": ADULT, "category": "minimum_living"}), 404, ""),
-        (json!({"id_number": SUN_YUSHAN, "category": "minimum_living"}), 403, ""),
+        // Out of scope reads like unknown (issue 22): 404, naming no one.
+        (
+            json!({"id_number": SUN_YUSHAN, "category": "minimum_living"}),
+            404,
+            "id_number",
+        ),
         (
             json!({"id_number": SUN_YUSHAN, "category": "minimum_living", "comment": "x".repeat(501)}),
             422,
@@ -551,7 +556,19 @@ async fn the_audit_log_is_scoped_and_append_only(backend: Backend) {
     let (status, log) = get(&app, &admin, "/api/v1/audit?action=enrolment_submitted").await;
     assert_eq!(status, 200);
     assert_eq!(log.as_array().unwrap().len(), 1);
-    let (status, _) = get(&app, &cadre, "/api/v1/audit").await;
+    // The cadre reads the village's own entries (issue 22: attachments are shown there);
+    // a department officer reads none.
+    let (status, log) = get(&app, &cadre, "/api/v1/audit").await;
+    assert_eq!(status, 200, "{log}");
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["area_code"].as_str().is_some_and(|a| a.starts_with(VILLAGE))),
+        "{log}"
+    );
+    let civil = bearer(&app, "civil_lishi").await;
+    let (status, _) = get(&app, &civil, "/api/v1/audit").await;
     assert_eq!(status, 403);
     let (status, err) = get(&app, &admin, "/api/v1/audit?from=2022-10-09&to=2022-10-01").await;
     assert_eq!(status, 422);

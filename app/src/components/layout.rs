@@ -91,6 +91,8 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
             if matches!(role, Role::BureauOfficer | Role::Admin) {
                 links.push(("/targets", t.nav_targets));
                 links.push(("/reconcile", t.nav_reconcile));
+            }
+            if role != Role::DepartmentOfficer {
                 links.push(("/audit", t.nav_audit));
             }
             links.extend([("/areas", t.nav_areas), ("/account", t.nav_account)]);

@@ -391,7 +391,7 @@ fn trimmed(s: String) -> Option<String> {
 }
 
 async fn analyse<'s>(state: &'s AppState, actor: &Actor, parsed: Parsed) -> Result<Analysis<'s>, AppError> {
-    let scope = actor.scope().unwrap_or_default().to_owned();
+    let scope = actor.staff_scope()?.to_owned();
     let today = state.clock.today();
     let Parsed { columns, rows: raw, .. } = parsed;
     let at = |f: Field| columns.get(&f).map(|(i, _)| *i);
@@ -1243,7 +1243,7 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
     let now = state.clock.now();
 
     // Everything to write, worked out before the transaction.
-    let scope = actor.scope().unwrap_or_default().to_owned();
+    let scope = actor.staff_scope()?.to_owned();
     let mut people: Vec<NewPerson> = Vec::new();
     let mut seen_new = FxHashSet::default();
     let mut adds: Vec<&Row> = Vec::new();
@@ -1407,7 +1407,7 @@ async fn review_rows(
     outcome: Option<&str>,
     resolved: Option<bool>,
 ) -> Result<Vec<ReviewItem>, AppError> {
-    let scope = format!("{}%", actor.scope().unwrap_or_default());
+    let scope = format!("{}%", actor.staff_scope()?);
     // Department officers see their own department's lists; the bureau sees them all.
     let department = (actor.role != Role::BureauOfficer).then(|| actor.account.department.clone().unwrap_or_default());
     type R = (

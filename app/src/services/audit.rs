@@ -36,11 +36,16 @@ pub(crate) fn day_start(d: NaiveDate) -> DateTime<Utc> {
 }
 
 pub async fn search(state: &AppState, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditView>, AppError> {
-    if !matches!(actor.role, Role::Admin | Role::BureauOfficer) {
+    // Cadres and township officers read their own area's entries too: a person the system
+    // knew being attached to a household is recorded in the village for its cadre to see.
+    if !matches!(
+        actor.role,
+        Role::Admin | Role::BureauOfficer | Role::TownshipOfficer | Role::Cadre
+    ) {
         return Err(AppError::forbidden(
             "audit_forbidden",
-            "只有管理员和医保局经办人员可以查看操作日志",
-            "Only administrators and bureau officers can view the audit log",
+            "只有管理员、医保局、乡镇和村（社区）经办人员可以查看操作日志",
+            "Only administrators, bureau, township and village staff can view the audit log",
         ));
     }
     // An admin's whole scope ("") filters nothing, so entries without an area stay visible.

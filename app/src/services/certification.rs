@@ -273,21 +273,21 @@ pub async fn submit(
     let category = parse_category("category", &req.category)?;
     let comment = parse_comment("comment", req.comment.as_deref(), false)?;
     let db = &state.db;
-    let person = enrol_store::person_by_id_number(db, id.as_str())
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found(
-                "person_not_found",
-                "系统中没有此人，请先登记家庭成员",
-                "This person is not registered yet; add them to a household first",
-            )
-        })?;
-    let area = super::enrolment::person_area(state, &person).await?;
-    let in_scope = match actor.role {
-        Role::Resident => viewer.household.is_some() && person.household_id == viewer.household,
-        _ => viewer.in_area(Some(&area)),
+    let person = enrol_store::person_by_id_number(db, id.as_str()).await?;
+    // Unknown and out of scope answer alike (the out-of-scope answer below): whether a
+    // number exists is not told to someone who may not see the person.
+    let found = match person {
+        Some(p) => {
+            let area = super::enrolment::person_area(state, &p).await?;
+            let in_scope = match actor.role {
+                Role::Resident => viewer.household.is_some() && p.household_id == viewer.household,
+                _ => viewer.in_area(Some(&area)),
+            };
+            in_scope.then_some((p, area))
+        }
+        None => None,
     };
-    if !in_scope {
+    let Some((person, area)) = found else {
         // Residents are not told whether someone outside their household exists.
         return Err(if actor.role == Role::Resident {
             AppError::NotFound(UserMessage::new(
@@ -297,13 +297,14 @@ pub async fn submit(
                 "No member of your household has this ID number; you can only apply for your own household",
             ))
         } else {
-            AppError::forbidden(
-                "out_of_scope",
-                "该居民不在您的管辖范围内",
-                "This resident is outside your area",
-            )
+            AppError::NotFound(UserMessage::new(
+                "person_not_found",
+                Some("id_number"),
+                "您的管辖范围内没有此身份证号码的居民，请先登记家庭成员",
+                "No resident in your area has this ID number; register them in a household first",
+            ))
         });
-    }
+    };
     let today = state.clock.today();
     let pack = super::enrolment::current_pack(state, &area, today).ok_or_else(|| {
         field_err(
@@ -610,14 +611,19 @@ pub async fn bulk(
         if !seen.insert(*id) {
             continue;
         }
-        let cert = store::get(&state.db, *id).await?.ok_or_else(|| {
-            AppError::Invalid(UserMessage::new(
-                "certification_not_found",
-                Some(&field),
-                format!("第{}条：未找到认定申请 {id}", i + 1),
-                format!("Item {}: no request {id}", i + 1),
-            ))
-        })?;
+        // A request the caller may not see answers exactly like one that does not exist,
+        // before anything (its name, masked ID) is put into a message.
+        let cert = store::get(&state.db, *id)
+            .await?
+            .filter(|c| viewer.check_visible(c).is_ok())
+            .ok_or_else(|| {
+                AppError::NotFound(UserMessage::new(
+                    "certification_not_found",
+                    Some(&field),
+                    format!("第{}条：未找到认定申请 {id}", i + 1),
+                    format!("Item {}: no request {id}", i + 1),
+                ))
+            })?;
         check_step(&viewer, &cert, action).map_err(|e| {
             // Same status as the single step would get; the message names the item.
             let who = format!("{}（{}）", cert.name, mask_id(&cert.id_number));

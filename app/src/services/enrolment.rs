@@ -96,6 +96,18 @@ impl Actor {
         self.account.area_code.as_deref().map(crate::model::area_prefix)
     }
 
+    /// The staff member's scope, or 403 for an account without an area: such an account
+    /// gets nothing (it never stands for the whole country; the admin's scope is 000000).
+    pub fn staff_scope(&self) -> Result<&str, AppError> {
+        self.scope().ok_or_else(|| {
+            AppError::forbidden(
+                "no_scope",
+                "您的账户没有管辖区域，请联系管理员",
+                "Your account has no area; please ask an administrator",
+            )
+        })
+    }
+
     /// True when the actor may see and act on a household in `area_code`.
     pub fn covers(&self, area_code: &str) -> bool {
         self.enrols_for_others() && self.scope().is_some_and(|s| area_code.starts_with(s))
@@ -245,17 +257,15 @@ pub async fn register_self(
     let area = village_area(state, "area_code", village).await?;
     let db = &state.db;
     let now = state.clock.now();
-    if let Some(p) = store::person_by_id_number(db, id.as_str()).await? {
-        if p.name != name {
-            return Err(name_mismatch("name"));
-        }
-        if crate::store::accounts::by_person(db, p.id).await?.is_some() {
-            return Err(conflict(
-                Some("id_number"),
-                "id_number_taken",
-                "该身份证号码已绑定其他手机号，请联系村（社区）协办员",
-                "This ID number is linked to another phone; please ask your village helper",
-            ));
+    let existing = store::person_by_id_number(db, id.as_str()).await?;
+    if let Some(p) = &existing {
+        // Name and ID number are no proof: anyone may know them. A phone account takes over a
+        // person the system knows only when that person's phone on record is this account's
+        // phone; otherwise a cadre confirms the person in person. One answer for every
+        // refusal, so it tells nothing about the number.
+        let proven = p.name == name && p.phone.is_some() && p.phone == actor.account.phone;
+        if !proven || crate::store::accounts::by_person(db, p.id).await?.is_some() {
+            return Err(identity_unverified());
         }
     }
     let phone = actor.account.phone.clone();
@@ -264,7 +274,7 @@ pub async fn register_self(
         let pid: i64 = sqlx::query_scalar(
             "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)
-             ON CONFLICT (id_number) DO UPDATE SET phone = COALESCE(people.phone, excluded.phone)
+             ON CONFLICT (id_number) DO UPDATE SET id_number = people.id_number
              RETURNING id")
             .bind(id.as_str()).bind(&name).bind(id.birth_date()).bind(sex_code(&id)).bind(&phone).bind(&area)
             .bind(now).fetch_one(&mut *tx).await?;
@@ -277,13 +287,46 @@ pub async fn register_self(
             sqlx::query("UPDATE people SET household_id = $1, relationship = 'self' WHERE id = $2")
                 .bind(h).bind(pid).execute(&mut *tx).await?;
         }
-        sqlx::query("UPDATE accounts SET person_id = $1, display_name = $2 WHERE id = $3")
-            .bind(pid).bind(&name).bind(actor.account.id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok::<i64, sqlx::Error>(pid)
-    })?;
-    audit_log(state, actor, "resident_registered", &id.masked(), None, client_ip).await?;
+        // One account per person (a unique index too): a concurrent claim links nothing.
+        let linked = sqlx::query(
+            "UPDATE accounts SET person_id = $1, display_name = $2 WHERE id = $3
+             AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.person_id = $1)")
+            .bind(pid).bind(&name).bind(actor.account.id).execute(&mut *tx).await?.rows_affected();
+        if linked == 1 {
+            tx.commit().await?;
+            Ok(Some(pid))
+        } else {
+            tx.rollback().await?;
+            Ok::<Option<i64>, sqlx::Error>(None)
+        }
+    })?
+    .ok_or_else(identity_unverified)?;
+    audit_in(
+        state,
+        actor,
+        if existing.is_some() {
+            "resident_linked"
+        } else {
+            "resident_registered"
+        },
+        &id.masked(),
+        Some(&format!("person {pid}")),
+        &existing.and_then(|p| p.area_code).unwrap_or(area),
+        client_ip,
+    )
+    .await?;
     Ok(pid)
+}
+
+/// Registering as a person the system already knows, without proof of being them.
+fn identity_unverified() -> AppError {
+    conflict(
+        Some("id_number"),
+        "identity_unverified",
+        "无法核实您的身份：请核对姓名与身份证号码，或携带身份证到村（社区）协办员处办理",
+        "We cannot verify that this is you: check the name and ID number, or bring your ID card \
+         to your village helper",
+    )
 }
 
 fn sex_code(id: &IdNumber) -> &'static str {
@@ -338,7 +381,8 @@ pub async fn add_member(
         )
     })?;
     let db = &state.db;
-    if let Some(p) = store::person_by_id_number(db, id.as_str()).await? {
+    let known = store::person_by_id_number(db, id.as_str()).await?;
+    if let Some(p) = &known {
         if p.household_id == Some(h.id) {
             return Err(conflict(
                 Some("id_number"),
@@ -346,6 +390,10 @@ pub async fn add_member(
                 format!("{}已是本户成员", p.name),
                 format!("{} is already in this household", p.name),
             ));
+        }
+        if actor.role == Role::Resident && (p.household_id.is_some() || p.name != name) {
+            // One answer for every refusal: a resident learns nothing about a stranger.
+            return Err(cannot_add_person("id_number"));
         }
         if p.household_id.is_some() {
             return Err(in_other_household("id_number"));
@@ -369,13 +417,26 @@ pub async fn add_member(
             .bind(h.id).bind(&rel).bind(pid).execute(&mut *tx).await?.rows_affected();
         if moved == 1 { tx.commit().await?; Ok(Some(pid)) } else { tx.rollback().await?; Ok::<_, sqlx::Error>(None) }
     })?
-    .ok_or_else(|| in_other_household("id_number"))?;
-    audit_log(
+    .ok_or_else(|| {
+        if actor.role == Role::Resident {
+            cannot_add_person("id_number")
+        } else {
+            in_other_household("id_number")
+        }
+    })?;
+    // In the household's village, so its cadre sees who was added; a person the system
+    // already knew (roster, department list) is marked as attached.
+    audit_in(
         state,
         actor,
-        "household_member_added",
+        if known.is_some() {
+            "household_member_attached"
+        } else {
+            "household_member_added"
+        },
         &id.masked(),
-        Some(&format!("household {}", h.id)),
+        Some(&format!("household {} person {pid}", h.id)),
+        &h.area_code,
         client_ip,
     )
     .await?;
@@ -391,6 +452,18 @@ fn name_mismatch(field: &str) -> AppError {
         "name_mismatch",
         "姓名与该身份证号码登记的姓名不一致",
         "The name does not match the one registered for this ID number",
+    )
+}
+
+/// A resident's refusal to add a person the system knows, whatever the reason (another
+/// household, another name): the same words for all, naming no one.
+fn cannot_add_person(field: &str) -> AppError {
+    conflict(
+        Some(field),
+        "cannot_add_person",
+        "无法将此人加入本户：请核对姓名与身份证号码。如此人已在其他家庭户，请到村（社区）协办员处办理",
+        "This person cannot be added: check the name and ID number. If they belong to another \
+         household, please ask your village helper",
     )
 }
 
@@ -470,7 +543,7 @@ pub async fn person_area(state: &AppState, person: &PersonRow) -> Result<String,
 /// The area to look at: the one asked for if inside the actor's scope (403 otherwise),
 /// else the whole scope.
 pub fn area_within(actor: &Actor, asked: Option<&str>) -> Result<String, AppError> {
-    let scope = actor.scope().unwrap_or("");
+    let scope = actor.staff_scope()?;
     match asked.map(str::trim).filter(|s| !s.is_empty()) {
         Some(a) if !a.starts_with(scope) => Err(AppError::forbidden(
             "out_of_scope",
@@ -677,11 +750,20 @@ pub async fn submit(
         let relationship = parse_relationship(&format!("{prefix}.relationship"), m.relationship.as_deref())?;
         let (person, known, joins) = match existing {
             Some(p) => {
+                let given = m.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+                if actor.role == Role::Resident && p.household_id != household_id {
+                    // A resident attaches a person the system knows only with the exact name
+                    // on record, and only one in no household; every refusal reads the same,
+                    // so the answer tells nothing about whom a number belongs to.
+                    if p.household_id.is_some() || given != Some(p.name.as_str()) {
+                        return Err(cannot_add_person(&format!("{prefix}.id_number")));
+                    }
+                }
                 if p.household_id.is_some() && p.household_id != household_id {
                     return Err(in_other_household(&format!("{prefix}.id_number")));
                 }
-                if let Some(n) = m.name.as_deref().filter(|n| !n.trim().is_empty()) {
-                    if n.trim() != p.name {
+                if let Some(n) = given {
+                    if n != p.name {
                         return Err(name_mismatch(&format!("{prefix}.name")));
                     }
                 }
@@ -1093,6 +1175,15 @@ async fn write_submission(
                     .bind(household_id).bind(&rel).bind(person_id).execute(&mut *tx).await?.rows_affected();
                     if n != 1 {
                         return Err(in_other_household(&format!("members[{i}].id_number")));
+                    }
+                    if p.household_id.is_none() {
+                        // Attaching a person the system already knew (a roster or list entry):
+                        // audited in the household's village, so its cadre sees it.
+                        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
+                                     VALUES ($1, $2, 'household_member_attached', $3, $4, $5, $6)")
+                            .bind(now).bind(actor_id).bind(mask_id(&p.id_number))
+                            .bind(format!("household {household_id} person {person_id}"))
+                            .bind(client_ip).bind(area_code).execute(&mut *tx).await?;
                     }
                 }
                 if is_head {
@@ -1946,6 +2037,30 @@ pub async fn open_order(
         .ok_or_else(|| AppError::internal("order", "order vanished"))
 }
 
+/// An audit entry in the area it concerns (a household's village), not the actor's own:
+/// a resident has no area, and the village's cadre must see what happened there.
+#[allow(clippy::too_many_arguments)]
+pub async fn audit_in(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    detail: Option<&str>,
+    area_code: &str,
+    client_ip: &str,
+) -> Result<(), AppError> {
+    let e = audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action,
+        subject: Some(subject),
+        detail,
+        client_ip: Some(client_ip),
+        area_code: Some(area_code),
+    };
+    audit::record(&state.db, &e, state.clock.now()).await?;
+    Ok(())
+}
+
 pub async fn audit_log(
     state: &AppState,
     actor: &Actor,
@@ -2151,7 +2266,7 @@ pub async fn search(state: &AppState, actor: &Actor, query: &str) -> Result<Vec<
     if q.chars().count() < 1 {
         return Ok(Vec::new());
     }
-    let scope = actor.scope().unwrap_or_default().to_owned();
+    let scope = actor.staff_scope()?.to_owned();
     let mut hits = Vec::new();
     for p in store::search_people(&state.db, &scope, q, 50).await? {
         let area = match p.household_id {
@@ -2188,6 +2303,16 @@ pub async fn staff_new_household(
     }
     let db = &state.db;
     if let Some(p) = store::person_by_id_number(db, id.as_str()).await? {
+        // A person outside the actor's area is neither named nor pointed to: the number is
+        // taken (it must be unique), and that is all this answer says.
+        if !actor.covers(&person_area(state, &p).await?) {
+            return Err(conflict(
+                Some("id_number"),
+                "id_number_registered",
+                "此身份证号码已在系统中登记，不能新建家庭户；请由其所在村（社区）办理",
+                "This ID number is already registered; its own village handles this person",
+            ));
+        }
         return match p.household_id {
             Some(h) => Err(conflict(
                 Some("id_number"),

@@ -43,7 +43,7 @@ pub struct VisitRequest {
 
 fn may_keep_ledger(actor: &Actor) -> Result<&str, AppError> {
     match actor.role {
-        Role::Cadre | Role::TownshipOfficer | Role::BureauOfficer | Role::Admin => Ok(actor.scope().unwrap_or("")),
+        Role::Cadre | Role::TownshipOfficer | Role::BureauOfficer | Role::Admin => actor.staff_scope(),
         _ => Err(AppError::forbidden(
             "ledger_forbidden",
             "只有村（社区）协办员、乡镇和医保局经办人员可以查看未参保台账",

@@ -622,11 +622,17 @@ pub struct SandboxOrder {
     pub lines: Vec<ReceiptLine>,
 }
 
-pub async fn sandbox_order(state: &AppState, order_no: &str) -> Result<SandboxOrder, AppError> {
+/// The order as its payment page shows it, to its household and to staff whose area covers
+/// the household only: anyone else (another resident, staff out of scope) is told there is
+/// no such order, exactly as for a number that does not exist.
+pub async fn sandbox_order(state: &AppState, actor: &Actor, order_no: &str) -> Result<SandboxOrder, AppError> {
+    let not_found = || AppError::not_found("order_not_found", "未找到该缴费订单", "No such payment order");
     store::expire_orders(&state.db, state.clock.now()).await?;
-    let order = store::order_by_no(&state.db, order_no)
-        .await?
-        .ok_or_else(|| AppError::not_found("order_not_found", "未找到该缴费订单", "No such payment order"))?;
+    let order = store::order_by_no(&state.db, order_no).await?.ok_or_else(not_found)?;
+    let household = order.household_id.ok_or_else(not_found)?;
+    enrolment::household_for(state, actor, household)
+        .await
+        .map_err(|_| not_found())?;
     let mut lines = Vec::new();
     for r in store::enrolments_of_order(&state.db, order.id).await? {
         lines.push(line_for(state, &r).await?);
@@ -655,11 +661,12 @@ async fn line_for(state: &AppState, r: &EnrolmentRow) -> Result<ReceiptLine, App
 /// hands it to the same handler the public callback endpoint uses.
 pub async fn sandbox_complete(
     state: &AppState,
+    actor: &Actor,
     order_no: &str,
     pay: bool,
     client_ip: &str,
 ) -> Result<CallbackResult, AppError> {
-    let order = sandbox_order(state, order_no).await?;
+    let order = sandbox_order(state, actor, order_no).await?;
     if !order.payable {
         return Err(AppError::Conflict(UserMessage::new(
             "order_not_payable",
@@ -912,7 +919,7 @@ pub async fn import_reconciliation(
             "Only bureau officers import reconciliation files",
         ));
     }
-    let scope = actor.scope().unwrap_or_default().to_owned();
+    let scope = actor.staff_scope()?.to_owned();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)

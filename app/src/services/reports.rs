@@ -321,10 +321,8 @@ fn unknown_kind(kind: &str) -> AppError {
 pub async fn context<'a>(state: &'a AppState, actor: &Actor, q: &ReportQuery) -> Result<Ctx<'a>, AppError> {
     may_report(actor)?;
     let own = actor
-        .account
-        .area_code
-        .clone()
-        .unwrap_or_else(|| super::seed::ROOT_AREA.to_owned());
+        .staff_scope()
+        .map(|_| actor.account.area_code.clone().unwrap_or_default())?;
     let code = q
         .area
         .as_deref()
@@ -340,7 +338,7 @@ pub async fn context<'a>(state: &'a AppState, actor: &Actor, q: &ReportQuery) ->
         )
     })?;
     let prefix = area_prefix(&area.code).to_owned();
-    let scope = actor.scope().unwrap_or("");
+    let scope = actor.staff_scope()?;
     if !prefix.starts_with(scope) {
         return Err(AppError::forbidden(
             "out_of_scope",

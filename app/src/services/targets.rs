@@ -46,13 +46,13 @@ fn may_view(actor: &Actor) -> Result<&str, AppError> {
             "只有工作人员可以查看任务数",
             "Only staff can see targets",
         )),
-        _ => Ok(actor.scope().unwrap_or("")),
+        _ => actor.staff_scope(),
     }
 }
 
 fn may_edit(actor: &Actor) -> Result<&str, AppError> {
     match actor.role {
-        Role::BureauOfficer | Role::Admin => Ok(actor.scope().unwrap_or("")),
+        Role::BureauOfficer | Role::Admin => actor.staff_scope(),
         _ => Err(AppError::forbidden(
             "targets_edit_forbidden",
             "只有医保局经办人员可以修改任务数",

@@ -1,0 +1,606 @@
+//! Safe to deploy (issue 22): production is the default, the demo is opt-in, the first
+//! administrator comes from a command, and the abuse counters hold under concurrency.
+
+mod common;
+
+use app::services::enrolment::Actor;
+use common::{count, production_config, spawn_app, spawn_production, test_config, Backend, TestDb};
+use leptos::server_fn::ServerFn;
+use server::Application;
+
+both_backends! {
+    production_serves_no_demo,
+    production_refuses_a_database_with_demo_passwords,
+    the_binary_refuses_to_start_without_secrets,
+    create_admin_makes_the_first_administrator,
+    concurrent_wrong_passwords_lock_the_account,
+    concurrent_wrong_codes_use_at_most_five_tries,
+    a_resident_cannot_pull_a_stranger_into_their_household,
+    a_phone_cannot_claim_a_person_by_name_and_id_number,
+    refusals_name_no_one_out_of_scope,
+    sandbox_pay_page_is_only_for_the_household_and_staff_in_scope,
+}
+
+const VILLAGE: &str = "141102001001";
+const HOSPITAL: &str = "H141102001";
+/// Demo seed: 李凤英, 低保, in no household (as roster and list people are).
+const LI_FENGYING: &str = "141102194905060023";
+/// Demo seed: 孙玉山, in 凤山底社区, outside the demo cadre's 东关社区.
+const SUN_YUSHAN: &str = "141102194702150037";
+const ADULT: &str = "141102198511200036";
+const OTHER: &str = "141102198804160023";
+
+/// A resident signed in with a new phone who has registered as `name` / `id`.
+async fn registered_resident(app: &common::TestApp, phone: &str, name: &str, id: &str) -> (String, Actor) {
+    let token = common::resident_token(app, phone).await;
+    let actor = resident_actor(app, phone).await;
+    app::services::enrolment::register_self(&app.state, &actor, name, id, VILLAGE, "127.0.0.1")
+        .await
+        .unwrap();
+    (token, resident_actor(app, phone).await)
+}
+
+async fn resident_actor(app: &common::TestApp, phone: &str) -> Actor {
+    let account = app::store::accounts::by_phone(&app.state.db, phone)
+        .await
+        .unwrap()
+        .unwrap();
+    Actor::new(account)
+}
+
+async fn a_resident_cannot_pull_a_stranger_into_their_household(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (token, _) = registered_resident(&app, "13900000101", "陈建国", ADULT).await;
+    let enrol = |members: serde_json::Value| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            common::post(
+                app,
+                &token,
+                "/api/v1/enrollments",
+                &serde_json::json!({"members": members}),
+            )
+            .await
+        }
+    };
+    // The ID number alone, or with a wrong name: the same refusal, naming no one.
+    for member in [
+        serde_json::json!({"id_number": LI_FENGYING, "relationship": "parent", "hospitals": [HOSPITAL]}),
+        serde_json::json!({"id_number": LI_FENGYING, "name": "李芳", "relationship": "parent", "hospitals": [HOSPITAL]}),
+    ] {
+        let (status, err) = enrol(serde_json::json!([member])).await;
+        assert_eq!(status, 409, "{err}");
+        assert_eq!(err["error"]["code"], "cannot_add_person", "{err}");
+        assert_eq!(err["error"]["field"], "members[0].id_number");
+        assert!(!err.to_string().contains("李凤英"), "{err}");
+    }
+    // Adding a member: the same.
+    let actor = resident_actor(&app, "13900000101").await;
+    let household = app::services::enrolment::own_household(&app.state, &actor)
+        .await
+        .unwrap()
+        .unwrap();
+    let e = app::services::enrolment::add_member(
+        &app.state,
+        &actor,
+        household.id,
+        "李芳",
+        LI_FENGYING,
+        "parent",
+        false,
+        "ip",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "cannot_add_person");
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM people WHERE id_number = '{LI_FENGYING}' AND household_id IS NOT NULL")
+        )
+        .await,
+        0,
+        "nothing written"
+    );
+    // With the exact name on record she joins, and the village's cadre sees it in the log.
+    let (status, sub) = enrol(serde_json::json!([
+        {"id_number": LI_FENGYING, "name": "李凤英", "relationship": "parent", "hospitals": [HOSPITAL]}
+    ]))
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let (status, log) = common::get(&app, &cadre, "/api/v1/audit?action=household_member_attached").await;
+    assert_eq!(status, 200, "{log}");
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert!(entries[0].to_string().contains("1411**********0023"), "{log}");
+    app.stop().await;
+}
+
+async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // A cadre registers 王秀英's household; she has no phone of her own on record.
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let (status, sub) = common::post(
+        &app,
+        &cadre,
+        "/api/v1/enrollments",
+        &serde_json::json!({"area_code": VILLAGE, "members": [
+            {"id_number": OTHER, "name": "王秀英", "hospitals": [HOSPITAL]}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    // Someone who knows her name and number signs in with a new phone and claims her.
+    let phone = "13900000102";
+    common::resident_token(&app, phone).await;
+    let claim = |name: &'static str, id: &'static str| {
+        let app = &app;
+        async move {
+            let actor = resident_actor(app, phone).await;
+            app::services::enrolment::register_self(&app.state, &actor, name, id, VILLAGE, "127.0.0.1")
+                .await
+                .unwrap_err()
+        }
+    };
+    let right = claim("王秀英", OTHER).await;
+    let wrong = claim("王丽", OTHER).await;
+    for e in [&right, &wrong] {
+        assert_eq!(e.code(), "identity_unverified");
+        assert_eq!(e.status(), 409);
+        assert!(!e.to_string().contains("王秀英"));
+    }
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM accounts WHERE phone = '{phone}' AND person_id IS NOT NULL")
+        )
+        .await,
+        0,
+        "the account is linked to no one"
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM people WHERE id_number = '{OTHER}' AND phone IS NOT NULL")
+        )
+        .await,
+        0,
+        "her record did not take the claimant's phone"
+    );
+    // The phone on record is proof: with it, the account links to her and her household.
+    app::store::with_pool!(&app.state.db, p => sqlx::query("UPDATE people SET phone = $1 WHERE id_number = $2")
+        .bind(phone).bind(OTHER).execute(p).await.map(|_| ()))
+    .unwrap();
+    let actor = resident_actor(&app, phone).await;
+    app::services::enrolment::register_self(&app.state, &actor, "王秀英", OTHER, VILLAGE, "127.0.0.1")
+        .await
+        .unwrap();
+    let actor = resident_actor(&app, phone).await;
+    let own = app::services::enrolment::own_household(&app.state, &actor)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(Some(own.id), sub["household_id"].as_i64());
+    // One account per person, in the database too.
+    let second = app::store::with_pool!(&app.state.db, p => sqlx::query(
+        "UPDATE accounts SET person_id = (SELECT person_id FROM accounts WHERE phone = $1) WHERE phone = '13800000001'")
+        .bind(phone).execute(p).await.map(|_| ()));
+    assert!(second.is_err(), "accounts.person_id is unique");
+    app.stop().await;
+}
+
+async fn refusals_name_no_one_out_of_scope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let cadre_actor = Actor::new(
+        app::store::accounts::by_username(&app.state.db, "cadre_dongguan")
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    // A new household for 孙玉山 (another village): refused without his name.
+    let e = app::services::enrolment::staff_new_household(&app.state, &cadre_actor, VILLAGE, "张三", SUN_YUSHAN, "ip")
+        .await
+        .unwrap_err();
+    assert!(!e.to_string().contains("孙玉山"), "{e}");
+    assert_eq!(e.code(), "id_number_registered");
+
+    // A certification for someone out of scope reads like one for no one.
+    let unknown = common::synthetic_id(4242);
+    let mut answers = Vec::new();
+    for id in [SUN_YUSHAN, unknown.as_str()] {
+        let (status, err) = common::post(
+            &app,
+            &cadre,
+            "/api/v1/certifications",
+            &serde_json::json!({"id_number": id, "category": "minimum_living"}),
+        )
+        .await;
+        answers.push((status, err["error"]["code"].clone(), err["error"]["message"].clone()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 404);
+
+    // The bulk action checks visibility before it names anyone.
+    let (status, sub) = common::post(
+        &app,
+        &cadre,
+        "/api/v1/enrollments",
+        &serde_json::json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    let (status, cert) = common::post(
+        &app,
+        &cadre,
+        "/api/v1/certifications",
+        &serde_json::json!({"id_number": ADULT, "category": "minimum_living"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{cert}");
+    let id = cert["id"].as_i64().unwrap();
+    let beijing = common::bearer(&app, "bureau_beijing").await;
+    let outsider = common::resident_token(&app, "13900000103").await;
+    for who in [&beijing, &outsider] {
+        let (status, err) = common::post(
+            &app,
+            who,
+            "/api/v1/certifications/bulk",
+            &serde_json::json!({"action": "flag", "ids": [id]}),
+        )
+        .await;
+        assert_eq!(status, 404, "{err}");
+        assert_eq!(err["error"]["code"], "certification_not_found", "{err}");
+        let text = err.to_string();
+        assert!(
+            !text.contains("陈建国") && !text.contains("1411**********0036"),
+            "{text}"
+        );
+    }
+
+    // A staff account without an area gets nothing (never the whole country).
+    let mut account = cadre_actor.account.clone();
+    account.role = "bureau_officer".into();
+    account.area_code = None;
+    let no_area = Actor::new(account);
+    let e = app::services::enrolment::area_within(&no_area, None).unwrap_err();
+    assert_eq!(e.status(), 403);
+    let e = app::services::audit::search(&app.state, &no_area, &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 403);
+    let e = app::services::reports::context(&app.state, &no_area, &Default::default())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(e.status(), 403);
+    app.stop().await;
+}
+
+/// Presses pay or cancel in the sandbox payment app, as its plain HTML form does.
+async fn sandbox(app: &common::TestApp, auth: &str, order_no: &str, action: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url(&format!("/sandbox/pay/{order_no}")))
+        .header("Authorization", auth)
+        .form(&[("action", action)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn sandbox_page(app: &common::TestApp, auth: Option<&str>, order_no: &str) -> (u16, String) {
+    let mut req = reqwest::Client::new().get(app.url(&format!("/sandbox/pay/{order_no}")));
+    if let Some(a) = auth {
+        req = req.header("Authorization", a);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn sandbox_pay_page_is_only_for_the_household_and_staff_in_scope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let (status, sub) = common::post(
+        &app,
+        &cadre,
+        "/api/v1/enrollments",
+        &serde_json::json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    let order_no = sub["order"]["order_no"].as_str().unwrap().to_owned();
+    let beijing = common::bearer(&app, "bureau_beijing").await;
+    let stranger = common::resident_token(&app, "13900000104").await;
+    // Not signed in, another resident, staff out of scope: nothing about the order shows.
+    let (status, html) = sandbox_page(&app, None, &order_no).await;
+    assert_eq!(status, 401);
+    assert!(!html.contains("陈建国") && !html.contains("350"), "{html}");
+    for who in [&beijing, &stranger] {
+        let (status, html) = sandbox_page(&app, Some(who), &order_no).await;
+        assert_eq!(status, 404);
+        assert!(!html.contains("陈建国") && !html.contains("0036"), "{html}");
+        let (unknown_status, _) = sandbox_page(&app, Some(who), "NOSUCHORDER").await;
+        assert_eq!(unknown_status, status, "out of scope looks like unknown");
+        let res = sandbox(&app, who, &order_no, "pay").await;
+        assert_eq!(res.status(), 404);
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM payments").await,
+        0,
+        "nobody else paid it"
+    );
+    // The cadre in scope sees it and can pay it.
+    let (status, html) = sandbox_page(&app, Some(&cadre), &order_no).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("陈建国"));
+    let res = sandbox(&app, &cadre, &order_no, "pay").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+    app.stop().await;
+}
+
+async fn production_serves_no_demo(backend: Backend) {
+    let app = spawn_production(backend).await;
+    assert!(!app.state.settings.demo && app.state.settings.secure_cookies);
+
+    // No demo staff, no demo resident.
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"username": "admin", "password": app::services::seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "no admin with the published password");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM accounts").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM people").await, 0);
+
+    // The sandbox payment app does not exist: nobody marks an order paid without a callback.
+    for res in [
+        app.client.get(app.url("/sandbox/pay/ANY")).send().await.unwrap(),
+        app.client
+            .post(app.url("/sandbox/pay/ANY"))
+            .form(&[("action", "pay")])
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(res.status(), 404);
+    }
+
+    // A code is sent, but no page shows it.
+    let phone = "13900000077";
+    app::services::auth::request_code(&app.state, phone, "127.0.0.1")
+        .await
+        .unwrap();
+    let body: String = app::store::with_pool!(&app.state.db, p => sqlx::query_scalar(
+        "SELECT body FROM sms_outbox WHERE phone = $1").bind(phone).fetch_one(p).await)
+    .unwrap();
+    let code: String = body.chars().filter(char::is_ascii_digit).take(6).collect();
+    let html = app
+        .client
+        .get(app.url("/login/resident/verify"))
+        .header("Cookie", format!("canbao_pending_phone={phone}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("139****0077"), "the page names the masked phone");
+    assert!(
+        !html.contains(&code) && !html.contains("demo-code"),
+        "but never the code"
+    );
+    app.stop().await;
+}
+
+async fn production_refuses_a_database_with_demo_passwords(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // Once run as a demo...
+    let demo = Application::build(test_config(&db.url)).await.expect("demo starts");
+    demo.state().db.close().await;
+    drop(demo);
+    // ...the database holds admin / the published password: production will not serve it.
+    match Application::build(production_config(&db.url)).await {
+        Err(server::StartError::DemoAccount(name)) => {
+            assert_eq!(name, "admin");
+            let line = server::StartError::DemoAccount(name).to_string();
+            assert!(line.starts_with("CANBAO_DEMO:"), "{line}");
+        }
+        Err(e) => panic!("refused for the wrong reason: {e}"),
+        Ok(_) => panic!("a production server started with the demo admin's published password"),
+    }
+    db.drop_db().await;
+}
+
+fn server_binary() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+async fn the_binary_refuses_to_start_without_secrets(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let run = |extra: &[(&str, &str)]| {
+        let mut cmd = server_binary();
+        cmd.env("DATABASE_URL", &db.url).env("LEPTOS_SITE_ADDR", "127.0.0.1:0");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "one clear line: {err}");
+    assert!(err.contains("CANBAO_SECRET"), "{err}");
+    let out = run(&[
+        ("CANBAO_SECRET", common::PROD_SECRET),
+        ("CANBAO_PAYMENT_SECRET", "test-secret"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("CANBAO_PAYMENT_SECRET"), "{err}");
+    db.drop_db().await;
+}
+
+async fn create_admin_makes_the_first_administrator(backend: Backend) {
+    use std::io::Write;
+    let db = TestDb::new(backend).await;
+    let create = |username: &str, password: &str| {
+        let mut child = server_binary()
+            .args(["create-admin", "--username", username])
+            .env("DATABASE_URL", &db.url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let password = "a long enough passphrase 7";
+    let out = create("ops", "short");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    let out = create("ops", password);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = create("ops", password);
+    assert_eq!(out.status.code(), Some(1), "the username is taken");
+
+    let app = common::spawn_with(db, production_config).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"username": "ops", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["role"], "admin");
+    let token = format!("Bearer {}", body["token"].as_str().unwrap());
+    // Scoped to the whole system: the audit log is readable, and records the creation.
+    let (status, log) = common::get(&app, &token, "/api/v1/audit").await;
+    assert_eq!(status, 200, "{log}");
+    assert!(log.to_string().contains("admin_created"), "{log}");
+
+    // The browser's session cookie is Secure and __Host- prefixed in production.
+    let res = app
+        .client
+        .post(app.url(app::api::StaffSignIn::PATH))
+        .header("Accept", "application/json")
+        .form(&[("username", "ops"), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("__Host-canbao_session=") && cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    // An unprefixed cookie carrying the same token is not a session there.
+    let token_value = cookie
+        .trim_start_matches("__Host-canbao_session=")
+        .split(';')
+        .next()
+        .unwrap();
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/audit"))
+        .header("Cookie", format!("canbao_session={token_value}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    app.stop().await;
+}
+
+async fn concurrent_wrong_passwords_lock_the_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let guesses = (0..20).map(|i| {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/sessions"));
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({"username": "civil_lishi", "password": format!("guess-{i}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    // At most five passwords were checked, and the account is locked.
+    let checked = count(
+        &app,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed' AND subject = 'civil_lishi'",
+    )
+    .await;
+    assert!(checked <= 5, "{checked} passwords checked");
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"username": "civil_lishi", "password": app::services::seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429, "locked, even for the right password");
+    app.stop().await;
+}
+
+async fn concurrent_wrong_codes_use_at_most_five_tries(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let phone = "13900000088";
+    app::services::auth::request_code(&app.state, phone, "127.0.0.1")
+        .await
+        .unwrap();
+    let code = app::services::auth::demo_code(&app.state, phone)
+        .await
+        .unwrap()
+        .unwrap();
+    let tries: Vec<_> = (0..20)
+        .map(|i| {
+            let state = app.state.clone();
+            let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
+            tokio::spawn(async move {
+                app::services::auth::verify_code(&state, phone, &wrong, "127.0.0.1")
+                    .await
+                    .err()
+                    .map(|e| e.code().to_owned())
+            })
+        })
+        .collect();
+    for t in tries {
+        let code = t.await.unwrap();
+        assert!(
+            matches!(code.as_deref(), Some("code_wrong" | "code_tries_exhausted")),
+            "{code:?}"
+        );
+    }
+    let used = count(
+        &app,
+        "SELECT CAST(MAX(attempts) AS BIGINT) FROM otp_codes WHERE phone = '13900000088'",
+    )
+    .await;
+    assert!(used <= 5, "{used} tries used");
+    let failed = count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'otp_failed'").await;
+    assert!(failed <= 5, "{failed} codes compared");
+    // And the right code is now refused too.
+    let e = app::services::auth::verify_code(&app.state, phone, &code, "127.0.0.1")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), "code_tries_exhausted");
+    app.stop().await;
+}
