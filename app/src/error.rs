@@ -52,6 +52,9 @@ pub enum AppError {
     /// Too many attempts or requests (429).
     #[error("{}", .0.zh)]
     TooManyRequests(UserMessage),
+    /// The request body is over the limit for its route (413).
+    #[error("{}", .0.zh)]
+    PayloadTooLarge(UserMessage),
     /// Unexpected failure; details are in the server log under `request_id` (500).
     #[error("系统繁忙，请稍后再试（编号 {request_id}）")]
     Internal { request_id: String },
@@ -94,6 +97,7 @@ impl AppError {
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TooManyRequests(_) => 429,
+            Self::PayloadTooLarge(_) => 413,
             Self::Internal { .. } => 500,
             Self::Transport(_) => 503,
         }
@@ -107,7 +111,8 @@ impl AppError {
             | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::Conflict(m)
-            | Self::TooManyRequests(m) => Some(m),
+            | Self::TooManyRequests(m)
+            | Self::PayloadTooLarge(m) => Some(m),
             Self::Internal { .. } | Self::Transport(_) => None,
         }
     }

@@ -31,6 +31,8 @@ use crate::prefs::read_prefs;
 
 /// The HTML document the server sends; language and elder mode come from cookies.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     let prefs = read_prefs();
     let body_class = if prefs.elder { "elder" } else { "" };
     view! {
@@ -51,6 +53,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: scripts only from this site or carrying this
+/// response's nonce (leptos_axum puts one on the hydration and streaming scripts), WASM
+/// compiled from this site, no plugins, no framing, no foreign base or form targets.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    // cargo-leptos's live reload (development only) talks over a websocket.
+    let connect = if std::env::var_os("LEPTOS_WATCH").is_some() {
+        "'self' ws: wss:"
+    } else {
+        "'self'"
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src {connect}; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&policy) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Canbao's server as a library, so tests can start it on port 0.
 
 pub mod config;
+pub mod hardening;
 pub mod openapi;
 pub mod rest;
 pub mod sandbox;
@@ -161,12 +162,33 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let janitor = tokio::spawn(janitor(self.state.clone()));
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        janitor.abort();
+        served?;
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Every minute: purge expired sessions and codes, blank expired codes in the SMS outbox.
+async fn janitor(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        match app::services::auth::purge_expired(&state).await {
+            Ok(p) if p != Default::default() => tracing::info!(
+                sessions = p.sessions,
+                codes = p.codes,
+                messages = p.messages,
+                "purged expired sign-in data"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired sign-in data failed"),
+        }
     }
 }
 
@@ -200,7 +222,18 @@ pub fn router(state: ServerState) -> Router {
             move || provide_context(fallback_state.clone()),
             app::shell,
         ))
+        // Innermost first: a server function's body is limited after the origin check
+        // passed; every answer then gets the 413 shape, the timeout, the security headers;
+        // a panic anywhere inside becomes a 500 and the server keeps serving.
+        .layer(middleware::from_fn(hardening::limit_server_fn_body))
         .layer(middleware::from_fn(check_origin))
+        .layer(middleware::from_fn(hardening::json_413))
+        .layer(middleware::from_fn(hardening::timeout))
+        .layer(middleware::from_fn_with_state(
+            state.app.settings.secure_cookies,
+            hardening::security_headers,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(hardening::on_panic))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

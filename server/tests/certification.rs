@@ -428,6 +428,8 @@ async fn documents_are_checked_by_content_and_served_only_in_scope(backend: Back
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    // An uploaded file runs no script and reaches nothing of this origin (issue 22).
+    assert_eq!(res.headers()["content-security-policy"], "sandbox");
     assert_eq!(res.headers()["content-type"], "image/png");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);

@@ -230,6 +230,17 @@ pub fn is_mobile(p: &str) -> bool {
     p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// `parse` on the blocking pool: parsing a large sheet takes seconds of CPU that would stall
+/// every request on the async workers.
+pub async fn parse_off_thread(bytes: Vec<u8>) -> Result<Parsed, AppError> {
+    super::off_thread(move || parse(&bytes)).await
+}
+
+/// `read_sheet` on the blocking pool.
+pub async fn read_sheet_off_thread(bytes: Vec<u8>, max_bytes: usize) -> Result<(Vec<String>, Table), AppError> {
+    super::off_thread(move || read_sheet(&bytes, max_bytes)).await
+}
+
 /// Reads a CSV (UTF-8) or XLSX list; the type is decided by the content.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, AppError> {
     let (kind, table) = read_table(bytes)?;
@@ -291,11 +302,88 @@ fn read_csv(text: &str) -> Result<Vec<(u64, Cells)>, AppError> {
     Ok(out)
 }
 
+/// The most cells an XLSX sheet may span (the bounding box of its non-empty cells, which
+/// calamine allocates whole, 32 bytes a cell plus a String each here): a million rows of the
+/// nine-column list form with room to spare. A few-KB file with cells in A1 and XFD1048576
+/// spans 17 billion and would abort the process.
+pub const MAX_XLSX_CELLS: u64 = 12_000_000;
+/// The most bytes an XLSX's parts may unpack to (calamine holds the shared strings in memory;
+/// a deflate bomb packs about 1000:1).
+pub const MAX_XLSX_UNPACKED: u64 = 768 * 1024 * 1024;
+const MAX_XLSX_ENTRIES: usize = 10_000;
+
+fn xlsx_unreadable() -> AppError {
+    list_error("file_type", "无法读取该Excel文件", "The Excel file cannot be read")
+}
+
+/// Refuses an XLSX whose parts unpack to too much, counting what actually comes out (the
+/// sizes in the zip's headers can lie).
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), AppError> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| xlsx_unreadable())?;
+    if zip.len() > MAX_XLSX_ENTRIES {
+        return Err(xlsx_unreadable());
+    }
+    let mut left = MAX_XLSX_UNPACKED;
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i).map_err(|_| xlsx_unreadable())?;
+        let n = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink()).map_err(|_| xlsx_unreadable())?;
+        if n > left {
+            let mb = MAX_XLSX_UNPACKED / 1024 / 1024;
+            return Err(list_error(
+                "file_too_large",
+                format!("Excel文件解压后超过{mb} MB，请删除多余内容或另存为CSV后重新上传"),
+                format!("The Excel file unpacks to more than {mb} MB; remove stray content or save as CSV"),
+            ));
+        }
+        left -= n;
+    }
+    Ok(())
+}
+
+/// The first sheet's span, from calamine's own cell reader (exactly the cells its range
+/// keeps), refused before any range is allocated when it is over `MAX_XLSX_CELLS`.
+fn check_sheet_span<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<RS>,
+    name: &str,
+) -> Result<(), AppError> {
+    use calamine::DataRef;
+    let mut cells = book.worksheet_cells_reader(name).map_err(|_| xlsx_unreadable())?;
+    let d = cells.dimensions();
+    if d.end.0 < d.start.0 || d.end.1 < d.start.1 {
+        return Err(xlsx_unreadable());
+    }
+    let mut span: Option<(u64, u64, u64, u64)> = None;
+    while let Some(cell) = cells.next_cell().map_err(|_| xlsx_unreadable())? {
+        if matches!(cell.get_value(), DataRef::Empty) {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        let (r, c) = (u64::from(r), u64::from(c));
+        let b = span.get_or_insert((r, r, c, c));
+        *b = (b.0.min(r), b.1.max(r), b.2.min(c), b.3.max(c));
+        if (b.1 - b.0 + 1) * (b.3 - b.2 + 1) > MAX_XLSX_CELLS {
+            return Err(list_error(
+                "sheet_too_large",
+                "Excel表格的范围过大（可能有远处的零散单元格），请删除多余的行和列后重新上传",
+                "The sheet spans too many cells (stray cells far away?); delete extra rows and columns and upload again",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<(u64, Cells)>, AppError> {
     use calamine::{Data, DataType, Reader};
-    let bad = || list_error("file_type", "无法读取该Excel文件", "The Excel file cannot be read");
-    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|_| bad())?;
-    let range = book.worksheet_range_at(0).ok_or_else(bad)?.map_err(|_| bad())?;
+    let bad = xlsx_unreadable;
+    check_unpacked_size(bytes)?;
+    // XLSX only: the auto opener would also take ODS and XLSB zips, whose readers size
+    // their ranges differently.
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| bad())?;
+    let name = book.sheet_names().into_iter().next().ok_or_else(bad)?;
+    check_sheet_span(&mut book, &name)?;
+    let range = book.worksheet_range(&name).map_err(|_| bad())?;
     let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
     let mut out = Vec::with_capacity(range.height());
     for (i, row) in range.rows().enumerate() {
@@ -867,7 +955,7 @@ pub async fn preview(
 ) -> Result<ImportReport, AppError> {
     may_import(actor)?;
     let mut laps = Laps::start();
-    let parsed = parse(bytes)?;
+    let parsed = parse_off_thread(bytes.to_vec()).await?;
     let parse_ms = laps.lap();
     let kind = parsed.kind;
     let analysis = analyse(state, actor, parsed).await?;
@@ -1235,7 +1323,7 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
         )));
     }
     let read_ms = laps.lap();
-    let parsed = parse(&s.body)?;
+    let parsed = parse_off_thread(s.body.clone()).await?;
     let parse_ms = laps.lap();
     let analysis = analyse(state, actor, parsed).await?;
     let analyse_ms = laps.lap();
@@ -1529,7 +1617,7 @@ pub async fn show(state: &AppState, actor: &Actor, id: i64) -> Result<ImportRepo
             .and_then(|j| serde_json::from_str(&j).ok())
             .ok_or_else(|| AppError::internal("adjustment report", "report missing"));
     }
-    let analysis = analyse(state, actor, parse(&s.body)?).await?;
+    let analysis = analyse(state, actor, parse_off_thread(s.body.clone()).await?).await?;
     Ok(report(&analysis, id, &s.file_name, false))
 }
 
@@ -1549,7 +1637,7 @@ pub async fn error_report(state: &AppState, actor: &Actor, id: i64) -> Result<(S
             .map(|(l, m, o, msg)| (l as u64, m, o, None, msg))
             .collect()
     } else {
-        let analysis = analyse(state, actor, parse(&s.body)?).await?;
+        let analysis = analyse(state, actor, parse_off_thread(s.body.clone()).await?).await?;
         analysis
             .rows
             .iter()

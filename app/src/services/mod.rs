@@ -60,6 +60,22 @@ pub struct AppState {
     pub batches: Arc<batch::Batches>,
 }
 
+/// CPU-heavy parsing (uploaded sheets) on the blocking pool, one at a time: the async
+/// workers keep answering, and two large uploads never hold two sheets in memory at once.
+/// A panic in `f` becomes a 500.
+pub async fn off_thread<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::error::AppError> + Send + 'static,
+) -> Result<T, crate::error::AppError> {
+    static ONE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _permit = ONE
+        .acquire()
+        .await
+        .map_err(|e| crate::error::AppError::internal("parse", e))?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::error::AppError::internal("parse task", e))?
+}
+
 /// A random hex token of `bytes` random bytes.
 pub fn random_token(bytes: usize) -> String {
     use rand::RngCore;

@@ -74,7 +74,7 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<RosterImport, AppError> {
     let scope = may_import(actor)?;
-    let (head, rows) = super::adjustments::read_sheet(bytes, MAX_ROSTER_FILE_BYTES)?;
+    let (head, rows) = super::adjustments::read_sheet_off_thread(bytes.to_vec(), MAX_ROSTER_FILE_BYTES).await?;
     let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
     let find = |k: &str| cols.iter().position(|c| *c == Some(k));
     let (code_col, village_col, township_col) = (find("code"), find("village"), find("township"));

@@ -223,7 +223,7 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<TargetImport, AppError> {
     let scope = may_edit(actor)?.to_owned();
-    let (head, rows) = super::adjustments::read_sheet(bytes, MAX_TARGET_FILE_BYTES)?;
+    let (head, rows) = super::adjustments::read_sheet_off_thread(bytes.to_vec(), MAX_TARGET_FILE_BYTES).await?;
     let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
     let find = |k: &str| cols.iter().position(|c| *c == Some(k));
     let (code_col, name_col, year_col, count_col) = (find("code"), find("name"), find("year"), find("count"));
