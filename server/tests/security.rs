@@ -19,6 +19,12 @@ both_backends! {
     a_phone_cannot_claim_a_person_by_name_and_id_number,
     refusals_name_no_one_out_of_scope,
     sandbox_pay_page_is_only_for_the_household_and_staff_in_scope,
+    a_spreadsheet_bomb_is_refused_on_every_upload_route,
+    bodies_over_the_limit_answer_413_in_the_error_shape,
+    pages_carry_security_headers,
+    preferences_only_redirect_within_the_site,
+    a_receipt_is_only_for_its_household_even_with_no_lines,
+    expired_sign_in_data_is_purged,
 }
 
 const VILLAGE: &str = "141102001001";
@@ -602,5 +608,278 @@ async fn concurrent_wrong_codes_use_at_most_five_tries(backend: Backend) {
         .err()
         .unwrap();
     assert_eq!(e.code(), "code_tries_exhausted");
+    app.stop().await;
+}
+
+/// A few-KB XLSX with cells in A1 and XFD1048576: calamine would allocate 17 billion cells.
+fn spreadsheet_bomb() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "区划代码").unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+async fn a_spreadsheet_bomb_is_refused_on_every_upload_route(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bomb = spreadsheet_bomb();
+    assert!(bomb.len() < 16 * 1024, "a small file: {} bytes", bomb.len());
+    let civil = common::bearer(&app, "civil_lishi").await;
+    let bureau = common::bearer(&app, "bureau_lishi").await;
+    for (auth, path) in [
+        (&civil, "/api/v1/adjustment-lists?file_name=bomb.xlsx"),
+        (&bureau, "/api/v1/roster/import?file_name=bomb.xlsx"),
+        (&bureau, "/api/v1/targets/import?file_name=bomb.xlsx"),
+    ] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .header("Authorization", auth.as_str())
+            .body(bomb.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(status, 422, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "sheet_too_large", "{path}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("范围过大"),
+            "{body}"
+        );
+    }
+    // Still serving, and nothing was written.
+    let res = app.client.get(app.url("/api/v1/health")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM adjustment_imports").await, 0);
+    app.stop().await;
+}
+
+async fn bodies_over_the_limit_answer_413_in_the_error_shape(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // A server function: far over its 64 KB, declared and chunked alike.
+    let big = "9".repeat(200 * 1024);
+    let res = app
+        .client
+        .post(app.url(app::api::RequestCode::PATH))
+        .header("Accept", "application/json")
+        .form(&[("phone", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["PayloadTooLarge"]["code"], "body_too_large", "{body}");
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = format!("phone={big}")
+        .into_bytes()
+        .chunks(8 * 1024)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    let res = app
+        .client
+        .post(app.url(app::api::RequestCode::PATH))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413, "a chunked body is counted too");
+    // A REST endpoint over axum's limit: 413 with the API's error shape, not plain text.
+    let json = format!("{{\"policy\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    let res = app
+        .client
+        .post(app.url("/api/v1/quote"))
+        .header("Content-Type", "application/json")
+        .body(json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "body_too_large", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("过大"));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM otp_codes").await,
+        0,
+        "nothing written"
+    );
+    app.stop().await;
+}
+
+async fn pages_carry_security_headers(backend: Backend) {
+    for production in [false, true] {
+        let app = if production {
+            spawn_production(backend).await
+        } else {
+            spawn_app(backend).await
+        };
+        let res = app.client.get(app.url("/login/resident")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let h = res.headers().clone();
+        let html = res.text().await.unwrap();
+        let csp = h["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+            "{csp}"
+        );
+        let script_src = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .expect("a script-src");
+        assert!(!script_src.contains("'unsafe-inline'"), "{csp}");
+        // Every inline script carries this answer's nonce, so the islands still run.
+        let nonce = script_src
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .expect("a script nonce")
+            .to_owned();
+        assert!(nonce.len() >= 16, "{nonce}");
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0);
+        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{html}");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(
+            h.contains_key("strict-transport-security"),
+            production,
+            "HSTS only with secure cookies"
+        );
+        // A second answer gets another nonce.
+        let again = app.client.get(app.url("/login/resident")).send().await.unwrap();
+        let csp2 = again.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert_ne!(csp, csp2);
+        app.stop().await;
+    }
+}
+
+async fn preferences_only_redirect_within_the_site(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (back, want) in [
+        ("/%09/evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/%5Cevil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/coverage", "/coverage"),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/prefs"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("lang=en&back={back}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{back}");
+        assert_eq!(res.headers()["location"], want, "{back}");
+    }
+    app.stop().await;
+}
+
+/// A signed callback for `order_no`, as the provider would send it.
+async fn paid_callback(app: &common::TestApp, order_no: &str, amount: &str, txn: &str) -> (u16, serde_json::Value) {
+    use app::services::payments::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+    let body = serde_json::to_vec(&serde_json::json!({
+        "order_no": order_no, "transaction_id": txn, "status": "paid", "amount": amount,
+        "paid_at": "2022-10-08T02:00:00Z"
+    }))
+    .unwrap();
+    let ts = app.state.clock.now().timestamp().to_string();
+    let sig = app.state.sandbox_signer.sign(&ts, &body);
+    let res = app
+        .client
+        .post(app.url("/api/v1/payments/callback"))
+        .header(TIMESTAMP_HEADER, ts)
+        .header(SIGNATURE_HEADER, sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap_or_default())
+}
+
+async fn a_receipt_is_only_for_its_household_even_with_no_lines(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let (status, sub) = common::post(
+        &app,
+        &cadre,
+        "/api/v1/enrollments",
+        &serde_json::json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    let household = sub["household_id"].as_i64().unwrap();
+    let first = sub["order"]["order_no"].as_str().unwrap().to_owned();
+    let amount = sub["order"]["amount"].as_str().unwrap().to_owned();
+    // The first order expires, a second is opened: the enrolment moves to it...
+    let past = app.state.clock.now() - chrono::Duration::minutes(1);
+    app::store::with_pool!(&app.state.db, p => sqlx::query("UPDATE payment_orders SET expires_at = $1 WHERE order_no = $2")
+        .bind(past).bind(&first).execute(p).await.map(|_| ()))
+    .unwrap();
+    let (status, second) = common::post(
+        &app,
+        &cadre,
+        &format!("/api/v1/households/{household}/payment-order"),
+        &serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["order_no"], first);
+    // ...and a late payment of the first leaves a receipt with no lines.
+    let (status, paid) = paid_callback(&app, &first, &amount, "LATE0001").await;
+    assert_eq!(status, 200, "{paid}");
+    let receipt = paid["receipt_no"].as_str().expect("a receipt").to_owned();
+    assert_eq!(
+        count(&app, &format!("SELECT COUNT(*) FROM payment_enrolments pe JOIN payments p ON p.id = pe.payment_id WHERE p.receipt_no = '{receipt}'")).await,
+        0,
+        "a receipt with no lines"
+    );
+    let stranger = common::resident_token(&app, "13900000105").await;
+    let beijing = common::bearer(&app, "bureau_beijing").await;
+    for who in [&stranger, &beijing] {
+        let (status, body) = common::get(&app, who, &format!("/api/v1/receipts/{receipt}")).await;
+        assert_eq!(status, 404, "{body}");
+    }
+    let (status, _) = common::get(&app, &cadre, &format!("/api/v1/receipts/{receipt}")).await;
+    assert_eq!(status, 200, "the household's cadre still reads it");
+    app.stop().await;
+}
+
+async fn expired_sign_in_data_is_purged(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let phone = "13900000106";
+    app::services::auth::request_code(&app.state, phone, "127.0.0.1")
+        .await
+        .unwrap();
+    let code = app::services::auth::demo_code(&app.state, phone)
+        .await
+        .unwrap()
+        .unwrap();
+    common::bearer(&app, "bureau_lishi").await;
+    // Nothing has expired yet: nothing goes.
+    let purged = app::services::auth::purge_expired(&app.state).await.unwrap();
+    assert_eq!(purged, Default::default());
+    // Ten minutes on, the code has expired; a day on, the session too.
+    let shift = |table: &str, column: &str, by: chrono::Duration| {
+        let sql = format!("UPDATE {table} SET {column} = $1");
+        let at = app.state.clock.now() - by;
+        let db = app.state.db.clone();
+        async move {
+            app::store::with_pool!(&db, p => sqlx::query(&sql).bind(at).execute(p).await.map(|_| ())).unwrap();
+        }
+    };
+    shift("sms_outbox", "created_at", chrono::Duration::minutes(10)).await;
+    shift("otp_codes", "created_at", chrono::Duration::hours(3)).await;
+    shift("sessions", "expires_at", chrono::Duration::minutes(1)).await;
+    let purged = app::services::auth::purge_expired(&app.state).await.unwrap();
+    assert_eq!((purged.sessions, purged.codes, purged.messages), (1, 1, 1));
+    let bodies: Vec<String> = app::store::with_pool!(&app.state.db, p => sqlx::query_scalar(
+        "SELECT body FROM sms_outbox").fetch_all(p).await)
+    .unwrap();
+    assert!(bodies.iter().all(|b| !b.contains(&code)), "{bodies:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM otp_codes").await, 0);
     app.stop().await;
 }

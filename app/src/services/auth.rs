@@ -408,6 +408,35 @@ pub fn token_from_cookie_header(settings: &Settings, header: &str) -> Option<Str
     cookie_value(header, session_cookie_name(settings))
 }
 
+/// What the outbox keeps of a sign-in message once its code has expired.
+pub const REDACTED_CODE_SMS: &str = "【参保】登录验证码（已过期，内容已清除）";
+
+/// What one purge removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    pub sessions: u64,
+    pub codes: u64,
+    pub messages: u64,
+}
+
+/// Removes what must not outlive its use: expired sessions, codes older than the hour the
+/// limits look back on, and the text of sign-in messages whose code has expired. The server
+/// runs it every minute.
+pub async fn purge_expired(state: &AppState) -> Result<Purged, AppError> {
+    let now = state.clock.now();
+    Ok(Purged {
+        sessions: accounts::delete_expired_sessions(&state.db, now).await?,
+        codes: otp::delete_codes_before(&state.db, now - Duration::hours(2)).await?,
+        messages: otp::redact_sms_before(
+            &state.db,
+            SMS_PURPOSE,
+            now - Duration::minutes(CODE_TTL_MINUTES),
+            REDACTED_CODE_SMS,
+        )
+        .await?,
+    })
+}
+
 /// The value of one cookie in a `Cookie` header.
 pub fn cookie_value(header: &str, wanted: &str) -> Option<String> {
     header.split(';').find_map(|pair| {

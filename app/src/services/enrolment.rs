@@ -2016,6 +2016,16 @@ pub async fn open_order(
         }
     }
     let total: i64 = unpaid.iter().map(|e| e.due_fen).sum();
+    if total <= 0 {
+        // Nothing to collect (an order must be for a positive amount); found by the API fuzzer
+        // as a 500 from the CHECK constraint.
+        return Err(conflict(
+            None,
+            "nothing_to_pay",
+            "本户没有需要缴费的金额",
+            "Nothing is owed",
+        ));
+    }
     let order_no = order_number(now);
     let expires = now + Duration::minutes(state.settings.order_minutes);
     let id = with_pool!(db, pool => {

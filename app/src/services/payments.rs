@@ -768,8 +768,21 @@ pub async fn receipt(state: &AppState, actor: &Actor, receipt_no: &str) -> Resul
         .await?
         .ok_or_else(not_found)?;
     let rows = store::enrolments_of_payment(&state.db, p.id).await?;
-    for r in &rows {
-        let hh = r.household_id.ok_or_else(not_found)?;
+    // The households the receipt concerns: its lines', or (a receipt with no lines, which a
+    // late callback leaves) its order's. None at all: nobody's to read.
+    let mut households: Vec<i64> = rows.iter().filter_map(|r| r.household_id).collect();
+    if rows.iter().any(|r| r.household_id.is_none()) {
+        return Err(not_found());
+    }
+    if households.is_empty() {
+        if let Some(order_id) = p.order_id {
+            households.extend(store::order(&state.db, order_id).await?.and_then(|o| o.household_id));
+        }
+    }
+    if households.is_empty() {
+        return Err(not_found());
+    }
+    for hh in households {
         enrolment::household_for(state, actor, hh)
             .await
             .map_err(|_| not_found())?;

@@ -153,6 +153,12 @@ pub async fn by_sessions(
     super::by_ordinal(hashes.len(), rows)
 }
 
+/// Deletes sessions that expired before `now`.
+pub async fn delete_expired_sessions(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    with_pool!(db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now).execute(p).await.map(|r| r.rows_affected()))
+}
+
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     with_pool!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())

@@ -83,3 +83,22 @@ pub async fn latest_sms(
         ORDER BY created_at DESC, id DESC LIMIT 1";
     with_pool!(db, p => sqlx::query_scalar(SQL).bind(phone).bind(purpose).bind(since).fetch_optional(p).await)
 }
+
+/// Deletes codes created before `before` (the per-hour limits only look back an hour).
+pub async fn delete_codes_before(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    with_pool!(db, p => sqlx::query("DELETE FROM otp_codes WHERE created_at < $1")
+        .bind(before).execute(p).await.map(|r| r.rows_affected()))
+}
+
+/// Blanks the text of messages of `purpose` sent before `before`: a sign-in code must not
+/// stay readable in the outbox once it has expired.
+pub async fn redact_sms_before(
+    db: &Db,
+    purpose: &str,
+    before: DateTime<Utc>,
+    replacement: &str,
+) -> Result<u64, sqlx::Error> {
+    const SQL: &str = "UPDATE sms_outbox SET body = $1 WHERE purpose = $2 AND created_at < $3 AND body <> $1";
+    with_pool!(db, p => sqlx::query(SQL).bind(replacement).bind(purpose).bind(before)
+        .execute(p).await.map(|r| r.rows_affected()))
+}
