@@ -21,6 +21,68 @@ pub const PUBLISHED_SECRETS: &[&str] = &[
     "secret",
 ];
 
+/// Requests per minute per client address on the routes worth abusing; 0 is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Staff sign-in (`POST /api/v1/sessions` and the sign-in page).
+    pub sign_in: u32,
+    /// Asking for and entering one-time codes.
+    pub code: u32,
+    /// The public quote (`POST /api/v1/quote`).
+    pub quote: u32,
+    /// The payment provider's callback.
+    pub callback: u32,
+}
+
+impl RateLimits {
+    /// Production's limits: a person signs in a few times a minute at most; a village office
+    /// behind one address quotes for a queue of people; a provider calls back per payment.
+    pub const PRODUCTION: RateLimits = RateLimits {
+        sign_in: 10,
+        code: 20,
+        quote: 300,
+        callback: 3000,
+    };
+    /// The demo on loopback (and the outside checks and load tests it serves) has none.
+    pub const NONE: RateLimits = RateLimits {
+        sign_in: 0,
+        code: 0,
+        quote: 0,
+        callback: 0,
+    };
+
+    /// `sign_in=10,code=20,quote=300,callback=3000` (any subset, over `base`).
+    fn parse(base: RateLimits, s: &str) -> Result<RateLimits, ConfigError> {
+        let bad = |problem: String| ConfigError {
+            var: "CANBAO_RATE_LIMITS",
+            problem,
+        };
+        let mut out = base;
+        for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| bad(format!("expected name=requests per minute, got {pair:?}")))?;
+            let n: u32 = value.trim().parse().map_err(|_| {
+                bad(format!(
+                    "{key}: expected a whole number of requests per minute, got {value:?}"
+                ))
+            })?;
+            match key.trim() {
+                "sign_in" => out.sign_in = n,
+                "code" => out.code = n,
+                "quote" => out.quote = n,
+                "callback" => out.callback = n,
+                other => {
+                    return Err(bad(format!(
+                        "unknown limit {other:?} (known: sign_in, code, quote, callback)"
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `LEPTOS_SITE_ADDR`, default 127.0.0.1:3000 (port 0 picks a free port).
@@ -49,6 +111,11 @@ pub struct Config {
     pub order_minutes: i64,
     /// `CANBAO_POLICY_DIR`: extra policy packs (`*.toml`) loaded beside the embedded five.
     pub policy_dir: Option<std::path::PathBuf>,
+    /// `CANBAO_RATE_LIMITS`: per-client limits; production's by default, none in the demo.
+    pub rate_limits: RateLimits,
+    /// `CANBAO_TRUSTED_PROXIES`: comma-separated addresses of the reverse proxies whose
+    /// `X-Forwarded-For` gives the client's address; none by default (the peer is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `CANBAO_DEMO_POPULATION`, default 0: with demo data, a synthetic Lishi population of
     /// this many people (once) so the reports have something to show.
     pub demo_population: u64,
@@ -143,7 +210,25 @@ impl Config {
                 });
             }
         }
+        let rate_limits = RateLimits::parse(
+            if demo { RateLimits::NONE } else { RateLimits::PRODUCTION },
+            &get("CANBAO_RATE_LIMITS").unwrap_or_default(),
+        )?;
+        let trusted_proxies = get("CANBAO_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| ConfigError {
+                    var: "CANBAO_TRUSTED_PROXIES",
+                    problem: format!("expected IP addresses separated by commas, got {s:?}"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
+            rate_limits,
+            trusted_proxies,
             demo_population,
             secure_cookies: !(demo && site_addr.ip().is_loopback()),
             site_addr,
@@ -269,6 +354,28 @@ mod tests {
             .var,
             "CANBAO_SECURE_COOKIES"
         );
+    }
+
+    #[test]
+    fn rate_limits_and_trusted_proxies() {
+        let prod = [("CANBAO_SECRET", PEPPER), ("CANBAO_PAYMENT_SECRET", PAY)];
+        assert_eq!(cfg(&prod).unwrap().rate_limits, RateLimits::PRODUCTION);
+        assert_eq!(cfg(&[("CANBAO_DEMO", "on")]).unwrap().rate_limits, RateLimits::NONE);
+        let mut with = prod.to_vec();
+        with.push(("CANBAO_RATE_LIMITS", "quote=5, sign_in=0"));
+        with.push(("CANBAO_TRUSTED_PROXIES", "127.0.0.1, ::1"));
+        let c = cfg(&with).unwrap();
+        assert_eq!(
+            (c.rate_limits.quote, c.rate_limits.sign_in, c.rate_limits.code),
+            (5, 0, 20)
+        );
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let mut bad = prod.to_vec();
+        bad.push(("CANBAO_RATE_LIMITS", "quotes=5"));
+        assert_eq!(cfg(&bad).unwrap_err().var, "CANBAO_RATE_LIMITS");
+        let mut bad = prod.to_vec();
+        bad.push(("CANBAO_TRUSTED_PROXIES", "nginx"));
+        assert_eq!(cfg(&bad).unwrap_err().var, "CANBAO_TRUSTED_PROXIES");
     }
 
     #[test]

@@ -202,12 +202,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
-        ))
+        // The address middleware's answer (the forwarded client behind a trusted proxy).
+        let addr = parts
+            .extensions
+            .get::<app::services::ClientAddr>()
+            .map(|c| c.0)
+            .or_else(|| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
+        Ok(ClientIp(addr.map_or_else(|| "unknown".to_owned(), |a| a.to_string())))
     }
 }
 

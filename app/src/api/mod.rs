@@ -52,9 +52,15 @@ pub mod ssr {
     pub fn client_ip() -> String {
         use_context::<http::request::Parts>()
             .and_then(|p| {
+                // The server's address middleware (behind trusted proxies, the forwarded one).
                 p.extensions
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|ci| ci.0.ip().to_string())
+                    .get::<crate::services::ClientAddr>()
+                    .map(|c| c.0.to_string())
+                    .or_else(|| {
+                        p.extensions
+                            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                            .map(|ci| ci.0.ip().to_string())
+                    })
             })
             .unwrap_or_else(|| "unknown".to_owned())
     }

@@ -27,6 +27,11 @@ pub use sms::{OutboxSms, SmsSender};
 
 use crate::store::Db;
 
+/// The client's address as the server worked it out (the peer, or the address a trusted
+/// proxy forwarded), put on each request for handlers and server functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// Settings the services need, read once at start by the server's configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {

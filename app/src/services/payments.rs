@@ -151,6 +151,18 @@ pub struct CallbackResult {
 }
 
 /// Verifies and applies a provider callback. Rejections are logged and recorded.
+/// How much of an unverified callback's body is stored.
+pub const REJECTED_BODY_KEPT: usize = 4096;
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 pub async fn handle_callback(
     state: &AppState,
     timestamp: Option<&str>,
@@ -163,8 +175,15 @@ pub async fn handle_callback(
     let parsed = match state.payments.verify(timestamp, signature, body, now) {
         Ok(b) => b,
         Err(r) => {
-            tracing::warn!(reason = r.code(), client_ip, "payment callback rejected");
-            store::record_callback(&state.db, r.code(), None, &text, now).await?;
+            tracing::warn!(
+                reason = r.code(),
+                client_ip,
+                len = body.len(),
+                "payment callback rejected"
+            );
+            // Counted and kept for inspection, but an unverified body is anyone's: only its
+            // first few KB are stored.
+            store::record_callback(&state.db, r.code(), None, clip(&text, REJECTED_BODY_KEPT), now).await?;
             let entry = audit::AuditEntry {
                 actor_account_id: None,
                 action: "payment_callback_rejected",

@@ -114,14 +114,24 @@ pub const PROD_PAYMENT_SECRET: &str = "tests-only-payment-9b8e7d6c5b4a39281706";
 
 /// A production server's configuration: nothing set but the address, database and secrets.
 pub fn production_config(database_url: &str) -> Config {
-    Config::from_lookup(|k| match k {
-        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
-        "DATABASE_URL" => Some(database_url.into()),
-        "CANBAO_TODAY" => Some(PINNED_TODAY.into()),
-        "CANBAO_SECRET" => Some(PROD_SECRET.into()),
-        "CANBAO_PAYMENT_SECRET" => Some(PROD_PAYMENT_SECRET.into()),
-        "LEPTOS_SITE_ROOT" => Some(std::env::temp_dir().join("canbao-no-site").display().to_string()),
-        _ => None,
+    production_config_with(database_url, &[])
+}
+
+/// A production configuration with some variables added or replaced.
+pub fn production_config_with(database_url: &str, extra: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|k| {
+        if let Some((_, v)) = extra.iter().find(|(name, _)| *name == k) {
+            return Some((*v).to_owned());
+        }
+        match k {
+            "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
+            "DATABASE_URL" => Some(database_url.into()),
+            "CANBAO_TODAY" => Some(PINNED_TODAY.into()),
+            "CANBAO_SECRET" => Some(PROD_SECRET.into()),
+            "CANBAO_PAYMENT_SECRET" => Some(PROD_PAYMENT_SECRET.into()),
+            "LEPTOS_SITE_ROOT" => Some(std::env::temp_dir().join("canbao-no-site").display().to_string()),
+            _ => None,
+        }
     })
     .unwrap()
 }
