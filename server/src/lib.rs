@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod hardening;
+pub mod limits;
 pub mod openapi;
 pub mod rest;
 pub mod sandbox;
@@ -30,6 +31,7 @@ use crate::config::Config;
 pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
+    pub limits: Arc<limits::Limits>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    limits: Arc<limits::Limits>,
 }
 
 impl Application {
@@ -137,14 +140,17 @@ impl Application {
             pinned = state.clock.is_pinned(),
             "started"
         );
+        let limits = Arc::new(limits::Limits::new(&config.rate_limits, config.trusted_proxies.clone()));
         let router = router(ServerState {
             leptos_options,
             app: state.clone(),
+            limits: limits.clone(),
         });
         Ok(Application {
             listener,
             router,
             state,
+            limits,
         })
     }
 
@@ -162,7 +168,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let janitor = tokio::spawn(janitor(self.state.clone()));
+        let janitor = tokio::spawn(janitor(self.state.clone(), self.limits.clone()));
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -175,10 +181,14 @@ impl Application {
 }
 
 /// Every minute: purge expired sessions and codes, blank expired codes in the SMS outbox.
-async fn janitor(state: AppState) {
+async fn janitor(state: AppState, limits: Arc<limits::Limits>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         every.tick().await;
+        limits.forget_idle();
+        if let Err(e) = app::services::audit::seal(&state.db, state.clock.now()).await {
+            tracing::warn!(error = %e, "sealing the audit log failed; the next round retries");
+        }
         match app::services::auth::purge_expired(&state).await {
             Ok(p) if p != Default::default() => tracing::info!(
                 sessions = p.sessions,
@@ -227,6 +237,7 @@ pub fn router(state: ServerState) -> Router {
         // a panic anywhere inside becomes a 500 and the server keeps serving.
         .layer(middleware::from_fn(hardening::limit_server_fn_body))
         .layer(middleware::from_fn(check_origin))
+        .layer(middleware::from_fn_with_state(state.limits.clone(), limits::limit))
         .layer(middleware::from_fn(hardening::json_413))
         .layer(middleware::from_fn(hardening::timeout))
         .layer(middleware::from_fn_with_state(
@@ -280,6 +291,16 @@ pub async fn create_admin(username: &str, password: &secrecy::SecretString) -> R
         Some(field) => format!("{field}: {e}"),
         None => e.to_string(),
     })
+}
+
+/// `server verify-audit`: seals what is pending and checks the audit log's hash chain.
+pub async fn verify_audit() -> Result<app::services::audit::ChainReport, String> {
+    let url = config::database_url(&|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let report = app::services::audit::verify_chain(&db, chrono::Utc::now()).await;
+    db.close().await;
+    report.map_err(|e| e.to_string())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

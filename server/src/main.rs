@@ -3,7 +3,9 @@
 
 const USAGE: &str = "usage: server                              serve (configured by environment variables)
        server create-admin --username NAME  create an administrator; the password is read
-                                            from standard input (one line), never an argument";
+                                            from standard input (one line), never an argument
+       server verify-audit                  seal pending audit rows and verify the hash chain
+                                            (exit 0 when intact, 1 with the first broken seal)";
 
 #[tokio::main]
 async fn main() {
@@ -12,6 +14,7 @@ async fn main() {
     match args.first().map(String::as_str) {
         None => serve().await,
         Some("create-admin") => create_admin(&args[1..]).await,
+        Some("verify-audit") => verify_audit().await,
         Some("-h" | "--help" | "help") => println!("{USAGE}"),
         Some(other) => {
             eprintln!("canbao: unknown command {other:?}\n{USAGE}");
@@ -63,6 +66,26 @@ async fn create_admin(args: &[String]) {
         Err(e) => {
             eprintln!("canbao: create-admin: {e}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// Checks the audit log's hash chain (DATABASE_URL), for an auditor or a cron job.
+async fn verify_audit() {
+    match server::verify_audit().await {
+        Ok(r) => match r.broken_at {
+            None => println!("canbao: audit chain intact: {} rows verified", r.verified),
+            Some((seq, why)) => {
+                eprintln!(
+                    "canbao: audit chain broken at seal {seq}: {why} ({} rows verified before it)",
+                    r.verified
+                );
+                std::process::exit(1);
+            }
+        },
+        Err(e) => {
+            eprintln!("canbao: verify-audit: {e}");
+            std::process::exit(2);
         }
     }
 }

@@ -25,6 +25,8 @@ both_backends! {
     preferences_only_redirect_within_the_site,
     a_receipt_is_only_for_its_household_even_with_no_lines,
     expired_sign_in_data_is_purged,
+    per_client_limits_hold_and_follow_trusted_proxies,
+    the_audit_log_is_hash_chained_and_verified,
 }
 
 const VILLAGE: &str = "141102001001";
@@ -881,5 +883,110 @@ async fn expired_sign_in_data_is_purged(backend: Backend) {
     assert!(bodies.iter().all(|b| !b.contains(&code)), "{bodies:?}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM otp_codes").await, 0);
+    app.stop().await;
+}
+
+async fn per_client_limits_hold_and_follow_trusted_proxies(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = common::spawn_with(db, |url| {
+        common::production_config_with(
+            url,
+            &[
+                ("CANBAO_RATE_LIMITS", "quote=3,sign_in=2"),
+                ("CANBAO_TRUSTED_PROXIES", "127.0.0.1"),
+            ],
+        )
+    })
+    .await;
+    let quote = |client: &'static str| {
+        let req = app
+            .client
+            .post(app.url("/api/v1/quote"))
+            .header("X-Forwarded-For", format!("198.51.100.99, {client}"))
+            .json(&serde_json::json!({"policy": "lishi-2023", "paid_on": "2022-10-08",
+                "person": {"id_number": "14110219900101123X", "categories": []}}));
+        async move { req.send().await.unwrap() }
+    };
+    for _ in 0..3 {
+        assert_eq!(quote("203.0.113.7").await.status(), 200);
+    }
+    let res = quote("203.0.113.7").await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("请求过于频繁"));
+    // Another client behind the same proxy has its own allowance (the spoofable leftmost
+    // entry is the same for both and does not count).
+    assert_eq!(quote("203.0.113.8").await.status(), 200);
+    // Staff sign-in: two tries a minute here, then 429 before any password is checked.
+    for want in [401, 401, 429] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/sessions"))
+            .header("X-Forwarded-For", "203.0.113.9")
+            .json(&serde_json::json!({"username": "nobody", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), want);
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed'").await,
+        2,
+        "the refused try reached nothing"
+    );
+    // The audit log records the forwarded client, not the proxy.
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log WHERE client_ip = '203.0.113.9'").await,
+        2
+    );
+    app.stop().await;
+}
+
+async fn the_audit_log_is_hash_chained_and_verified(backend: Backend) {
+    let app = spawn_app(backend).await;
+    common::bearer(&app, "admin").await;
+    common::bearer(&app, "bureau_lishi").await;
+    let now = app.state.clock.now();
+    let report = app::services::audit::verify_chain(&app.state.db, now).await.unwrap();
+    assert!(report.verified >= 2 && report.broken_at.is_none(), "{report:?}");
+    // New rows join the chain on the next round.
+    common::bearer(&app, "civil_lishi").await;
+    assert_eq!(app::services::audit::seal(&app.state.db, now).await.unwrap(), 1);
+    let verify = || {
+        server_binary()
+            .arg("verify-audit")
+            .env("DATABASE_URL", &app.db.url)
+            .output()
+            .unwrap()
+    };
+    let out = verify();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+
+    // Someone with the database's owner rights gets round the append-only trigger and
+    // rewrites a sealed row: the chain says where.
+    let tamper = match backend {
+        Backend::Sqlite => vec![
+            "DROP TRIGGER audit_log_no_update",
+            "UPDATE audit_log SET client_ip = '10.9.9.9' WHERE id = (SELECT MIN(id) + 1 FROM audit_log)",
+        ],
+        Backend::Postgres => vec![
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change",
+            "UPDATE audit_log SET client_ip = '10.9.9.9' WHERE id = (SELECT MIN(id) + 1 FROM audit_log)",
+        ],
+    };
+    for sql in tamper {
+        app::store::with_pool!(&app.state.db, p => sqlx::query(sql).execute(p).await.map(|_| ())).unwrap();
+    }
+    let report = app::services::audit::verify_chain(&app.state.db, now).await.unwrap();
+    let (seq, why) = report.broken_at.expect("the change is found");
+    assert_eq!(seq, 2, "{why}");
+    assert!(why.contains("changed"), "{why}");
+    assert_eq!(report.verified, 1);
+    let out = verify();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken at seal 2"));
     app.stop().await;
 }

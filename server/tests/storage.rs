@@ -101,7 +101,7 @@ async fn unique_and_foreign_keys_are_enforced(backend: Backend) {
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(p).await.unwrap();
         assert_eq!(fk, 1);
         let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(p).await.unwrap();
-        assert_eq!(sync, 1, "NORMAL");
+        assert_eq!(sync, 2, "FULL: an acknowledged commit survives power loss");
     }
     db.close().await;
     tdb.drop_db().await;

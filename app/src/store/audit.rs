@@ -78,3 +78,82 @@ pub async fn search(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>, sqlx::Err
         .bind(like).bind(&f.action).bind(f.actor_account_id).bind(f.from).bind(f.to).bind(f.before_id).bind(f.limit)
         .fetch_all(p).await)
 }
+
+/// An audit row's fields as the hash chain covers them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SealedFields {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_account_id: Option<i64>,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+    pub client_ip: Option<String>,
+    pub area_code: Option<String>,
+}
+
+/// The newest seal: its place in the chain and hash.
+pub async fn last_seal(db: &Db) -> Result<Option<(i64, String)>, sqlx::Error> {
+    with_pool!(db, p => sqlx::query_as("SELECT seq, hash FROM audit_seals ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(p).await)
+}
+
+/// Audit rows no seal covers yet, oldest first.
+pub async fn unsealed(db: &Db, limit: i64) -> Result<Vec<SealedFields>, sqlx::Error> {
+    const SQL: &str = "SELECT a.id, a.at, a.actor_account_id, a.action, a.subject, a.detail, a.client_ip, a.area_code
+        FROM audit_log a WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.audit_id = a.id)
+        ORDER BY a.id LIMIT $1";
+    with_pool!(db, p => sqlx::query_as(SQL).bind(limit).fetch_all(p).await)
+}
+
+/// Seals in one transaction (a racing sealer makes the whole batch fail on `seq`).
+pub async fn insert_seals(
+    db: &Db,
+    seals: &[(i64, i64, String, String)],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO audit_seals (seq, audit_id, prev_hash, hash, sealed_at) VALUES ($1, $2, $3, $4, $5)";
+    with_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        for (seq, audit_id, prev, hash) in seals {
+            sqlx::query(SQL).bind(seq).bind(audit_id).bind(prev).bind(hash).bind(now).execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    })
+}
+
+/// The chain from `after_seq` on, in order, with the rows it covers.
+pub async fn seals_after(
+    db: &Db,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, String, SealedFields)>, sqlx::Error> {
+    const SQL: &str = "SELECT s.seq, s.prev_hash, s.hash, a.id, a.at, a.actor_account_id, a.action, a.subject,
+            a.detail, a.client_ip, a.area_code
+        FROM audit_seals s JOIN audit_log a ON a.id = s.audit_id
+        WHERE s.seq > $1 ORDER BY s.seq LIMIT $2";
+    use sqlx::Row;
+    let rows = with_pool!(db, p => {
+        let rows = sqlx::query(SQL).bind(after_seq).bind(limit).fetch_all(p).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("seq")?,
+                    r.try_get("prev_hash")?,
+                    r.try_get("hash")?,
+                    SealedFields {
+                        id: r.try_get("id")?,
+                        at: r.try_get("at")?,
+                        actor_account_id: r.try_get("actor_account_id")?,
+                        action: r.try_get("action")?,
+                        subject: r.try_get("subject")?,
+                        detail: r.try_get("detail")?,
+                        client_ip: r.try_get("client_ip")?,
+                        area_code: r.try_get("area_code")?,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+    })?;
+    Ok(rows)
+}

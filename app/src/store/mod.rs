@@ -77,8 +77,10 @@ pub enum ConnectError {
 impl Db {
     /// Connects to the database named by `url` (a `sqlite:` or `postgres://` URL).
     ///
-    /// SQLite gets WAL, `synchronous=NORMAL`, foreign keys and a busy timeout set
-    /// explicitly, and its file (and folder) created when missing.
+    /// SQLite gets WAL, `synchronous=FULL`, foreign keys and a busy timeout set
+    /// explicitly, and its file (and folder) created when missing. FULL because in WAL mode
+    /// NORMAL may lose the last commits on power loss (the WAL is not synced per commit), and
+    /// an acknowledged payment must survive that (issue 22; the cost is in benchmarks.md).
     pub async fn connect(url: &str) -> Result<Db, ConnectError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|e| ConnectError::Malformed(e.to_string()))?;
@@ -103,7 +105,7 @@ impl Db {
                 .map_err(|e| ConnectError::Malformed(e.to_string()))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
             let file = opts.get_filename().to_path_buf();
