@@ -12,7 +12,10 @@ mod common;
 use common::{bearer, resident_token, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
-both_backends! { every_endpoint_checks_role_and_area }
+both_backends! {
+    every_endpoint_checks_role_and_area,
+    refused_pages_leak_no_name_id_or_phone,
+}
 
 const ADULT: &str = "141102198511200036";
 const OTHER: &str = "141102198804160023";
@@ -454,6 +457,11 @@ async fn every_endpoint_checks_role_and_area(backend: Backend) {
                     ACTORS[i]
                 ));
             }
+            if matches!(class, 'a' | 'd') && OUTSIDERS.contains(&i) {
+                if let Some(leak) = leaked(&answer.to_string()) {
+                    failures.push(format!("{method} {url} as {}: refused, but names {leak}", ACTORS[i]));
+                }
+            }
         }
     }
 
@@ -502,12 +510,17 @@ async fn every_endpoint_checks_role_and_area(backend: Backend) {
             }
             let res = req.send().await.unwrap();
             let status = res.status().as_u16();
+            let text = res.text().await.unwrap_or_default();
             if !matches(class, status) {
-                let text = res.text().await.unwrap_or_default();
                 failures.push(format!(
                     "server fn {name} as {}: want {class}, got {status} {text}",
                     ACTORS[i]
                 ));
+            }
+            if matches!(class, 'a' | 'd') && OUTSIDERS.contains(&i) {
+                if let Some(leak) = leaked(&text) {
+                    failures.push(format!("server fn {name} as {}: refused, but names {leak}", ACTORS[i]));
+                }
             }
         }
     }
@@ -515,6 +528,91 @@ async fn every_endpoint_checks_role_and_area(backend: Backend) {
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    app.stop().await;
+}
+
+/// The fixture owner's name, ID number (whole or masked) and phone (whole or masked): none
+/// may appear in an answer that refuses the caller.
+const OWNER_MARKS: [&str; 5] = ["陈建国", ADULT, "1411**********0036", "13800000021", "138****0021"];
+
+/// The callers outside the owner's household and area (anonymous, the other household, and
+/// staff of another village, township, district or city): a refusal to them must not name
+/// the owner. (Callers who may see the owner can be refused a step they have no role in,
+/// and that refusal may say whose request it is.)
+const OUTSIDERS: [usize; 6] = [0, 2, 4, 6, 8, 10];
+
+fn leaked(body: &str) -> Option<&'static str> {
+    OWNER_MARKS.iter().copied().find(|m| body.contains(m))
+}
+
+/// Server-rendered pages about the fixture owner, and who may see them (`v`) in the actors'
+/// order; everyone else's page must not name the owner (issue 22: a refused answer leaks no
+/// name, ID number or phone, and out of scope looks like unknown).
+const PAGES: &[(&str, &str)] = &[
+    ("/coverage?household={household}", "-v-v-v---v-v"),
+    ("/receipt/{receipt}", "-v-v-v---v-v"),
+    ("/certifications/{cert}", "-v-v-v-v-v-v"),
+    ("/certifications?status=all", "-v-v-v-v-v-v"),
+    ("/sandbox/pay/{order}", "-v-v-v---v-v"),
+    ("/account", "-v----------"),
+];
+
+async fn refused_pages_leak_no_name_id_or_phone(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = setup(&app).await;
+    let order: String = app::with_pool!(&app.state.db, p => sqlx::query_scalar(
+        "SELECT order_no FROM payment_orders WHERE household_id = $1 ORDER BY id LIMIT 1")
+        .bind(f.household).fetch_one(p).await)
+    .unwrap();
+    let mut failures = Vec::new();
+    for (page, who) in PAGES {
+        assert_eq!(who.len(), ACTORS.len(), "{page}: one mark per actor");
+        let url = page
+            .replace("{household}", &f.household.to_string())
+            .replace("{receipt}", &f.receipt)
+            .replace("{cert}", &f.cert.to_string())
+            .replace("{order}", &order);
+        for (i, may_see) in who.chars().enumerate() {
+            let mut req = reqwest::Client::new().get(app.url(&url));
+            if let Some(auth) = &f.auth[i] {
+                let token = auth.trim_start_matches("Bearer ");
+                req = req
+                    .header("Cookie", format!("{}={token}", app::services::auth::SESSION_COOKIE))
+                    .header("Authorization", auth);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let html = res.text().await.unwrap_or_default();
+            assert!(status < 500, "{url} as {}: {status}", ACTORS[i]);
+            match (may_see, leaked(&html)) {
+                ('v', None) => failures.push(format!("{url} as {}: does not show the owner", ACTORS[i])),
+                ('-', Some(leak)) => failures.push(format!("{url} as {}: names {leak}", ACTORS[i])),
+                _ => {}
+            }
+        }
+    }
+    // The preference switch answers everyone, and only ever redirects within the site.
+    for auth in &f.auth {
+        let mut req = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(app.url("/prefs"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("elder=1&back=//evil.example");
+        if let Some(a) = auth {
+            req = req.header("Authorization", a);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} leaks:\n{}",
         failures.len(),
         failures.join("\n")
     );
