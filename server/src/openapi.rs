@@ -586,6 +586,28 @@ pub fn document() -> Value {
                 )
             })
             .collect();
+        let mut responses = responses;
+        // What the layers in front of every handler may answer (server/src/hardening.rs,
+        // limits.rs), in the same error shape.
+        let error = |description: &str| {
+            json!({
+                "description": description,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+            })
+        };
+        responses
+            .entry("503")
+            .or_insert_with(|| error("no answer within the request timeout"));
+        if matches!(e.method, "post" | "put") {
+            responses
+                .entry("413")
+                .or_insert_with(|| error("the body is over this route's limit"));
+        }
+        if crate::limits::Kind::of(e.path).is_some() {
+            responses
+                .entry("429")
+                .or_insert_with(|| error("too many requests from this client; Retry-After says when to try again"));
+        }
         let mut op = json!({"summary": e.summary, "responses": responses});
         let params: Vec<Value> = e
             .path

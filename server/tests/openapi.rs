@@ -57,6 +57,24 @@ async fn the_document_matches_the_running_api() {
         assert!(doc["components"]["schemas"].get(name).is_some(), "{r} resolves");
     }
 
+    // What the layers in front of the handlers answer is declared too, in the error shape.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let declared = |status: &str| op["responses"].get(status).is_some();
+            assert!(declared("503"), "{method} {path}: 503");
+            if method == "post" || method == "put" {
+                assert!(declared("413"), "{method} {path}: 413");
+            }
+        }
+    }
+    for limited in ["/api/v1/quote", "/api/v1/sessions", "/api/v1/payments/callback"] {
+        assert_eq!(
+            doc["paths"][limited]["post"]["responses"]["429"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorBody",
+            "{limited}: 429"
+        );
+    }
+
     // Every documented operation exists on the server (answers with a documented status).
     let example = json!({
         "policy": "lishi-2023",
