@@ -38,6 +38,19 @@ const SUN_YUSHAN: &str = "141102194702150037";
 const ADULT: &str = "141102198511200036";
 const OTHER: &str = "141102198804160023";
 
+/// The demo cadre enrols 陈建国 in a new household of the village: the submission's answer.
+async fn enrol_adult(app: &common::TestApp, cadre: &str) -> serde_json::Value {
+    let (status, sub) = common::post(
+        app,
+        cadre,
+        "/api/v1/enrollments",
+        &serde_json::json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub}");
+    sub
+}
+
 /// A resident signed in with a new phone who has registered as `name` / `id`.
 async fn registered_resident(app: &common::TestApp, phone: &str, name: &str, id: &str) -> (String, Actor) {
     let token = common::resident_token(app, phone).await;
@@ -230,14 +243,7 @@ async fn refusals_name_no_one_out_of_scope(backend: Backend) {
     assert_eq!(answers[0].0, 404);
 
     // The bulk action checks visibility before it names anyone.
-    let (status, sub) = common::post(
-        &app,
-        &cadre,
-        "/api/v1/enrollments",
-        &serde_json::json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]}),
-    )
-    .await;
-    assert_eq!(status, 201, "{sub}");
+    enrol_adult(&app, &cadre).await;
     let (status, cert) = common::post(
         &app,
         &cadre,
@@ -311,14 +317,7 @@ async fn sandbox_page(app: &common::TestApp, auth: Option<&str>, order_no: &str)
 async fn sandbox_pay_page_is_only_for_the_household_and_staff_in_scope(backend: Backend) {
     let app = spawn_app(backend).await;
     let cadre = common::bearer(&app, "cadre_dongguan").await;
-    let (status, sub) = common::post(
-        &app,
-        &cadre,
-        "/api/v1/enrollments",
-        &serde_json::json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]}),
-    )
-    .await;
-    assert_eq!(status, 201, "{sub}");
+    let sub = enrol_adult(&app, &cadre).await;
     let order_no = sub["order"]["order_no"].as_str().unwrap().to_owned();
     let beijing = common::bearer(&app, "bureau_beijing").await;
     let stranger = common::resident_token(&app, "13900000104").await;
@@ -804,14 +803,7 @@ async fn paid_callback(app: &common::TestApp, order_no: &str, amount: &str, txn:
 async fn a_receipt_is_only_for_its_household_even_with_no_lines(backend: Backend) {
     let app = spawn_app(backend).await;
     let cadre = common::bearer(&app, "cadre_dongguan").await;
-    let (status, sub) = common::post(
-        &app,
-        &cadre,
-        "/api/v1/enrollments",
-        &serde_json::json!({"area_code": VILLAGE, "members": [{"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL]}]}),
-    )
-    .await;
-    assert_eq!(status, 201, "{sub}");
+    let sub = enrol_adult(&app, &cadre).await;
     let household = sub["household_id"].as_i64().unwrap();
     let first = sub["order"]["order_no"].as_str().unwrap().to_owned();
     let amount = sub["order"]["amount"].as_str().unwrap().to_owned();

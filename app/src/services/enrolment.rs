@@ -2059,18 +2059,10 @@ pub async fn audit_in(
     area_code: &str,
     client_ip: &str,
 ) -> Result<(), AppError> {
-    let e = audit::AuditEntry {
-        actor_account_id: Some(actor.account.id),
-        action,
-        subject: Some(subject),
-        detail,
-        client_ip: Some(client_ip),
-        area_code: Some(area_code),
-    };
-    audit::record(&state.db, &e, state.clock.now()).await?;
-    Ok(())
+    record_audit(state, actor, (action, subject, detail), Some(area_code), client_ip).await
 }
 
+/// An audit entry in the actor's own area (see `audit_in` for one about another area).
 pub async fn audit_log(
     state: &AppState,
     actor: &Actor,
@@ -2079,14 +2071,24 @@ pub async fn audit_log(
     detail: Option<&str>,
     client_ip: &str,
 ) -> Result<(), AppError> {
+    let area = actor.account.area_code.as_deref();
+    record_audit(state, actor, (action, subject, detail), area, client_ip).await
+}
+
+async fn record_audit(
+    state: &AppState,
+    actor: &Actor,
+    (action, subject, detail): (&str, &str, Option<&str>),
+    area_code: Option<&str>,
+    client_ip: &str,
+) -> Result<(), AppError> {
     let e = audit::AuditEntry {
         actor_account_id: Some(actor.account.id),
         action,
         subject: Some(subject),
         detail,
         client_ip: Some(client_ip),
-        // The actor's own area unless the caller knows better (see `audit_in`).
-        area_code: actor.account.area_code.as_deref(),
+        area_code,
     };
     audit::record(&state.db, &e, state.clock.now()).await?;
     Ok(())
