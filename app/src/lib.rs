@@ -25,7 +25,8 @@ use leptos_router::SsrMode;
 
 use crate::components::layout::{Footer, Header, ShellProvider};
 use crate::pages::{
-    account, areas, cadre, certification, coverage, home, login, not_found::NotFound, quote, reports, work,
+    account, areas, cadre, certification, coverage, home, login, not_found::NotFound, payment_exceptions, quote,
+    reports, work,
 };
 use crate::prefs::read_prefs;
 
@@ -110,6 +111,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/receipt/:no") view=coverage::ReceiptPage ssr=SsrMode::Async/>
                         <Route path=path!("/cadre") view=cadre::CadrePage ssr=SsrMode::Async/>
                         <Route path=path!("/reconcile") view=cadre::ReconcilePage ssr=SsrMode::Async/>
+                        <Route path=path!("/payment-exceptions") view=payment_exceptions::PaymentExceptionsPage ssr=SsrMode::Async/>
                         <Route path=path!("/certifications") view=certification::CertificationsPage ssr=SsrMode::Async/>
                         <Route path=path!("/certifications/new") view=certification::NewCertificationPage ssr=SsrMode::Async/>
                         <Route path=path!("/certifications/bulk") view=certification::BulkPage ssr=SsrMode::Async/>

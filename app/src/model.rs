@@ -358,6 +358,85 @@ pub struct AdjustmentView {
     pub status: String,
     pub category: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When it was settled (refunded, or the top-up collected), through which channel, with
+    /// the officer's note, and by whom.
+    #[serde(default)]
+    pub settled_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub settlement_channel: Option<String>,
+    #[serde(default)]
+    pub settlement_note: Option<String>,
+    #[serde(default)]
+    pub settled_by: Option<String>,
+}
+
+/// A verified payment that could not be applied (支付异常): kept until a bureau officer
+/// refunds it or applies it to the household's current enrolments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct PaymentExceptionView {
+    pub id: i64,
+    /// The provider's transaction id.
+    pub transaction_id: String,
+    pub order_no: String,
+    pub household_id: Option<i64>,
+    pub area_code: Option<String>,
+    /// The household's head (name, masked ID number), for the officer who refunds.
+    pub payer_name: Option<String>,
+    pub payer_id_masked: Option<String>,
+    pub amount: Money,
+    pub paid_at: DateTime<Utc>,
+    /// `amount_mismatch`, `order_superseded` (its enrolments moved to a newer order) or
+    /// `order_closed` (cancelled, paid by another transaction, or paid another way).
+    pub reason: String,
+    pub received_at: DateTime<Utc>,
+    /// `open`, `refunded` or `applied`.
+    pub status: String,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub settled_by: Option<String>,
+    pub settlement_channel: Option<String>,
+    pub settlement_note: Option<String>,
+    /// The receipt of the payment it became (`applied`).
+    pub receipt_no: Option<String>,
+}
+
+/// A refund or top-up waiting for a bureau officer, with whose it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct PendingAdjustment {
+    pub id: i64,
+    /// "refund" or "top_up".
+    pub kind: String,
+    pub amount: Money,
+    pub enrolment_id: i64,
+    pub name: String,
+    pub id_number_masked: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The payment exceptions queue, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct PaymentExceptionList {
+    pub exceptions: Vec<PaymentExceptionView>,
+    /// Refunds and top-ups from re-pricing still to settle in the same area.
+    #[serde(default)]
+    pub adjustments: Vec<PendingAdjustment>,
+}
+
+/// How an officer settles a payment exception or a refund / top-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct SettleRequest {
+    /// Payment exceptions: `refunded` or `applied`. Adjustments: optional (a refund is
+    /// refunded, a top-up collected).
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Through which channel the money went back or came in (原路退回, 银行转账, 现金 …).
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// A payment order waiting for the payer.
@@ -459,6 +538,9 @@ pub struct CoveragePage {
     pub unpaid_total: Money,
     pub open_order: Option<OrderView>,
     pub receipts: Vec<ReceiptBrief>,
+    /// Payments of this household that could not be applied, until settled and after.
+    #[serde(default)]
+    pub payment_exceptions: Vec<PaymentExceptionView>,
     /// The viewer is staff acting for the household (cash collection allowed).
     pub staff: bool,
     /// For staff with an open order: the provider's payment page, as a link and as a QR code

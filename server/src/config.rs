@@ -104,6 +104,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `CANBAO_SESSION_HOURS`, default 12.
     pub session_hours: i64,
+    /// `CANBAO_SESSION_IDLE_MINUTES` (default 30): a session unused this long ends.
+    pub session_idle_minutes: i64,
     /// `CANBAO_PAYMENT_SECRET`: HMAC key shared with the payment provider for callbacks.
     /// Required in production; derived from `CANBAO_SECRET` in demo mode when unset.
     pub payment_secret: Option<SecretString>,
@@ -172,6 +174,18 @@ impl Config {
                     problem: format!("expected a whole number of hours from 1 to 720, got {s:?}"),
                 })?,
         };
+        let session_idle_minutes = match get("CANBAO_SESSION_IDLE_MINUTES") {
+            None => 30,
+            Some(s) => s
+                .trim()
+                .parse()
+                .ok()
+                .filter(|m| (5..=24 * 60).contains(m))
+                .ok_or(ConfigError {
+                    var: "CANBAO_SESSION_IDLE_MINUTES",
+                    problem: format!("expected a whole number of minutes from 5 to 1440, got {s:?}"),
+                })?,
+        };
         let order_minutes = match get("CANBAO_ORDER_MINUTES") {
             None => 30,
             Some(s) => s
@@ -238,6 +252,7 @@ impl Config {
             demo,
             secret,
             session_hours,
+            session_idle_minutes,
             payment_secret,
             order_minutes,
             policy_dir: get("CANBAO_POLICY_DIR")

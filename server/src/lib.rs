@@ -113,6 +113,7 @@ impl Application {
                 secret,
                 secure_cookies: config.secure_cookies,
                 session_hours: config.session_hours,
+                session_idle_minutes: config.session_idle_minutes,
                 order_minutes: config.order_minutes,
             }),
         };

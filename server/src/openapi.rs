@@ -177,12 +177,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "Payment provider callback, signed: X-Canbao-Timestamp (Unix seconds) and X-Canbao-Signature (hex HMAC-SHA256 of \"{timestamp}.{body}\"). Idempotent on transaction_id",
         request: Some("CallbackBody"),
         responses: &[
-            (200, "applied, duplicate (nothing changed) or cancelled", "CallbackResult"),
+            (200, "applied, duplicate (nothing changed), cancelled, or exception (paid but not applicable to its order: kept in the payment exceptions queue, or applied to the household's unpaid enrolments when it is exactly what they owe)", "CallbackResult"),
             (400, "malformed body", "ErrorBody"),
             (401, "unsigned, badly signed or stale", "ErrorBody"),
             (404, "unknown order", "ErrorBody"),
-            (409, "order already closed", "ErrorBody"),
-            (422, "amount differs from the order", "ErrorBody"),
         ],
     },
     Endpoint {
@@ -195,6 +193,48 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (401, "not signed in", "ErrorBody"),
             (403, "not a bureau officer", "ErrorBody"),
             (422, "the file is not in the expected layout", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/payment-exceptions",
+        summary: "Bureau officers: payments that could not be applied (支付异常) in their area (?status=open|all), and the refunds and top-ups from re-pricing still to settle",
+        request: None,
+        responses: &[
+            (200, "the queue, newest first", "PaymentExceptionList"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a bureau officer", "ErrorBody"),
+            (422, "status is neither open nor all", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/payment-exceptions/{id}/settle",
+        summary: "Bureau officers settle a payment exception: outcome refunded (channel required) or applied (to the household's unpaid enrolments, when the amount is exactly what they owe). Audited",
+        request: Some("SettleRequest"),
+        responses: &[
+            (200, "settled", "PaymentExceptionView"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a bureau officer", "ErrorBody"),
+            (404, "unknown, or outside the officer's area", "ErrorBody"),
+            (409, "already settled, or not what the household owes", "ErrorBody"),
+            (422, "an invalid value; error.field names it", "ErrorBody"),
+        ],
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/adjustments/{id}/settle",
+        summary: "Bureau officers record a refund paid back or a top-up collected (channel required, note optional). Audited; shown on the enrolment",
+        request: Some("SettleRequest"),
+        responses: &[
+            (200, "settled", "AdjustmentView"),
+            (400, "malformed JSON", "ErrorBody"),
+            (401, "not signed in", "ErrorBody"),
+            (403, "not a bureau officer", "ErrorBody"),
+            (404, "unknown, or outside the officer's area", "ErrorBody"),
+            (409, "already settled", "ErrorBody"),
+            (422, "an invalid value; error.field names it", "ErrorBody"),
         ],
     },
     Endpoint {
@@ -499,6 +539,19 @@ pub fn document() -> Value {
         generator.subschema_for::<crate::rest::HospitalChangeRequest>(),
     );
     put("ReceiptView", generator.subschema_for::<app::model::ReceiptView>());
+    put(
+        "PaymentExceptionList",
+        generator.subschema_for::<app::model::PaymentExceptionList>(),
+    );
+    put(
+        "PaymentExceptionView",
+        generator.subschema_for::<app::model::PaymentExceptionView>(),
+    );
+    put("SettleRequest", generator.subschema_for::<app::model::SettleRequest>());
+    put(
+        "AdjustmentView",
+        generator.subschema_for::<app::model::AdjustmentView>(),
+    );
     put(
         "HospitalList",
         generator.subschema_for::<Vec<app::model::HospitalView>>(),

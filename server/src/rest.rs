@@ -48,6 +48,12 @@ pub fn routes() -> Router<ServerState> {
         .route("/hospitals", get(list_hospitals))
         .route("/payments/callback", axum::routing::post(post_callback))
         .route("/payments/reconciliation", axum::routing::post(post_reconciliation))
+        .route("/payment-exceptions", get(list_payment_exceptions))
+        .route(
+            "/payment-exceptions/{id}/settle",
+            axum::routing::post(post_settle_payment_exception),
+        )
+        .route("/adjustments/{id}/settle", axum::routing::post(post_settle_adjustment))
         .route("/certifications", get(list_certifications).post(post_certification))
         .route("/certifications/bulk", axum::routing::post(post_certifications_bulk))
         .route("/certifications/{id}", get(get_certification))
@@ -415,6 +421,70 @@ async fn post_reconciliation(
     let name = query.file_name.unwrap_or_else(|| "reconciliation.csv".into());
     Ok(Json(
         payments::import_reconciliation(&state, &actor, &name, text, &ip).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ExceptionsQuery {
+    /// `open` (the default) or `all`.
+    status: Option<String>,
+}
+
+/// Bureau officers: the payment exceptions queue of their area and the refunds and top-ups
+/// still to settle there.
+async fn list_payment_exceptions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<app::model::PaymentExceptionList>, AppError> {
+    use app::services::payment_exceptions as px;
+    let actor = actor(&state, &headers).await?;
+    let q: ExceptionsQuery = query_params(raw.as_deref())?;
+    let all = match q.status.as_deref().map(str::trim) {
+        None | Some("") | Some("open") => false,
+        Some("all") => true,
+        Some(_) => {
+            return Err(AppError::invalid(
+                "status",
+                "invalid_parameter",
+                "查询参数status应为open或all",
+                "status must be open or all",
+            ))
+        }
+    };
+    Ok(Json(app::model::PaymentExceptionList {
+        exceptions: px::list(&state, &actor, all).await?,
+        adjustments: px::pending_adjustments(&state, &actor).await?,
+    }))
+}
+
+async fn post_settle_payment_exception(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<app::model::PaymentExceptionView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let req: app::model::SettleRequest = json_body(&body)?;
+    let id = numeric_id(&id, "payment_exception")?;
+    Ok(Json(
+        app::services::payment_exceptions::settle(&state, &actor, id, &req, &ip).await?,
+    ))
+}
+
+async fn post_settle_adjustment(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<app::model::AdjustmentView>, AppError> {
+    let actor = actor(&state, &headers).await?;
+    let req: app::model::SettleRequest = json_body(&body)?;
+    let id = numeric_id(&id, "adjustment")?;
+    Ok(Json(
+        app::services::payment_exceptions::settle_adjustment(&state, &actor, id, &req, &ip).await?,
     ))
 }
 

@@ -62,6 +62,15 @@ const REST: &[(&str, &str, &str, &str)] = &[
     // Signed by the payment provider, not by a session: unsigned is 401 for everyone.
     ("post", "/api/v1/payments/callback", "", "aaaaaaaaaaaa"),
     ("post", "/api/v1/payments/reconciliation", "csv", "addddddddooo"),
+    // Bureau officers and admins; the Beijing officer's queue is empty, its settling 404.
+    ("get", "/api/v1/payment-exceptions", "", "addddddddooo"),
+    (
+        "post",
+        "/api/v1/payment-exceptions/{id}/settle",
+        "settle",
+        "addddddddodo",
+    ),
+    ("post", "/api/v1/adjustments/{id}/settle", "settle", "addddddddodo"),
     ("get", "/api/v1/certifications", "", "aooooooooooo"),
     ("post", "/api/v1/certifications", "certify", "aodododddodo"),
     ("post", "/api/v1/certifications/bulk", "bulk", "addddodddddd"),
@@ -153,6 +162,17 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
     ),
     ("MyCashToday", &[], "addooooddooo"),
     ("ImportReconciliation", &[("csv", "{csv}")], "addddddddooo"),
+    ("PaymentExceptions", &[("all", "true")], "addddddddooo"),
+    (
+        "SettlePaymentException",
+        &[("id", "{exception}"), ("outcome", "refunded"), ("channel", "原路退回")],
+        "addddddddodo",
+    ),
+    (
+        "SettleAdjustment",
+        &[("id", "{adjustment}"), ("channel", "银行转账")],
+        "addddddddodo",
+    ),
     ("CertificationQueue", &[], "aooooooooooo"),
     ("CertificationDetail", &[("id", "{cert}")], "aodododododo"),
     (
@@ -209,6 +229,10 @@ struct Fixture {
     cert: i64,
     doc: i64,
     import: i64,
+    /// A payment exception of the household (a late payment of 350.00).
+    exception: i64,
+    /// A refund owed to 陈建国 after a re-pricing.
+    adjustment: i64,
     /// 赵德明 (demo seed, 东关社区), on the unenrolled ledger.
     unenrolled: i64,
     /// `Authorization` header per actor (None: anonymous).
@@ -346,9 +370,23 @@ async fn setup(app: &TestApp) -> Fixture {
         Some(bearer(app, "bureau_beijing").await),
         Some(bearer(app, "admin").await),
     ];
+    let now = app.state.clock.now();
+    let exception: i64 = app::with_pool!(&app.state.db, p => sqlx::query_scalar(
+        "INSERT INTO payment_exceptions (transaction_id, order_no, household_id, area_code, amount_fen, paid_at,
+            reason, received_at, status) VALUES ('SBXLATE', 'CB20221008LATE', $1, $2, 35000, $3, 'order_superseded', $3, 'open')
+         RETURNING id")
+        .bind(household).bind(VILLAGE).bind(now).fetch_one(p).await)
+    .unwrap();
+    let adjustment: i64 = app::with_pool!(&app.state.db, p => sqlx::query_scalar(
+        "INSERT INTO contribution_adjustments (enrolment_id, person_id, kind, amount_fen, status, created_at)
+         VALUES ($1, $2, 'refund', 28000, 'pending', $3) RETURNING id")
+        .bind(enrolment).bind(person).bind(now).fetch_one(p).await)
+    .unwrap();
     Fixture {
         household,
         person,
+        exception,
+        adjustment,
         enrolment,
         receipt: receipt["receipt_no"].as_str().unwrap().to_owned(),
         cert: cert_id,
@@ -369,6 +407,7 @@ fn body_for(kind: &str, f: &Fixture) -> Vec<u8> {
             json!({"household_id": f.household, "members": [{"id_number": ADULT, "hospitals": [HOSPITAL]}]}).to_string()
         }
         "cash" => r#"{"amount": "350.00"}"#.to_owned(),
+        "settle" => r#"{"outcome": "refunded", "channel": "原路退回", "note": "退回微信零钱"}"#.to_owned(),
         "hospitals" => r#"{"hospitals": ["H141102002"]}"#.to_owned(),
         "csv" => "id_number,insurance_year,amount,paid_at,channel,transaction_id\n".to_owned(),
         "certify" => json!({"id_number": ADULT, "category": "minimum_living"}).to_string(),
@@ -395,6 +434,10 @@ fn path_for(path: &str, f: &Fixture) -> String {
         f.cert.to_string()
     } else if path.starts_with("/api/v1/adjustment-lists") {
         f.import.to_string()
+    } else if path.starts_with("/api/v1/payment-exceptions") {
+        f.exception.to_string()
+    } else if path.starts_with("/api/v1/adjustments") {
+        f.adjustment.to_string()
     } else {
         "lishi-2023".to_owned()
     };
@@ -494,6 +537,8 @@ async fn every_endpoint_checks_role_and_area(backend: Backend) {
                     .replace("{cert}", &f.cert.to_string())
                     .replace("{unenrolled}", &f.unenrolled.to_string())
                     .replace("{import}", &f.import.to_string())
+                    .replace("{exception}", &f.exception.to_string())
+                    .replace("{adjustment}", &f.adjustment.to_string())
                     .replace("{csv}", &csv);
                 ((*k).to_owned(), v)
             })
@@ -558,6 +603,8 @@ const PAGES: &[(&str, &str)] = &[
     ("/certifications?status=all", "-v-v-v-v-v-v"),
     ("/sandbox/pay/{order}", "-v-v-v---v-v"),
     ("/account", "-v----------"),
+    // The payment exceptions queue names the payer to the area's bureau and the admin.
+    ("/payment-exceptions?all=1", "---------v-v"),
 ];
 
 async fn refused_pages_leak_no_name_id_or_phone(backend: Backend) {

@@ -151,6 +151,49 @@ async fn the_chain_runs_to_a_flag_that_refunds_a_paid_contribution(backend: Back
     assert_eq!(e["personal_due"], "70.00");
     assert_eq!(e["applied_category"], "minimum_living");
     assert_eq!(e["adjustments"][0]["amount"], "280.00");
+    assert_eq!(e["adjustments"][0]["status"], "pending");
+
+    // The refund is settled by the bureau (issue 22): in its queue, refused without a
+    // channel, to a cadre and out of area; recorded once with channel, date and officer.
+    let adjustment = e["adjustments"][0]["id"].as_i64().unwrap();
+    let (status, queue) = get(&app, &bureau, "/api/v1/payment-exceptions").await;
+    assert_eq!(status, 200, "{queue}");
+    assert_eq!(queue["adjustments"][0]["id"], adjustment, "{queue}");
+    assert_eq!(queue["adjustments"][0]["name"], "陈建国");
+    let settle = format!("/api/v1/adjustments/{adjustment}/settle");
+    let (status, err) = post(&app, &bureau, &settle, &json!({"channel": " "})).await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "channel");
+    let (status, _) = post(&app, &cadre, &settle, &json!({"channel": "现金"})).await;
+    assert_eq!(status, 403);
+    let beijing = bearer(&app, "bureau_beijing").await;
+    let (status, _) = post(&app, &beijing, &settle, &json!({"channel": "现金"})).await;
+    assert_eq!(status, 404, "out of area looks unknown");
+    let (status, a) = post(
+        &app,
+        &bureau,
+        &settle,
+        &json!({"channel": "银行转账", "note": "退至社保卡金融账户"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["status"], "settled");
+    assert_eq!(a["settlement_channel"], "银行转账");
+    assert!(a["settled_by"].as_str().is_some_and(|b| !b.is_empty()), "{a}");
+    let (status, _) = post(&app, &bureau, &settle, &json!({"channel": "银行转账"})).await;
+    assert_eq!(status, 409, "settled once");
+    let (_, e) = get(&app, &cadre, &format!("/api/v1/enrollments/{enrolment}")).await;
+    assert_eq!(e["adjustments"][0]["status"], "settled", "{e}");
+    assert_eq!(e["adjustments"][0]["settlement_channel"], "银行转账");
+    assert!(e["adjustments"][0]["settled_at"].is_string());
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'adjustment_settled' AND area_code = '141102001001'"
+        )
+        .await,
+        1
+    );
 
     // A second request for the same category is refused.
     let (status, err) = post(

@@ -395,10 +395,13 @@ async fn callbacks_must_be_signed_fresh_and_apply_once(backend: Backend) {
         3
     );
 
-    // A wrong amount, correctly signed, is refused.
+    // A wrong amount, correctly signed, is not applied: the money is kept as a payment
+    // exception (the provider is told it was received, so it stops re-sending).
     let wrong = callback_body(&order_no, "WX0002", "1.00");
-    let (status, _) = send_callback(&app, &wrong, Some(now.clone()), Some(signer.sign(&now, &wrong))).await;
-    assert_eq!(status, 422);
+    let (status, v) = send_callback(&app, &wrong, Some(now.clone()), Some(signer.sign(&now, &wrong))).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["result"], "exception");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 0, "not applied");
 
     // The real one, delivered four times at once and once more later: applied exactly once.
     let sig = signer.sign(&now, &body);
@@ -425,17 +428,26 @@ async fn callbacks_must_be_signed_fresh_and_apply_once(backend: Backend) {
     };
     assert_eq!(outcomes("applied").await, 1);
     assert_eq!(outcomes("duplicate").await, 4);
-    assert_eq!(outcomes("amount_mismatch").await, 1);
+    assert_eq!(outcomes("exception").await, 1);
     let (_, got) = get(&app, &cadre, &format!("/api/v1/enrollments/{id}")).await;
     assert_eq!(got["status"], "waiting");
     assert_eq!(got["paid"], "350.00");
-    // Another transaction for the order just paid: refused, and nothing of it written.
+    // Another transaction for the order just paid: not charged twice, kept as an exception
+    // for the bureau to refund, with the wrong-amount one.
     let again = callback_body(&order_no, "WX0003", &amount);
-    let (status, err) = send_callback(&app, &again, Some(now.clone()), Some(signer.sign(&now, &again))).await;
-    assert_eq!(status, 409, "{err}");
-    assert_eq!(err["error"]["code"], "already_paid");
+    let (status, v) = send_callback(&app, &again, Some(now.clone()), Some(signer.sign(&now, &again))).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["result"], "exception");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_enrolments").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM payment_exceptions WHERE status = 'open' AND reason IN ('amount_mismatch', 'order_closed')"
+        )
+        .await,
+        2
+    );
     // The report counters followed the person, the enrolment and the payment.
     let village = |sql: &str| sql.replace("{v}", VILLAGE);
     assert_eq!(
@@ -1208,10 +1220,15 @@ async fn queued_submissions_and_payments_share_statements(backend: Backend) {
     pair.sort();
     assert_eq!(pair, ["applied", "duplicate"], "{first:?} {replayed:?}");
     assert_eq!(first.1["receipt_no"], replayed.1["receipt_no"]);
-    // The second order: one transaction applied, the other refused with nothing written.
-    let mut pair = [second.0, other.0];
+    // The second order: one transaction applied, the other kept as a payment exception
+    // (money the provider took is never refused and forgotten), nothing else written.
+    let mut pair = [
+        second.1["result"].as_str().unwrap_or("?"),
+        other.1["result"].as_str().unwrap_or("?"),
+    ];
     pair.sort();
-    assert_eq!(pair, [200, 409], "{second:?} {other:?}");
+    assert_eq!(pair, ["applied", "exception"], "{second:?} {other:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_exceptions").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, n);
     let linked = "SELECT COUNT(*) FROM enrolments e JOIN payment_enrolments l ON l.enrolment_id = e.id
         JOIN payments p ON p.id = l.payment_id AND p.order_id = e.order_id AND p.amount_fen = l.amount_fen
@@ -1348,14 +1365,14 @@ async fn queued_reads_answer_each_request(backend: Backend) {
         assert!(batches <= 3, "the held read, then the queue in one or a few: {batches}");
     }
 
-    // Orders: two paid, an unknown order and a wrong amount refused.
+    // Orders: two paid, an unknown order refused, a wrong amount kept as an exception.
     let now = chrono::Utc::now().timestamp().to_string();
     let callback =
         |order_no: &str, txn: &str, amount: &str| spawn_callback(&app, &now, callback_body(order_no, txn, amount));
     let calls_for = [
         (orders[0].as_str(), "WXR0", "350.00", 200, "applied"),
         ("CB-NO-SUCH-ORDER", "WXR1", "350.00", 404, "order_not_found"),
-        (orders[1].as_str(), "WXR2", "349.00", 422, "amount_mismatch"),
+        (orders[1].as_str(), "WXR2", "349.00", 200, "exception"),
         (orders[2].as_str(), "WXR3", "350.00", 200, "applied"),
     ];
     let lock = hold_lock_in(&app, "payment_orders", "ACCESS EXCLUSIVE").await;

@@ -24,7 +24,10 @@ both_backends! {
     pages_carry_security_headers,
     preferences_only_redirect_within_the_site,
     a_receipt_is_only_for_its_household_even_with_no_lines,
+    a_late_payment_of_a_reopened_order_pays_once,
+    payments_that_cannot_be_applied_are_queued_and_settled,
     expired_sign_in_data_is_purged,
+    an_idle_session_ends,
     per_client_limits_hold_and_follow_trusted_proxies,
     the_audit_log_is_hash_chained_and_verified,
 }
@@ -800,36 +803,85 @@ async fn paid_callback(app: &common::TestApp, order_no: &str, amount: &str, txn:
     (res.status().as_u16(), res.json().await.unwrap_or_default())
 }
 
-async fn a_receipt_is_only_for_its_household_even_with_no_lines(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
-    let sub = enrol_adult(&app, &cadre).await;
+/// Expires the household's order and opens a new one: the enrolment moves to it. Returns
+/// (first order, amount, second order).
+async fn reopen_order(app: &common::TestApp, cadre: &str, sub: &serde_json::Value) -> (String, String, String) {
     let household = sub["household_id"].as_i64().unwrap();
     let first = sub["order"]["order_no"].as_str().unwrap().to_owned();
     let amount = sub["order"]["amount"].as_str().unwrap().to_owned();
-    // The first order expires, a second is opened: the enrolment moves to it...
     let past = app.state.clock.now() - chrono::Duration::minutes(1);
     app::store::with_pool!(&app.state.db, p => sqlx::query("UPDATE payment_orders SET expires_at = $1 WHERE order_no = $2")
         .bind(past).bind(&first).execute(p).await.map(|_| ()))
     .unwrap();
     let (status, second) = common::post(
-        &app,
-        &cadre,
+        app,
+        cadre,
         &format!("/api/v1/households/{household}/payment-order"),
         &serde_json::json!({}),
     )
     .await;
     assert_eq!(status, 200, "{second}");
-    assert_ne!(second["order_no"], first);
-    // ...and a late payment of the first leaves a receipt with no lines.
+    assert_ne!(second["order_no"], first.as_str());
+    (first, amount, second["order_no"].as_str().unwrap().to_owned())
+}
+
+async fn a_late_payment_of_a_reopened_order_pays_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let sub = enrol_adult(&app, &cadre).await;
+    let enrolment = sub["enrollments"][0]["id"].as_i64().unwrap();
+    let (first, amount, second) = reopen_order(&app, &cadre, &sub).await;
+    // The first order, paid late at the provider: it pays the enrolment (before issue 22 it
+    // left a receipt with no lines and the enrolment unpaid, to be paid a second time)...
     let (status, paid) = paid_callback(&app, &first, &amount, "LATE0001").await;
     assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["result"], "applied");
     let receipt = paid["receipt_no"].as_str().expect("a receipt").to_owned();
     assert_eq!(
         count(&app, &format!("SELECT COUNT(*) FROM payment_enrolments pe JOIN payments p ON p.id = pe.payment_id WHERE p.receipt_no = '{receipt}'")).await,
-        0,
-        "a receipt with no lines"
+        1,
+        "the receipt pays the enrolment"
     );
+    let (_, e) = common::get(&app, &cadre, &format!("/api/v1/enrollments/{enrolment}")).await;
+    assert_eq!(e["paid"], amount.as_str(), "{e}");
+    // ...and the second order can no longer be paid: not on its page, not by a callback.
+    let res = app
+        .client
+        .post(app.url(&format!("/sandbox/pay/{second}")))
+        .header("Authorization", &cadre)
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    let (status, v) = paid_callback(&app, &second, &amount, "PAY0002").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["result"], "exception", "paid twice: kept to be refunded");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payment_enrolments").await, 1);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM payment_exceptions WHERE status = 'open'").await,
+        1
+    );
+    // The same late callback again changes nothing.
+    let (_, again) = paid_callback(&app, &first, &amount, "LATE0001").await;
+    assert_eq!(again["result"], "duplicate", "{again}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+    app.stop().await;
+}
+
+async fn a_receipt_is_only_for_its_household_even_with_no_lines(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let sub = enrol_adult(&app, &cadre).await;
+    let first = sub["order"]["order_no"].as_str().unwrap().to_owned();
+    // A payment of the order that paid no line (as late callbacks left before issue 22).
+    let now = app.state.clock.now();
+    app::store::with_pool!(&app.state.db, p => sqlx::query(
+        "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, recorded_at)
+         SELECT 'LATE0001', 'sandbox_online', id, amount_fen, $1, 'R20221008EMPTY', $1 FROM payment_orders WHERE order_no = $2")
+        .bind(now).bind(&first).execute(p).await.map(|_| ()))
+    .unwrap();
+    let receipt = "R20221008EMPTY";
     let stranger = common::resident_token(&app, "13900000105").await;
     let beijing = common::bearer(&app, "bureau_beijing").await;
     for who in [&stranger, &beijing] {
@@ -838,6 +890,169 @@ async fn a_receipt_is_only_for_its_household_even_with_no_lines(backend: Backend
     }
     let (status, _) = common::get(&app, &cadre, &format!("/api/v1/receipts/{receipt}")).await;
     assert_eq!(status, 200, "the household's cadre still reads it");
+    app.stop().await;
+}
+
+async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let bureau = common::bearer(&app, "bureau_lishi").await;
+    let beijing = common::bearer(&app, "bureau_beijing").await;
+    let sub = enrol_adult(&app, &cadre).await;
+    let household = sub["household_id"].as_i64().unwrap();
+    let (first, amount, second) = reopen_order(&app, &cadre, &sub).await;
+    // A wrong amount for the open order, then the open order paid, then the first order
+    // paid late: two payments that cannot be applied, neither answered 409 and forgotten.
+    let (status, v) = paid_callback(&app, &second, "1.00", "WRONG001").await;
+    assert_eq!((status, v["result"].as_str()), (200, Some("exception")), "{v}");
+    let (_, v) = paid_callback(&app, &second, &amount, "PAY00002").await;
+    assert_eq!(v["result"], "applied", "{v}");
+    let (_, v) = paid_callback(&app, &first, &amount, "LATE0001").await;
+    assert_eq!(v["result"], "exception", "{v}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 1);
+
+    // The queue: the bureau of the area sees both; another city's sees nothing; a cadre
+    // is refused; the household sees its own on 我的参保.
+    let (status, q) = common::get(&app, &bureau, "/api/v1/payment-exceptions").await;
+    assert_eq!(status, 200, "{q}");
+    let list = q["exceptions"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{q}");
+    let late = list.iter().find(|x| x["transaction_id"] == "LATE0001").unwrap();
+    let wrong = list.iter().find(|x| x["transaction_id"] == "WRONG001").unwrap();
+    assert_eq!(late["reason"], "order_superseded");
+    assert_eq!(late["amount"], amount.as_str());
+    assert_eq!(late["payer_name"], "陈建国");
+    assert_eq!(late["payer_id_masked"], "1411**********0036");
+    assert_eq!(wrong["reason"], "amount_mismatch");
+    let (late, wrong) = (late["id"].as_i64().unwrap(), wrong["id"].as_i64().unwrap());
+    let (_, q) = common::get(&app, &beijing, "/api/v1/payment-exceptions?status=all").await;
+    assert_eq!(q["exceptions"].as_array().map(Vec::len), Some(0), "{q}");
+    let (status, _) = common::get(&app, &cadre, "/api/v1/payment-exceptions").await;
+    assert_eq!(status, 403);
+    let (status, err) = common::get(&app, &bureau, "/api/v1/payment-exceptions?status=closed").await;
+    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("status")));
+    let cadre_actor = Actor::new(
+        app::store::accounts::by_username(&app.state.db, "cadre_dongguan")
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let page = app::services::enrolment::coverage_page(&app.state, &cadre_actor, Some(household))
+        .await
+        .unwrap();
+    assert_eq!(page.payment_exceptions.len(), 2);
+
+    // Settling: out of area looks unknown; the outcome and channel are checked; applying
+    // money the household does not owe is refused; nothing written by any of these.
+    let settle = |id: i64| format!("/api/v1/payment-exceptions/{id}/settle");
+    let body = serde_json::json!({"outcome": "refunded", "channel": "原路退回"});
+    let (status, _) = common::post(&app, &beijing, &settle(late), &body).await;
+    assert_eq!(status, 404);
+    let (status, _) = common::post(&app, &cadre, &settle(late), &body).await;
+    assert_eq!(status, 403);
+    let (status, err) = common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "lost"})).await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("outcome")),
+        "{err}"
+    );
+    let (status, err) = common::post(
+        &app,
+        &bureau,
+        &settle(wrong),
+        &serde_json::json!({"outcome": "refunded"}),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("channel")),
+        "{err}"
+    );
+    let (status, err) = common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "applied"})).await;
+    assert_eq!(status, 409, "the household owes nothing: {err}");
+    assert_eq!(err["error"]["code"], "amount_not_due");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM payment_exceptions WHERE status = 'open'").await,
+        2
+    );
+
+    // The wrong amount is refunded, once.
+    let (status, x) = common::post(
+        &app,
+        &bureau,
+        &settle(wrong),
+        &serde_json::json!({"outcome": "refunded", "channel": "原路退回", "note": "微信支付退款单 4200001"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{x}");
+    assert_eq!(x["status"], "refunded");
+    assert_eq!(x["settlement_channel"], "原路退回");
+    assert!(x["settled_by"].as_str().is_some_and(|b| !b.is_empty()), "{x}");
+    let (status, _) = common::post(&app, &bureau, &settle(wrong), &body).await;
+    assert_eq!(status, 409, "settled once");
+
+    // The late payment pays the household's next enrolment when it is exactly what it owes.
+    let (status, sub2) = common::post(
+        &app,
+        &cadre,
+        "/api/v1/enrollments",
+        &serde_json::json!({"household_id": household, "members": [{"id_number": OTHER, "name": "王丽", "hospitals": [HOSPITAL]}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sub2}");
+    assert_eq!(sub2["order"]["amount"], amount.as_str(), "{sub2}");
+    let new_order = sub2["order"]["order_no"].as_str().unwrap().to_owned();
+    let (status, x) = common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "applied"})).await;
+    assert_eq!(status, 200, "{x}");
+    assert_eq!(x["status"], "applied");
+    let receipt = x["receipt_no"].as_str().expect("a receipt").to_owned();
+    let other = sub2["enrollments"][0]["id"].as_i64().unwrap();
+    let (_, e) = common::get(&app, &cadre, &format!("/api/v1/enrollments/{other}")).await;
+    assert_eq!(e["paid"], amount.as_str(), "{e}");
+    let (status, _) = common::get(&app, &cadre, &format!("/api/v1/receipts/{receipt}")).await;
+    assert_eq!(status, 200);
+    // Its own order cannot be paid again.
+    let (_, v) = paid_callback(&app, &new_order, &amount, "PAY00003").await;
+    assert_eq!(v["result"], "exception", "{v}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM payments").await, 2);
+
+    // All of it on the area's audit trail.
+    for action in ["payment_exception", "payment_exception_settled"] {
+        let sql = format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND area_code = '{VILLAGE}'");
+        assert!(count(&app, &sql).await >= 2, "{action}");
+    }
+    app.stop().await;
+}
+
+/// ASVS 3.3.2: a session unused for 30 minutes ends, however long its absolute life; one
+/// in use stays, its last use written as it goes.
+async fn an_idle_session_ends(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let (status, _) = common::get(&app, &cadre, "/api/v1/audit").await;
+    assert_eq!(status, 200);
+    let set_last_use = |minutes: i64| {
+        let at = app.state.clock.now() - chrono::Duration::minutes(minutes);
+        let db = app.state.db.clone();
+        async move {
+            app::store::with_pool!(&db, p => sqlx::query("UPDATE sessions SET last_seen_at = $1, created_at = $1")
+                .bind(at).execute(p).await.map(|_| ()))
+            .unwrap();
+        }
+    };
+    // Used 29 minutes ago: still signed in, and the use is written.
+    set_last_use(29).await;
+    let (status, _) = common::get(&app, &cadre, "/api/v1/audit").await;
+    assert_eq!(status, 200);
+    let recent = app.state.clock.now() - chrono::Duration::minutes(1);
+    let touched: i64 = app::store::with_pool!(&app.state.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE last_seen_at > $1").bind(recent).fetch_one(p).await)
+    .unwrap();
+    assert_eq!(touched, 1, "the last use moved to now");
+    // Unused for 31 minutes: signed out, though the session has hours left.
+    set_last_use(31).await;
+    let (status, body) = common::get(&app, &cadre, "/api/v1/audit").await;
+    assert_eq!(status, 401, "{body}");
     app.stop().await;
 }
 

@@ -314,3 +314,70 @@ pub async fn import_reconciliation(csv: String) -> Result<crate::model::Reconcil
         .await,
     )
 }
+
+/// Bureau officers: the payment exceptions queue of their area (open ones unless `all`),
+/// with the refunds and top-ups still to settle.
+#[server]
+pub async fn payment_exceptions(all: bool) -> Result<crate::model::PaymentExceptionList, AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::respond;
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let exceptions = crate::services::payment_exceptions::list(&state, &actor, all).await?;
+            let adjustments = crate::services::payment_exceptions::pending_adjustments(&state, &actor).await?;
+            Ok(crate::model::PaymentExceptionList {
+                exceptions,
+                adjustments,
+            })
+        }
+        .await,
+    )
+}
+
+/// Bureau officers settle a payment exception: refunded (through `channel`) or applied.
+#[server]
+pub async fn settle_payment_exception(
+    id: i64,
+    outcome: String,
+    channel: Option<String>,
+    note: Option<String>,
+) -> Result<crate::model::PaymentExceptionView, AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let req = crate::model::SettleRequest {
+                outcome: Some(outcome),
+                channel,
+                note,
+            };
+            crate::services::payment_exceptions::settle(&state, &actor, id, &req, &client_ip()).await
+        }
+        .await,
+    )
+}
+
+/// Bureau officers record a refund paid back or a top-up collected.
+#[server]
+pub async fn settle_adjustment(
+    id: i64,
+    channel: String,
+    note: Option<String>,
+) -> Result<crate::model::AdjustmentView, AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            let req = crate::model::SettleRequest {
+                outcome: None,
+                channel: Some(channel),
+                note,
+            };
+            crate::services::payment_exceptions::settle_adjustment(&state, &actor, id, &req, &client_ip()).await
+        }
+        .await,
+    )
+}

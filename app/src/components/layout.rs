@@ -91,6 +91,7 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
             if matches!(role, Role::BureauOfficer | Role::Admin) {
                 links.push(("/targets", t.nav_targets));
                 links.push(("/reconcile", t.nav_reconcile));
+                links.push(("/payment-exceptions", t.nav_px));
             }
             if role != Role::DepartmentOfficer {
                 links.push(("/audit", t.nav_audit));

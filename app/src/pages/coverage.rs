@@ -41,6 +41,22 @@ pub fn channel_label(code: &str, t: &Texts) -> &'static str {
     }
 }
 
+pub fn px_status_label(code: &str, t: &Texts) -> &'static str {
+    match code {
+        "refunded" => t.px_status_refunded,
+        "applied" => t.px_status_applied,
+        _ => t.px_status_open,
+    }
+}
+
+pub fn px_reason_label(code: &str, t: &Texts) -> &'static str {
+    match code {
+        "amount_mismatch" => t.px_reason_amount_mismatch,
+        "order_superseded" => t.px_reason_order_superseded,
+        _ => t.px_reason_order_closed,
+    }
+}
+
 fn status_class(s: CoverageStatus) -> &'static str {
     match s {
         CoverageStatus::Unpaid => "badge unpaid",
@@ -180,6 +196,20 @@ fn Household(page: CoveragePage) -> impl IntoView {
             _ => ().into_any(),
         }}
         <AddMemberCard household_id=hid/>
+        {(!page.payment_exceptions.is_empty()).then(|| view! {
+            <section class="card">
+                <h2>{t.nav_px}</h2>
+                {page.payment_exceptions.iter().any(|x| x.status == "open").then(|| view! { <p class="notice">{t.px_household}</p> })}
+                <ul class="receipts" data-testid="payment-exceptions">
+                    {page.payment_exceptions.iter().map(|x| view! {
+                        <li>{x.order_no.clone()}" · ¥"{x.amount.to_string()}" · "{px_status_label(&x.status, t)}
+                            {x.settlement_channel.clone().map(|c| format!(" · {c}"))}
+                            {x.receipt_no.clone().map(|r| view! { " · "<a href=format!("/receipt/{r}")>{r.clone()}</a> })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         {(!page.receipts.is_empty()).then(|| view! {
             <section class="card">
                 <h2>{t.receipts_title}</h2>
@@ -244,8 +274,20 @@ fn EnrolmentFacts(e: EnrolmentView, hospitals: Vec<HospitalView>, max: u32) -> i
         // A certification flagged after payment: what is owed back (or still owed).
         {e.adjustments.iter().map(|a| view! {
             <p class="notice" data-testid="adjustment">
-                {if a.kind == "refund" { t.adjust_refund } else { t.adjust_top_up }}" ¥"{a.amount.to_string()}
-                " ("{t.adjust_pending}")"
+                {match (a.kind.as_str(), a.status.as_str()) {
+                    ("refund", "settled") => t.adjust_refunded,
+                    (_, "settled") => t.adjust_collected,
+                    ("refund", _) => t.adjust_refund,
+                    _ => t.adjust_top_up,
+                }}" ¥"{a.amount.to_string()}
+                {match (&a.settled_at, &a.settlement_channel) {
+                    (Some(at), channel) => format!(
+                        " · {} · {}",
+                        channel.clone().unwrap_or_default(),
+                        crate::pages::certification::shanghai_time(*at)
+                    ),
+                    _ => format!(" ({})", t.adjust_pending),
+                }}
             </p>
         }).collect_view()}
         <dl class="facts">

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod payment_exceptions;
 pub mod quote;
 pub mod reports;
 pub mod work;

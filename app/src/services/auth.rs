@@ -332,13 +332,18 @@ pub async fn sign_out(state: &AppState, token: &str) -> Result<(), AppError> {
 /// The account behind a session token, if the session is valid.
 pub async fn account_for_token(state: &AppState, token: &str) -> Result<Option<AccountRow>, AppError> {
     let (token_hash, now) = (sha256_hex(&[token]), state.clock.now());
+    let idle_since = now - chrono::Duration::minutes(state.settings.session_idle_minutes);
     Ok(match &state.batches.sessions {
         // Every signed-in request reads its session: under load they share one statement.
         Some(reader) => reader
-            .submit(super::batch::SessionLookup { token_hash, now })
+            .submit(super::batch::SessionLookup {
+                token_hash,
+                now,
+                idle_since,
+            })
             .await
             .ok_or_else(|| AppError::internal("session", "the session reader gave no answer"))??,
-        None => accounts::by_session(&state.db, &token_hash, now).await?,
+        None => accounts::by_session(&state.db, &token_hash, now, idle_since).await?,
     })
 }
 
@@ -595,6 +600,7 @@ mod tests {
             secret: "s".into(),
             secure_cookies: true,
             session_hours: 12,
+            session_idle_minutes: 30,
             order_minutes: 30,
         };
         let c = session_cookie(&s, "abc", 60);

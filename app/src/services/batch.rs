@@ -91,6 +91,8 @@ fn batcher<J: Batched>(pool: &PgPool) -> Batcher<J, Result<J::Answer, sqlx::Erro
 pub struct SessionLookup {
     pub token_hash: String,
     pub now: DateTime<Utc>,
+    /// Unused since before this, the session has ended (idle timeout).
+    pub idle_since: DateTime<Utc>,
 }
 
 impl Batched for SessionLookup {
@@ -99,7 +101,8 @@ impl Batched for SessionLookup {
     async fn run(pool: &PgPool, jobs: &[Self]) -> Result<Vec<Self::Answer>, sqlx::Error> {
         let (hashes, times): (Vec<&str>, Vec<DateTime<Utc>>) =
             jobs.iter().map(|j| (j.token_hash.as_str(), j.now)).unzip();
-        accounts::by_sessions(pool, &hashes, &times).await
+        let idle: Vec<DateTime<Utc>> = jobs.iter().map(|j| j.idle_since).collect();
+        accounts::by_sessions(pool, &hashes, &times, &idle).await
     }
 }
 

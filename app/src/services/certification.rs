@@ -414,6 +414,10 @@ pub fn adjustment_view(a: store::AdjustmentRow) -> AdjustmentView {
         status: a.status,
         category: a.category,
         created_at: a.created_at,
+        settled_at: a.settled_at,
+        settlement_channel: a.settlement_channel,
+        settlement_note: a.settlement_note,
+        settled_by: a.settled_by,
     }
 }
 

@@ -2028,6 +2028,15 @@ pub async fn open_order(
     }
     let order_no = order_number(now);
     let expires = now + Duration::minutes(state.settings.order_minutes);
+    // In the household's area, committed with the order it records.
+    let entry = audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action: "payment_order_opened",
+        subject: Some(&order_no),
+        detail: None,
+        client_ip: Some(client_ip),
+        area_code: Some(&h.area_code),
+    };
     let id = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
@@ -2037,10 +2046,10 @@ pub async fn open_order(
         for e in &unpaid {
             sqlx::query(SET_ORDER).bind(id).bind(e.id).execute(&mut *tx).await?;
         }
+        crate::store::audit::audit_in_tx!(tx, &entry, now);
         tx.commit().await?;
         Ok::<i64, sqlx::Error>(id)
     })?;
-    audit_log(state, actor, "payment_order_opened", &order_no, None, client_ip).await?;
     store::order(db, id)
         .await?
         .map(order_view)
@@ -2131,6 +2140,7 @@ pub async fn coverage_page(
             unpaid_total: Money::ZERO,
             open_order: None,
             receipts: Vec::new(),
+            payment_exceptions: Vec::new(),
             staff,
             pay_link: None,
             pay_qr_svg: None,
@@ -2226,8 +2236,10 @@ pub async fn coverage_page(
     let live_pack = pack
         .filter(|_| members.iter().any(|m| m.preview_request.is_some()))
         .cloned();
+    let payment_exceptions = super::payment_exceptions::of_household(state, h.id).await?;
     Ok(CoveragePage {
         registered: true,
+        payment_exceptions,
         household_id: Some(h.id),
         area_path,
         policy: pack.map(|p| PackBrief {

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod enrolment;
 pub mod generate;
 pub mod ledger;
+pub mod payment_exceptions;
 pub mod payments;
 pub mod policies;
 pub mod quotes;
@@ -42,6 +43,8 @@ pub struct Settings {
     /// Add `Secure` to cookies (behind HTTPS).
     pub secure_cookies: bool,
     pub session_hours: i64,
+    /// A session unused for this long ends (idle timeout), whatever its absolute expiry.
+    pub session_idle_minutes: i64,
     /// Minutes a payment order stays open.
     pub order_minutes: i64,
 }

@@ -144,13 +144,13 @@ impl PaymentProvider for SandboxProvider {
 /// The answer to a callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallbackResult {
-    /// `applied`, `duplicate` (already recorded: nothing changed) or `cancelled`.
+    /// `applied`, `duplicate` (already recorded: nothing changed), `cancelled`, or
+    /// `exception` (paid, but not applicable: kept in the payment exceptions queue).
     pub result: String,
     pub order_no: String,
     pub receipt_no: Option<String>,
 }
 
-/// Verifies and applies a provider callback. Rejections are logged and recorded.
 /// How much of an unverified callback's body is stored.
 pub const REJECTED_BODY_KEPT: usize = 4096;
 
@@ -163,6 +163,8 @@ fn clip(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Verifies and applies a provider callback. Rejections are logged and recorded; a verified
+/// payment that cannot be applied becomes a payment exception (never a 409 forgotten).
 pub async fn handle_callback(
     state: &AppState,
     timestamp: Option<&str>,
@@ -228,18 +230,29 @@ pub async fn handle_callback(
             }
         }
         CallbackStatus::Paid => {
+            // Money the provider took stays visible until someone settles it: an amount
+            // that is not the order's, or an order whose enrolments moved to a newer one.
             if parsed.amount.to_fen() != order.amount_fen {
-                store::record_callback(&state.db, "amount_mismatch", Some(&order.order_no), &text, now).await?;
-                return Err(AppError::invalid(
-                    "amount",
+                return super::payment_exceptions::paid_but_inapplicable(
+                    state,
+                    &order,
+                    &parsed,
                     "amount_mismatch",
-                    format!(
-                        "回调金额{}元与订单金额{}元不一致",
-                        parsed.amount,
-                        Money::from_fen(order.amount_fen)
-                    ),
-                    "The callback amount differs from the order amount",
-                ));
+                    &text,
+                    client_ip,
+                )
+                .await;
+            }
+            if rows.is_empty() {
+                return super::payment_exceptions::paid_but_inapplicable(
+                    state,
+                    &order,
+                    &parsed,
+                    "order_superseded",
+                    &text,
+                    client_ip,
+                )
+                .await;
             }
             let payment = NewPayment {
                 transaction_id: &parsed.transaction_id,
@@ -249,8 +262,26 @@ pub async fn handle_callback(
                 paid_at: parsed.paid_at,
                 collector: None,
                 callback: Some((order.order_no.as_str(), text.as_ref())),
+                closes_order: None,
+                audit: None,
             };
-            let (receipt, applied) = record_payment(state, &payment, &rows).await?;
+            let (receipt, applied) = match record_payment(state, &payment, &rows).await {
+                Ok(done) => done,
+                // Cancelled, paid by another transaction, or its enrolments paid another way
+                // (cash): the money is kept as an exception instead of a 409 nobody sees.
+                Err(AppError::Conflict(m)) if m.code == "already_paid" => {
+                    return super::payment_exceptions::paid_but_inapplicable(
+                        state,
+                        &order,
+                        &parsed,
+                        "order_closed",
+                        &text,
+                        client_ip,
+                    )
+                    .await;
+                }
+                Err(e) => return Err(e),
+            };
             CallbackResult {
                 result: if applied { "applied" } else { "duplicate" }.into(),
                 order_no: order.order_no.clone(),
@@ -283,6 +314,12 @@ pub struct NewPayment<'a> {
     /// The provider's callback (order number, body) that reported this payment: recorded
     /// as applied in the payment's own transaction, so it commits with what it records.
     pub callback: Option<(&'a str, &'a str)>,
+    /// An order this payment was sent for although its enrolments moved to a newer one (a
+    /// late payment): marked paid with it.
+    pub closes_order: Option<i64>,
+    /// The audit entry, written in the payment's transaction (its subject, when None, is the
+    /// receipt number).
+    pub audit: Option<audit::AuditEntry<'a>>,
 }
 
 /// Final dates for each enrolment paid today: the engine re-run with today's date (a
@@ -377,7 +414,8 @@ pub async fn record_payment(
     let receipt = receipt_number(now);
     // Whether this transaction id was new (false: recorded before, nothing written now).
     let applied: bool = match (db, p.order_id) {
-        (crate::store::Db::Postgres(_), Some(order_id)) => {
+        // The one-statement path writes no audit entry: a payment with one takes the other.
+        (crate::store::Db::Postgres(_), Some(order_id)) if p.audit.is_none() && p.closes_order.is_none() => {
             pay_order_pg(state, p, order_id, rows, &settled, &receipt, (now, today)).await?
         }
         _ => with_pool!(db, pool => {
@@ -410,6 +448,15 @@ pub async fn record_payment(
                     if let Some((order_no, body)) = p.callback {
                         sqlx::query("INSERT INTO payment_callbacks (received_at, outcome, order_no, body) VALUES ($1, 'applied', $2, $3)")
                             .bind(now).bind(order_no).bind(body).execute(&mut *tx).await?;
+                    }
+                    if let Some(order_id) = p.closes_order {
+                        sqlx::query("UPDATE payment_orders SET status = 'paid', closed_at = $1
+                            WHERE id = $2 AND status IN ('pending', 'expired', 'cancelled')")
+                            .bind(now).bind(order_id).execute(&mut *tx).await?;
+                    }
+                    if let Some(entry) = &p.audit {
+                        let entry = audit::AuditEntry { subject: entry.subject.or(Some(receipt.as_str())), ..entry.clone() };
+                        crate::store::audit::audit_in_tx!(tx, &entry, now);
                     }
                     tx.commit().await?;
                     true
@@ -758,6 +805,7 @@ pub async fn collect_cash(
     }
     let now = state.clock.now();
     let txn = format!("CASH{}", random_token(8).to_uppercase());
+    let detail = format!("household {} amount {}", h.id, Money::from_fen(due));
     let payment = NewPayment {
         transaction_id: &txn,
         channel: "cadre_cash",
@@ -766,17 +814,18 @@ pub async fn collect_cash(
         paid_at: now,
         collector: Some(actor.account.id),
         callback: None,
+        closes_order: None,
+        // In the household's area, with the payment (its subject: the receipt number).
+        audit: Some(audit::AuditEntry {
+            actor_account_id: Some(actor.account.id),
+            action: "cash_collected",
+            subject: None,
+            detail: Some(&detail),
+            client_ip: Some(client_ip),
+            area_code: Some(&h.area_code),
+        }),
     };
     let (receipt_no, _) = record_payment(state, &payment, &rows).await?;
-    enrolment::audit_log(
-        state,
-        actor,
-        "cash_collected",
-        &receipt_no,
-        Some(&format!("household {} amount {}", h.id, Money::from_fen(due))),
-        client_ip,
-    )
-    .await?;
     receipt(state, actor, &receipt_no).await
 }
 
@@ -1112,22 +1161,24 @@ pub async fn import_reconciliation(
         sqlx::query("UPDATE reconciliation_imports SET rows_applied = $1, rows_duplicate = $2, rows_exception = $3 WHERE id = $4")
             .bind(applied as i64).bind(duplicates as i64).bind(exceptions.len() as i64).bind(import_id)
             .execute(&mut *tx).await?;
-        tx.commit().await?;
-        import_id
-    });
-    enrolment::audit_log(
-        state,
-        actor,
-        "reconciliation_imported",
-        file_name,
-        Some(&format!(
+        // On record with the payments it applied, in the same transaction.
+        let detail = format!(
             "import {import_id}: {} rows, {applied} applied, {duplicates} duplicates, {} exceptions",
             rows.len(),
             exceptions.len()
-        )),
-        client_ip,
-    )
-    .await?;
+        );
+        let entry = audit::AuditEntry {
+            actor_account_id: Some(actor_id),
+            action: "reconciliation_imported",
+            subject: Some(file_name),
+            detail: Some(&detail),
+            client_ip: Some(client_ip),
+            area_code: actor.account.area_code.as_deref(),
+        };
+        crate::store::audit::audit_in_tx!(tx, &entry, now);
+        tx.commit().await?;
+        import_id
+    });
     Ok(ReconciliationReport {
         import_id,
         rows_total: rows.len(),

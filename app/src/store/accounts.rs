@@ -124,15 +124,29 @@ pub async fn create_session(
     Ok(())
 }
 
-/// The active account behind an unexpired session.
-pub async fn by_session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<AccountRow>, sqlx::Error> {
+/// How often a session's last use is written: at most once a minute, not on every request.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The active account behind a session that has not expired and was used after
+/// `idle_since` (the idle timeout); the use is recorded (at most once a minute).
+pub async fn by_session(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    idle_since: DateTime<Utc>,
+) -> Result<Option<AccountRow>, sqlx::Error> {
+    const TOUCH: &str = "UPDATE sessions SET last_seen_at = $2
+        WHERE token_hash = $1 AND expires_at > $2 AND COALESCE(last_seen_at, created_at) > $3
+          AND COALESCE(last_seen_at, created_at) <= $4";
     const SQL: &str = concat!(
         "SELECT ",
         account_columns!(),
         " FROM accounts a JOIN sessions s ON s.account_id = a.id
-         WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active"
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3 AND a.active"
     );
-    with_pool!(db, p => sqlx::query_as(SQL).bind(token_hash).bind(now).fetch_optional(p).await)
+    with_pool!(db, p => sqlx::query(TOUCH).bind(token_hash).bind(now).bind(idle_since).bind(now - TOUCH_EVERY)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    with_pool!(db, p => sqlx::query_as(SQL).bind(token_hash).bind(now).bind(idle_since).fetch_optional(p).await)
 }
 
 /// The accounts of many sessions in one query (PostgreSQL; requests share it under load, see
@@ -141,15 +155,32 @@ pub async fn by_sessions(
     pool: &sqlx::PgPool,
     hashes: &[&str],
     now: &[DateTime<Utc>],
+    idle_since: &[DateTime<Utc>],
 ) -> Result<Vec<Option<AccountRow>>, sqlx::Error> {
+    // The same checks and the same once-a-minute write of the last use as `by_session`, in
+    // one statement (the read sees the sessions as they were before the write).
     const SQL: &str = concat!(
-        "SELECT k.i, ",
+        "WITH k AS MATERIALIZED (
+            SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS k(h, t, idle, i)
+         ),
+         touched AS (
+            UPDATE sessions SET last_seen_at = k.t FROM k
+            WHERE sessions.token_hash = k.h AND sessions.expires_at > k.t
+              AND COALESCE(sessions.last_seen_at, sessions.created_at) > k.idle
+              AND COALESCE(sessions.last_seen_at, sessions.created_at) <= k.t - interval '1 minute'
+         )
+         SELECT k.i, ",
         account_columns!(),
-        " FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS k(h, t, i)
-         JOIN sessions s ON s.token_hash = k.h AND s.expires_at > k.t
+        " FROM k
+         JOIN sessions s ON s.token_hash = k.h AND s.expires_at > k.t AND COALESCE(s.last_seen_at, s.created_at) > k.idle
          JOIN accounts a ON a.id = s.account_id AND a.active"
     );
-    let rows = sqlx::query(SQL).bind(hashes).bind(now).fetch_all(pool).await?;
+    let rows = sqlx::query(SQL)
+        .bind(hashes)
+        .bind(now)
+        .bind(idle_since)
+        .fetch_all(pool)
+        .await?;
     super::by_ordinal(hashes.len(), rows)
 }
 

@@ -16,9 +16,32 @@ pub struct AuditEntry<'a> {
     pub area_code: Option<&'a str>,
 }
 
+/// One audit row: at, actor, action, subject, detail, client address, area.
+pub const INSERT: &str = "INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Writes an audit entry inside the caller's transaction (`$tx`, either backend's, inside
+/// `with_pool!`), so the record commits with the change it records or not at all.
+#[macro_export]
+macro_rules! audit_in_tx {
+    ($tx:ident, $entry:expr, $now:expr) => {{
+        let e: &$crate::store::audit::AuditEntry<'_> = $entry;
+        sqlx::query($crate::store::audit::INSERT)
+            .bind($now)
+            .bind(e.actor_account_id)
+            .bind(e.action)
+            .bind(e.subject)
+            .bind(e.detail)
+            .bind(e.client_ip)
+            .bind(e.area_code)
+            .execute(&mut *$tx)
+            .await?
+    }};
+}
+pub use audit_in_tx;
+
 pub async fn record(db: &Db, e: &AuditEntry<'_>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    const SQL: &str = "INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    const SQL: &str = INSERT;
     with_pool!(db, p => sqlx::query(SQL)
         .bind(now).bind(e.actor_account_id).bind(e.action).bind(e.subject).bind(e.detail).bind(e.client_ip)
         .bind(e.area_code)

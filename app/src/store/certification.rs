@@ -187,10 +187,16 @@ pub struct AdjustmentRow {
     pub status: String,
     pub category: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub settlement_channel: Option<String>,
+    pub settlement_note: Option<String>,
+    pub settled_by: Option<String>,
 }
 
-const ADJUSTMENT_SELECT: &str = "SELECT a.id, a.enrolment_id, a.kind, a.amount_fen, a.status, c.category, a.created_at
-    FROM contribution_adjustments a LEFT JOIN certifications c ON c.id = a.certification_id";
+const ADJUSTMENT_SELECT: &str = "SELECT a.id, a.enrolment_id, a.kind, a.amount_fen, a.status, c.category, a.created_at,
+        a.settled_at, a.settlement_channel, a.settlement_note, s.display_name AS settled_by
+    FROM contribution_adjustments a LEFT JOIN certifications c ON c.id = a.certification_id
+    LEFT JOIN accounts s ON s.id = a.settled_by_account_id";
 
 pub async fn adjustments_of_enrolment(db: &Db, enrolment_id: i64) -> Result<Vec<AdjustmentRow>, sqlx::Error> {
     let sql = format!("{ADJUSTMENT_SELECT} WHERE a.enrolment_id = $1 ORDER BY a.id");

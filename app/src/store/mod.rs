@@ -16,6 +16,7 @@ pub mod audit;
 pub mod certification;
 pub mod enrolment;
 pub mod otp;
+pub mod payment_exceptions;
 pub mod people;
 
 /// A connection pool to one of the two supported databases.
