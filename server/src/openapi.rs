@@ -187,7 +187,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         method: "post",
         path: "/api/v1/payments/reconciliation",
         summary: "Bureau officers: import the tax bureau's CSV (id_number,insurance_year,amount,paid_at,channel,transaction_id); one transaction, idempotent on transaction_id",
-        request: Some("Object"),
+        request: Some("File"),
         responses: &[
             (200, "what was applied, duplicated and refused", "ReconciliationReport"),
             (401, "not signed in", "ErrorBody"),
@@ -310,7 +310,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         method: "post",
         path: "/api/v1/certifications/{id}/documents",
         summary: "Upload a supporting document (JPG, PNG or PDF by content, at most 10 MB): multipart field `file`, or raw bytes with ?file_name=",
-        request: None,
+        request: Some("File"),
         responses: &[
             (201, "stored", "DocumentView"),
             (401, "not signed in", "ErrorBody"),
@@ -348,7 +348,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         method: "post",
         path: "/api/v1/adjustment-lists",
         summary: "Dry run of a department's dynamic adjustment list (Lishi form 3; CSV or XLSX, Chinese or English headers): multipart field `file`, or raw bytes with ?file_name=. Nothing is applied",
-        request: None,
+        request: Some("File"),
         responses: &[
             (200, "every row's verdict (first problems listed)", "ImportReport"),
             (401, "not signed in", "ErrorBody"),
@@ -459,24 +459,24 @@ pub const ENDPOINTS: &[Endpoint] = &[
         method: "post",
         path: "/api/v1/targets/import",
         summary: "Import targets from XLSX or CSV (columns: area code or area name, year, count; multipart field file or the raw body): every row checked, all or nothing",
-        request: None,
+        request: Some("File"),
         responses: &[
             (200, "how many were set", "TargetImport"),
             (401, "not signed in", "ErrorBody"),
             (403, "not a bureau officer, or a row's area is out of scope", "ErrorBody"),
-            (422, "problems, per row and column (nothing set), or an unreadable file", "TargetImport"),
+            (422, "problems, per row and column (nothing set), or an unreadable file", "TargetImport|ErrorBody"),
         ],
     },
     Endpoint {
         method: "post",
         path: "/api/v1/roster/import",
         summary: "Import the roster of who should enrol (应参保人员) from XLSX or CSV (columns: 村社区 or 区划代码, 姓名, 身份证号码; optional 乡镇街道, 联系电话, 户籍): new people are registered in their village; every row checked, all or nothing",
-        request: None,
+        request: Some("File"),
         responses: &[
             (200, "how many were registered and how many were known", "RosterImport"),
             (401, "not signed in", "ErrorBody"),
             (403, "not a township or bureau officer, or a row's area is out of scope", "ErrorBody"),
-            (422, "problems, per row and column (nothing written), or an unreadable file", "RosterImport"),
+            (422, "problems, per row and column (nothing written), or an unreadable file", "RosterImport|ErrorBody"),
         ],
     },
     Endpoint {
@@ -501,6 +501,77 @@ pub const ENDPOINTS: &[Endpoint] = &[
         responses: &[(200, "OpenAPI 3.1", "Object")],
     },
 ];
+
+/// Query parameters the document declares: method, path, name, required, JSON Schema.
+const QUERY: &[(&str, &str, &str, bool, &str)] = &[
+    (
+        "get",
+        "/api/v1/hospitals",
+        "policy",
+        true,
+        r#"{"type": "string", "pattern": "^[a-z]+-[0-9]{4}$"}"#,
+    ),
+    ("get", "/api/v1/hospitals", "q", false, r#"{"type": "string"}"#),
+    (
+        "get",
+        "/api/v1/payment-exceptions",
+        "status",
+        false,
+        r#"{"type": "string", "enum": ["open", "all"]}"#,
+    ),
+];
+
+/// What the handlers check that the derived schemas do not say (schema, property or "" for
+/// the schema itself, keywords merged in). Rules that depend on stored data or on a
+/// checksum (an ID number's last digit, a pack's tiers) cannot be written here; the
+/// fuzzer's configuration (.ci/schemathesis.toml) names the operations that have them.
+const CONSTRAINTS: &[(&str, &str, &str)] = &[
+    ("SessionRequest", "username", r#"{"minLength": 1, "pattern": "\\S"}"#),
+    ("SessionRequest", "password", r#"{"minLength": 1}"#),
+    (
+        "ActionRequest",
+        "action",
+        r#"{"enum": ["accept", "return", "resubmit", "confirm", "reject", "flag", "withdraw", "revoke"]}"#,
+    ),
+    (
+        "BulkRequest",
+        "action",
+        r#"{"enum": ["accept", "return", "resubmit", "confirm", "reject", "flag", "withdraw", "revoke"]}"#,
+    ),
+    ("BulkRequest", "ids", r#"{"minItems": 1, "maxItems": 500}"#),
+    ("EnrolRequest", "members", r#"{"minItems": 1}"#),
+    ("CertifyRequest", "id_number", r#"{"pattern": "^[0-9]{17}[0-9Xx]$"}"#),
+    ("SettleRequest", "outcome", r#"{"enum": ["refunded", "applied", null]}"#),
+    (
+        "CashRequest",
+        "amount",
+        r#"{"pattern": "^[0-9]{1,9}(\\.[0-9]{1,2})?$"}"#,
+    ),
+];
+
+/// OpenAPI 3.1 is JSON Schema 2020-12: an array of `items` (what the generator writes for a
+/// tuple such as `(String, i64)`) is not a schema there.
+fn tuples_to_prefix_items(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Array(items)) = map.get("items").cloned() {
+                // `prefixItems` would be exact, but fuzzers that rewrite 3.1 schemas for
+                // older JSON Schema drafts (Schemathesis) turn it back into this array and
+                // then refuse it; "any of the element types, exactly n of them" is valid in
+                // every draft.
+                let n = items.len();
+                map.insert("items".into(), json!({"anyOf": items}));
+                map.insert("minItems".into(), json!(n));
+                map.insert("maxItems".into(), json!(n));
+            }
+            for child in map.values_mut() {
+                tuples_to_prefix_items(child);
+            }
+        }
+        Value::Array(list) => list.iter_mut().for_each(tuples_to_prefix_items),
+        _ => {}
+    }
+}
 
 pub fn document() -> Value {
     let mut generator = SchemaSettings::openapi3().into_generator();
@@ -618,6 +689,26 @@ pub fn document() -> Value {
     for (name, schema) in named {
         schemas.entry(name).or_insert(schema);
     }
+    for (name, property, extra) in CONSTRAINTS {
+        let extra: Value = serde_json::from_str(extra).expect("a constraint is JSON");
+        let target = match *property {
+            "" => schemas.get_mut(*name),
+            p => schemas
+                .get_mut(*name)
+                .and_then(|s| s.pointer_mut(&format!("/properties/{p}"))),
+        };
+        let target = target
+            .and_then(Value::as_object_mut)
+            .unwrap_or_else(|| panic!("no schema {name}.{property}"));
+        for (k, v) in extra.as_object().expect("a constraint is an object") {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    let mut schemas = Value::Object(schemas);
+    tuples_to_prefix_items(&mut schemas);
+    let Value::Object(mut schemas) = schemas else {
+        unreachable!("built as an object above")
+    };
     schemas.insert(
         "Health".into(),
         json!({"type": "object", "properties": {"status": {"type": "string", "enum": ["ok", "unavailable"]}}, "required": ["status"]}),
@@ -630,11 +721,20 @@ pub fn document() -> Value {
             .responses
             .iter()
             .map(|(status, description, schema)| {
+                // `A|B`: either shape (an import's 422 is its problems or an unreadable file).
+                let refs: Vec<Value> = schema
+                    .split('|')
+                    .map(|s| json!({"$ref": format!("#/components/schemas/{s}")}))
+                    .collect();
+                let schema = match refs.len() {
+                    1 => refs[0].clone(),
+                    _ => json!({"anyOf": refs}),
+                };
                 (
                     status.to_string(),
                     json!({
                         "description": description,
-                        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+                        "content": {"application/json": {"schema": schema}}
                     }),
                 )
             })
@@ -655,6 +755,18 @@ pub fn document() -> Value {
             responses
                 .entry("413")
                 .or_insert_with(|| error("the body is over this route's limit"));
+            // Every body is parsed before it is used: malformed is 400, a wrong value 422.
+            responses
+                .entry("400")
+                .or_insert_with(|| error("a malformed body (not JSON, or not the file's format)"));
+            responses
+                .entry("422")
+                .or_insert_with(|| error("an invalid value; error.field names it"));
+        }
+        if e.path.contains('{') {
+            responses
+                .entry("404")
+                .or_insert_with(|| error("no such thing, or not one the caller may see"));
         }
         if crate::limits::Kind::of(e.path).is_some() {
             responses
@@ -668,14 +780,37 @@ pub fn document() -> Value {
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        let mut params = params;
+        params.extend(
+            QUERY
+                .iter()
+                .filter(|(method, path, ..)| *method == e.method && *path == e.path)
+                .map(|(_, _, name, required, schema)| {
+                    let schema: Value = serde_json::from_str(schema).expect("a query parameter's schema is JSON");
+                    json!({"name": name, "in": "query", "required": required, "schema": schema})
+                }),
+        );
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
-        if let Some(req) = e.request {
-            op["requestBody"] = json!({
-                "required": true,
-                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{req}")}}}
-            });
+        match e.request {
+            // An upload: the file itself (CSV as text, XLSX or a document as bytes).
+            Some("File") => {
+                op["requestBody"] = json!({
+                    "required": true,
+                    "content": {
+                        "text/csv": {"schema": {"type": "string", "minLength": 1}},
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+                    }
+                });
+            }
+            Some(req) => {
+                op["requestBody"] = json!({
+                    "required": true,
+                    "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{req}")}}}
+                });
+            }
+            None => {}
         }
         let entry = paths.entry(e.path.to_owned()).or_insert_with(|| json!({}));
         entry[e.method] = op;

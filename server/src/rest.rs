@@ -14,7 +14,7 @@ use app::model::{
 use app::services::enrolment::{self, Actor, EnrolRequest};
 use app::services::payments;
 use app::services::{adjustments, audit, certification, ledger, reports, roster, targets};
-use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -359,8 +359,11 @@ pub struct HospitalQuery {
 
 async fn list_hospitals(
     State(state): State<AppState>,
-    Query(query): Query<HospitalQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<HospitalView>>, AppError> {
+    // Parsed like every other query: a bad or repeated parameter is 422 in the error shape
+    // (axum's `Query` answered a plain-text 400).
+    let query: HospitalQuery = query_params(raw.as_deref())?;
     let id = query.policy.as_deref().unwrap_or("");
     if id.is_empty() {
         return Err(AppError::invalid(
@@ -406,10 +409,11 @@ async fn post_reconciliation(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Query(query): Query<ReconciliationQuery>,
+    RawQuery(raw): RawQuery,
     body: axum::body::Bytes,
 ) -> Result<Json<payments::ReconciliationReport>, AppError> {
     let actor = actor(&state, &headers).await?;
+    let query: ReconciliationQuery = query_params(raw.as_deref())?;
     let text = std::str::from_utf8(&body).map_err(|_| {
         AppError::BadRequest(UserMessage::new(
             "encoding",
@@ -440,8 +444,8 @@ async fn list_payment_exceptions(
     use app::services::payment_exceptions as px;
     let actor = actor(&state, &headers).await?;
     let q: ExceptionsQuery = query_params(raw.as_deref())?;
-    let all = match q.status.as_deref().map(str::trim) {
-        None | Some("") | Some("open") => false,
+    let all = match q.status.as_deref() {
+        None | Some("open") => false,
         Some("all") => true,
         Some(_) => {
             return Err(AppError::invalid(
