@@ -28,6 +28,7 @@ both_backends! {
     payments_that_cannot_be_applied_are_queued_and_settled,
     expired_sign_in_data_is_purged,
     an_idle_session_ends,
+    an_audit_failure_undoes_the_change_it_records,
     per_client_limits_hold_and_follow_trusted_proxies,
     the_audit_log_is_hash_chained_and_verified,
 }
@@ -1053,6 +1054,48 @@ async fn an_idle_session_ends(backend: Backend) {
     set_last_use(31).await;
     let (status, body) = common::get(&app, &cadre, "/api/v1/audit").await;
     assert_eq!(status, 401, "{body}");
+    app.stop().await;
+}
+
+/// Audit rows commit in the transaction of the change they record (issue 22 §7): when the
+/// audit row cannot be written, the cash collection it records is not written either.
+async fn an_audit_failure_undoes_the_change_it_records(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let sub = enrol_adult(&app, &cadre).await;
+    let household = sub["household_id"].as_i64().unwrap();
+    let enrolment = sub["enrollments"][0]["id"].as_i64().unwrap();
+    // The audit log refuses this one action, as a full disk or a broken disk would refuse it.
+    let ddl: &[&str] = match backend {
+        Backend::Sqlite => &[
+            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log WHEN NEW.action = 'cash_collected'
+            BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END",
+        ],
+        Backend::Postgres => &[
+            "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$",
+            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log FOR EACH ROW
+             WHEN (NEW.action = 'cash_collected') EXECUTE FUNCTION audit_down()",
+        ],
+    };
+    for sql in ddl {
+        app::store::with_pool!(&app.state.db, p => sqlx::query(sql).execute(p).await.map(|_| ())).unwrap();
+    }
+    let (status, body) = common::post(
+        &app,
+        &cadre,
+        &format!("/api/v1/households/{household}/cash"),
+        &serde_json::json!({"amount": "350.00"}),
+    )
+    .await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM payments").await,
+        0,
+        "no payment without its audit row"
+    );
+    let (_, e) = common::get(&app, &cadre, &format!("/api/v1/enrollments/{enrolment}")).await;
+    assert_eq!(e["status"], "unpaid", "{e}");
     app.stop().await;
 }
 

@@ -964,14 +964,31 @@ pub async fn preview(
     let sha = hex::encode(sha2::Sha256::digest(bytes));
     let now = state.clock.now();
     let mut r = report(&analysis, 0, &name, false);
-    let id: i64 = with_pool!(&state.db, p => sqlx::query_scalar(
-        "INSERT INTO adjustment_imports (file_name, file_kind, sha256, body, uploaded_by, department, area_code, status,
-            rows_total, rows_valid, rows_problem, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'previewed', $8, $9, $10, $11) RETURNING id")
-        .bind(&name).bind(kind).bind(&sha).bind(bytes).bind(actor.account.id).bind(&actor.account.department)
-        .bind(actor.account.area_code.as_deref().unwrap_or("")).bind(r.rows_total as i64).bind(r.valid as i64)
-        .bind((r.rows_total - r.valid) as i64).bind(now)
-        .fetch_one(p).await)?;
+    let detail = format!("rows {} valid {}", r.rows_total, r.valid);
+    // The stored file and its audit entry (subject: the import) commit together.
+    let id: i64 = with_pool!(&state.db, p => {
+        let mut tx = p.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO adjustment_imports (file_name, file_kind, sha256, body, uploaded_by, department, area_code, status,
+                rows_total, rows_valid, rows_problem, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'previewed', $8, $9, $10, $11) RETURNING id")
+            .bind(&name).bind(kind).bind(&sha).bind(bytes).bind(actor.account.id).bind(&actor.account.department)
+            .bind(actor.account.area_code.as_deref().unwrap_or("")).bind(r.rows_total as i64).bind(r.valid as i64)
+            .bind((r.rows_total - r.valid) as i64).bind(now)
+            .fetch_one(&mut *tx).await?;
+        let subject = format!("import {id} {name}");
+        let entry = crate::store::audit::AuditEntry {
+            actor_account_id: Some(actor.account.id),
+            action: "adjustment_list_previewed",
+            subject: Some(&subject),
+            detail: Some(&detail),
+            client_ip: Some(client_ip),
+            area_code: actor.account.area_code.as_deref(),
+        };
+        crate::store::audit::audit_in_tx!(tx, &entry, now);
+        tx.commit().await?;
+        Ok::<i64, sqlx::Error>(id)
+    })?;
     r.import_id = id;
     tracing::info!(
         import = id,
@@ -981,15 +998,6 @@ pub async fn preview(
         store_ms = laps.lap(),
         "adjustment list previewed"
     );
-    super::enrolment::audit_log(
-        state,
-        actor,
-        "adjustment_list_previewed",
-        &format!("import {id} {name}"),
-        Some(&format!("rows {} valid {}", r.rows_total, r.valid)),
-        client_ip,
-    )
-    .await?;
     Ok(r)
 }
 
@@ -1582,23 +1590,33 @@ pub async fn resolve_review(
     if item.resolved {
         return Err(already());
     }
-    let n = with_pool!(&state.db, p => sqlx::query(
-        "UPDATE adjustment_review SET resolved = TRUE, resolution = $1, resolved_by = $2, resolved_at = $3
-         WHERE id = $4 AND resolved = FALSE")
-        .bind(&resolution).bind(actor.account.id).bind(state.clock.now()).bind(id)
-        .execute(p).await.map(|r| r.rows_affected()))?;
+    let now = state.clock.now();
+    let subject = format!("import {} line {}", item.import_id, item.line);
+    let entry = crate::store::audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action: "adjustment_review_resolved",
+        subject: Some(&subject),
+        detail: Some(&resolution),
+        client_ip: Some(client_ip),
+        area_code: actor.account.area_code.as_deref(),
+    };
+    // Resolved once, with its audit entry in the same transaction.
+    let n = with_pool!(&state.db, p => {
+        let mut tx = p.begin().await?;
+        let n = sqlx::query(
+            "UPDATE adjustment_review SET resolved = TRUE, resolution = $1, resolved_by = $2, resolved_at = $3
+             WHERE id = $4 AND resolved = FALSE")
+            .bind(&resolution).bind(actor.account.id).bind(now).bind(id)
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 1 {
+            crate::store::audit::audit_in_tx!(tx, &entry, now);
+        }
+        tx.commit().await?;
+        Ok::<u64, sqlx::Error>(n)
+    })?;
     if n == 0 {
         return Err(already());
     }
-    super::enrolment::audit_log(
-        state,
-        actor,
-        "adjustment_review_resolved",
-        &format!("import {} line {}", item.import_id, item.line),
-        Some(&resolution),
-        client_ip,
-    )
-    .await?;
     Ok(ReviewItem {
         resolved: true,
         resolution: Some(resolution),

@@ -907,6 +907,14 @@ pub async fn add_document(
     let name = clean_file_name(file_name);
     let sha = hex::encode(sha2::Sha256::digest(body));
     let now = state.clock.now();
+    let entry = crate::store::audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action: "certification_document_added",
+        subject: None,
+        detail: Some(content_type),
+        client_ip: Some(client_ip),
+        area_code: cert.area_code.as_deref(),
+    };
     let doc_id = store::insert_document(
         &state.db,
         &store::NewDocument {
@@ -917,18 +925,10 @@ pub async fn add_document(
             body,
             uploaded_by: actor.account.id,
         },
+        &entry,
         now,
     )
     .await?;
-    let entry = crate::store::audit::AuditEntry {
-        actor_account_id: Some(actor.account.id),
-        action: "certification_document_added",
-        subject: Some(&format!("certification {} document {doc_id}", cert.id)),
-        detail: Some(content_type),
-        client_ip: Some(client_ip),
-        area_code: cert.area_code.as_deref(),
-    };
-    crate::store::audit::record(&state.db, &entry, now).await?;
     Ok(DocumentView {
         id: doc_id,
         file_name: name,

@@ -269,6 +269,16 @@ pub async fn register_self(
         }
     }
     let phone = actor.account.phone.clone();
+    let masked = id.masked();
+    let audit_area = existing
+        .as_ref()
+        .and_then(|p| p.area_code.clone())
+        .unwrap_or_else(|| area.clone());
+    let action = if existing.is_some() {
+        "resident_linked"
+    } else {
+        "resident_registered"
+    };
     let pid = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let pid: i64 = sqlx::query_scalar(
@@ -293,6 +303,17 @@ pub async fn register_self(
              AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.person_id = $1)")
             .bind(pid).bind(&name).bind(actor.account.id).execute(&mut *tx).await?.rows_affected();
         if linked == 1 {
+            // On record with the link it records, in the person's area.
+            let detail = format!("person {pid}");
+            let entry = audit::AuditEntry {
+                actor_account_id: Some(actor.account.id),
+                action,
+                subject: Some(&masked),
+                detail: Some(&detail),
+                client_ip: Some(client_ip),
+                area_code: Some(&audit_area),
+            };
+            crate::store::audit::audit_in_tx!(tx, &entry, now);
             tx.commit().await?;
             Ok(Some(pid))
         } else {
@@ -301,20 +322,6 @@ pub async fn register_self(
         }
     })?
     .ok_or_else(identity_unverified)?;
-    audit_in(
-        state,
-        actor,
-        if existing.is_some() {
-            "resident_linked"
-        } else {
-            "resident_registered"
-        },
-        &id.masked(),
-        Some(&format!("person {pid}")),
-        &existing.and_then(|p| p.area_code).unwrap_or(area),
-        client_ip,
-    )
-    .await?;
     Ok(pid)
 }
 
@@ -403,6 +410,14 @@ pub async fn add_member(
         }
     }
     let now = state.clock.now();
+    let masked = id.masked();
+    // In the household's village, so its cadre sees who was added; a person the system
+    // already knew (roster, department list) is marked as attached.
+    let action = if known.is_some() {
+        "household_member_attached"
+    } else {
+        "household_member_added"
+    };
     let pid = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let pid: i64 = sqlx::query_scalar(
@@ -415,7 +430,23 @@ pub async fn add_member(
         let moved = sqlx::query(
             "UPDATE people SET household_id = $1, relationship = $2 WHERE id = $3 AND household_id IS NULL")
             .bind(h.id).bind(&rel).bind(pid).execute(&mut *tx).await?.rows_affected();
-        if moved == 1 { tx.commit().await?; Ok(Some(pid)) } else { tx.rollback().await?; Ok::<_, sqlx::Error>(None) }
+        if moved == 1 {
+            let detail = format!("household {} person {pid}", h.id);
+            let entry = audit::AuditEntry {
+                actor_account_id: Some(actor.account.id),
+                action,
+                subject: Some(&masked),
+                detail: Some(&detail),
+                client_ip: Some(client_ip),
+                area_code: Some(&h.area_code),
+            };
+            crate::store::audit::audit_in_tx!(tx, &entry, now);
+            tx.commit().await?;
+            Ok(Some(pid))
+        } else {
+            tx.rollback().await?;
+            Ok::<_, sqlx::Error>(None)
+        }
     })?
     .ok_or_else(|| {
         if actor.role == Role::Resident {
@@ -424,22 +455,6 @@ pub async fn add_member(
             in_other_household("id_number")
         }
     })?;
-    // In the household's village, so its cadre sees who was added; a person the system
-    // already knew (roster, department list) is marked as attached.
-    audit_in(
-        state,
-        actor,
-        if known.is_some() {
-            "household_member_attached"
-        } else {
-            "household_member_added"
-        },
-        &id.masked(),
-        Some(&format!("household {} person {pid}", h.id)),
-        &h.area_code,
-        client_ip,
-    )
-    .await?;
     let p = store::person(db, pid)
         .await?
         .ok_or_else(|| AppError::internal("add_member", "person vanished"))?;
@@ -2056,53 +2071,6 @@ pub async fn open_order(
         .ok_or_else(|| AppError::internal("order", "order vanished"))
 }
 
-/// An audit entry in the area it concerns (a household's village), not the actor's own:
-/// a resident has no area, and the village's cadre must see what happened there.
-#[allow(clippy::too_many_arguments)]
-pub async fn audit_in(
-    state: &AppState,
-    actor: &Actor,
-    action: &str,
-    subject: &str,
-    detail: Option<&str>,
-    area_code: &str,
-    client_ip: &str,
-) -> Result<(), AppError> {
-    record_audit(state, actor, (action, subject, detail), Some(area_code), client_ip).await
-}
-
-/// An audit entry in the actor's own area (see `audit_in` for one about another area).
-pub async fn audit_log(
-    state: &AppState,
-    actor: &Actor,
-    action: &str,
-    subject: &str,
-    detail: Option<&str>,
-    client_ip: &str,
-) -> Result<(), AppError> {
-    let area = actor.account.area_code.as_deref();
-    record_audit(state, actor, (action, subject, detail), area, client_ip).await
-}
-
-async fn record_audit(
-    state: &AppState,
-    actor: &Actor,
-    (action, subject, detail): (&str, &str, Option<&str>),
-    area_code: Option<&str>,
-    client_ip: &str,
-) -> Result<(), AppError> {
-    let e = audit::AuditEntry {
-        actor_account_id: Some(actor.account.id),
-        action,
-        subject: Some(subject),
-        detail,
-        client_ip: Some(client_ip),
-        area_code,
-    };
-    audit::record(&state.db, &e, state.clock.now()).await?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------
 // The coverage page (我的参保) and staff search
 
@@ -2361,16 +2329,16 @@ pub async fn staff_new_household(
         area_code: Some(&area),
         hukou_local: true,
     };
-    let pid = crate::store::people::upsert(db, &person, now).await?;
-    let h = crate::store::people::create_household(db, pid, &area, now).await?;
-    audit_log(
-        state,
-        actor,
-        "household_created",
-        &id.masked(),
-        Some(&format!("household {h}")),
-        client_ip,
-    )
-    .await?;
+    let masked = id.masked();
+    // Committed with the household (in the staff member's own area, as before).
+    let entry = audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action: "household_created",
+        subject: Some(&masked),
+        detail: None,
+        client_ip: Some(client_ip),
+        area_code: actor.account.area_code.as_deref(),
+    };
+    let h = crate::store::people::create_with_household(db, &person, &area, &entry, now).await?;
     Ok(h)
 }

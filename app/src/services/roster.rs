@@ -270,6 +270,16 @@ pub async fn import(
     // PostgreSQL needs numbered parameters; SQLite binds anonymous ones in order, where
     // numbered ones cost a linear search each (quadratic over a chunk's 16,000).
     let numbered = matches!(state.db, crate::store::Db::Postgres(_));
+    let detail = format!("added {} known {}", new_people.len(), already);
+    // The people and the audit entry that records them commit together.
+    let entry = crate::store::audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action: "roster_imported",
+        subject: Some(file_name),
+        detail: Some(&detail),
+        client_ip: Some(client_ip),
+        area_code: actor.account.area_code.as_deref(),
+    };
     with_pool!(&state.db, p => {
         let mut tx = p.begin().await?;
         for chunk in new_people.chunks(CHUNK) {
@@ -294,17 +304,9 @@ pub async fn import(
             }
             q.execute(&mut *tx).await?;
         }
+        crate::store::audit::audit_in_tx!(tx, &entry, now);
         tx.commit().await
     })?;
-    let entry = crate::store::audit::AuditEntry {
-        actor_account_id: Some(actor.account.id),
-        action: "roster_imported",
-        subject: Some(file_name),
-        detail: Some(&format!("added {} known {}", new_people.len(), already)),
-        client_ip: Some(client_ip),
-        area_code: actor.account.area_code.as_deref(),
-    };
-    crate::store::audit::record(&state.db, &entry, now).await?;
     Ok(RosterImport {
         added: new_people.len(),
         known: already,

@@ -174,18 +174,25 @@ pub async fn set(
     }
     let now = state.clock.now();
     let (notice, clause) = source(actor, state);
-    with_pool!(&state.db, p => sqlx::query(UPSERT)
-        .bind(area).bind(year).bind(count).bind(&notice).bind(&clause).bind(actor.account.id).bind(now)
-        .execute(p).await.map(|r| r.rows_affected()))?;
+    let subject = format!("{area} {year}");
+    let detail = count.to_string();
     let entry = crate::store::audit::AuditEntry {
         actor_account_id: Some(actor.account.id),
         action: "target_set",
-        subject: Some(&format!("{area} {year}")),
-        detail: Some(&count.to_string()),
+        subject: Some(&subject),
+        detail: Some(&detail),
         client_ip: Some(client_ip),
         area_code: Some(area),
     };
-    crate::store::audit::record(&state.db, &entry, now).await?;
+    // The target and its audit entry commit together.
+    with_pool!(&state.db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(UPSERT)
+            .bind(area).bind(year).bind(count).bind(&notice).bind(&clause).bind(actor.account.id).bind(now)
+            .execute(&mut *tx).await?;
+        crate::store::audit::audit_in_tx!(tx, &entry, now);
+        tx.commit().await
+    })?;
     list(state, actor, Some(area))
         .await?
         .into_iter()
@@ -321,6 +328,15 @@ pub async fn import(
     let now = state.clock.now();
     let (notice, clause) = source(actor, state);
     let clause = format!("{clause}（导入 {file_name}）");
+    let detail = format!("{} targets", good.len());
+    let entry = crate::store::audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action: "targets_imported",
+        subject: Some(file_name),
+        detail: Some(&detail),
+        client_ip: Some(client_ip),
+        area_code: actor.account.area_code.as_deref(),
+    };
     with_pool!(&state.db, p => {
         let mut tx = p.begin().await?;
         for (code, year, count) in &good {
@@ -328,17 +344,9 @@ pub async fn import(
                 .bind(code).bind(year).bind(count).bind(&notice).bind(&clause).bind(actor.account.id).bind(now)
                 .execute(&mut *tx).await?;
         }
+        crate::store::audit::audit_in_tx!(tx, &entry, now);
         tx.commit().await
     })?;
-    let entry = crate::store::audit::AuditEntry {
-        actor_account_id: Some(actor.account.id),
-        action: "targets_imported",
-        subject: Some(file_name),
-        detail: Some(&format!("{} targets", good.len())),
-        client_ip: Some(client_ip),
-        area_code: actor.account.area_code.as_deref(),
-    };
-    crate::store::audit::record(&state.db, &entry, now).await?;
     Ok(TargetImport {
         applied: good.len(),
         problems,

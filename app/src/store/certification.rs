@@ -160,14 +160,29 @@ pub struct NewDocument<'a> {
     pub uploaded_by: i64,
 }
 
-pub async fn insert_document(db: &Db, d: &NewDocument<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+/// Stores a document with its audit entry (whose subject, when None, names the document) in
+/// one transaction.
+pub async fn insert_document(
+    db: &Db,
+    d: &NewDocument<'_>,
+    entry: &super::audit::AuditEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     const SQL: &str = "INSERT INTO certification_documents
         (certification_id, file_name, content_type, size_bytes, sha256, body, uploaded_by, created_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-    with_pool!(db, p => sqlx::query_scalar(SQL)
-        .bind(d.cert_id).bind(d.file_name).bind(d.content_type).bind(d.body.len() as i64).bind(d.sha256)
-        .bind(d.body).bind(d.uploaded_by).bind(now)
-        .fetch_one(p).await)
+    with_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        let id: i64 = sqlx::query_scalar(SQL)
+            .bind(d.cert_id).bind(d.file_name).bind(d.content_type).bind(d.body.len() as i64).bind(d.sha256)
+            .bind(d.body).bind(d.uploaded_by).bind(now)
+            .fetch_one(&mut *tx).await?;
+        let subject = format!("certification {} document {id}", d.cert_id);
+        let entry = super::audit::AuditEntry { subject: entry.subject.or(Some(&subject)), ..entry.clone() };
+        super::audit::audit_in_tx!(tx, &entry, now);
+        tx.commit().await?;
+        Ok(id)
+    })
 }
 
 /// An open request (not finished, withdrawn, rejected or revoked) for the same person and
