@@ -3,7 +3,8 @@
 // `tests/` with only LEPTOS_SITE_ADDR, LEPTOS_SITE_ROOT and DATABASE_URL set (what the
 // outside check sets), and `tests-pinned/` with the demo date CANBAO_TODAY=2022-10-08,
 // inside Lishi's 2023 collection period, for enrolment and payment, and `tests-weifang/`
-// with CANBAO_TODAY=2020-12-01, inside Weifang's 2021 period (two tiers).
+// with CANBAO_TODAY=2020-12-01, inside Weifang's 2021 period (two tiers), and `tests-beijing/`
+// with CANBAO_TODAY=2019-10-10, inside Beijing's 2020 period (a notice with no amount).
 // Exit code: non-zero on any failure.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -55,6 +56,8 @@ const suites = [
   { dir: 'tests-pinned', extra: { CANBAO_TODAY: '2022-10-08' } },
   // Inside Weifang's 2021 concentrated period: a pack with two tiers.
   { dir: 'tests-weifang', extra: { CANBAO_TODAY: '2020-12-01' } },
+  // Inside Beijing's 2020 (assumed) concentrated period: a notice that sets no amount.
+  { dir: 'tests-beijing', extra: { CANBAO_TODAY: '2019-10-10' } },
 ].filter(s => !process.env.CANBAO_E2E_SUITE || s.dir === process.env.CANBAO_E2E_SUITE);
 
 let failed = false;

@@ -333,6 +333,13 @@ pub struct EnrolmentView {
     pub payment_deadline: Option<NaiveDate>,
     pub explanation: Vec<std::sync::Arc<str>>,
     pub explanation_en: Vec<std::sync::Arc<str>>,
+    /// Figures, periods or rules the pack took from another document than its notice (each
+    /// with where it comes from), in Chinese and English: shown as assumptions, not as the
+    /// notice's word.
+    #[serde(default)]
+    pub assumptions: Vec<std::sync::Arc<str>>,
+    #[serde(default)]
+    pub assumptions_en: Vec<std::sync::Arc<str>>,
     pub citations: Vec<domain::policy::Citation>,
     pub hospitals: Vec<HospitalView>,
     /// How many more times this year the hospital choice may change (the pack's rule).
@@ -484,6 +491,11 @@ pub struct ReceiptLine {
     pub id_number_masked: String,
     pub insurance_year: i32,
     pub amount: Money,
+    /// The price's assumptions (see `EnrolmentView::assumptions`).
+    #[serde(default)]
+    pub assumptions: Vec<std::sync::Arc<str>>,
+    #[serde(default)]
+    pub assumptions_en: Vec<std::sync::Arc<str>>,
 }
 
 /// The open insurance year's pack, as the coverage page needs it.
@@ -494,7 +506,8 @@ pub struct PackBrief {
     pub jurisdiction_en: String,
     pub insurance_year: i32,
     /// (code, Chinese name, English name, personal contribution) per tier.
-    pub tiers: Vec<(String, String, String, Money)>,
+    /// Code, names and the personal contribution (None where the notice sets none).
+    pub tiers: Vec<(String, String, String, Option<Money>)>,
     pub max_hospitals: u32,
     pub deadline: NaiveDate,
     /// Optional add-ons: (code, Chinese name, English name, amount), e.g. Rugao's supplement.
@@ -512,6 +525,13 @@ pub struct MemberLine {
     /// add-ons change. The birth date stands in for the ID number (which stays masked).
     #[serde(default)]
     pub preview_request: Option<domain::policy::QuoteRequest>,
+    /// Staff view only: the phone on record, masked.
+    #[serde(default)]
+    pub phone_masked: Option<String>,
+    /// Staff view only: no phone account is linked yet, so a cadre may confirm the phone
+    /// the resident controls.
+    #[serde(default)]
+    pub phone_confirmable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

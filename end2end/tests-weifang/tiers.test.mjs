@@ -73,3 +73,54 @@ for (const js of [true, false]) {
     });
   });
 }
+
+// 四、(一)"学生、儿童统一按低档缴费,享受高档待遇。": a child in the household pays the low tier and
+// is asked for no tier; with and without JavaScript the server enrols the child at 260.
+const FAMILIES = {
+  js: { phone: '13900000023', adult: ['孙秀梅', '370702198804120026'], child: ['孙小雨', '370702201506010026'] },
+  nojs: { phone: '13900000024', adult: ['孙建华', '370702197909100035'], child: ['孙小明', '370702201402030014'] },
+};
+
+for (const js of [true, false]) {
+  const mode = js ? 'js' : 'nojs';
+  const who = FAMILIES[mode];
+  describe(`a child needs no tier, JavaScript ${js ? 'enabled' : 'disabled'} (${BACKEND})`, () => {
+    test('the child is quoted and enrolled at the low tier without choosing one', async () => {
+      const { context, page, problems } = await open(js);
+      await page.goto(BASE + '/login/resident');
+      await hydrated(page, js);
+      await page.fill('#phone', who.phone);
+      await submit(page, js, 'main button[type=submit]', /\/login\/resident\/verify/);
+      await page.fill('#code', (await page.textContent('[data-testid=demo-code]')).trim());
+      await submit(page, js, 'main form button[type=submit]', /\/coverage$/);
+      await page.waitForSelector('#id_number');
+      await page.fill('#name', who.adult[0]);
+      await page.fill('#id_number', who.adult[1]);
+      await page.selectOption('#area_code', '370702001001');
+      await Promise.all([page.waitForSelector('[data-testid=member]'), page.click('main form button[type=submit]')]);
+      await hydrated(page, js);
+      await page.fill('#m-name', who.child[0]);
+      await page.fill('#m-id', who.child[1]);
+      await page.selectOption('#m-rel', 'child');
+      await page.click('[data-testid=add-member]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=enrol-member]').length === 2);
+      await hydrated(page, js);
+
+      const child = page.locator('[data-testid=enrol-member]', { hasText: who.child[0] });
+      assert.equal((await child.locator('[data-testid=preview-due]').textContent()).trim(), '¥260.00');
+      assert.equal(await child.locator('[data-testid=tier]').count(), 0, 'no tier to choose');
+      const why = await child.locator('[data-testid=preview-explanation]').textContent();
+      assert.match(why, /学生和儿童按低档缴费，享受高档待遇/);
+      assert.doesNotMatch(why, /不适用/);
+      // Only the child is enrolled now.
+      const h = child.locator('[data-testid=hospital]');
+      await h.selectOption(await h.locator('option').nth(1).getAttribute('value'));
+      await Promise.all([page.waitForSelector('[data-testid=unpaid-total]'), page.click('[data-testid=enrol-submit]')]);
+      await hydrated(page, js);
+      assert.equal((await page.textContent('[data-testid=unpaid-total]')).trim(), '¥260.00');
+      await shot(page, `tiers-3-child-${mode}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  });
+}

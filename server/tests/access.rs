@@ -148,6 +148,16 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
         &[("household_id", "{household}"), ("amount", "350.00")],
         "addododddodo",
     ),
+    // The fixture's person is linked to a phone account: in scope answers 409 already_linked.
+    (
+        "ConfirmMemberPhone",
+        &[
+            ("household_id", "{household}"),
+            ("person_id", "{person}"),
+            ("phone", "13900000177"),
+        ],
+        "addododddodo",
+    ),
     ("Receipt", &[("receipt_no", "{receipt}")], "aodododddodo"),
     (
         "ChangeHospitals",

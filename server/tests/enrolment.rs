@@ -22,6 +22,8 @@ both_backends! {
     hospitals_change_as_often_as_the_pack_allows_and_are_recorded,
     queued_submissions_and_payments_share_statements,
     queued_reads_answer_each_request,
+    an_unpriced_person_is_not_enrolled,
+    enrolment_uses_the_facts_a_quote_would,
 }
 
 /// New people for the tests (valid GB 11643 numbers in 离石区).
@@ -934,12 +936,49 @@ async fn the_enrol_form_passes_hospitals_tiers_and_add_ons_through(backend: Back
     assert_eq!(body["Invalid"]["field"], "members[0].tier");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 0);
 
+    // The form's facts reach the engine with their field: a bad date, then a good one, which
+    // is kept with the enrolment (issue 23 §4); the work answer goes through too.
+    let pid_s = pid.to_string();
+    let work = format!("{pid}:work:migrant_worker");
     let res = app
-        .server_fn(EnrolHousehold::PATH, &[("household_id", &h), ("choices[0]", &choice)])
+        .server_fn(
+            EnrolHousehold::PATH,
+            &[
+                ("household_id", &h),
+                ("choices[0]", &choice),
+                ("ended_pid[0]", &pid_s),
+                ("ended[0]", "2022-13-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "members[0].employee_insurance_ended_on");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 0);
+
+    let res = app
+        .server_fn(
+            EnrolHousehold::PATH,
+            &[
+                ("household_id", &h),
+                ("choices[0]", &choice),
+                ("ended_pid[0]", &pid_s),
+                ("ended[0]", "2022-09-20"),
+                ("facts[1]", &work),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/coverage");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM enrolments WHERE quote_request LIKE '%2022-09-20%' AND quote_request LIKE '%migrant_worker%'"
+        )
+        .await,
+        1
+    );
     app.stop().await;
 }
 
@@ -1403,5 +1442,94 @@ async fn queued_reads_answer_each_request(backend: Backend) {
         assert_eq!(jobs, calls_for.len() as u64);
         assert!(batches <= 3, "the held read, then the queue in one or a few: {batches}");
     }
+    app.stop().await;
+}
+
+/// Issue 23 §1: 京医保发〔2020〕23号 sets no contribution, so a Beijing resident outside the
+/// 免缴人员 cannot be enrolled at a guessed amount: refused with a clear message on the
+/// member, and nothing written (no person, household, enrolment or order). A 免缴人员 in the
+/// same household enrols at 0 by the notice.
+async fn an_unpriced_person_is_not_enrolled(backend: Backend) {
+    let db = common::TestDb::new(backend).await;
+    // Inside Beijing's (assumed) 2019-09-01..2019-12-25 collection period.
+    let app = common::spawn_with(db, |url| {
+        common::test_config_with(url, &[("CANBAO_TODAY", "2019-10-10")])
+    })
+    .await;
+    let officer = bearer(&app, "bureau_beijing").await;
+    let first17 = "11010119800505001";
+    let id = format!("{first17}{}", domain::id_number::check_character(first17).unwrap());
+    let body = json!({"area_code": "110101001001", "members": [
+        {"id_number": id, "name": "王北京", "hospitals": ["H110101001"]}]});
+    let before = [
+        count(&app, "SELECT COUNT(*) FROM people").await,
+        count(&app, "SELECT COUNT(*) FROM households").await,
+        count(&app, "SELECT COUNT(*) FROM enrolments").await,
+        count(&app, "SELECT COUNT(*) FROM payment_orders").await,
+    ];
+    let (status, err) = post(&app, &officer, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["code"], "amount_not_set", "{err}");
+    assert_eq!(err["error"]["field"], "members[0].id_number", "{err}");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains("未规定") && message.contains("2020"), "{message}");
+    let after = [
+        count(&app, "SELECT COUNT(*) FROM people").await,
+        count(&app, "SELECT COUNT(*) FROM households").await,
+        count(&app, "SELECT COUNT(*) FROM enrolments").await,
+        count(&app, "SELECT COUNT(*) FROM payment_orders").await,
+    ];
+    assert_eq!(before, after, "nothing written");
+    app.stop().await;
+}
+
+/// Issue 23 §4: the real enrolment path uses the same facts as the quote. Lishi 四、(三)
+/// "因勞動關係終止導致職工醫保斷保的人員,在斷保90天內…自參保之日起享受居民醫保待遇": after the
+/// concentrated period, a member who left employee insurance 30 days ago is covered from
+/// payment; the same kind of member with the question unanswered waits the (assumed) 3 months.
+/// The answer is stored with the enrolment, and a wrong date names its field.
+async fn enrolment_uses_the_facts_a_quote_would(backend: Backend) {
+    let db = common::TestDb::new(backend).await;
+    let app = common::spawn_with(db, |url| {
+        common::test_config_with(url, &[("CANBAO_TODAY", "2023-03-01")])
+    })
+    .await;
+    let cadre = bearer(&app, "cadre_dongguan").await;
+    let bad = json!({"area_code": VILLAGE, "members": [
+        {"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL], "employee_insurance_ended_on": "2023-02-30"}]});
+    let (status, err) = post(&app, &cadre, "/api/v1/enrollments", &bad).await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "members[0].employee_insurance_ended_on", "{err}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM enrolments").await,
+        0,
+        "nothing written"
+    );
+
+    let body = json!({"area_code": VILLAGE, "members": [
+        {"id_number": ADULT, "name": "陈建国", "hospitals": [HOSPITAL], "employee_insurance_ended_on": "2023-01-30"},
+        {"id_number": OTHER, "name": "王秀英", "relationship": "spouse", "hospitals": [HOSPITAL]}]});
+    let (status, sub) = post(&app, &cadre, "/api/v1/enrollments", &body).await;
+    assert_eq!(status, 201, "{sub}");
+    let by_name = |name: &str| {
+        sub["enrollments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let left = by_name("陈建国");
+    assert_eq!(left["benefit_start"], "2023-03-01", "{left}");
+    assert!(left["citations"].to_string().contains("四、(三)"), "{left}");
+    let other = by_name("王秀英");
+    assert_eq!(other["benefit_start"], "2023-06-01", "{other}");
+    let stored = count(
+        &app,
+        "SELECT COUNT(*) FROM enrolments WHERE quote_request LIKE '%\"employee_insurance_ended_on\":\"2023-01-30\"%'",
+    )
+    .await;
+    assert_eq!(stored, 1, "the answer is kept with the enrolment");
     app.stop().await;
 }

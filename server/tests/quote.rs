@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 both_backends!(
     policies_are_listed_with_citations,
     quote_matches_the_contract_example,
-    quote_errors_name_their_field
+    quote_errors_name_their_field,
+    a_notice_without_an_amount_answers_unpriced
 );
 
 async fn policies_are_listed_with_citations(backend: Backend) {
@@ -92,6 +93,7 @@ async fn quote_matches_the_contract_example(backend: Backend) {
     assert_eq!(status, 200, "{q}");
     assert_eq!(q["policy"], "lishi-2023");
     assert_eq!(q["eligible"], true);
+    assert_eq!(q["priced"], true);
     assert_eq!(q["standard_contribution"], "350.00");
     assert_eq!(q["subsidy"], "280.00");
     assert_eq!(q["late_surcharge"], "0.00");
@@ -190,5 +192,59 @@ async fn quote_errors_name_their_field(backend: Backend) {
             "case {i}: Chinese message {message}"
         );
     }
+    app.stop().await;
+}
+
+/// Issue 23 §1, contract: 京医保发〔2020〕23号 sets no contribution standard, so a Beijing
+/// resident outside the 免缴人员 gets 200 `priced: false` with the figures null, while the
+/// 免缴人员 owe "0.00" by the notice; Weifang's 低保 (四、(三) "按规定标准") is recognised
+/// but unpriced.
+async fn a_notice_without_an_amount_answers_unpriced(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ask = |policy: &str, categories: Value, tier: Value, paid_on: &str| {
+        json!({"policy": policy, "person": {"birth_date": "1980-05-05", "categories": categories},
+               "tier": tier, "paid_on": paid_on})
+        .to_string()
+    };
+    let (status, q) = post(&app, &ask("beijing-2020", json!([]), Value::Null, "2019-10-10")).await;
+    assert_eq!(status, 200, "{q}");
+    assert_eq!(
+        (q["eligible"].clone(), q["priced"].clone()),
+        (json!(true), json!(false))
+    );
+    for field in ["standard_contribution", "subsidy", "personal_due"] {
+        assert!(q[field].is_null(), "{field}: {q}");
+    }
+    assert_eq!(q["benefit_start"], "2020-01-01");
+    assert!(!q["citations"].as_array().unwrap().is_empty());
+    assert!(!q.to_string().contains("280"), "no borrowed figure: {q}");
+    assert!(q["explanation"].to_string().contains("未规定"), "{q}");
+
+    let (_, q) = post(
+        &app,
+        &ask(
+            "beijing-2020",
+            json!(["deceased_cadre_spouse"]),
+            Value::Null,
+            "2019-10-10",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (q["priced"].clone(), q["personal_due"].clone()),
+        (json!(true), json!("0.00"))
+    );
+    assert!(q["standard_contribution"].is_null() && q["subsidy"].is_null(), "{q}");
+
+    let (_, q) = post(
+        &app,
+        &ask("weifang-2021", json!(["minimum_living"]), json!("low"), "2020-12-01"),
+    )
+    .await;
+    assert_eq!(q["priced"], false);
+    assert_eq!(q["applied_category"], "minimum_living");
+    assert_eq!(q["standard_contribution"], "260.00");
+    assert!(q["subsidy"].is_null() && q["personal_due"].is_null(), "{q}");
+    assert!(!q["explanation"].to_string().contains("未将"), "{q}");
     app.stop().await;
 }

@@ -192,10 +192,58 @@ async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
         0,
         "her record did not take the claimant's phone"
     );
+    // Confirming her phone is staff work, in her area only, and it names no one outside it.
+    let her = sub["enrollments"][0]["person_id"].as_i64().expect("her person id");
+    let claimant = resident_actor(&app, phone).await;
+    let e = app::services::enrolment::confirm_resident_phone(&app.state, &claimant, her, phone, "ip")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 403, "a resident cannot confirm a phone: {e}");
+    let beijing = Actor::new(
+        app::store::accounts::by_username(&app.state.db, "bureau_beijing")
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let e = app::services::enrolment::confirm_resident_phone(&app.state, &beijing, her, phone, "ip")
+        .await
+        .unwrap_err();
+    assert_eq!((e.status(), e.code()), (404, "person_not_found"));
+    assert!(!e.to_string().contains("王秀英"), "{e}");
+    let nobody = app::services::enrolment::confirm_resident_phone(&app.state, &beijing, i64::MAX, phone, "ip")
+        .await
+        .unwrap_err();
+    assert_eq!(nobody.to_string(), e.to_string(), "out of scope reads like unknown");
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM people WHERE id_number = '{OTHER}' AND phone IS NOT NULL")
+        )
+        .await,
+        0,
+        "refused confirmations wrote nothing"
+    );
+    // Her village's cadre, with her in front of them, confirms the phone she uses; a bad
+    // number is refused on its field.
+    let cadre_actor = Actor::new(
+        app::store::accounts::by_username(&app.state.db, "cadre_dongguan")
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let e = app::services::enrolment::confirm_resident_phone(&app.state, &cadre_actor, her, "12345", "ip")
+        .await
+        .unwrap_err();
+    assert_eq!((e.status(), e.field()), (422, Some("phone")), "{e}");
+    let confirmed = app::services::enrolment::confirm_resident_phone(&app.state, &cadre_actor, her, phone, "ip")
+        .await
+        .unwrap();
+    assert_eq!(confirmed.name, "王秀英");
+    let (status, log) = common::get(&app, &cadre, "/api/v1/audit?action=resident_phone_confirmed").await;
+    assert_eq!(status, 200, "{log}");
+    assert!(log.to_string().contains("139****0102"), "{log}");
+    assert!(!log.to_string().contains(phone), "the log masks the phone: {log}");
     // The phone on record is proof: with it, the account links to her and her household.
-    app::store::with_pool!(&app.state.db, p => sqlx::query("UPDATE people SET phone = $1 WHERE id_number = $2")
-        .bind(phone).bind(OTHER).execute(p).await.map(|_| ()))
-    .unwrap();
     let actor = resident_actor(&app, phone).await;
     app::services::enrolment::register_self(&app.state, &actor, "王秀英", OTHER, VILLAGE, "127.0.0.1")
         .await
@@ -206,6 +254,11 @@ async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(Some(own.id), sub["household_id"].as_i64());
+    // Once linked, no confirmation moves her to another phone.
+    let e = app::services::enrolment::confirm_resident_phone(&app.state, &cadre_actor, her, "13900000103", "ip")
+        .await
+        .unwrap_err();
+    assert_eq!((e.status(), e.code()), (409, "already_linked"));
     // One account per person, in the database too.
     let second = app::store::with_pool!(&app.state.db, p => sqlx::query(
         "UPDATE accounts SET person_id = (SELECT person_id FROM accounts WHERE phone = $1) WHERE phone = '13800000001'")

@@ -33,10 +33,14 @@ fn try_quote(request: Value) -> Result<Quote, QuoteError> {
 fn q(request: Value) -> Quote {
     let out = try_quote(request.clone()).unwrap_or_else(|e| panic!("{request}: {e:?}"));
     // personal_due = standard_contribution − subsidy + late_surcharge + add_ons_total
-    if out.eligible {
-        let due = out.standard_contribution.unwrap() - out.subsidy.unwrap()
-            + out.late_surcharge.unwrap()
-            + out.add_ons_total.unwrap();
+    // (where every figure is known; `priced` says whether the due is).
+    assert_eq!(
+        out.priced,
+        !out.eligible || out.personal_due.is_some(),
+        "priced iff a due"
+    );
+    if let (true, Some(standard), Some(subsidy)) = (out.eligible, out.standard_contribution, out.subsidy) {
+        let due = standard - subsidy + out.late_surcharge.unwrap() + out.add_ons_total.unwrap();
         assert_eq!(out.personal_due, Some(due), "the API's personal_due identity");
     }
     out
@@ -321,6 +325,78 @@ fn lishi_eligibility() {
 }
 
 #[test]
+fn lishi_flexible_and_migrant_workers_enrol_whatever_their_hukou() {
+    // 一、(三)"自愿選擇參加城鄉居民基本醫療保險的靈活就業人員、農民工(不受戶籍限制);"
+    for work in ["flexible_employment", "migrant_worker"] {
+        let person = json!({ "birth_date": "1985-03-03", "hukou_local": false, "months_resident": 1, "work": work });
+        let out = q(req("lishi-2023", person, None, &[], "2022-10-08"));
+        assert!(out.eligible, "{work}: {:?}", out.ineligible_reasons);
+        assert_eq!(out.personal_due, y("350.00"));
+        assert!(
+            out.explanation.iter().any(|s| s.contains("不受户籍限制")),
+            "{:?}",
+            out.explanation
+        );
+        assert!(cites(&out, LISHI, "一、"));
+    }
+    // Without that work, one month's residence is not enough.
+    let person = json!({ "birth_date": "1985-03-03", "hukou_local": false, "months_resident": 1 });
+    let out = q(req("lishi-2023", person, None, &[], "2022-10-08"));
+    assert!(!out.eligible);
+    assert!(out.ineligible_reasons[0].message.contains("灵活就业人员、农民工"));
+    let e = try_quote(req(
+        "lishi-2023",
+        json!({ "birth_date": "1985-03-03", "work": "farmer" }),
+        None,
+        &[],
+        "2022-10-08",
+    ))
+    .unwrap_err();
+    assert_eq!((e.field.as_str(), e.code.as_str()), ("person.work", "work_unknown"));
+}
+
+#[test]
+fn lishi_nonlocal_students_only_at_primary_secondary_schools_and_kindergartens() {
+    // 一、(二)"離石區域內中小學、幼兒園有本校學籍的在校學生;"
+    let student =
+        |school: Value| json!({ "birth_date": "2010-03-03", "hukou_local": false, "student": true, "school": school });
+    for school in ["primary_secondary", "kindergarten"] {
+        let out = q(req("lishi-2023", student(json!(school)), None, &[], "2022-10-08"));
+        assert!(out.eligible, "{school}");
+    }
+    let out = q(req(
+        "lishi-2023",
+        student(json!("higher_education")),
+        None,
+        &[],
+        "2022-10-08",
+    ));
+    assert!(!out.eligible);
+    assert!(
+        out.ineligible_reasons[0].message.contains("中小学"),
+        "{:?}",
+        out.ineligible_reasons
+    );
+    // A school not given is not held against the student, but the rule is said.
+    let out = q(req("lishi-2023", student(json!(null)), None, &[], "2022-10-08"));
+    assert!(out.eligible);
+    assert!(
+        out.explanation.iter().any(|s| s.contains("幼儿园、中小学")),
+        "{:?}",
+        out.explanation
+    );
+    // Weifang admits 驻潍大中专院校学生 (一、): a college student from elsewhere enrols there.
+    let out = q(req(
+        "weifang-2021",
+        student(json!("higher_education")),
+        Some("low"),
+        &[],
+        "2020-12-10",
+    ));
+    assert!(out.eligible);
+}
+
+#[test]
 fn lishi_nonlocal_admitted_by_assumed_months_is_flagged() {
     // 一、(五)"持本地居住證的流動人口" — the 6 months stand in for the residence permit; a
     // person admitted on that ground should see the assumption.
@@ -417,6 +493,16 @@ fn sanya_ninety_days_after_employee_insurance() {
     );
     assert_eq!(out.personal_due, y("28.00"));
     assert!(cites(&out, SANYA, "四、(二)"));
+}
+
+#[test]
+fn sanya_ninety_days_are_for_registered_poor_people_only() {
+    // 四、(二)"建档立卡贫困人口因离职等原因中断从业人员基本医疗保险缴费的,在其中断缴费90天内…" — said of
+    // 建档立卡 only: anyone else leaving employee insurance pays late and waits.
+    let person = json!({ "birth_date": "1980-05-05", "employee_insurance_ended_on": "2021-04-01" });
+    let out = q(req("sanya-2021", person, None, &[], "2021-05-10"));
+    assert_eq!(out.start_rule, Some(StartRule::LateWaiting));
+    assert_eq!(out.benefit_start, d("2021-08-10"));
 }
 
 #[test]
@@ -533,6 +619,22 @@ fn rugao_periods_and_180_day_transition() {
         if rule == StartRule::LateWaiting {
             assert!(cites(&out, RUGAO, "四、(二)"));
         }
+    }
+    // 五、(二)3."免缴对象的登记缴费:…无需进行缴费录入" — the seven exempt groups (五、(二)1.) and the
+    // two advanced ones (五、(二)2.) make no payment entry, so they never wait the 180 days.
+    for (code, paid) in [
+        ("orphan", "2019-11-30"),
+        ("minimum_living", "2020-03-01"),
+        ("entitled_group", "2019-12-05"),
+    ] {
+        let out = q(req("rugao-2020", adult(&[code]), None, &[], paid));
+        assert_eq!(
+            (out.benefit_start, out.start_rule),
+            (d("2020-01-01"), Some(StartRule::OnTime)),
+            "{code} {paid}"
+        );
+        assert_eq!(out.personal_due, y("0.00"), "{code}");
+        assert!(cites(&out, RUGAO, "五、(二)3."), "{code}");
     }
     // 四、(一)"动员准备阶段:2019年11月7日至11月15日,为镇村两级的事前准备。" — no payments yet.
     let err = try_quote(req("rugao-2020", adult(&[]), None, &[], "2019-11-15")).unwrap_err();
@@ -706,6 +808,44 @@ fn weifang_students_and_children_pay_low_get_high() {
 }
 
 #[test]
+fn weifang_students_need_no_tier_and_a_chosen_high_tier_is_explained() {
+    // 四、(一)"学生、儿童统一按低档缴费,享受高档待遇。" — the notice fixes their tier, so none is asked.
+    for person in [
+        json!({ "birth_date": "2000-03-01", "student": true }),
+        json!({ "birth_date": "2015-06-01" }),
+    ] {
+        let out = q(req("weifang-2021", person.clone(), None, &[], "2020-12-10"));
+        assert_eq!(
+            (out.tier, out.benefit_tier),
+            (Some(TierCode::Low), Some(TierCode::High)),
+            "{person}"
+        );
+        assert_eq!(out.personal_due, y("260.00"), "{person}");
+        assert!(!out.explanation.iter().any(|s| s.contains("不适用")), "{person}");
+    }
+    // Asking for the high tier: overridden, with the reason.
+    let out = q(req(
+        "weifang-2021",
+        json!({ "birth_date": "2000-03-01", "student": true }),
+        Some("high"),
+        &[],
+        "2020-12-10",
+    ));
+    assert_eq!(out.tier, Some(TierCode::Low));
+    assert!(
+        out.explanation
+            .iter()
+            .any(|s| s.contains("高档不适用") && s.contains("低档")),
+        "{:?}",
+        out.explanation
+    );
+    assert!(out.explanation_en.iter().any(|s| s.contains("does not apply")));
+    // An adult still chooses.
+    let e = try_quote(req("weifang-2021", adult(&[]), None, &[], "2020-12-10")).unwrap_err();
+    assert_eq!(e.code, "tier_required");
+}
+
+#[test]
 fn weifang_continuity_bonus() {
     // 四、(二)"参加城乡居民医保连续缴费满3年的(从2018年算起,不累计计算),住院报销比例比同一规定标准提高1个百分点。"
     let rows: [(&[i32], u32, u32); 5] = [
@@ -765,25 +905,36 @@ fn weifang_employee_equivalent_counts_years_before_2018() {
 }
 
 #[test]
-fn weifang_subsidised_groups_are_not_priced() {
+fn weifang_subsidised_groups_are_recognised_but_unpriced() {
     // 四、(三)"对脱贫享受政策人口和即时帮扶人口、低保对象、特困人员、孤儿、事实无人抚养儿童等政府资助参保人员,
-    // 由政府按规定标准资助参保。" — no amount in the notice, so no subsidy is invented.
-    let out = q(req(
-        "weifang-2021",
-        adult(&["minimum_living"]),
-        Some("low"),
-        &[],
-        "2020-12-01",
-    ));
-    assert_eq!(
-        (out.subsidy, out.personal_due, out.applied_category),
-        (y("0.00"), y("260.00"), None)
-    );
-    assert!(
-        out.explanation.iter().any(|s| s.contains("低保")),
-        "{:?}",
-        out.explanation
-    );
+    // 由政府按规定标准资助参保。" — the groups are named as subsidised, the amount is not: the
+    // category applies, its subsidy and the person's share are unpriced, nothing is invented.
+    for code in [
+        "registered_poor",
+        "immediate_assistance",
+        "minimum_living",
+        "extreme_poverty",
+        "orphan",
+        "unsupported_child",
+    ] {
+        let out = q(req("weifang-2021", adult(&[code]), Some("low"), &[], "2020-12-01"));
+        assert!(!out.priced, "{code}");
+        assert_eq!(out.applied_category, cat(code));
+        assert_eq!(out.standard_contribution, y("260.00"), "二、 sets the tier: {code}");
+        assert_eq!((out.subsidy, out.personal_due), (None, None), "{code}");
+        assert!(cites(&out, WEIFANG, "四、(三)"), "{code}");
+        assert_eq!(
+            (out.benefit_start, out.start_rule),
+            (d("2021-01-01"), Some(StartRule::OnTime))
+        );
+        let zh = out.explanation.join("");
+        assert!(!zh.contains("未将"), "never says the group is not subsidised: {zh}");
+        assert!(zh.contains("按规定标准") && zh.contains("未载明"), "{zh}");
+    }
+    // Someone outside the groups is priced as before.
+    let out = q(req("weifang-2021", adult(&[]), Some("low"), &[], "2020-12-01"));
+    assert!(out.priced);
+    assert_eq!((out.subsidy, out.personal_due), (y("0.00"), y("260.00")));
 }
 
 // =======================================================================================
@@ -800,24 +951,46 @@ fn beijing_exempt_people_pay_nothing() {
         &[],
         "2019-10-10",
     ));
+    // They owe nothing by the notice itself: priced at 0, the contribution it never states
+    // left null (not the national 280 of 医保发〔2020〕24号).
+    assert!(out.priced);
     assert_eq!(out.personal_due, y("0.00"));
-    assert_eq!(out.subsidy, out.standard_contribution);
+    assert_eq!((out.standard_contribution, out.subsidy), (None, None));
     assert_eq!(out.applied_category, cat("deceased_cadre_spouse"));
     assert!(cites(&out, BEIJING, "一、(二)"));
     assert_eq!(
         (out.benefit_start, out.start_rule),
         (d("2020-01-01"), Some(StartRule::OnTime))
     );
-    // The contribution itself is not in the notice: every Beijing quote says so.
-    assert!(
-        out.assumptions.iter().any(|a| a.contains("医保发〔2020〕24号")),
-        "{:?}",
-        out.assumptions
-    );
+    let all = format!("{:?}{:?}{:?}", out.explanation, out.explanation_en, out.assumptions);
+    assert!(!all.contains("280"), "no borrowed figure: {all}");
     // Assumed members of the 13 also pay nothing, and the quote flags the assumption.
     let out = q(req("beijing-2020", adult(&["minimum_living"]), None, &[], "2019-10-10"));
     assert_eq!(out.personal_due, y("0.00"));
-    assert!(out.assumptions.len() >= 2, "{:?}", out.assumptions);
+    assert!(!out.assumptions.is_empty(), "{:?}", out.assumptions);
+}
+
+#[test]
+fn beijing_sets_no_contribution_so_other_residents_are_unpriced() {
+    // 京医保发〔2020〕23号 is about the 免缴人员 ("个人缴费享受政府补贴人员"); it states no
+    // contribution standard for anyone. A resident outside the 13 categories gets no figure.
+    let out = q(req("beijing-2020", adult(&[]), None, &[], "2019-10-10"));
+    assert!(out.eligible && !out.priced);
+    assert_eq!(
+        (out.standard_contribution, out.subsidy, out.personal_due),
+        (None, None, None)
+    );
+    // Start date and citations are still given.
+    assert_eq!(
+        (out.benefit_start, out.start_rule),
+        (d("2020-01-01"), Some(StartRule::OnTime))
+    );
+    assert!(!out.citations.is_empty());
+    let zh = out.explanation.join("");
+    assert!(zh.contains("未规定") && zh.contains(BEIJING), "{zh}");
+    assert!(!zh.contains("280") && !zh.contains("元。"), "no figure at all: {zh}");
+    let en = out.explanation_en.join(" ");
+    assert!(en.contains("sets no personal contribution"), "{en}");
 }
 
 #[test]
@@ -849,14 +1022,39 @@ fn beijing_newly_certified_covered_from_month_of_certification() {
 
 #[test]
 fn beijing_employee_insurance_leavers_without_a_gap() {
-    // 三、"将职工医保减员的免缴人员纳入城乡居民医保信息库,实现个人医保待遇无缝衔接。"
-    let person = json!({ "birth_date": "1960-02-02", "categories": ["deceased_cadre_spouse"], "employee_insurance_ended_on": "2020-06-30" });
-    let out = q(req("beijing-2020", person, None, &[], "2020-07-01"));
+    // 三、"将职工医保减员的免缴人员纳入城乡居民医保信息库,实现个人医保待遇无缝衔接。" — 免缴人员 only, no
+    // gap: from the day after employee insurance ended, however late the record is completed.
+    let person = json!({ "birth_date": "1960-02-02", "categories": ["deceased_cadre_spouse"],
+        "certified_on": "2020-08-15", "employee_insurance_ended_on": "2020-06-30" });
+    let out = q(req("beijing-2020", person, None, &[], "2020-08-20"));
     assert_eq!(
         (out.benefit_start, out.start_rule),
         (d("2020-07-01"), Some(StartRule::EmployeeInsuranceTransfer))
     );
     assert!(cites(&out, BEIJING, "三、"));
+    assert!(out.explanation.iter().any(|s| s.contains("无缝衔接")));
+    // Someone outside the 免缴人员 gets no such rule: an ordinary late payer.
+    let person = json!({ "birth_date": "1960-02-02", "employee_insurance_ended_on": "2020-06-30" });
+    let out = q(req("beijing-2020", person, None, &[], "2020-07-01"));
+    assert_eq!(out.start_rule, Some(StartRule::LateWaiting));
+}
+
+#[test]
+fn beijing_exempt_people_already_held_are_covered_all_year() {
+    // 三、"对已入库的免缴人员在参保信息完善前发生的当年度医药费用实行手工报销" — certified before the
+    // year (or with no date on record), covered for the whole year even when recorded late.
+    for certified in [json!(null), json!("2019-05-01")] {
+        let person =
+            json!({ "birth_date": "1950-02-02", "categories": ["deceased_cadre_spouse"], "certified_on": certified });
+        let out = q(req("beijing-2020", person, None, &[], "2020-08-20"));
+        assert_eq!(out.benefit_start, d("2020-01-01"), "{certified}");
+        assert!(
+            out.explanation.iter().any(|s| s.contains("已入库")),
+            "{:?}",
+            out.explanation
+        );
+        assert!(cites(&out, BEIJING, "三、"));
+    }
 }
 
 // =======================================================================================

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use domain::policy::{Category, PeriodKind, PolicyPack, SubsidyMode, TierCode};
+use domain::policy::{Category, PeriodKind, PolicyPack, SubsidyMode, TierCode, TransferStart};
 use domain::Money;
 use rust_decimal::Decimal;
 
@@ -113,11 +113,14 @@ fn every_assumption_says_where_it_comes_from_and_every_clause_is_filled() {
             let clause = m["clause"].as_str().unwrap_or_default();
             assert!(!clause.trim().is_empty(), "{path}: empty clause");
             if m.get("assumption").and_then(|a| a.as_bool()) == Some(true) {
-                let note = m.get("note").and_then(|n| n.as_str()).unwrap_or_default();
-                assert!(
-                    note.chars().count() >= 40,
-                    "{path}: an assumption needs a note saying where it comes from"
-                );
+                // In both languages: the reader sees their own.
+                for (key, min) in [("note_en", 40), ("note_zh", 15)] {
+                    let note = m.get(key).and_then(|n| n.as_str()).unwrap_or_default();
+                    assert!(
+                        note.chars().count() >= min,
+                        "{path}: an assumption needs a {key} saying where it comes from"
+                    );
+                }
             } else {
                 let notice = m["notice"].as_str().unwrap_or_default();
                 assert!(
@@ -174,12 +177,15 @@ fn lishi_number_and_personal_contribution() {
     // 二、"2022年預收2023年城鄉居民個人繳費為每人350元"
     assert_eq!(p.tiers.len(), 1);
     let t = p.tier(TierCode::Standard).expect("standard tier");
-    assert_eq!(t.personal.value, yuan("350.00"));
+    assert_eq!(t.personal.as_ref().unwrap().value, yuan("350.00"));
     assert_eq!(
-        (t.personal.notice.as_ref(), t.personal.clause.as_ref()),
+        (
+            t.personal.as_ref().unwrap().notice.as_ref(),
+            t.personal.as_ref().unwrap().clause.as_ref()
+        ),
         (LISHI, "二、")
     );
-    assert!(!t.personal.assumption);
+    assert!(!t.personal.as_ref().unwrap().assumption);
     // No per-capita government subsidy (財政補助) is stated in the notice.
     assert!(p.government_subsidy.is_none());
 }
@@ -226,7 +232,7 @@ fn lishi_subsidy_table() {
         assert!(!r.assumption, "{code} is stated by the notice");
     }
     // The stated subsidies: 350 − 70 = 280 ("定額資助280元"), 350 − 35 = 315 ("定額資助315元").
-    let standard = p.tiers[0].personal.value;
+    let standard = p.tiers[0].personal.as_ref().unwrap().value;
     assert_eq!(standard - yuan("70.00"), yuan("280.00"));
     assert_eq!(standard - yuan("35.00"), yuan("315.00"));
     assert!(
@@ -251,8 +257,9 @@ fn lishi_dates_and_special_starts() {
     let nb = p.newborn_from_birth.as_ref().expect("newborn rule");
     assert_eq!((nb.notice.as_ref(), nb.clause.as_ref()), (LISHI, "四、(二)"));
     // 四、(三)"因勞動關係終止導致職工醫保斷保的人員,在斷保90天內...自參保之日起享受居民醫保待遇。"
-    let t = p.employee_transfer_days.as_ref().expect("transfer rule");
-    assert_eq!(t.value, 90);
+    let t = p.employee_transfer.as_ref().expect("transfer rule");
+    assert_eq!((t.days, t.starts), (Some(90), TransferStart::Payment));
+    assert!(t.only_categories.is_empty() && !t.only_exempt, "everyone");
     assert_eq!(
         (t.notice.as_ref(), t.clause.as_ref(), t.assumption),
         (LISHI, "四、(三)", false)
@@ -262,7 +269,7 @@ fn lishi_dates_and_special_starts() {
     assert!(p.late.assumption);
     assert!(p
         .late
-        .note
+        .note_en
         .as_deref()
         .unwrap_or_default()
         .contains("国办发〔2024〕38号"));
@@ -296,9 +303,12 @@ fn sanya_standard_and_registered_poor() {
     // 首段"调整后建档立卡贫困人口资助标准为个人缴费标准(280元/年)的90%,即建档立卡贫困人口个人须自付10%
     // (28元/人/年),财政资助90%(252元/人/年)。"
     let t = p.tier(TierCode::Standard).expect("standard");
-    assert_eq!(t.personal.value, yuan("280.00"));
+    assert_eq!(t.personal.as_ref().unwrap().value, yuan("280.00"));
     assert_eq!(
-        (t.personal.notice.as_ref(), t.personal.clause.as_ref()),
+        (
+            t.personal.as_ref().unwrap().notice.as_ref(),
+            t.personal.as_ref().unwrap().clause.as_ref()
+        ),
         (SANYA, "首段")
     );
     let r = p.category(Category::RegisteredPoor).expect("registered poor");
@@ -310,9 +320,12 @@ fn sanya_standard_and_registered_poor() {
     );
     assert_eq!(&*r.clause, "首段");
     assert_eq!(r.certified_by.as_deref(), Some("rural_revitalisation"));
-    assert_eq!(t.personal.value.percent(Decimal::from(90)), yuan("252.00"));
     assert_eq!(
-        t.personal.value - t.personal.value.percent(Decimal::from(90)),
+        t.personal.as_ref().unwrap().value.percent(Decimal::from(90)),
+        yuan("252.00")
+    );
+    assert_eq!(
+        t.personal.as_ref().unwrap().value - t.personal.as_ref().unwrap().value.percent(Decimal::from(90)),
         yuan("28.00")
     );
     // Only registered poor people are priced by this notice.
@@ -355,9 +368,11 @@ fn sanya_deadline_and_90_days() {
         "clause must flag the assumed start"
     );
     // 四、(二)"...中断从业人员基本医疗保险缴费的,在其中断缴费90天内,由帮扶责任人引导其...办理参保缴费手续。"
-    let t = p.employee_transfer_days.as_ref().expect("90-day rule");
-    assert_eq!((t.value, t.clause.as_ref()), (90, "四、(二)"));
-    assert!(t.assumption, "start-of-cover and scope are not stated by the notice");
+    let t = p.employee_transfer.as_ref().expect("90-day rule");
+    assert_eq!((t.days, t.clause.as_ref()), (Some(90), "四、(二)"));
+    // For 建档立卡 only, as the notice says.
+    assert_eq!(t.only_categories, [Category::RegisteredPoor]);
+    assert!(t.assumption, "start of cover is not stated by the notice");
     // No waiting period in the notice: assumption.
     assert_eq!(p.late.waiting_months, Some(3));
     assert!(p.late.assumption && p.eligibility.assumption);
@@ -373,8 +388,8 @@ fn rugao_contribution_subsidy_components_and_add_on() {
     assert_eq!(&*p.notice, RUGAO);
     // 三、"2020年居民医保统一筹资标准为个人缴费每人360元(含大病保险费和照护保险费),政府财政补助标准580元。"
     let t = p.tier(TierCode::Standard).expect("standard");
-    assert_eq!(t.personal.value, yuan("360.00"));
-    assert_eq!(&*t.personal.clause, "三、");
+    assert_eq!(t.personal.as_ref().unwrap().value, yuan("360.00"));
+    assert_eq!(&*t.personal.as_ref().unwrap().clause, "三、");
     let g = p.government_subsidy.as_ref().expect("government subsidy");
     assert_eq!(
         (g.value, g.clause.as_ref(), g.assumption),
@@ -428,7 +443,10 @@ fn rugao_periods_and_late_rule() {
     // 四、(二)"过期缴费的,需经过6个月(即180天)的过渡期,方可享受居民医保待遇。"
     assert_eq!((p.late.waiting_months, p.late.waiting_days), (None, Some(180)));
     assert_eq!((p.late.clause.as_ref(), p.late.assumption), ("四、(二)", false));
-    assert!(p.newborn_from_birth.is_none() && p.employee_transfer_days.is_none());
+    assert!(p.newborn_from_birth.is_none() && p.employee_transfer.is_none());
+    // 五、(二)3."免缴对象的登记缴费:…无需进行缴费录入" — never late payers.
+    let c = p.exempt_never_late.as_ref().expect("exempt never late");
+    assert_eq!(&*c.clause, "五、(二)3.");
 }
 
 #[test]
@@ -464,7 +482,7 @@ fn rugao_seven_exempt_and_two_advanced_groups() {
         assert_eq!(r.certified_by.as_deref(), Some(dept), "{code}");
         assert_eq!(&*r.clause, "五、(二)1.", "{code}");
         assert!(
-            r.note.as_deref().unwrap_or_default().contains(own_name),
+            r.note_zh.as_deref().unwrap_or_default().contains(own_name),
             "{code}: note names {own_name}"
         );
         assert!(!r.assumption, "{code}");
@@ -498,12 +516,18 @@ fn weifang_tiers_and_period() {
     let p = pack("weifang-2021");
     assert_eq!(&*p.notice, WEIFANG);
     // 二、"城乡居民个人实行两档缴费,高档每人每年390元,低档每人每年260元。"
-    assert_eq!(p.tier(TierCode::High).expect("high").personal.value, yuan("390.00"));
-    assert_eq!(p.tier(TierCode::Low).expect("low").personal.value, yuan("260.00"));
+    assert_eq!(
+        p.tier(TierCode::High).expect("high").personal.as_ref().unwrap().value,
+        yuan("390.00")
+    );
+    assert_eq!(
+        p.tier(TierCode::Low).expect("low").personal.as_ref().unwrap().value,
+        yuan("260.00")
+    );
     assert!(p
         .tiers
         .iter()
-        .all(|t| &*t.personal.clause == "二、" && !t.personal.assumption));
+        .all(|t| &*t.personal.as_ref().unwrap().clause == "二、" && !t.personal.as_ref().unwrap().assumption));
     // 三、"集中缴费时间为2020年11月26日至12月31日。在此时限内完成参保缴费的,自2021年1月1日起享受待遇。"
     assert_eq!(p.periods.len(), 1);
     let c = &p.periods[0];
@@ -528,7 +552,7 @@ fn weifang_late_payers_pay_the_subsidy_and_wait_three_months() {
     let g = p.government_subsidy.as_ref().expect("needed by the late rule");
     assert_eq!(g.value, yuan("580.00"));
     assert!(g.assumption);
-    assert!(g.note.as_deref().unwrap_or_default().contains("医保发〔2021〕32号"));
+    assert!(g.note_en.as_deref().unwrap_or_default().contains("医保发〔2021〕32号"));
 }
 
 #[test]
@@ -554,8 +578,22 @@ fn weifang_students_continuity_and_subsidised_groups() {
         (2018, 3, 1, 5)
     );
     assert_eq!(&*c.clause, "四、(二)");
-    // 四、(三) lists the subsidised groups "由政府按规定标准资助参保" without amounts: not priced.
-    assert!(p.categories.is_empty() && p.combinations.is_empty());
+    // 四、(三) lists the subsidised groups "由政府按规定标准资助参保" without amounts: each is
+    // recognised and unpriced, none given a figure.
+    let named = [
+        Category::RegisteredPoor,
+        Category::ImmediateAssistance,
+        Category::MinimumLiving,
+        Category::ExtremePoverty,
+        Category::Orphan,
+        Category::UnsupportedChild,
+    ];
+    assert_eq!(p.categories.iter().map(|c| c.category).collect::<Vec<_>>(), named);
+    assert!(p
+        .categories
+        .iter()
+        .all(|c| c.subsidy == SubsidyMode::Unpriced && &*c.clause == "四、(三)" && !c.assumption));
+    assert!(p.combinations.is_empty());
     // 五、(五) only says where newborns register.
     assert!(p.newborn_from_birth.is_none());
 }
@@ -567,18 +605,13 @@ fn weifang_students_continuity_and_subsidised_groups() {
 fn beijing_assumed_amount_and_period_are_flagged() {
     let p = pack("beijing-2020");
     assert_eq!(&*p.notice, BEIJING);
-    // The notice states no contribution: the tier is a marked assumption.
+    // The notice states no contribution: the tier has none (no borrowed national figure).
     let t = p.tier(TierCode::Standard).expect("standard");
-    assert!(t.personal.assumption);
-    assert!(t
-        .personal
-        .note
-        .as_deref()
-        .unwrap_or_default()
-        .contains("医保发〔2020〕24号"));
+    assert!(t.personal.is_none());
     // Nor the period: its clause says it is assumed.
     assert_eq!(p.periods.len(), 1);
-    assert!(p.periods[0].clause.contains("假设"));
+    assert!(p.periods[0].assumption);
+    assert!(p.periods[0].note_zh.as_deref().is_some_and(|n| n.contains("假设")));
     assert!(p.late.assumption && p.eligibility.assumption);
     assert!(p.government_subsidy.is_none());
 }
@@ -591,9 +624,14 @@ fn beijing_newly_certified_and_transfer() {
     let n = p.newly_certified_from_month.as_ref().expect("newly certified rule");
     assert_eq!((n.notice.as_ref(), n.clause.as_ref()), (BEIJING, "三、"));
     // 三、"将职工医保减员的免缴人员纳入城乡居民医保信息库,实现个人医保待遇无缝衔接。" — no window given.
-    let t = p.employee_transfer_days.as_ref().expect("transfer rule");
+    let t = p.employee_transfer.as_ref().expect("transfer rule");
     assert_eq!(&*t.clause, "三、");
-    assert!(t.assumption);
+    // Only 免缴人员, no window, no gap: all stated.
+    assert!(t.only_exempt && t.days.is_none() && !t.assumption);
+    assert_eq!(t.starts, TransferStart::DayAfterEnd);
+    // 三、"对已入库的免缴人员在参保信息完善前发生的当年度医药费用实行手工报销"
+    let w = p.exempt_in_database_whole_year.as_ref().expect("whole year");
+    assert_eq!(&*w.clause, "三、");
 }
 
 #[test]
@@ -624,7 +662,7 @@ fn beijing_thirteen_categories() {
         );
         if r.category != Category::DeceasedCadreSpouse {
             assert!(r.assumption, "{:?}: not named in the notice", r.category);
-            assert!(r.note.is_some());
+            assert!(r.note_zh.is_some() && r.note_en.is_some());
         }
     }
     assert!(p.categories.len() <= 13);
@@ -703,7 +741,7 @@ fn a_broken_pack_yields_a_problem_naming_each_key() {
 fn each_seed_pack_broken_one_way_is_caught() {
     // Knock one figure out of a valid pack at a time.
     let mut p = pack("lishi-2023");
-    p.tiers[0].personal.value = yuan("-350.00");
+    p.tiers[0].personal.as_mut().unwrap().value = yuan("-350.00");
     assert!(p
         .problems()
         .iter()
@@ -727,6 +765,36 @@ fn each_seed_pack_broken_one_way_is_caught() {
         .problems()
         .iter()
         .any(|x| x.contains("certified_by: unknown department")));
+
+    // Issue 23 §2: every note in both languages; an assumed figure without one is refused.
+    let mut p = pack("beijing-2020");
+    p.late.note_zh = None;
+    assert!(
+        p.problems().iter().any(|x| x.starts_with("late.note_zh: missing")),
+        "{:?}",
+        p.problems()
+    );
+    let mut p = pack("weifang-2021");
+    p.government_subsidy.as_mut().unwrap().note_en = Some("  ".into());
+    assert!(p
+        .problems()
+        .iter()
+        .any(|x| x.starts_with("government_subsidy.note_en: missing")));
+    let mut p = pack("beijing-2020");
+    p.periods[0].note_en = None;
+    p.periods[0].note_zh = None;
+    let problems = p.problems();
+    assert!(problems
+        .iter()
+        .any(|x| x == "periods[0].note_zh: missing (every note is given in Chinese and English)"));
+    assert!(problems.iter().any(|x| x.starts_with("periods[0].note_en: missing")));
+    // Two tiers, one priced and one not, cannot be compared or chosen between.
+    let mut p = pack("weifang-2021");
+    p.tiers[0].personal = None;
+    assert!(p
+        .problems()
+        .iter()
+        .any(|x| x == "tiers: give both tiers an amount, or neither"));
 }
 
 // ---------------------------------------------------------------------------------------

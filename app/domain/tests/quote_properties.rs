@@ -1,7 +1,7 @@
 //! Properties of `quote()` over the five real packs and generated people.
 
 use chrono::{Days, NaiveDate};
-use domain::policy::{quote, Category, PersonInput, PolicyPack, QuoteRequest, StartRule};
+use domain::policy::{quote, Category, PersonInput, PolicyPack, QuoteRequest, StartRule, TransferStart};
 use proptest::prelude::*;
 
 const PACKS: [&str; 5] = [
@@ -133,10 +133,17 @@ proptest! {
         let pack = &packs[c.pack];
         let q = quote(pack, &request(pack, &c)).expect("generated requests are valid");
         if q.eligible {
-            let due = q.personal_due.unwrap();
-            prop_assert!(!due.is_negative());
-            prop_assert_eq!(due, q.standard_contribution.unwrap() - q.subsidy.unwrap() + q.late_surcharge.unwrap() + q.add_ons_total.unwrap());
-            prop_assert!(q.subsidy.unwrap() <= q.standard_contribution.unwrap());
+            // Priced exactly when a due is given; unknown figures stay null, never guessed.
+            prop_assert_eq!(q.priced, q.personal_due.is_some());
+            if let Some(due) = q.personal_due {
+                prop_assert!(!due.is_negative());
+            }
+            if let (Some(due), Some(standard), Some(subsidy)) = (q.personal_due, q.standard_contribution, q.subsidy) {
+                prop_assert_eq!(due, standard - subsidy + q.late_surcharge.unwrap() + q.add_ons_total.unwrap());
+                prop_assert!(subsidy <= standard);
+            }
+            // A subsidy is only ever known of a known contribution.
+            prop_assert!(q.subsidy.is_none() || q.standard_contribution.is_some());
         } else {
             prop_assert!(q.personal_due.is_none());
             prop_assert!(!q.ineligible_reasons.is_empty());
@@ -166,7 +173,14 @@ proptest! {
             let year_start = NaiveDate::from_ymd_opt(pack.insurance_year, 1, 1).unwrap();
             prop_assert!(start >= year_start);
             let paid: NaiveDate = req.paid_on.parse().unwrap();
-            if !matches!(rule, StartRule::OnTime | StartRule::Newborn | StartRule::NewlyCertified) {
+            // A seamless transfer (Beijing 三、 无缝衔接) starts the day after employee insurance
+            // ended, which may be before payment; every other late rule starts on or after it.
+            let seamless = rule == StartRule::EmployeeInsuranceTransfer
+                && pack.employee_transfer.as_ref().is_some_and(|t| t.starts == TransferStart::DayAfterEnd);
+            if seamless {
+                let ended: NaiveDate = req.person.employee_insurance_ended_on.as_deref().unwrap().parse().unwrap();
+                prop_assert_eq!(start, (ended + chrono::Days::new(1)).max(year_start));
+            } else if !matches!(rule, StartRule::OnTime | StartRule::Newborn | StartRule::NewlyCertified) {
                 prop_assert!(start >= paid, "{:?} starts {} before payment {}", rule, start, paid);
             }
             prop_assert_eq!(q.benefit_end, NaiveDate::from_ymd_opt(pack.insurance_year, 12, 31));

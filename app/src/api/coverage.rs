@@ -119,13 +119,19 @@ pub async fn add_household_member(
 
 /// Enrols the chosen members. Each `choices` entry is `"<person id>:<hospital code>"`,
 /// each `tiers` entry `"<person id>:<tier>"`, each `add_ons` entry `"<person id>:<code>"`;
-/// members without a hospital choice are left out.
+/// members without a hospital choice are left out. The facts that can decide the start
+/// date or eligibility come as `facts` entries `"<person id>:<fact>:<value>"` (`elsewhere:on`,
+/// `work:<work code>`, `school:<school code>`), except the date employee insurance ended: a
+/// date input holds only the date, so `ended[k]` pairs with the person id in `ended_pid[k]`.
 #[server]
 pub async fn enrol_household(
     household_id: i64,
     #[server(default)] choices: Vec<String>,
     #[server(default)] tiers: Vec<String>,
     #[server(default)] add_ons: Vec<String>,
+    #[server(default)] facts: Vec<String>,
+    #[server(default)] ended: Vec<String>,
+    #[server(default)] ended_pid: Vec<i64>,
 ) -> Result<(), AppError> {
     use self::ssr::*;
     use crate::api::ssr::{client_ip, respond};
@@ -141,6 +147,13 @@ pub async fn enrol_household(
                     .map(|(_, v)| v.to_owned())
                     .collect()
             };
+            let fact = |pid: i64, key: &str| -> Option<String> {
+                pick(&facts, pid).into_iter().find_map(|kv| {
+                    kv.split_once(':')
+                        .filter(|(k, v)| *k == key && !v.is_empty())
+                        .map(|(_, v)| v.to_owned())
+                })
+            };
             let members: Vec<MemberRequest> = people
                 .iter()
                 .filter_map(|p| {
@@ -153,6 +166,14 @@ pub async fn enrol_household(
                         tier: pick(&tiers, p.id).into_iter().next(),
                         add_ons: pick(&add_ons, p.id),
                         hospitals,
+                        employee_insurance_ended_on: ended_pid
+                            .iter()
+                            .zip(&ended)
+                            .find(|(pid, d)| **pid == p.id && !d.trim().is_empty())
+                            .map(|(_, d)| d.trim().to_owned()),
+                        insured_elsewhere: fact(p.id, "elsewhere").map(|_| true),
+                        work: fact(p.id, "work"),
+                        school: fact(p.id, "school"),
                     })
                 })
                 .collect();
@@ -202,6 +223,23 @@ pub async fn change_hospitals(enrolment_id: i64, #[server(default)] choices: Vec
             let e = crate::services::enrolment::change_hospitals(&state, &actor, enrolment_id, &choices, &client_ip())
                 .await?;
             leptos_axum::redirect(&coverage_url(&actor, e.household_id.unwrap_or_default()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// A cadre or officer confirms, in person, the phone a member controls; the resident can
+/// then sign in with it and link their account (the phone on record is the proof).
+#[server]
+pub async fn confirm_member_phone(household_id: i64, person_id: i64, phone: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ssr::{client_ip, respond};
+    respond(
+        async {
+            let (state, actor) = actor().await?;
+            crate::services::enrolment::confirm_resident_phone(&state, &actor, person_id, &phone, &client_ip()).await?;
+            leptos_axum::redirect(&coverage_url(&actor, household_id));
             Ok(())
         }
         .await,

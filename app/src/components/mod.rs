@@ -1,2 +1,3 @@
+pub mod assumptions;
 pub mod forms;
 pub mod layout;

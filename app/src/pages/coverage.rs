@@ -9,9 +9,11 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::coverage::{
-    coverage, receipt, AddHouseholdMember, ChangeHospitals, CollectCash, EnrolHousehold, PayHousehold, RegisterMe,
+    coverage, receipt, AddHouseholdMember, ChangeHospitals, CollectCash, ConfirmMemberPhone, EnrolHousehold,
+    PayHousehold, RegisterMe,
 };
 use crate::api::list_areas;
+use crate::components::assumptions::Assumptions;
 use crate::components::forms::{action_error, hydrated_marker, FieldError, FormError};
 use crate::components::layout::use_shell;
 use crate::error::AppError;
@@ -178,7 +180,7 @@ fn Household(page: CoveragePage) -> impl IntoView {
             <h2>{t.household_title}</h2>
             <ul class="members">
                 {page.members.iter().cloned().map(|m| view! {
-                    <MemberCard line=m hospitals=page.hospitals.clone() max=page.policy.as_ref().map_or(1, |p| p.max_hospitals)/>
+                    <MemberCard line=m household_id=hid hospitals=page.hospitals.clone() max=page.policy.as_ref().map_or(1, |p| p.max_hospitals)/>
                 }).collect_view()}
             </ul>
         </section>
@@ -225,9 +227,12 @@ fn Household(page: CoveragePage) -> impl IntoView {
 }
 
 #[component]
-fn MemberCard(line: MemberLine, hospitals: Vec<HospitalView>, max: u32) -> impl IntoView {
+fn MemberCard(line: MemberLine, household_id: i64, hospitals: Vec<HospitalView>, max: u32) -> impl IntoView {
     let t = use_texts();
     let m = line.member;
+    let confirm = line.phone_confirmable.then(|| {
+        view! { <ConfirmPhone household_id person_id=m.person_id on_record=line.phone_masked.clone()/> }
+    });
     let rel = m
         .relationship
         .as_deref()
@@ -240,7 +245,35 @@ fn MemberCard(line: MemberLine, hospitals: Vec<HospitalView>, max: u32) -> impl 
                 <span class="muted">{m.id_number_masked.clone()}" · "{rel}</span>
             </div>
             {line.enrolment.map(|e| view! { <EnrolmentFacts e hospitals max/> })}
+            {confirm}
         </li>
+    }
+}
+
+/// Staff only: the phone the resident controls, confirmed with the resident and their ID
+/// card in front of the cadre, so the resident's own phone account can link to them.
+#[component]
+fn ConfirmPhone(household_id: i64, person_id: i64, on_record: Option<String>) -> impl IntoView {
+    let t = use_texts();
+    let action = ServerAction::<ConfirmMemberPhone>::new();
+    let error = action_error(action);
+    let id = format!("phone-{person_id}");
+    view! {
+        <details class="confirm-phone" data-testid="confirm-phone">
+            <summary>{t.phone_confirm_title}
+                {on_record.map(|p| view! { " · "<span class="muted">{t.phone_on_record}" "{p}</span> })}
+            </summary>
+            <p class="muted">{t.phone_confirm_hint}</p>
+            <ActionForm action>
+                <input type="hidden" name="household_id" value=household_id.to_string()/>
+                <input type="hidden" name="person_id" value=person_id.to_string()/>
+                <label for=id.clone()>{t.phone_label}</label>
+                <input id=id name="phone" type="tel" inputmode="numeric" maxlength="13" autocomplete="off" required/>
+                <FieldError error field="phone"/>
+                <FormError error fields=&["phone"]/>
+                <button type="submit" class="button" data-testid="confirm-phone-submit">{t.phone_confirm_submit}</button>
+            </ActionForm>
+        </details>
     }
 }
 
@@ -295,6 +328,7 @@ fn EnrolmentFacts(e: EnrolmentView, hospitals: Vec<HospitalView>, max: u32) -> i
             <dd data-testid="benefit-start">{e.benefit_start.map(|d| d.to_string())}" – "{e.benefit_end.map(|d| d.to_string())}</dd>
             <dt>{t.enrol_hospital}</dt><dd data-testid="hospitals">{chosen.join("、")}</dd>
         </dl>
+        <Assumptions zh=e.assumptions.clone() en=e.assumptions_en.clone()/>
         {change}
         <details>
             <summary>{t.quote_why}</summary>
@@ -505,6 +539,14 @@ fn EnrolCard(
     let engine_pack = StoredValue::new(page.pack.clone());
     let mut index = 0usize;
     let mut add_on_index = 0usize;
+    // The questions whose answers can change a member's price, start date or eligibility,
+    // asked only where the pack has a rule that uses them.
+    let asks = page.pack.as_ref().map_or(Asks::default(), |p| Asks {
+        ended: p.employee_transfer.is_some(),
+        elsewhere: p.eligibility.excludes_insured_elsewhere,
+        work: p.eligibility.workers_any_hukou,
+        school: !p.eligibility.nonlocal_student_schools.is_empty(),
+    });
     let rows = lines
         .into_iter()
         .map(|m| {
@@ -516,17 +558,23 @@ fn EnrolCard(
             let first_tier = m.preview_request.as_ref().and_then(|r| r.tier.clone());
             let tier = RwSignal::new(first_tier.clone());
             let picked = RwSignal::new(Vec::<String>::new());
+            let facts = Facts::default();
             let server = StoredValue::new(q.clone());
             let live = Memo::new(move |_| {
                 let (tier, add_ons) = (tier.get(), picked.get());
+                let answered = facts.answered();
                 // Until the form changes, the server's preview is the answer (same request).
-                if add_ons.is_empty() && base.with_value(|b| b.as_ref().map(|b| &b.tier) == Some(&tier)) {
+                if add_ons.is_empty()
+                    && !answered
+                    && base.with_value(|b| b.as_ref().map(|b| &b.tier) == Some(&tier))
+                {
                     return server.get_value();
                 }
                 let fresh = base.with_value(|b| {
                     let mut req = b.clone()?;
                     req.tier = tier;
                     req.add_ons = add_ons;
+                    facts.apply(&mut req);
                     engine_pack.with_value(|p| p.as_ref().and_then(|p| domain::policy::quote(p, &req).ok()))
                 });
                 fresh.or_else(|| server.get_value())
@@ -546,9 +594,10 @@ fn EnrolCard(
                 })
             };
             let i = index;
-            if eligible {
-                index += 1;
-            }
+            index += 1;
+            let facts_view = asks.any().then(|| view! { <MemberFacts pid index=i asks facts student=m.member.student/> });
+            // A non-local worker may become eligible by answering the work question.
+            let selectable = eligible || asks.work;
             let hospital_selects = (0..max)
                 .map(|k| {
                     let c = choice_index;
@@ -595,9 +644,10 @@ fn EnrolCard(
             let tier_options = tiers
                 .iter()
                 .map(|(code, zh, en, amount)| {
+                    let amount = amount.map(|a| format!(" ¥{a}")).unwrap_or_default();
                     let name = match lang {
-                        Lang::Zh => format!("{zh} ¥{amount}"),
-                        Lang::En => format!("{en} ¥{amount}"),
+                        Lang::Zh => format!("{zh}{amount}"),
+                        Lang::En => format!("{en}{amount}"),
                     };
                     let selected = first_tier.as_deref() == Some(code.as_str());
                     view! { <option value=format!("{pid}:{code}") selected=selected>{name}</option> }
@@ -607,11 +657,27 @@ fn EnrolCard(
                 <fieldset class="enrol-member" data-testid="enrol-member">
                     <legend>{m.member.name.clone()}" "<span class="muted">{m.member.id_number_masked.clone()}</span></legend>
                     {match q {
-                        Some(q) if q.eligible => view! {
-                            <p class="verdict"><span>{t.quote_due}</span>
-                                <strong data-testid="preview-due">"¥"{due}</strong></p>
-                            <p data-testid="preview-start">{move || fill(t.enrol_if_paid_today, &start())}</p>
-                            {two_tiers.then(|| view! {
+                        // No figure in the notice: nothing to pay yet, so nothing to enrol.
+                        Some(q) if q.eligible && !q.priced => view! {
+                            <p class="verdict no" data-testid="preview-unpriced">{t.enrol_unpriced}</p>
+                        }.into_any(),
+                        Some(_) if selectable => view! {
+                            {move || match live.with(|q| q.as_ref().map(|q| (q.eligible, q.priced))) {
+                                Some((true, true)) => view! {
+                                    <p class="verdict"><span>{t.quote_due}</span>
+                                        <strong data-testid="preview-due">"¥"{due}</strong></p>
+                                    <p data-testid="preview-start">{fill(t.enrol_if_paid_today, &start())}</p>
+                                }.into_any(),
+                                Some((true, false)) => view! {
+                                    <p class="verdict no" data-testid="preview-unpriced">{t.enrol_unpriced}</p>
+                                }.into_any(),
+                                _ => view! { <p class="verdict no">{t.enrol_not_eligible}</p> }.into_any(),
+                            }}
+                            // Hidden (and so not chosen) while the member cannot be enrolled:
+                            // not eligible, or no amount in the notice.
+                            <div class="member-choices"
+                                hidden=move || !live.with(|q| q.as_ref().is_some_and(|q| q.eligible && q.priced))>
+                            {(two_tiers && first_tier.is_some()).then(|| view! {
                                 <label for=format!("tier-{pid}")>{t.tier_label}</label>
                                 <select id=format!("tier-{pid}") name=format!("tiers[{i}]") data-testid="tier"
                                     on:change=move |ev| {
@@ -621,9 +687,11 @@ fn EnrolCard(
                             })}
                             {add_on_boxes}
                             {hospital_selects}
+                            </div>
                         }.into_any(),
                         _ => view! { <p class="verdict no">{t.enrol_not_eligible}</p> }.into_any(),
                     }}
+                    {facts_view}
                     <details>
                         <summary>{t.quote_why}</summary>
                         <ul class="explanation" data-testid="preview-explanation">
@@ -663,6 +731,108 @@ fn EnrolCard(
                 <button type="submit" class="button primary" data-testid="enrol-submit">{t.enrol_submit}</button>
             </form>
         </section>
+    }
+}
+
+/// Which member questions the pack's rules can use.
+#[derive(Clone, Copy, Default)]
+struct Asks {
+    ended: bool,
+    elsewhere: bool,
+    work: bool,
+    school: bool,
+}
+
+impl Asks {
+    fn any(self) -> bool {
+        self.ended || self.elsewhere || self.work || self.school
+    }
+}
+
+/// A member's answers as typed, for the in-browser re-quote (the server reads the same
+/// inputs from the form).
+#[derive(Clone, Copy)]
+struct Facts {
+    ended: RwSignal<String>,
+    elsewhere: RwSignal<bool>,
+    work: RwSignal<String>,
+    school: RwSignal<String>,
+}
+
+impl Default for Facts {
+    fn default() -> Self {
+        Facts {
+            ended: RwSignal::new(String::new()),
+            elsewhere: RwSignal::new(false),
+            work: RwSignal::new(String::new()),
+            school: RwSignal::new(String::new()),
+        }
+    }
+}
+
+impl Facts {
+    fn answered(self) -> bool {
+        !self.ended.with(String::is_empty)
+            || self.elsewhere.get()
+            || !self.work.with(String::is_empty)
+            || !self.school.with(String::is_empty)
+    }
+
+    fn apply(self, req: &mut domain::policy::QuoteRequest) {
+        let some = |s: String| (!s.is_empty()).then_some(s);
+        req.person.employee_insurance_ended_on = some(self.ended.get());
+        req.person.insured_elsewhere = self.elsewhere.get();
+        req.person.work = some(self.work.get());
+        req.person.school = some(self.school.get());
+    }
+}
+
+/// "Other circumstances": asked in plain words, only where the pack uses the answer.
+#[component]
+fn MemberFacts(pid: i64, index: usize, asks: Asks, facts: Facts, student: bool) -> impl IntoView {
+    let t = use_texts();
+    // "<pid>:<fact>:<value>" → value.
+    let value_of = |ev: &leptos::ev::Event| {
+        let v = event_target_value(ev);
+        v.rsplit_once(':').map(|(_, c)| c.to_owned()).unwrap_or_default()
+    };
+    view! {
+        <details class="member-facts" data-testid="member-facts">
+            <summary>{t.facts_title}</summary>
+            <p class="muted">{t.facts_hint}</p>
+            {asks.ended.then(|| view! {
+                <input type="hidden" name=format!("ended_pid[{index}]") value=pid.to_string()/>
+                <label for=format!("ended-{pid}")>{t.facts_ended}</label>
+                <input type="date" id=format!("ended-{pid}") name=format!("ended[{index}]") data-testid="facts-ended"
+                    on:change=move |ev| facts.ended.set(event_target_value(&ev))/>
+            })}
+            {asks.elsewhere.then(|| view! {
+                <label class="check">
+                    <input type="checkbox" name=format!("facts[{}]", 3 * index) value=format!("{pid}:elsewhere:on") data-testid="facts-elsewhere"
+                        on:change=move |ev| facts.elsewhere.set(event_target_checked(&ev))/>
+                    " "{t.facts_elsewhere}
+                </label>
+            })}
+            {asks.work.then(|| view! {
+                <label for=format!("work-{pid}")>{t.facts_work}</label>
+                <select id=format!("work-{pid}") name=format!("facts[{}]", 3 * index + 1) data-testid="facts-work"
+                    on:change=move |ev| facts.work.set(value_of(&ev))>
+                    <option value="">{t.facts_work_none}</option>
+                    <option value=format!("{pid}:work:flexible_employment")>{t.facts_work_flexible}</option>
+                    <option value=format!("{pid}:work:migrant_worker")>{t.facts_work_migrant}</option>
+                </select>
+            })}
+            {(asks.school && student).then(|| view! {
+                <label for=format!("school-{pid}")>{t.facts_school}</label>
+                <select id=format!("school-{pid}") name=format!("facts[{}]", 3 * index + 2) data-testid="facts-school"
+                    on:change=move |ev| facts.school.set(value_of(&ev))>
+                    <option value="">{t.facts_school_unknown}</option>
+                    <option value=format!("{pid}:school:kindergarten")>{t.facts_school_kindergarten}</option>
+                    <option value=format!("{pid}:school:primary_secondary")>{t.facts_school_primary}</option>
+                    <option value=format!("{pid}:school:higher_education")>{t.facts_school_higher}</option>
+                </select>
+            })}
+        </details>
     }
 }
 
@@ -749,6 +919,19 @@ fn Receipt(r: ReceiptView) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            // One list for the receipt: the lines usually share their pack's assumptions.
+            {
+                let (mut zh, mut en) = (Vec::new(), Vec::new());
+                for l in &r.lines {
+                    for (i, a) in l.assumptions.iter().enumerate() {
+                        if !zh.contains(a) {
+                            zh.push(a.clone());
+                            en.extend(l.assumptions_en.get(i).cloned());
+                        }
+                    }
+                }
+                view! { <Assumptions zh en/> }
+            }
             <p class="verdict"><span>{t.enrol_total}</span><strong data-testid="receipt-amount">"¥"{r.amount.to_string()}</strong></p>
             <p class="no-print"><a href="/coverage">{t.back_to_coverage}</a></p>
         </section>

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use crate::api::policy_packs;
+use crate::components::assumptions::Assumptions;
 use crate::components::forms::hydrated_marker;
 use crate::components::layout::use_shell;
 use crate::i18n::{Lang, Texts};
@@ -235,7 +236,8 @@ where
             <select id="tier" name="tier" on:change=move |ev| tier.set(event_target_value(&ev))>
                 {pack.tiers.iter().map(|tr| {
                     let code = tr.code.code();
-                    let label = format!("{} {}{}", match lang { Lang::Zh => &tr.name_zh, Lang::En => &tr.name_en }, tr.personal.value, t.quote_yuan);
+                    let amount = tr.personal.as_ref().map(|c| format!(" {}{}", c.value, t.quote_yuan)).unwrap_or_default();
+                    let label = format!("{}{}", match lang { Lang::Zh => &tr.name_zh, Lang::En => &tr.name_en }, amount);
                     view! { <option value=code selected=move || tier.get() == code>{label}</option> }
                 }).collect_view()}
             </select>
@@ -310,9 +312,12 @@ fn QuoteResult(result: Result<Quote, domain::policy::QuoteError>, lang: Lang, t:
         }
         .into_any();
     }
-    let yuan = |m: Option<domain::Money>| m.map(|m| format!("{m} {}", t.quote_yuan)).unwrap_or_default();
+    // A figure the notice does not set is shown as such, never as a number from elsewhere.
+    let yuan =
+        |m: Option<domain::Money>| m.map_or_else(|| t.quote_not_set.to_owned(), |m| format!("{m} {}", t.quote_yuan));
     view! {
         <p class="verdict"><span>{t.quote_due}</span><strong data-testid="quote-due">{yuan(q.personal_due)}</strong></p>
+        {(!q.priced).then(|| view! { <p class="notice" data-testid="quote-unpriced">{t.quote_unpriced}</p> })}
         <dl class="facts">
             <dt>{t.quote_standard}</dt><dd>{yuan(q.standard_contribution)}</dd>
             <dt>{t.quote_subsidy}</dt><dd data-testid="quote-subsidy">{yuan(q.subsidy)}</dd>
@@ -321,6 +326,7 @@ fn QuoteResult(result: Result<Quote, domain::policy::QuoteError>, lang: Lang, t:
             <dt>{t.quote_start}</dt><dd data-testid="quote-start">{q.benefit_start.map(|d| d.to_string())}</dd>
             <dt>{t.quote_end}</dt><dd>{q.benefit_end.map(|d| d.to_string())}</dd>
         </dl>
+        <Assumptions zh=q.assumptions.clone() en=q.assumptions_en.clone()/>
         {why}
     }
     .into_any()

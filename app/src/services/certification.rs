@@ -712,7 +712,8 @@ async fn reprice(state: &AppState, cert: &CertRow, today: NaiveDate) -> Result<O
     let paid = e.status == "paid";
     req.paid_on = if paid { e.paid_on.unwrap_or(today) } else { today }.to_string();
     let Ok(q) = quote(pack, &req) else { return Ok(None) };
-    if !q.eligible {
+    // An unpriced answer re-prices nothing: the enrolment keeps the amount it was paid at.
+    if !q.eligible || !q.priced {
         return Ok(None);
     }
     let amounts = super::enrolment::QuotedAmounts::of(&q);

@@ -51,6 +51,41 @@ pub struct MemberRequest {
     /// Designated medical institutions' codes (as many as the pack allows; at least one).
     #[serde(default)]
     pub hospitals: Vec<String>,
+    /// Facts that can decide the price or the start date, as the quote takes them: the day
+    /// employee insurance ended (someone who just left it may be covered without the wait) …
+    #[serde(default)]
+    pub employee_insurance_ended_on: Option<String>,
+    /// … already insured elsewhere (refused where the notice excludes double enrolment) …
+    #[serde(default)]
+    pub insured_elsewhere: Option<bool>,
+    /// … `"flexible_employment"` or `"migrant_worker"` (enrol whatever their hukou where the
+    /// notice says so) …
+    #[serde(default)]
+    pub work: Option<String>,
+    /// … and for a student, the school: `"kindergarten"`, `"primary_secondary"`,
+    /// `"higher_education"`.
+    #[serde(default)]
+    pub school: Option<String>,
+}
+
+impl MemberRequest {
+    /// The member's own answers onto the quote request built from the stored person: the
+    /// real enrolment uses the same facts a quote would (and stores them with the request).
+    pub fn apply_facts(&self, req: &mut QuoteRequest) {
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        if let Some(d) = given(&self.employee_insurance_ended_on) {
+            req.person.employee_insurance_ended_on = Some(d);
+        }
+        if let Some(e) = self.insured_elsewhere {
+            req.person.insured_elsewhere = e;
+        }
+        if let Some(w) = given(&self.work) {
+            req.person.work = Some(w);
+        }
+        if let Some(s) = given(&self.school) {
+            req.person.school = Some(s);
+        }
+    }
 }
 
 /// `POST /api/v1/enrollments` and the review screen's submit.
@@ -323,6 +358,79 @@ pub async fn register_self(
     })?
     .ok_or_else(identity_unverified)?;
     Ok(pid)
+}
+
+/// A cadre or officer, with the resident and their ID card in front of them, records the
+/// phone the resident controls. That phone on record is what lets the resident's own phone
+/// account link to the person (`register_self`), so a cadre-registered elder can later use
+/// their own phone without anyone being able to claim them by name and ID number.
+/// Never for a person already linked to an account: a confirmation cannot move a person
+/// from one account to another. Out of scope answers like unknown.
+#[tracing::instrument(skip(state, actor, phone, client_ip), fields(actor = actor.account.id))]
+pub async fn confirm_resident_phone(
+    state: &AppState,
+    actor: &Actor,
+    person_id: i64,
+    phone: &str,
+    client_ip: &str,
+) -> Result<MemberView, AppError> {
+    if !actor.enrols_for_others() {
+        return Err(AppError::forbidden(
+            "staff_only",
+            "只有村（社区）协办员和经办人员可以确认居民手机号",
+            "Only village helpers and officers confirm a resident's phone",
+        ));
+    }
+    let db = &state.db;
+    let not_found = || AppError::not_found("person_not_found", "未找到该人员", "No such person");
+    let person = store::person(db, person_id).await?.ok_or_else(not_found)?;
+    let area = person_area(state, &person).await?;
+    if !actor.covers(&area) {
+        return Err(not_found());
+    }
+    let phone = crate::services::auth::parse_phone(phone)?;
+    let already_linked = || {
+        conflict(
+            Some("phone"),
+            "already_linked",
+            "此人已关联手机账户，不能再确认其他手机号",
+            "This person already has a phone account; another phone cannot be confirmed",
+        )
+    };
+    if crate::store::accounts::by_person(db, person.id).await?.is_some() {
+        return Err(already_linked());
+    }
+    let now = state.clock.now();
+    let masked = mask_id(&person.id_number);
+    let detail = crate::model::mask_phone(&phone);
+    let changed = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        // Re-checked in the statement: an account that links meanwhile keeps its phone.
+        let n = sqlx::query(
+            "UPDATE people SET phone = $1 WHERE id = $2
+             AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = $2)")
+            .bind(&phone).bind(person.id).execute(&mut *tx).await?.rows_affected();
+        if n == 1 {
+            let entry = audit::AuditEntry {
+                actor_account_id: Some(actor.account.id),
+                action: "resident_phone_confirmed",
+                subject: Some(&masked),
+                detail: Some(&detail),
+                client_ip: Some(client_ip),
+                area_code: Some(&area),
+            };
+            crate::store::audit::audit_in_tx!(tx, &entry, now);
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok::<bool, sqlx::Error>(n == 1)
+    })?;
+    if !changed {
+        return Err(already_linked());
+    }
+    let person = store::person(db, person.id).await?.ok_or_else(not_found)?;
+    Ok(member_view(&person))
 }
 
 /// Registering as a person the system already knows, without proof of being them.
@@ -620,6 +728,9 @@ pub async fn quote_request(
             months_resident: person.months_resident.map(i64::from),
             insured_elsewhere: false,
             enrolled_years: years.into_iter().filter(|y| *y < pack.insurance_year).collect(),
+            // Asked on the enrolment form (see `MemberRequest::apply_facts`).
+            work: None,
+            school: None,
         },
         tier,
         add_ons,
@@ -633,6 +744,10 @@ pub fn run_quote(pack: &PolicyPack, req: &QuoteRequest, prefix: &str) -> Result<
         let field = match e.field.as_str() {
             "tier" | "paid_on" => format!("{prefix}.{}", e.field),
             f if f.starts_with("add_ons") => format!("{prefix}.{f}"),
+            // The member's own answers keep their field (the form marks that input).
+            f @ ("person.employee_insurance_ended_on" | "person.work" | "person.school") => {
+                format!("{prefix}.{}", f.trim_start_matches("person."))
+            }
             _ => format!("{prefix}.id_number"),
         };
         AppError::invalid(&field, &e.code, e.message, e.message_en)
@@ -805,7 +920,8 @@ pub async fn submit(
             }
         };
         let student = m.student.unwrap_or(person.student);
-        let qreq = quote_request(state, pack, &person, student, m.tier.clone(), m.add_ons.clone(), today).await?;
+        let mut qreq = quote_request(state, pack, &person, student, m.tier.clone(), m.add_ons.clone(), today).await?;
+        m.apply_facts(&mut qreq);
         let q = run_quote(pack, &qreq, &prefix)?;
         if !q.eligible {
             let why: Vec<&str> = q.ineligible_reasons.iter().map(|r| r.message.as_str()).collect();
@@ -815,6 +931,22 @@ pub async fn submit(
                 "not_eligible",
                 format!("{}不能参加城乡居民医保：{}", person.name, why.join("；")),
                 format!("{} cannot enrol: {}", person.name, why_en.join("; ")),
+            ));
+        }
+        // A figure the notice does not set is never guessed: no order, no enrolment, until
+        // the amount exists (a new pack version).
+        if !q.priced {
+            return Err(field_err(
+                &format!("{prefix}.id_number"),
+                "amount_not_set",
+                format!(
+                    "{}的{}年度缴费金额在通知中未规定，金额公布前暂不能参保登记",
+                    person.name, pack.insurance_year
+                ),
+                format!(
+                    "The notice sets no {} contribution for {}; enrolment waits until an amount is published",
+                    pack.insurance_year, person.name
+                ),
             ));
         }
         let hospitals = check_hospitals(pack, &allowed, &m.hospitals, &format!("{prefix}.hospitals"))?;
@@ -1872,6 +2004,8 @@ fn view_from_parts(state: &AppState, row: EnrolmentRow, parts: ViewParts<'_>, to
         payment_deadline: deadline,
         explanation: q.as_ref().map(|q| q.explanation.clone()).unwrap_or_default(),
         explanation_en: q.as_ref().map(|q| q.explanation_en.clone()).unwrap_or_default(),
+        assumptions: q.as_ref().map(|q| q.assumptions.clone()).unwrap_or_default(),
+        assumptions_en: q.as_ref().map(|q| q.assumptions_en.clone()).unwrap_or_default(),
         citations: q.map(|q| q.citations).unwrap_or_default(),
         hospitals: parts.hospitals,
         hospital_changes_left,
@@ -2156,8 +2290,10 @@ pub async fn coverage_page(
         };
         let (preview, preview_request) = match (&enrolment, pack) {
             (None, Some(pack)) => {
-                // The first tier in the pack: what the enrolment form's tier list starts on.
-                let tier = (pack.tiers.len() > 1).then(|| pack.tiers[0].code.code().to_owned());
+                // The first tier in the pack: what the enrolment form's tier list starts on;
+                // none for students and children whose tier the notice fixes.
+                let tier = (pack.tiers.len() > 1 && pack.fixed_tier_rule(p.birth_date, p.student).is_none())
+                    .then(|| pack.tiers[0].code.code().to_owned());
                 let mut req = quote_request(state, pack, p, p.student, tier, Vec::new(), today).await?;
                 let preview = quote(pack, &req).ok();
                 req.person.id_number = None;
@@ -2166,11 +2302,21 @@ pub async fn coverage_page(
             }
             _ => (None, None),
         };
+        // Staff see which members still need their phone confirmed in person; residents
+        // never see another member's phone.
+        let (phone_masked, phone_confirmable) = if staff {
+            let linked = crate::store::accounts::by_person(db, p.id).await?.is_some();
+            (p.phone.as_deref().map(crate::model::mask_phone), !linked)
+        } else {
+            (None, false)
+        };
         members.push(MemberLine {
             member: member_view(p),
             enrolment,
             preview,
             preview_request,
+            phone_masked,
+            phone_confirmable,
         });
     }
     let hospitals = match pack {
@@ -2223,7 +2369,7 @@ pub async fn coverage_page(
                         t.code.code().to_owned(),
                         t.name_zh.clone(),
                         t.name_en.clone(),
-                        t.personal.value,
+                        t.personal.as_ref().map(|c| c.value),
                     )
                 })
                 .collect(),

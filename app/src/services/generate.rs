@@ -390,7 +390,7 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
                 let Ok(q) = domain::policy::quote(pack, &req) else {
                     continue;
                 };
-                if !q.eligible {
+                if !q.eligible || !q.priced {
                     continue;
                 }
                 let fen = |m: Option<domain::Money>| m.map_or(0, domain::Money::to_fen);

@@ -333,7 +333,9 @@ async fn settle(state: &AppState, rows: &[EnrolmentRow]) -> Result<Vec<(i64, Opt
         let fresh = match (state.policies.get(&r.policy_id), stored) {
             (Some(pack), Some(mut req)) => {
                 req.paid_on = today.to_string();
-                domain::policy::quote(pack, &req).ok().filter(|q| q.eligible)
+                domain::policy::quote(pack, &req)
+                    .ok()
+                    .filter(|q| q.eligible && q.priced)
             }
             (Some(pack), None) => match store::person(&state.db, r.person_id).await? {
                 Some(person) => {
@@ -341,7 +343,9 @@ async fn settle(state: &AppState, rows: &[EnrolmentRow]) -> Result<Vec<(i64, Opt
                     let req =
                         enrolment::quote_request(state, pack, &person, person.student, r.tier.clone(), add_ons, today)
                             .await?;
-                    domain::policy::quote(pack, &req).ok().filter(|q| q.eligible)
+                    domain::policy::quote(pack, &req)
+                        .ok()
+                        .filter(|q| q.eligible && q.priced)
                 }
                 None => None,
             },
@@ -715,11 +719,16 @@ pub async fn sandbox_order(state: &AppState, actor: &Actor, order_no: &str) -> R
 
 async fn line_for(state: &AppState, r: &EnrolmentRow) -> Result<ReceiptLine, AppError> {
     let person = store::person(&state.db, r.person_id).await?;
+    // The price as quoted at enrolment, with what in it the notice does not state.
+    let quoted: Option<domain::policy::Quote> = serde_json::from_str(&r.quote_json).ok();
+    let (assumptions, assumptions_en) = quoted.map(|q| (q.assumptions, q.assumptions_en)).unwrap_or_default();
     Ok(ReceiptLine {
         name: person.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
         id_number_masked: person.map(|p| mask_id(&p.id_number)).unwrap_or_default(),
         insurance_year: r.insurance_year,
         amount: Money::from_fen(r.due_fen),
+        assumptions,
+        assumptions_en,
     })
 }
 

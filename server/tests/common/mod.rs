@@ -87,7 +87,22 @@ impl TestDb {
 
 /// A demo server's configuration (demo accounts and data, as the outside checks run it).
 pub fn test_config(database_url: &str) -> Config {
-    Config::from_lookup(|k| match k {
+    test_config_with(database_url, &[])
+}
+
+/// A demo configuration with some variables added or replaced (another pinned day, say).
+pub fn test_config_with(database_url: &str, extra: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|k| {
+        if let Some((_, v)) = extra.iter().find(|(name, _)| *name == k) {
+            return Some((*v).to_owned());
+        }
+        demo_default(database_url, k)
+    })
+    .unwrap()
+}
+
+fn demo_default(database_url: &str, k: &str) -> Option<String> {
+    match k {
         "CANBAO_DEMO" => Some("on".into()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         "DATABASE_URL" => Some(database_url.into()),
@@ -95,8 +110,7 @@ pub fn test_config(database_url: &str) -> Config {
         "CANBAO_SECRET" => Some("test-secret".into()),
         "LEPTOS_SITE_ROOT" => Some(std::env::temp_dir().join("canbao-no-site").display().to_string()),
         _ => None,
-    })
-    .unwrap()
+    }
 }
 
 pub struct TestApp {

@@ -31,8 +31,12 @@ pub struct Cited<T> {
     /// The notice does not state this value; `note` says where it comes from.
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
+    /// Where an assumed value comes from, in Chinese and in English (the reader's language is
+    /// shown; validation requires both on every assumption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
 }
 
 impl<T> Cited<T> {
@@ -46,6 +50,27 @@ impl<T> Cited<T> {
     /// The citation, borrowed.
     pub fn cite_ref(&self) -> (&Arc<str>, &Arc<str>) {
         (&self.notice, &self.clause)
+    }
+
+    /// The assumption note in both languages.
+    pub fn notes(&self) -> Notes<'_> {
+        Notes {
+            zh: &self.note_zh,
+            en: &self.note_en,
+        }
+    }
+}
+
+/// An assumption's note in Chinese and English, borrowed from the pack.
+#[derive(Debug, Clone, Copy)]
+pub struct Notes<'a> {
+    pub zh: &'a Option<String>,
+    pub en: &'a Option<String>,
+}
+
+impl<'a> Notes<'a> {
+    pub fn of(zh: &'a Option<String>, en: &'a Option<String>) -> Notes<'a> {
+        Notes { zh, en }
     }
 }
 
@@ -183,8 +208,10 @@ pub struct Tier {
     pub code: TierCode,
     pub name_zh: String,
     pub name_en: String,
-    /// The personal contribution (个人缴费) for the year.
-    pub personal: Cited<Money>,
+    /// The personal contribution (个人缴费) for the year; absent where the pack's notice sets
+    /// none (Beijing 2020): the engine then answers unpriced instead of borrowing a figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal: Option<Cited<Money>>,
 }
 
 /// How a category's subsidy is computed.
@@ -203,6 +230,16 @@ pub enum SubsidyMode {
     /// The person pays nothing now; one finance office advances it and settles later
     /// with the named department (代垫).
     AdvancedSettled { settled_with: String },
+    /// The notice names the group as subsidised "按规定标准" without an amount (Weifang
+    /// 四、(三)): recognised, but its subsidy and what the person pays are unpriced.
+    Unpriced,
+}
+
+impl SubsidyMode {
+    /// The person pays nothing of the contribution, whatever the contribution is.
+    pub fn pays_all(&self) -> bool {
+        matches!(self, SubsidyMode::Full | SubsidyMode::AdvancedSettled { .. })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,8 +254,12 @@ pub struct CategoryRule {
     pub clause: Arc<str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
+    /// Where an assumed value comes from, in Chinese and in English (the reader's language is
+    /// shown; validation requires both on every assumption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
 }
 
 /// A rule that applies when a person holds several categories at once
@@ -260,6 +301,13 @@ pub struct Period {
     pub on_time: bool,
     pub notice: Arc<str>,
     pub clause: Arc<str>,
+    /// The notice does not state these dates (Beijing 2020): the quote says so.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assumption: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,8 +325,12 @@ pub struct LateRule {
     pub clause: Arc<str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
+    /// Where an assumed value comes from, in Chinese and in English (the reader's language is
+    /// shown; validation requires both on every assumption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,12 +347,121 @@ pub struct Eligibility {
     pub excludes_employee_insurance: bool,
     /// People insured elsewhere are excluded.
     pub excludes_insured_elsewhere: bool,
+    /// Flexible workers and migrant workers enrol whatever their hukou (Lishi 一、(三)
+    /// "灵活就业人员、农民工(不受户籍限制)").
+    #[serde(default)]
+    pub workers_any_hukou: bool,
+    /// Non-local students qualify only at these schools (Lishi 一、(二): 中小学、幼儿园); empty:
+    /// at any local school.
+    #[serde(default)]
+    pub nonlocal_student_schools: Vec<School>,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assumption: bool,
+    /// Where an assumed value comes from, in Chinese and in English (the reader's language is
+    /// shown; validation requires both on every assumption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
+}
+
+/// The kind of school a student attends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum School {
+    /// 幼儿园
+    Kindergarten,
+    /// 中小学
+    PrimarySecondary,
+    /// 大中专院校
+    HigherEducation,
+}
+
+impl School {
+    pub fn from_code(code: &str) -> Option<School> {
+        match code {
+            "kindergarten" => Some(School::Kindergarten),
+            "primary_secondary" => Some(School::PrimarySecondary),
+            "higher_education" => Some(School::HigherEducation),
+            _ => None,
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            School::Kindergarten => "幼儿园",
+            School::PrimarySecondary => "中小学",
+            School::HigherEducation => "大中专院校",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            School::Kindergarten => "kindergartens",
+            School::PrimarySecondary => "primary and secondary schools",
+            School::HigherEducation => "colleges and universities",
+        }
+    }
+}
+
+/// Work that lets some notices admit people whatever their hukou.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Work {
+    /// 灵活就业人员
+    FlexibleEmployment,
+    /// 农民工
+    MigrantWorker,
+}
+
+impl Work {
+    pub fn from_code(code: &str) -> Option<Work> {
+        match code {
+            "flexible_employment" => Some(Work::FlexibleEmployment),
+            "migrant_worker" => Some(Work::MigrantWorker),
+            _ => None,
+        }
+    }
+}
+
+/// From when someone who left employee insurance is covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStart {
+    /// From the day the resident contribution is paid.
+    Payment,
+    /// From the day after employee insurance ended: no gap (无缝衔接).
+    DayAfterEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TransferRule {
+    /// Enrolment within this many days after employee insurance ended qualifies (None: the
+    /// notice sets no limit).
+    pub days: Option<u32>,
+    pub starts: TransferStart,
+    /// Only people holding one of these categories (Sanya: 建档立卡) …
+    #[serde(default)]
+    pub only_categories: Vec<Category>,
+    /// … or only people whose share the pack pays in full (Beijing: 免缴人员); both empty
+    /// and false: everyone.
+    #[serde(default)]
+    pub only_exempt: bool,
     pub notice: Arc<str>,
     pub clause: Arc<str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,8 +478,12 @@ pub struct StudentRule {
     pub clause: Arc<str>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub assumption: bool,
+    /// Where an assumed value comes from, in Chinese and in English (the reader's language is
+    /// shown; validation requires both on every assumption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,11 +560,18 @@ pub struct PolicyPack {
     pub last_enrolment_day: Option<Cited<NaiveDate>>,
     pub late: LateRule,
     pub newborn_from_birth: Option<Citation>,
-    /// Enrolment within this many days after employee insurance ended with employment
-    /// covers from the day of payment.
-    pub employee_transfer_days: Option<Cited<u32>>,
+    /// People who leave employee insurance and enrol in time are covered without the
+    /// waiting period: for whom, within how long, and from when.
+    pub employee_transfer: Option<TransferRule>,
     /// Newly certified people are covered from the month of certification.
     pub newly_certified_from_month: Option<Citation>,
+    /// People exempt from paying whom the bureau already holds (certified before the year, or
+    /// with no certification date) are covered for the whole year, whenever their record is
+    /// completed (Beijing 三、 "对已入库的免缴人员…当年度医药费用实行手工报销").
+    pub exempt_in_database_whole_year: Option<Citation>,
+    /// People exempt from paying (or whose share is advanced) need no payment entry, so
+    /// they are never late payers (Rugao 五、(二)3. "无需进行缴费录入").
+    pub exempt_never_late: Option<Citation>,
     pub eligibility: Eligibility,
     #[serde(default)]
     pub categories: Vec<CategoryRule>,
@@ -419,9 +591,9 @@ pub struct PolicyPack {
 pub const SENTENCE_SLOTS: usize = 56;
 
 /// Explanation sentences fixed by the pack, in Chinese and English (and, for assumption
-/// notes, the assumption line), built on first use and then shared by every quote. Not
+/// notes, the assumption line in each language), built on first use and then shared by every quote. Not
 /// data: skipped by serde, ignored by equality, emptied by clone.
-pub struct SentenceCache(pub(crate) [std::sync::OnceLock<[std::sync::Arc<str>; 3]>; SENTENCE_SLOTS]);
+pub struct SentenceCache(pub(crate) [std::sync::OnceLock<[std::sync::Arc<str>; 4]>; SENTENCE_SLOTS]);
 
 impl Default for SentenceCache {
     fn default() -> Self {

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::pack::*;
-use crate::dates::{add_days, add_months_clamped, age_on, first_of_month, parse_date};
+use crate::dates::{add_days, add_months_clamped, first_of_month, parse_date};
 use crate::id_number::IdNumber;
 use crate::money::Money;
 
@@ -44,6 +44,12 @@ pub struct PersonInput {
     /// Earlier insurance years the person paid for (continuity rewards).
     #[serde(default)]
     pub enrolled_years: Vec<i32>,
+    /// `"flexible_employment"` (灵活就业人员), `"migrant_worker"` (农民工) or null.
+    #[serde(default)]
+    pub work: Option<String>,
+    /// For a student: `"kindergarten"`, `"primary_secondary"` or `"higher_education"`.
+    #[serde(default)]
+    pub school: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +96,10 @@ pub struct Continuity {
 pub struct Quote {
     pub policy: String,
     pub eligible: bool,
+    /// False when the pack's notice sets no amount for this person: the unknown figures and
+    /// everything computed from them are null, never borrowed from elsewhere.
+    #[serde(default = "yes")]
+    pub priced: bool,
     pub ineligible_reasons: Vec<Reason>,
     pub tier: Option<TierCode>,
     pub benefit_tier: Option<TierCode>,
@@ -108,6 +118,9 @@ pub struct Quote {
     pub citations: Vec<Citation>,
     /// Figures used that the notices do not state (each with where it comes from).
     pub assumptions: Vec<Arc<str>>,
+    /// The same, in English.
+    #[serde(default)]
+    pub assumptions_en: Vec<Arc<str>>,
 }
 
 /// A request the engine cannot answer: which field, and why (Chinese and English).
@@ -148,7 +161,7 @@ pub enum Lang {
 /// One explanation sentence: rendered on demand, or fixed by the pack and cached on it.
 enum Line<'a> {
     Lazy(Box<dyn Fn(Lang) -> String + 'a>),
-    Fixed(&'a [Arc<str>; 3]),
+    Fixed(&'a [Arc<str>; 4]),
     /// Already rendered (hot sentences whose pieces are at hand).
     Text(Arc<str>, Arc<str>),
 }
@@ -169,6 +182,9 @@ mod slot {
     pub const CATEGORY_ASSUMED: usize = 19; // + category rule index (up to 29)
     pub const ON_TIME: usize = 48; // + period index (up to 4)
     pub const BEFORE_PERIODS: usize = 52;
+    pub const UNPRICED: usize = 53;
+    pub const PERIOD_ASSUMED: usize = 54;
+    pub const NEVER_LATE: usize = 55;
 }
 
 /// Joins pieces into an `Arc<str>` through a reused scratch string: one allocation per
@@ -229,8 +245,8 @@ pub struct Story<'a> {
     cache: &'a SentenceCache,
     lines: Vec<Line<'a>>,
     cites: Vec<CiteRef<'a>>,
-    assumptions: Vec<&'a Arc<str>>,
-    lazy_assumptions: Vec<String>,
+    assumptions: Vec<(&'a Arc<str>, &'a Arc<str>)>,
+    lazy_assumptions: Vec<(String, String)>,
 }
 
 impl<'a> Story<'a> {
@@ -272,7 +288,14 @@ impl<'a> Story<'a> {
     fn say_fixed(&mut self, slot: usize, line: impl Fn(Lang) -> String + 'a, cite: Option<CiteRef<'a>>) {
         match self.cache.0.get(slot) {
             Some(cell) => {
-                let v = cell.get_or_init(|| [line(Lang::Zh).into(), line(Lang::En).into(), Arc::from("")]);
+                let v = cell.get_or_init(|| {
+                    [
+                        line(Lang::Zh).into(),
+                        line(Lang::En).into(),
+                        Arc::from(""),
+                        Arc::from(""),
+                    ]
+                });
                 self.lines.push(Line::Fixed(v));
                 self.cite(cite);
             }
@@ -280,32 +303,40 @@ impl<'a> Story<'a> {
         }
     }
 
-    /// A value the notice does not state: a sentence saying so, and an assumption line.
-    fn assume(&mut self, slot: usize, what: impl Into<Cow<'static, str>>, note: &'a Option<String>) {
-        let what = what.into();
-        let note: &'a str = note.as_deref().unwrap_or("通知未明确");
-        let render = |what: &str| {
+    /// A value the notice does not state: a sentence saying so in each language (with the
+    /// note in that language), and an assumption line (Chinese).
+    fn assume(
+        &mut self,
+        slot: usize,
+        what: (impl Into<Cow<'static, str>>, impl Into<Cow<'static, str>>),
+        notes: Notes<'a>,
+    ) {
+        let (what_zh, what_en) = (what.0.into(), what.1.into());
+        let note_zh: &'a str = notes.zh.as_deref().unwrap_or("");
+        let note_en: &'a str = notes.en.as_deref().unwrap_or("");
+        let render = |zh: &str, en: &str| {
             [
-                Arc::from(format!("注意：{what}在通知中未明确，此处按假设计算（{note}）。")),
+                Arc::from(format!("注意：通知未明确{zh}，此处按假设计算。{note_zh}")),
                 Arc::from(format!(
-                    "Note: the notice does not state the {what}; this uses an assumption ({note})."
+                    "Note: the notice does not state the {en}; this uses an assumption. {note_en}"
                 )),
-                Arc::from(format!("{what}: {note}")),
+                Arc::from(format!("{zh}：{note_zh}")),
+                Arc::from(format!("{en}: {note_en}")),
             ]
         };
         match self.cache.0.get(slot) {
             Some(cell) => {
-                let v = cell.get_or_init(|| render(&what));
+                let v = cell.get_or_init(|| render(&what_zh, &what_en));
                 self.lines.push(Line::Fixed(v));
-                self.assumptions.push(&v[2]);
+                self.assumptions.push((&v[2], &v[3]));
             }
             None => {
-                let [zh, en, entry] = render(&what);
+                let [zh, en, entry, entry_en] = render(&what_zh, &what_en);
                 self.lines.push(Line::Lazy(Box::new(move |l| match l {
                     Lang::Zh => zh.to_string(),
                     Lang::En => en.to_string(),
                 })));
-                self.lazy_assumptions.push(entry.to_string());
+                self.lazy_assumptions.push((entry.to_string(), entry_en.to_string()));
             }
         }
     }
@@ -347,6 +378,8 @@ fn cite_of(c: &Option<Citation>) -> Option<CiteRef<'_>> {
 pub fn subsidy_amount(mode: &SubsidyMode, standard: Money) -> Money {
     let raw = match mode {
         SubsidyMode::Full | SubsidyMode::AdvancedSettled { .. } => standard,
+        // Callers ask `share` first; an unpriced subsidy has no amount to give.
+        SubsidyMode::Unpriced => Money::ZERO,
         SubsidyMode::Fixed { amount } => *amount,
         SubsidyMode::Percent { percent } => standard.percent(*percent),
         SubsidyMode::PersonalPays { amount } => {
@@ -362,16 +395,83 @@ pub fn subsidy_amount(mode: &SubsidyMode, standard: Money) -> Money {
 
 fn mode_words(mode: &SubsidyMode) -> (String, String) {
     match mode {
-        SubsidyMode::Full => ("个人缴费部分由财政全额资助".into(), "the personal contribution is paid in full by government".into()),
-        SubsidyMode::Fixed { amount } => (format!("财政定额资助{amount}元"), format!("government pays a fixed {amount} yuan")),
-        SubsidyMode::Percent { percent } => {
-            (format!("财政资助个人缴费的{percent}%"), format!("government pays {percent}% of the personal contribution"))
-        }
-        SubsidyMode::PersonalPays { amount } => (format!("个人只需缴纳{amount}元"), format!("the person pays only {amount} yuan")),
-        SubsidyMode::AdvancedSettled { settled_with } => (
-            format!("个人缴费部分先由财政代垫，再与{}结算，个人无需缴费", department_zh(settled_with)),
-            format!("government advances the contribution and settles it later with {settled_with}; the person pays nothing"),
+        SubsidyMode::Full => (
+            "个人缴费部分由财政全额资助".into(),
+            "the personal contribution is paid in full by government".into(),
         ),
+        SubsidyMode::Fixed { amount } => (
+            format!("财政定额资助{amount}元"),
+            format!("government pays a fixed {amount} yuan"),
+        ),
+        SubsidyMode::Percent { percent } => (
+            format!("财政资助个人缴费的{percent}%"),
+            format!("government pays {percent}% of the personal contribution"),
+        ),
+        SubsidyMode::PersonalPays { amount } => (
+            format!("个人只需缴纳{amount}元"),
+            format!("the person pays only {amount} yuan"),
+        ),
+        SubsidyMode::AdvancedSettled { settled_with } => (
+            format!(
+                "个人缴费部分先由财政代垫，再与{}结算，个人无需缴费",
+                department_zh(settled_with)
+            ),
+            format!(
+                "government advances the contribution and settles it later with {}; the person pays nothing",
+                department_en(settled_with)
+            ),
+        ),
+        SubsidyMode::Unpriced => (
+            "由政府按规定标准资助参保".into(),
+            "government subsidises the enrolment at the prescribed rate".into(),
+        ),
+    }
+}
+
+/// What a subsidy leaves the person to pay, where it can be known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Share {
+    /// The subsidy is this amount of a known contribution.
+    Known(Money),
+    /// The person pays nothing of the contribution, known or not.
+    AllPaid,
+    /// The notice sets no amount: neither the subsidy nor the person's share is known.
+    Unknown,
+}
+
+impl Share {
+    fn of(mode: &SubsidyMode, standard: Option<Money>) -> Share {
+        match (mode, standard) {
+            (m, _) if m.pays_all() => Share::AllPaid,
+            (SubsidyMode::Unpriced, _) | (_, None) => Share::Unknown,
+            (m, Some(s)) => Share::Known(subsidy_amount(m, s)),
+        }
+    }
+
+    /// Most favourable first: paying nothing beats everything; an unknown subsidy beats a
+    /// known one (it may be larger, so no figure is given rather than a possibly wrong one).
+    fn rank(self) -> (u8, Money) {
+        match self {
+            Share::AllPaid => (2, Money::ZERO),
+            Share::Unknown => (1, Money::ZERO),
+            Share::Known(m) => (0, m),
+        }
+    }
+}
+
+/// A certifying department in English words (never its code in a sentence).
+pub fn department_en(code: &str) -> &str {
+    match code {
+        "civil_affairs" => "the civil affairs department",
+        "rural_revitalisation" => "the rural revitalisation department",
+        "disabled_persons_federation" => "the disabled persons' federation",
+        "veterans" => "the veterans affairs department",
+        "health" => "the health department",
+        "veteran_cadres" => "the veteran cadres bureau",
+        "trade_union" => "the trade union",
+        "party_organisation" => "the party organisation department",
+        "finance" => "the finance department",
+        other => other,
     }
 }
 
@@ -418,6 +518,28 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     }
     let certified_on = opt_date("person.certified_on", &p.certified_on)?;
     let ended_on = opt_date("person.employee_insurance_ended_on", &p.employee_insurance_ended_on)?;
+    let work = match p.work.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        None => None,
+        Some(code) => Some(Work::from_code(code).ok_or_else(|| {
+            err(
+                "person.work",
+                "work_unknown",
+                format!("就业情况“{code}”无效，应为 flexible_employment（灵活就业人员）或 migrant_worker（农民工）"),
+                format!("Unknown work {code:?}; use flexible_employment or migrant_worker"),
+            )
+        })?),
+    };
+    let school = match p.school.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        None => None,
+        Some(code) => Some(School::from_code(code).ok_or_else(|| {
+            err(
+                "person.school",
+                "school_unknown",
+                format!("学校类别“{code}”无效，应为 kindergarten、primary_secondary 或 higher_education"),
+                format!("Unknown school {code:?}; use kindergarten, primary_secondary or higher_education"),
+            )
+        })?),
+    };
     if let Some(m) = p.months_resident.filter(|m| *m < 0) {
         return Err(err(
             "person.months_resident",
@@ -442,10 +564,13 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
 
     // The tier the person asked for.
     let single = pack.tiers.len() == 1;
+    // Students and children whose tier the notice fixes (Weifang 四、(一)) choose none.
+    let fixed_tier = pack.fixed_tier_rule(birth, p.student);
     let chosen = match (req.tier.as_deref(), single) {
-        (None | Some("standard"), true) => TierCode::Standard,
-        (Some("high"), false) => TierCode::High,
-        (Some("low"), false) => TierCode::Low,
+        (None | Some("standard"), true) => Some(TierCode::Standard),
+        (Some("high"), false) => Some(TierCode::High),
+        (Some("low"), false) => Some(TierCode::Low),
+        (None, false) if fixed_tier.is_some() => None,
         (None, false) => {
             return Err(err(
                 "tier",
@@ -491,6 +616,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     let mut out = Quote {
         policy: String::new(),
         eligible: true,
+        priced: true,
         ineligible_reasons: Vec::new(),
         tier: None,
         benefit_tier: None,
@@ -508,6 +634,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         explanation_en: Vec::new(),
         citations: Vec::new(),
         assumptions: Vec::new(),
+        assumptions_en: Vec::new(),
     };
     base(&mut out);
 
@@ -529,40 +656,32 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             message_en: "People already insured elsewhere cannot enrol twice".into(),
         });
     }
+    let mut by_work = false;
+    let mut school_rule = false;
     if !p.hukou_local {
-        let by_school = p.student && el.nonlocal_students;
+        // A school not given is not held against the student (the API's clients may not
+        // send it); one given outside the notice's list is refused, and the rule is said.
+        let school_ok =
+            el.nonlocal_student_schools.is_empty() || school.is_none_or(|s| el.nonlocal_student_schools.contains(&s));
+        school_rule = p.student && el.nonlocal_students && !el.nonlocal_student_schools.is_empty();
+        let by_school = p.student && el.nonlocal_students && school_ok;
         let by_residence = match (el.nonlocal_min_months, p.months_resident) {
             (Some(min), Some(m)) => m >= i64::from(min),
             _ => false,
         };
-        if !(by_school || by_residence) {
-            let (zh, en) = match el.nonlocal_min_months {
-                Some(min) => (
-                    format!("非本地户籍人员需在本地居住满{min}个月（或为本地学校在校学生）才能参保"),
-                    format!(
-                        "Non-local residents qualify after {min} months of residence (or as students at local schools)"
-                    ),
-                ),
-                None if el.nonlocal_students => (
-                    "非本地户籍人员中，只有在本地学校就读的学生可以在此参保".into(),
-                    "Of non-local people, only students at local schools may enrol here".into(),
-                ),
-                None => (
-                    "本地政策只接受本地户籍居民参保".into(),
-                    "Only residents with local household registration may enrol here".into(),
-                ),
-            };
-            reasons.push(Reason {
-                code: "not_local".into(),
-                message: zh,
-                message_en: en,
-            });
+        by_work = el.workers_any_hukou && work.is_some() && !by_school && !by_residence;
+        if !(by_school || by_residence || by_work) {
+            reasons.push(not_local_reason(el));
         }
     }
     // Local registration qualifies under every notice; an assumed rule matters when it
     // decided the case: a non-local person (admitted or not) or a refusal.
     if el.assumption && (!p.hukou_local || !reasons.is_empty()) {
-        story.assume(slot::ELIGIBILITY_ASSUMED, "参保范围", &el.note);
+        story.assume(
+            slot::ELIGIBILITY_ASSUMED,
+            ("参保范围", "eligibility rules"),
+            Notes::of(&el.note_zh, &el.note_en),
+        );
     }
     if !reasons.is_empty() {
         for r in &reasons {
@@ -580,15 +699,41 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         return Ok(finish(out, story));
     }
 
+    if school_rule {
+        let schools = &el.nonlocal_student_schools;
+        story.say(
+            move |l| {
+                let names: Vec<&str> = schools
+                    .iter()
+                    .map(|s| match l {
+                        Lang::Zh => s.name_zh(),
+                        Lang::En => s.name_en(),
+                    })
+                    .collect();
+                match l {
+                    Lang::Zh => format!("非本地户籍学生仅限在本地{}就读的在校学生参保。", names.join("、")),
+                    Lang::En => format!("Non-local students may enrol only at local {}.", names.join(" or ")),
+                }
+            },
+            el_cite,
+        );
+    }
+    if by_work {
+        story.say(
+            |l| match l {
+                Lang::Zh => "灵活就业人员、农民工参加城乡居民医保不受户籍限制。".to_owned(),
+                Lang::En => {
+                    "Flexible workers and migrant workers may enrol whatever their household registration.".to_owned()
+                }
+            },
+            el_cite,
+        );
+    }
     // Tier actually paid and benefits received (students and children: low pays, high benefits).
-    let child = pack
-        .student_rule
-        .as_ref()
-        .and_then(|r| r.child_max_age)
-        .is_some_and(|max| age_on(birth, year_start) <= max);
-    let (pay_tier, benefit_tier) = match &pack.student_rule {
-        Some(rule) if p.student || child => (rule.pays, rule.benefits),
-        _ => (chosen, chosen),
+    let (pay_tier, benefit_tier) = match (fixed_tier, chosen) {
+        (Some(rule), _) => (rule.pays, rule.benefits),
+        (None, Some(tier)) => (tier, tier),
+        (None, None) => unreachable!("a tier is chosen or fixed by the student rule"),
     };
     let tier_index = pack
         .tiers
@@ -596,25 +741,49 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         .position(|t| t.code == pay_tier)
         .expect("validated tiers");
     let tier = &pack.tiers[tier_index];
-    let standard = tier.personal.value;
-    story.say_fixed(
-        slot::TIER + tier_index,
-        move |l| match l {
-            Lang::Zh => format!(
-                "{}{}年度城乡居民医保{}个人缴费标准为每人{}元。",
-                pack.jurisdiction, year, tier.name_zh, standard
-            ),
-            Lang::En => format!(
-                "In {} the {} personal contribution for {} is {} yuan.",
-                pack.jurisdiction_en, tier.name_en, year, standard
-            ),
-        },
-        Some(tier.personal.cite_ref()),
-    );
-    if tier.personal.assumption {
-        story.assume(slot::TIER_ASSUMED + tier_index, "个人缴费标准", &tier.personal.note);
+    let standard = tier.personal.as_ref().map(|c| c.value);
+    match &tier.personal {
+        Some(personal) => {
+            let amount = personal.value;
+            story.say_fixed(
+                slot::TIER + tier_index,
+                move |l| match l {
+                    Lang::Zh => format!(
+                        "{}{}年度城乡居民医保{}个人缴费标准为每人{}元。",
+                        pack.jurisdiction, year, tier.name_zh, amount
+                    ),
+                    Lang::En => format!(
+                        "In {} the {} personal contribution for {} is {} yuan.",
+                        pack.jurisdiction_en, tier.name_en, year, amount
+                    ),
+                },
+                Some(personal.cite_ref()),
+            );
+            if personal.assumption {
+                story.assume(
+                    slot::TIER_ASSUMED + tier_index,
+                    ("个人缴费标准", "personal contribution"),
+                    personal.notes(),
+                );
+            }
+        }
+        // The notice sets no contribution: say so, with no figure from anywhere else.
+        None => story.say_fixed(
+            slot::TIER + tier_index,
+            move |l| match l {
+                Lang::Zh => format!(
+                    "本通知（{}）未规定{}{}年度城乡居民医保个人缴费标准。",
+                    pack.notice, pack.jurisdiction, year
+                ),
+                Lang::En => format!(
+                    "The notice ({}) sets no personal contribution for residents of {} in {}.",
+                    pack.notice, pack.jurisdiction_en, year
+                ),
+            },
+            None,
+        ),
     }
-    if let Some(rule) = pack.student_rule.as_ref().filter(|_| p.student || child) {
+    if let Some(rule) = fixed_tier {
         let benefits = pack.tier(rule.benefits).expect("validated tiers");
         story.say_fixed(
             slot::STUDENT,
@@ -627,8 +796,28 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             },
             cite(&rule.notice, &rule.clause),
         );
+        // A tier asked for against the rule is not silently dropped: the reader is told why.
+        if let Some(asked) = chosen.filter(|c| *c != rule.pays).and_then(|c| pack.tier(c)) {
+            story.say(
+                move |l| match l {
+                    Lang::Zh => format!(
+                        "您选择的{}不适用：学生和儿童统一按{}缴费。",
+                        asked.name_zh, tier.name_zh
+                    ),
+                    Lang::En => format!(
+                        "The {} you chose does not apply: students and children all pay the {}.",
+                        asked.name_en, tier.name_en
+                    ),
+                },
+                cite(&rule.notice, &rule.clause),
+            );
+        }
         if rule.assumption {
-            story.assume(slot::STUDENT_ASSUMED, "学生和儿童的认定", &rule.note);
+            story.assume(
+                slot::STUDENT_ASSUMED,
+                ("学生和儿童的认定", "definition of students and children"),
+                Notes::of(&rule.note_zh, &rule.note_en),
+            );
         }
     }
     for (i, c) in pack.components.iter().enumerate() {
@@ -678,23 +867,25 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         }
     }
     struct Best<'a> {
-        amount: Money,
+        share: Share,
         category: Category,
         mode: &'a SubsidyMode,
         cite: Option<CiteRef<'a>>,
-        /// (index of the category rule, its note) when its figure is assumed.
-        assumption: Option<(usize, &'a Option<String>)>,
+        /// (index of the category rule, its notes) when its figure is assumed.
+        assumption: Option<(usize, Notes<'a>)>,
     }
     let mut candidates: Vec<Best> = Vec::new();
     for c in &held {
         if let Some(idx) = pack.categories.iter().position(|r| r.category == *c) {
             let rule = &pack.categories[idx];
             candidates.push(Best {
-                amount: subsidy_amount(&rule.subsidy, standard),
+                share: Share::of(&rule.subsidy, standard),
                 category: *c,
                 mode: &rule.subsidy,
                 cite: cite(&rule.notice, &rule.clause),
-                assumption: rule.assumption.then_some((idx, &rule.note)),
+                assumption: rule
+                    .assumption
+                    .then_some((idx, Notes::of(&rule.note_zh, &rule.note_en))),
             });
         }
     }
@@ -703,7 +894,7 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         let any = rule.any_of.iter().find(|c| held.contains(c));
         if all && (rule.any_of.is_empty() || any.is_some()) {
             candidates.push(Best {
-                amount: subsidy_amount(&rule.subsidy, standard),
+                share: Share::of(&rule.subsidy, standard),
                 category: any.copied().unwrap_or(rule.all_of[0]),
                 mode: &rule.subsidy,
                 cite: cite(&rule.notice, &rule.clause),
@@ -713,10 +904,16 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     }
     // The most favourable wins; on a tie the earlier rule in the pack (stable order).
     let best = candidates.into_iter().fold(None::<Best>, |acc, b| match acc {
-        Some(a) if a.amount >= b.amount => Some(a),
+        Some(a) if a.share.rank() >= b.share.rank() => Some(a),
         _ => Some(b),
     });
-    let subsidy = best.as_ref().map_or(Money::ZERO, |b| b.amount);
+    // The subsidy and the person's share of the contribution, each where it is known.
+    let (subsidy, base_due) = match best.as_ref().map(|b| b.share) {
+        None => (standard.map(|_| Money::ZERO), standard),
+        Some(Share::Known(m)) => (Some(m), standard.map(|s| s - m)),
+        Some(Share::AllPaid) => (standard, Some(Money::ZERO)),
+        Some(Share::Unknown) => (None, None),
+    };
     if let Some(b) = &best {
         // Copies for the deferred sentences (they must not borrow locals).
         let (category, mode) = (b.category, b.mode);
@@ -732,32 +929,74 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
                 None,
             );
         }
-        story.say(
-            move |l| match l {
-                Lang::Zh => format!(
-                    "您属于{}，{}：财政资助{}元，个人缴纳{}元。",
-                    category.name_zh(),
-                    mode_words(mode).0,
-                    subsidy,
-                    standard - subsidy
-                ),
-                Lang::En => format!(
-                    "As one of the {}, {}: government pays {}, you pay {}.",
-                    category.name_en(),
-                    mode_words(mode).1,
-                    subsidy,
-                    standard - subsidy
-                ),
-            },
-            b.cite,
-        );
+        match (subsidy, base_due) {
+            (Some(subsidy), Some(due)) => story.say(
+                move |l| match l {
+                    Lang::Zh => format!(
+                        "您属于{}，{}：财政资助{}元，个人缴纳{}元。",
+                        category.name_zh(),
+                        mode_words(mode).0,
+                        subsidy,
+                        due
+                    ),
+                    Lang::En => format!(
+                        "As one of the {}, {}: government pays {}, you pay {}.",
+                        category.name_en(),
+                        mode_words(mode).1,
+                        subsidy,
+                        due
+                    ),
+                },
+                b.cite,
+            ),
+            (None, Some(due)) => story.say(
+                move |l| match l {
+                    Lang::Zh => format!(
+                        "您属于{}，{}：个人缴纳{}元。",
+                        category.name_zh(),
+                        mode_words(mode).0,
+                        due
+                    ),
+                    Lang::En => format!(
+                        "As one of the {}, {}: you pay {}.",
+                        category.name_en(),
+                        mode_words(mode).1,
+                        due
+                    ),
+                },
+                b.cite,
+            ),
+            _ => story.say(
+                move |l| match l {
+                    Lang::Zh => format!(
+                        "您属于{}，{}；但通知未载明相应金额，无法计算资助金额和个人应缴金额。",
+                        category.name_zh(),
+                        mode_words(mode).0
+                    ),
+                    Lang::En => format!(
+                        "As one of the {}, {}; but the notice gives no amount, so neither the subsidy nor \
+                         what you pay can be calculated.",
+                        category.name_en(),
+                        mode_words(mode).1
+                    ),
+                },
+                b.cite,
+            ),
+        }
         if let Some((idx, note)) = b.assumption {
             let at = if idx < slot::ON_TIME - slot::CATEGORY_ASSUMED {
                 slot::CATEGORY_ASSUMED + idx
             } else {
                 usize::MAX
             };
-            story.assume(at, format!("“{}”的资助标准", category.name_zh()), note);
+            story.assume(
+                at,
+                (
+                    format!("“{}”的资助标准", category.name_zh()),
+                    format!("subsidy for {}", category.name_en()),
+                ),
+                note,
+            );
         }
     }
     let applied_category = best.as_ref().map(|b| b.category);
@@ -770,7 +1009,11 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         .iter()
         .find(|x| x.on_time && x.start <= paid_on && paid_on <= x.end);
     let before_periods = pack.periods.iter().filter(|x| x.on_time).all(|x| paid_on < x.start);
-    let on_time = on_time_period.is_some() || (before_periods && paid_on < year_start);
+    // Exempt: the applied category pays the whole personal share (免缴人员, 代垫).
+    let exempt = matches!(best.as_ref().map(|b| b.share), Some(Share::AllPaid));
+    // Rugao 五、(二)3.: the exempt need no payment entry, so they are never late payers.
+    let never_late = pack.exempt_never_late.is_some() && exempt;
+    let on_time = on_time_period.is_some() || (before_periods && paid_on < year_start) || never_late;
     let mut starts: Vec<(NaiveDate, StartRule)> = Vec::new();
     let late = &pack.late;
     if on_time {
@@ -786,12 +1029,31 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     if pack.newborn_from_birth.is_some() && birth.year() == year && paid_on.year() == year {
         starts.push((birth, StartRule::Newborn));
     }
-    if let (Some(days), Some(ended)) = (&pack.employee_transfer_days, ended_on) {
-        if !p.employee_insurance_active && paid_on >= ended && (paid_on - ended).num_days() <= i64::from(days.value) {
-            starts.push((paid_on, StartRule::EmployeeInsuranceTransfer));
+    if let (Some(t), Some(ended)) = (&pack.employee_transfer, ended_on) {
+        let in_time = t.days.is_none_or(|d| (paid_on - ended).num_days() <= i64::from(d));
+        // Only for whom the notice says (Sanya 四、(二): 建档立卡; Beijing 三、: 免缴人员).
+        let for_them = if t.only_exempt {
+            exempt
+        } else {
+            t.only_categories.is_empty() || t.only_categories.iter().any(|c| held.contains(c))
+        };
+        if !p.employee_insurance_active && paid_on >= ended && in_time && for_them {
+            let from = match t.starts {
+                TransferStart::Payment => paid_on,
+                TransferStart::DayAfterEnd => add_days(ended, 1),
+            };
+            starts.push((from, StartRule::EmployeeInsuranceTransfer));
         }
     }
-    if let (Some(_), Some(certified), Some(_)) = (&pack.newly_certified_from_month, certified_on, applied_category) {
+    // Beijing 三、: 免缴人员 already held (certified before the year, or with no date) are
+    // covered for the whole year; the newly certified from the month of certification.
+    let in_database =
+        pack.exempt_in_database_whole_year.is_some() && exempt && certified_on.is_none_or(|c| c < year_start);
+    if in_database {
+        starts.push((year_start, StartRule::NewlyCertified));
+    } else if let (Some(_), Some(certified), Some(_)) =
+        (&pack.newly_certified_from_month, certified_on, applied_category)
+    {
         starts.push((first_of_month(certified), StartRule::NewlyCertified));
     }
     let (start, rule) = starts
@@ -800,8 +1062,31 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         .min_by_key(|(d, r)| (*d, *r != StartRule::OnTime))
         .expect("at least one start rule");
 
+    // Whether the payment counted as on time rests on period dates; where the notice gives
+    // none (Beijing 2020), the quote says they are assumed, whichever way it fell.
+    if matches!(rule, StartRule::OnTime | StartRule::LateWaiting) {
+        // The pack's first assumed on-time period: the cached sentence depends on the pack only.
+        if let Some(x) = pack.periods.iter().find(|x| x.on_time && x.assumption) {
+            story.assume(
+                slot::PERIOD_ASSUMED,
+                ("集中缴费期的起止日期", "dates of the collection period"),
+                Notes::of(&x.note_zh, &x.note_en),
+            );
+        }
+    }
     let mut late_surcharge = Money::ZERO;
     match rule {
+        StartRule::OnTime if never_late && on_time_period.is_none() => story.say_fixed(
+            slot::NEVER_LATE,
+            move |l| match l {
+                Lang::Zh => format!("免缴对象无需缴费录入，不按过期缴费处理，待遇从{}起享受。", year_start),
+                Lang::En => format!(
+                    "People exempt from paying need no payment entry and are never late payers; cover starts on {}.",
+                    year_start
+                ),
+            },
+            cite_of(&pack.exempt_never_late),
+        ),
         StartRule::OnTime => match on_time_period {
             Some(x) => story.say_fixed(
                 pack.periods
@@ -864,7 +1149,11 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
                 cite(&late.notice, &late.clause),
             );
             if late.assumption {
-                story.assume(slot::LATE_ASSUMED, "集中缴费期后参保的等待期", &late.note);
+                story.assume(
+                    slot::LATE_ASSUMED,
+                    ("集中缴费期后参保的等待期", "waiting period after the collection period"),
+                    Notes::of(&late.note_zh, &late.note_en),
+                );
             }
             if late.pays_government_subsidy {
                 if let Some(g) = &pack.government_subsidy {
@@ -881,7 +1170,11 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
                         Some(g.cite_ref()),
                     );
                     if g.assumption {
-                        story.assume(slot::SUBSIDY_ASSUMED, "人均财政补助标准", &g.note);
+                        story.assume(
+                            slot::SUBSIDY_ASSUMED,
+                            ("人均财政补助标准", "per-capita government subsidy"),
+                            g.notes(),
+                        );
                     }
                 }
             }
@@ -908,24 +1201,57 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             );
         }
         StartRule::EmployeeInsuranceTransfer => {
-            let d = pack.employee_transfer_days.as_ref().expect("rule applied");
-            story.say(
-                move |l| match l {
-                    Lang::Zh => format!(
-                        "职工医保因解除劳动关系终止后{}日内参加居民医保，自缴费之日（{paid_on}）起享受待遇。",
-                        d.value
-                    ),
-                    Lang::En => format!(
-                    "Enrolled within {} days after employee insurance ended, you are covered from payment ({paid_on}).",
-                    d.value
+            let t = pack.employee_transfer.as_ref().expect("rule applied");
+            let within = t.days;
+            match t.starts {
+                TransferStart::Payment => story.say(
+                    move |l| match (l, within) {
+                        (Lang::Zh, Some(d)) => {
+                            format!("职工医保因解除劳动关系终止后{d}日内参加居民医保，自缴费之日（{paid_on}）起享受待遇。")
+                        }
+                        (Lang::Zh, None) => format!("职工医保终止后参加居民医保，自缴费之日（{paid_on}）起享受待遇。"),
+                        (Lang::En, Some(d)) => format!(
+                            "Enrolled within {d} days after employee insurance ended, you are covered from payment ({paid_on})."
+                        ),
+                        (Lang::En, None) => {
+                            format!("Moving from employee insurance, you are covered from payment ({paid_on}).")
+                        }
+                    },
+                    cite(&t.notice, &t.clause),
                 ),
-                },
-                Some(d.cite_ref()),
-            );
-            if d.assumption {
-                story.assume(slot::TRANSFER_ASSUMED, "职工医保中断后的参保期限", &d.note);
+                TransferStart::DayAfterEnd => story.say(
+                    move |l| match l {
+                        Lang::Zh => format!("职工医保终止后转入城乡居民医保，待遇无缝衔接，自职工医保终止次日（{start}）起享受。"),
+                        Lang::En => format!(
+                            "Moving from employee insurance, you are covered without a gap from the day after it ended ({start})."
+                        ),
+                    },
+                    cite(&t.notice, &t.clause),
+                ),
+            }
+            if t.assumption {
+                story.assume(
+                    slot::TRANSFER_ASSUMED,
+                    (
+                        "职工医保中断后的参保期限和待遇起始日",
+                        "time limit and start of cover after employee insurance ends",
+                    ),
+                    Notes::of(&t.note_zh, &t.note_en),
+                );
             }
         }
+        StartRule::NewlyCertified if in_database => story.say(
+            move |l| match l {
+                Lang::Zh => format!(
+                    "已入库的免缴人员全年享受待遇，自{start}起；参保信息完善前发生的当年度医药费用实行手工报销。"
+                ),
+                Lang::En => format!(
+                    "People exempt from paying already on record are covered for the whole year, from {start}; \
+                     costs before their record is completed are reimbursed by hand."
+                ),
+            },
+            cite_of(&pack.exempt_in_database_whole_year),
+        ),
         StartRule::NewlyCertified => {
             story.say(
                 move |l| match l {
@@ -950,14 +1276,28 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             Some(a.amount.cite_ref()),
         );
     }
-    let personal_due = standard - subsidy + late_surcharge + add_ons_total;
-    let mut due_buf = [0u8; 40];
-    let due_s = personal_due.write_plain(&mut due_buf);
-    story.say_text(
-        arc_concat(&mut scratch, &["合计个人应缴", due_s, "元。"]),
-        arc_concat(&mut scratch, &["In total you pay ", due_s, " yuan."]),
-        None,
-    );
+    let personal_due = base_due.map(|b| b + late_surcharge + add_ons_total);
+    match personal_due {
+        Some(due) => {
+            let mut due_buf = [0u8; 40];
+            let due_s = due.write_plain(&mut due_buf);
+            story.say_text(
+                arc_concat(&mut scratch, &["合计个人应缴", due_s, "元。"]),
+                arc_concat(&mut scratch, &["In total you pay ", due_s, " yuan."]),
+                None,
+            );
+        }
+        None => story.say_fixed(
+            slot::UNPRICED,
+            |l| match l {
+                Lang::Zh => "通知未规定相应金额，暂无法计算个人应缴金额；金额公布前不能缴费参保。".to_owned(),
+                Lang::En => "The notice sets no amount for this, so what you pay cannot be calculated; \
+                             enrolment waits until an amount is published."
+                    .to_owned(),
+            },
+            None,
+        ),
+    }
 
     out.continuity = pack.continuity.as_ref().map(|c| continuity(c, year, &p.enrolled_years));
     if let (Some(c), Some(rule)) = (&out.continuity, &pack.continuity) {
@@ -980,16 +1320,57 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
     }
     out.tier = (!single).then_some(pay_tier);
     out.benefit_tier = (!single).then_some(benefit_tier);
-    out.standard_contribution = Some(standard);
-    out.subsidy = Some(subsidy);
+    out.priced = personal_due.is_some();
+    out.standard_contribution = standard;
+    out.subsidy = subsidy;
     out.late_surcharge = Some(late_surcharge);
     out.add_ons_total = Some(add_ons_total);
-    out.personal_due = Some(personal_due);
+    out.personal_due = personal_due;
     out.applied_category = applied_category;
     out.benefit_start = Some(start);
     out.benefit_end = Some(year_end);
     out.start_rule = Some(rule);
     Ok(finish(out, story))
+}
+
+/// Why a non-local person is not admitted, naming every way in that the pack has.
+fn not_local_reason(el: &Eligibility) -> Reason {
+    let (mut zh, mut en): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    if let Some(min) = el.nonlocal_min_months {
+        zh.push(format!("在本地居住满{min}个月"));
+        en.push(format!("after {min} months of residence"));
+    }
+    if el.nonlocal_students {
+        if el.nonlocal_student_schools.is_empty() {
+            zh.push("本地学校在校学生".into());
+            en.push("as students at local schools".into());
+        } else {
+            let names_zh: Vec<&str> = el.nonlocal_student_schools.iter().map(|s| s.name_zh()).collect();
+            let names_en: Vec<&str> = el.nonlocal_student_schools.iter().map(|s| s.name_en()).collect();
+            zh.push(format!("本地{}在校学生", names_zh.join("、")));
+            en.push(format!("as students at local {}", names_en.join(" or ")));
+        }
+    }
+    if el.workers_any_hukou {
+        zh.push("灵活就业人员、农民工".into());
+        en.push("as flexible workers or migrant workers".into());
+    }
+    let (message, message_en) = if zh.is_empty() {
+        (
+            "本地政策只接受本地户籍居民参保".to_owned(),
+            "Only residents with local household registration may enrol here".to_owned(),
+        )
+    } else {
+        (
+            format!("非本地户籍人员只有以下情况可以参保：{}", zh.join("，或")),
+            format!("Non-local people qualify only {}", en.join(", or ")),
+        )
+    };
+    Reason {
+        code: "not_local".into(),
+        message,
+        message_en,
+    }
 }
 
 fn finish<'a>(quote: Quote, story: Story<'a>) -> Decision<'a> {
@@ -1019,9 +1400,16 @@ impl Decision<'_> {
             })
             .collect();
         let lazy = std::mem::take(&mut story.lazy_assumptions);
-        out.assumptions = Vec::with_capacity(story.assumptions.len() + lazy.len());
-        out.assumptions.extend(story.assumptions.iter().map(|a| Arc::clone(a)));
-        out.assumptions.extend(lazy.into_iter().map(Arc::from));
+        let n = story.assumptions.len() + lazy.len();
+        (out.assumptions, out.assumptions_en) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (zh, en) in &story.assumptions {
+            out.assumptions.push(Arc::clone(zh));
+            out.assumptions_en.push(Arc::clone(en));
+        }
+        for (zh, en) in lazy {
+            out.assumptions.push(Arc::from(zh));
+            out.assumptions_en.push(Arc::from(en));
+        }
         (out.explanation, out.explanation_en) = story.render_both();
         out
     }

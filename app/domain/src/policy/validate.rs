@@ -20,6 +20,18 @@ impl PolicyPack {
                 p.push(format!("{key}: notice {notice:?} is not listed in [[notices]]"));
             }
         };
+        // Every note exists in both languages (the reader sees their own), and an assumed
+        // value always says where it comes from.
+        let noted = |key: &str, assumption: bool, zh: &Option<String>, en: &Option<String>, p: &mut Vec<String>| {
+            let given = |n: &Option<String>| n.as_deref().is_some_and(|t| !t.trim().is_empty());
+            for (lang, n) in [("note_zh", zh), ("note_en", en)] {
+                if (assumption || given(zh) || given(en)) && !given(n) {
+                    p.push(format!(
+                        "{key}.{lang}: missing (every note is given in Chinese and English)"
+                    ));
+                }
+            }
+        };
         if self.id.trim().is_empty()
             || !self
                 .id
@@ -52,35 +64,56 @@ impl PolicyPack {
             )),
         }
         for (i, t) in self.tiers.iter().enumerate() {
-            if t.personal.value.is_negative() {
-                p.push(format!("tiers[{i}].personal: negative amount {}", t.personal.value));
+            // A tier without an amount is allowed (the notice sets none); one with an amount
+            // must cite it like every other figure.
+            let Some(personal) = &t.personal else { continue };
+            if personal.value.is_negative() {
+                p.push(format!("tiers[{i}].personal: negative amount {}", personal.value));
             }
             cite(
                 &format!("tiers[{i}].personal"),
-                &t.personal.notice,
-                &t.personal.clause,
-                t.personal.assumption,
+                &personal.notice,
+                &personal.clause,
+                personal.assumption,
+                &mut p,
+            );
+            noted(
+                &format!("tiers[{i}].personal"),
+                personal.assumption,
+                &personal.note_zh,
+                &personal.note_en,
                 &mut p,
             );
         }
-        if let (Some(high), Some(low)) = (self.tier(TierCode::High), self.tier(TierCode::Low)) {
-            if high.personal.value < low.personal.value {
+        let amount = |code| self.tier(code).and_then(|t| t.personal.as_ref()).map(|c| c.value);
+        if let (Some(high), Some(low)) = (amount(TierCode::High), amount(TierCode::Low)) {
+            if high < low {
                 p.push("tiers: the high tier costs less than the low tier".into());
             }
         }
-        let max_tier = self.tiers.iter().map(|t| t.personal.value).max().unwrap_or(Money::ZERO);
+        if self.tiers.len() == 2 && amount(TierCode::High).is_some() != amount(TierCode::Low).is_some() {
+            p.push("tiers: give both tiers an amount, or neither".into());
+        }
+        // Fixed amounts can only be checked against a contribution that is known.
+        let max_tier = self
+            .tiers
+            .iter()
+            .filter_map(|t| t.personal.as_ref().map(|c| c.value))
+            .max();
         if let Some(g) = &self.government_subsidy {
             if g.value.is_negative() {
                 p.push(format!("government_subsidy: negative amount {}", g.value));
             }
             cite("government_subsidy", &g.notice, &g.clause, g.assumption, &mut p);
+            noted("government_subsidy", g.assumption, &g.note_zh, &g.note_en, &mut p);
         }
         // Periods: well-formed, not overlapping, at least one on-time period.
         for (i, a) in self.periods.iter().enumerate() {
             if a.start > a.end {
                 p.push(format!("periods[{i}]: starts {} after it ends {}", a.start, a.end));
             }
-            cite(&format!("periods[{i}]"), &a.notice, &a.clause, false, &mut p);
+            cite(&format!("periods[{i}]"), &a.notice, &a.clause, a.assumption, &mut p);
+            noted(&format!("periods[{i}]"), a.assumption, &a.note_zh, &a.note_en, &mut p);
             for (j, b) in self.periods.iter().enumerate().skip(i + 1) {
                 if a.start <= b.end && b.start <= a.end {
                     p.push(format!("periods[{i}] and periods[{j}] overlap"));
@@ -110,11 +143,25 @@ impl PolicyPack {
             self.late.assumption,
             &mut p,
         );
+        noted(
+            "late",
+            self.late.assumption,
+            &self.late.note_zh,
+            &self.late.note_en,
+            &mut p,
+        );
         cite(
             "eligibility",
             &self.eligibility.notice,
             &self.eligibility.clause,
             self.eligibility.assumption,
+            &mut p,
+        );
+        noted(
+            "eligibility",
+            self.eligibility.assumption,
+            &self.eligibility.note_zh,
+            &self.eligibility.note_en,
             &mut p,
         );
         let mut seen = HashSet::new();
@@ -130,6 +177,7 @@ impl PolicyPack {
                 }
             }
             cite(&key, &c.notice, &c.clause, c.assumption, &mut p);
+            noted(&key, c.assumption, &c.note_zh, &c.note_en, &mut p);
         }
         for (i, c) in self.combinations.iter().enumerate() {
             let key = format!("combinations[{i}]");
@@ -154,6 +202,13 @@ impl PolicyPack {
                 a.amount.assumption,
                 &mut p,
             );
+            noted(
+                &format!("add_ons[{i}]"),
+                a.amount.assumption,
+                &a.amount.note_zh,
+                &a.amount.note_en,
+                &mut p,
+            );
         }
         if let Some(s) = &self.student_rule {
             for (what, code) in [("pays", s.pays), ("benefits", s.benefits)] {
@@ -162,6 +217,7 @@ impl PolicyPack {
                 }
             }
             cite("student_rule", &s.notice, &s.clause, s.assumption, &mut p);
+            noted("student_rule", s.assumption, &s.note_zh, &s.note_en, &mut p);
         }
         if let Some(c) = &self.continuity {
             if c.consecutive_years == 0 || c.resident_years_per_employee_year == 0 {
@@ -175,10 +231,44 @@ impl PolicyPack {
         if let Some(c) = &self.newly_certified_from_month {
             cite("newly_certified_from_month", &c.notice, &c.clause, false, &mut p);
         }
-        if let Some(c) = &self.employee_transfer_days {
-            cite("employee_transfer_days", &c.notice, &c.clause, c.assumption, &mut p);
+        if let Some(c) = &self.employee_transfer {
+            cite("employee_transfer", &c.notice, &c.clause, c.assumption, &mut p);
+            noted("employee_transfer", c.assumption, &c.note_zh, &c.note_en, &mut p);
+            if c.only_exempt && !c.only_categories.is_empty() {
+                p.push("employee_transfer: give only_categories or only_exempt, not both".into());
+            }
+        }
+        for (key, c) in [
+            ("exempt_in_database_whole_year", &self.exempt_in_database_whole_year),
+            ("exempt_never_late", &self.exempt_never_late),
+        ] {
+            if let Some(c) = c {
+                cite(key, &c.notice, &c.clause, false, &mut p);
+            }
+        }
+        if let Some(c) = &self.last_enrolment_day {
+            noted("last_enrolment_day", c.assumption, &c.note_zh, &c.note_en, &mut p);
+        }
+        if let Some(h) = &self.hospitals {
+            for (key, c) in [
+                ("hospitals.max_choices", &h.max_choices),
+                ("hospitals.changes_per_year", &h.changes_per_year),
+            ] {
+                noted(key, c.assumption, &c.note_zh, &c.note_en, &mut p);
+            }
         }
         p
+    }
+
+    /// The rule that fixes this person's tier (students and children), if any: they choose
+    /// no tier. Age is counted on 1 January of the insurance year.
+    pub fn fixed_tier_rule(&self, birth: NaiveDate, student: bool) -> Option<&StudentRule> {
+        let year_start = NaiveDate::from_ymd_opt(self.insurance_year, 1, 1).expect("validated year");
+        self.student_rule.as_ref().filter(|r| {
+            student
+                || r.child_max_age
+                    .is_some_and(|max| crate::dates::age_on(birth, year_start) <= max)
+        })
     }
 
     pub fn tier(&self, code: TierCode) -> Option<&Tier> {
@@ -221,12 +311,12 @@ impl PolicyPack {
     }
 }
 
-fn check_mode(key: &str, mode: &SubsidyMode, max_tier: Money, p: &mut Vec<String>) {
+fn check_mode(key: &str, mode: &SubsidyMode, max_tier: Option<Money>, p: &mut Vec<String>) {
     match mode {
         SubsidyMode::Fixed { amount } | SubsidyMode::PersonalPays { amount } => {
             if amount.is_negative() {
                 p.push(format!("{key}.amount: negative amount {amount}"));
-            } else if *amount > max_tier {
+            } else if let Some(max_tier) = max_tier.filter(|m| amount > m) {
                 p.push(format!("{key}.amount: {amount} exceeds the contribution {max_tier}"));
             }
         }
@@ -240,6 +330,6 @@ fn check_mode(key: &str, mode: &SubsidyMode, max_tier: Money, p: &mut Vec<String
                 p.push(format!("{key}.settled_with: unknown department {settled_with:?}"));
             }
         }
-        SubsidyMode::Full => {}
+        SubsidyMode::Full | SubsidyMode::Unpriced => {}
     }
 }
