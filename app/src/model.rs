@@ -340,6 +340,14 @@ pub struct EnrolmentView {
     pub assumptions: Vec<std::sync::Arc<str>>,
     #[serde(default)]
     pub assumptions_en: Vec<std::sync::Arc<str>>,
+    /// The member's own answers the price and start date were decided on (as stored with
+    /// the enrolment): the day employee insurance ended, work, school.
+    #[serde(default)]
+    pub employee_insurance_ended_on: Option<String>,
+    #[serde(default)]
+    pub work: Option<String>,
+    #[serde(default)]
+    pub school: Option<String>,
     pub citations: Vec<domain::policy::Citation>,
     pub hospitals: Vec<HospitalView>,
     /// How many more times this year the hospital choice may change (the pack's rule).

@@ -43,7 +43,7 @@ for (const js of [true, false]) {
       assert.match(why, /未规定北京市2020年度城乡居民医保个人缴费标准/);
       assert.doesNotMatch(why, /280/);
       // The period's dates are not the notice's: the explanation says they are assumed.
-      assert.match(why, /通知未明确集中缴费期的起止日期，此处按假设计算/);
+      assert.match(why, /通知未明确缴费期的起止日期及是否按时缴费的认定，此处按假设计算/);
       // Nothing enrolled, nothing to pay.
       assert.equal(await page.locator('[data-testid=status]').count(), 0);
       assert.equal(await page.locator('[data-testid=unpaid-total]').count(), 0);

@@ -540,6 +540,27 @@ const CONSTRAINTS: &[(&str, &str, &str)] = &[
     ),
     ("BulkRequest", "ids", r#"{"minItems": 1, "maxItems": 500}"#),
     ("EnrolRequest", "members", r#"{"minItems": 1}"#),
+    // Kept as strings (a bad one gets a 422 naming its field), documented as the codes they are.
+    (
+        "PersonInput",
+        "work",
+        r#"{"enum": ["flexible_employment", "migrant_worker", null]}"#,
+    ),
+    (
+        "PersonInput",
+        "school",
+        r#"{"enum": ["kindergarten", "primary_secondary", "higher_education", null]}"#,
+    ),
+    (
+        "MemberRequest",
+        "work",
+        r#"{"enum": ["flexible_employment", "migrant_worker", null]}"#,
+    ),
+    (
+        "MemberRequest",
+        "school",
+        r#"{"enum": ["kindergarten", "primary_secondary", "higher_education", null]}"#,
+    ),
     ("CertifyRequest", "id_number", r#"{"pattern": "^[0-9]{17}[0-9Xx]$"}"#),
     ("SettleRequest", "outcome", r#"{"enum": ["refunded", "applied", null]}"#),
     (

@@ -1522,6 +1522,10 @@ async fn enrolment_uses_the_facts_a_quote_would(backend: Backend) {
     };
     let left = by_name("陈建国");
     assert_eq!(left["benefit_start"], "2023-03-01", "{left}");
+    assert_eq!(
+        left["employee_insurance_ended_on"], "2023-01-30",
+        "shown with the enrolment: {left}"
+    );
     assert!(left["citations"].to_string().contains("四、(三)"), "{left}");
     let other = by_name("王秀英");
     assert_eq!(other["benefit_start"], "2023-06-01", "{other}");

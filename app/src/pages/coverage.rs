@@ -327,6 +327,20 @@ fn EnrolmentFacts(e: EnrolmentView, hospitals: Vec<HospitalView>, max: u32) -> i
             <dt>{t.benefit_period}</dt>
             <dd data-testid="benefit-start">{e.benefit_start.map(|d| d.to_string())}" – "{e.benefit_end.map(|d| d.to_string())}</dd>
             <dt>{t.enrol_hospital}</dt><dd data-testid="hospitals">{chosen.join("、")}</dd>
+            // The answers this price and start date rest on.
+            {e.employee_insurance_ended_on.clone().map(|d| view! { <dt>{t.facts_ended}</dt><dd data-testid="fact-ended">{d}</dd> })}
+            {e.work.clone().map(|w| view! {
+                <dt>{t.facts_work}</dt>
+                <dd>{match w.as_str() { "migrant_worker" => t.facts_work_migrant, _ => t.facts_work_flexible }}</dd>
+            })}
+            {e.school.clone().map(|s| view! {
+                <dt>{t.facts_school}</dt>
+                <dd>{match s.as_str() {
+                    "kindergarten" => t.facts_school_kindergarten,
+                    "primary_secondary" => t.facts_school_primary,
+                    _ => t.facts_school_higher,
+                }}</dd>
+            })}
         </dl>
         <Assumptions zh=e.assumptions.clone() en=e.assumptions_en.clone()/>
         {change}

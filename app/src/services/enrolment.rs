@@ -1953,6 +1953,9 @@ struct ViewParts<'a> {
 
 fn view_from_parts(state: &AppState, row: EnrolmentRow, parts: ViewParts<'_>, today: NaiveDate) -> EnrolmentView {
     let q = parts.quote;
+    // The answers stored with the request the enrolment was priced on.
+    let asked: Option<QuoteRequest> = row.quote_request.as_deref().and_then(|j| serde_json::from_str(j).ok());
+    let person = asked.map(|r| r.person).unwrap_or_default();
     let status = coverage_status(&row, today);
     let hospital_changes_left = match state.policies.get(&row.policy_id) {
         Some(p) if status != CoverageStatus::Ended => i64::from(p.hospital_changes_per_year())
@@ -2006,6 +2009,9 @@ fn view_from_parts(state: &AppState, row: EnrolmentRow, parts: ViewParts<'_>, to
         explanation_en: q.as_ref().map(|q| q.explanation_en.clone()).unwrap_or_default(),
         assumptions: q.as_ref().map(|q| q.assumptions.clone()).unwrap_or_default(),
         assumptions_en: q.as_ref().map(|q| q.assumptions_en.clone()).unwrap_or_default(),
+        employee_insurance_ended_on: person.employee_insurance_ended_on,
+        work: person.work,
+        school: person.school,
         citations: q.map(|q| q.citations).unwrap_or_default(),
         hospitals: parts.hospitals,
         hospital_changes_left,

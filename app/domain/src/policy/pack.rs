@@ -588,7 +588,7 @@ pub struct PolicyPack {
 }
 
 /// Number of cached sentence slots per pack (see `quote::slot`).
-pub const SENTENCE_SLOTS: usize = 56;
+pub const SENTENCE_SLOTS: usize = 59;
 
 /// Explanation sentences fixed by the pack, in Chinese and English (and, for assumption
 /// notes, the assumption line in each language), built on first use and then shared by every quote. Not

@@ -183,8 +183,8 @@ mod slot {
     pub const ON_TIME: usize = 48; // + period index (up to 4)
     pub const BEFORE_PERIODS: usize = 52;
     pub const UNPRICED: usize = 53;
-    pub const PERIOD_ASSUMED: usize = 54;
-    pub const NEVER_LATE: usize = 55;
+    pub const NEVER_LATE: usize = 54;
+    pub const PERIOD_ASSUMED: usize = 55; // + period index (up to 4)
 }
 
 /// Joins pieces into an `Arc<str>` through a reused scratch string: one allocation per
@@ -999,6 +999,22 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
             );
         }
     }
+    // A category the pack knows only inside a combination (Sanya: 低保 with 建档立卡), held
+    // without its partner: the notice sets nothing for it alone, and the reader is told.
+    if best.is_none() {
+        for c in held.iter().copied() {
+            story.say(
+                move |l| match l {
+                    Lang::Zh => format!("本通知未规定“{}”单独的资助标准，未计入费用。", c.name_zh()),
+                    Lang::En => format!(
+                        "The notice sets no subsidy for {} on their own; it is not counted.",
+                        c.name_en()
+                    ),
+                },
+                None,
+            );
+        }
+    }
     let applied_category = best.as_ref().map(|b| b.category);
 
     // Reused for the sentences that depend on the person (see `arc_concat`).
@@ -1062,14 +1078,27 @@ pub fn decide<'a>(pack: &'a PolicyPack, req: &'a QuoteRequest) -> Result<Decisio
         .min_by_key(|(d, r)| (*d, *r != StartRule::OnTime))
         .expect("at least one start rule");
 
-    // Whether the payment counted as on time rests on period dates; where the notice gives
-    // none (Beijing 2020), the quote says they are assumed, whichever way it fell.
-    if matches!(rule, StartRule::OnTime | StartRule::LateWaiting) {
-        // The pack's first assumed on-time period: the cached sentence depends on the pack only.
-        if let Some(x) = pack.periods.iter().find(|x| x.on_time && x.assumption) {
+    // Whether the payment counted as on time rests on period dates and kinds; where the notice
+    // does not state them (Beijing 2020, Sanya's start, Rugao's sweep-up), the quote says they
+    // are assumed, whichever way it fell: the first assumed on-time period, and the period
+    // the payment falls in. One cache slot per period: the sentence depends on the pack only.
+    if matches!(rule, StartRule::OnTime | StartRule::LateWaiting) && !never_late {
+        let first_on_time = pack.periods.iter().position(|x| x.on_time && x.assumption);
+        let paid_in = pack
+            .periods
+            .iter()
+            .position(|x| x.assumption && x.start <= paid_on && paid_on <= x.end);
+        for i in [first_on_time, paid_in.filter(|i| Some(*i) != first_on_time)]
+            .into_iter()
+            .flatten()
+        {
+            let x = &pack.periods[i];
             story.assume(
-                slot::PERIOD_ASSUMED,
-                ("集中缴费期的起止日期", "dates of the collection period"),
+                if i < 4 { slot::PERIOD_ASSUMED + i } else { usize::MAX },
+                (
+                    "缴费期的起止日期及是否按时缴费的认定",
+                    "payment period and what counts as paying on time",
+                ),
                 Notes::of(&x.note_zh, &x.note_en),
             );
         }
