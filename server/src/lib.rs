@@ -1,5 +1,6 @@
 //! Canbao's server as a library, so tests can start it on port 0.
 
+pub mod assets;
 pub mod config;
 pub mod hardening;
 pub mod limits;
@@ -32,6 +33,7 @@ pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
     pub limits: Arc<limits::Limits>,
+    pub assets: Arc<assets::Assets>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,10 +144,16 @@ impl Application {
             "started"
         );
         let limits = Arc::new(limits::Limits::new(&config.rate_limits, config.trusted_proxies.clone()));
+        // Compressed once here (brotli at its best setting), off the async workers.
+        let site_root = std::path::PathBuf::from(config.site_root.as_str());
+        let assets = tokio::task::spawn_blocking(move || assets::Assets::load(&site_root))
+            .await
+            .unwrap_or_default();
         let router = router(ServerState {
             leptos_options,
             app: state.clone(),
             limits: limits.clone(),
+            assets: Arc::new(assets),
         });
         Ok(Application {
             listener,
@@ -249,13 +257,29 @@ pub fn router(state: ServerState) -> Router {
         .layer(middleware::from_fn_with_state(state.limits.clone(), limits::limit))
         .layer(middleware::from_fn(hardening::json_413))
         .layer(middleware::from_fn(hardening::timeout))
+        // Static files before anything else that costs: a map lookup (see assets.rs).
+        .layer(middleware::from_fn_with_state(state.assets.clone(), serve_asset))
         .layer(middleware::from_fn_with_state(
             state.app.settings.secure_cookies,
             hardening::security_headers,
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(hardening::on_panic))
+        // Pages and JSON compressed on the way out (static files come precompressed and
+        // carry their Content-Encoding, which this layer leaves alone).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn serve_asset(
+    axum::extract::State(assets): axum::extract::State<Arc<assets::Assets>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match assets.respond(req.method(), req.uri().path(), req.headers()) {
+        Some(res) => res,
+        None => next.run(req).await,
+    }
 }
 
 /// CSRF defence: a state-changing request that names an `Origin` must come from this host.

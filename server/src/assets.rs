@@ -1,0 +1,246 @@
+//! The site's static files (the WASM, its JS glue, the CSS, icons, the web manifest) held in
+//! memory with their brotli and gzip forms, compressed once when the server starts.
+//!
+//! Before, every static request went through `ServeDir` built per request by Leptos's file
+//! handler: three file-system lookups (the `.br`, `.gz` and plain file) on the blocking pool,
+//! no compression (no precompressed files existed), and the request's conditional headers
+//! dropped, so `If-None-Match` / `If-Modified-Since` always got a full 200. Here a request is a
+//! map lookup; the answer carries an `ETag` (a hash of the content) and `Cache-Control` that
+//! revalidates (`no-cache`: the names are not content-hashed, so a new release must be seen),
+//! a matching `If-None-Match` gets 304, and the body is the smallest encoding the client
+//! accepts. Anything not found here falls through to the app's own 404 page.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+
+/// Larger files are not kept in memory (the site has none; a stray large file is served by
+/// the fallback).
+const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+struct Asset {
+    content_type: HeaderValue,
+    etag: HeaderValue,
+    identity: bytes::Bytes,
+    br: Option<bytes::Bytes>,
+    gzip: Option<bytes::Bytes>,
+}
+
+#[derive(Default)]
+pub struct Assets {
+    files: HashMap<String, Asset>,
+}
+
+impl Assets {
+    /// Reads and compresses every file under `root` (a missing root gives an empty set: the
+    /// tests run without a built site).
+    pub fn load(root: &Path) -> Assets {
+        let mut files = HashMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(meta) = entry.metadata() else { continue };
+                if meta.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                // Precompressed copies on disk are not assets of their own.
+                if meta.len() > MAX_FILE || name.ends_with(".br") || name.ends_with(".gz") {
+                    continue;
+                }
+                let Ok(rel) = path.strip_prefix(root) else { continue };
+                let Some(url) = rel.to_str().map(|r| format!("/{}", r.replace('\\', "/"))) else {
+                    continue;
+                };
+                let Ok(data) = std::fs::read(&path) else { continue };
+                files.insert(url, Asset::new(name, data));
+            }
+        }
+        tracing::info!(files = files.len(), "static files loaded and compressed");
+        Assets { files }
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The answer for a static file, or `None` when `path` is not one.
+    pub fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+        if method != Method::GET && method != Method::HEAD {
+            return None;
+        }
+        let asset = self.files.get(path)?;
+        let mut res = Response::builder()
+            .header(header::ETAG, asset.etag.clone())
+            .header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
+            .header(header::VARY, HeaderValue::from_static("accept-encoding"));
+        let fresh = headers
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|tag| {
+                let tag = tag.trim().trim_start_matches("W/");
+                tag == "*" || tag.as_bytes() == asset.etag.as_bytes()
+            });
+        if fresh {
+            return res.status(StatusCode::NOT_MODIFIED).body(Body::empty()).ok();
+        }
+        let accepts = |coding: &str| {
+            headers
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|part| {
+                    let mut it = part.split(';');
+                    let name = it.next().unwrap_or("").trim();
+                    let refused = it.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+                    name.eq_ignore_ascii_case(coding) && !refused
+                })
+        };
+        let (body, coding) = match (&asset.br, &asset.gzip) {
+            (Some(b), _) if accepts("br") => (b.clone(), Some("br")),
+            (_, Some(g)) if accepts("gzip") => (g.clone(), Some("gzip")),
+            _ => (asset.identity.clone(), None),
+        };
+        if let Some(c) = coding {
+            res = res.header(header::CONTENT_ENCODING, HeaderValue::from_static(c));
+        }
+        res = res
+            .header(header::CONTENT_TYPE, asset.content_type.clone())
+            .header(header::CONTENT_LENGTH, body.len());
+        let body = if method == Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from(body)
+        };
+        res.status(StatusCode::OK).body(body).ok()
+    }
+}
+
+impl Asset {
+    fn new(name: &str, data: Vec<u8>) -> Asset {
+        let kind = content_type(name);
+        let hash = Sha256::digest(&data);
+        let etag = HeaderValue::from_str(&format!("\"{}\"", hex_prefix(&hash))).expect("hex is a valid header");
+        // Images are compressed already; text and WASM shrink by two thirds or more.
+        let compressible = !kind.starts_with("image/") || kind == "image/svg+xml";
+        let (br, gzip) = if compressible && data.len() > 256 {
+            (smaller(brotli(&data), data.len()), smaller(gzip(&data), data.len()))
+        } else {
+            (None, None)
+        };
+        Asset {
+            content_type: HeaderValue::from_static(kind),
+            etag,
+            identity: bytes::Bytes::from(data),
+            br,
+            gzip,
+        }
+    }
+}
+
+fn hex_prefix(hash: &[u8]) -> String {
+    hash.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A compressed form only when it is actually smaller.
+fn smaller(compressed: Option<Vec<u8>>, original: usize) -> Option<bytes::Bytes> {
+    compressed.filter(|c| c.len() < original).map(bytes::Bytes::from)
+}
+
+fn brotli(data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(data.len() / 3);
+    // Quality 11 (the smallest): compressed once at start-up, not per request.
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut std::io::Cursor::new(data), &mut out, &params).ok()?;
+    Some(out)
+}
+
+fn gzip(data: &[u8]) -> Option<Vec<u8>> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).ok()?;
+    enc.finish().ok()
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or("") {
+        "wasm" => "application/wasm",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "webmanifest" => "application/manifest+json",
+        "json" => "application/json",
+        "html" => "text/html; charset=utf-8",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assets() -> Assets {
+        let dir = std::env::temp_dir().join(format!("canbao-assets-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("pkg")).unwrap();
+        std::fs::write(dir.join("pkg/app.css"), "body { color: black; }\n".repeat(200)).unwrap();
+        std::fs::write(dir.join("icon.png"), [0x89u8, b'P', b'N', b'G']).unwrap();
+        let a = Assets::load(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        a
+    }
+
+    fn get(a: &Assets, path: &str, headers: &[(header::HeaderName, &str)]) -> Option<Response> {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        a.respond(&Method::GET, path, &h)
+    }
+
+    #[test]
+    fn the_smallest_accepted_encoding_with_an_etag_and_304_when_fresh() {
+        let a = assets();
+        assert_eq!(a.len(), 2);
+        let br = get(&a, "/pkg/app.css", &[(header::ACCEPT_ENCODING, "gzip, deflate, br")]).unwrap();
+        assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
+        let len: usize = br.headers()[header::CONTENT_LENGTH].to_str().unwrap().parse().unwrap();
+        assert!(len < 200, "brotli shrinks repeated CSS ({len} bytes)");
+        assert_eq!(br.headers()[header::CACHE_CONTROL], "no-cache");
+        let etag = br.headers()[header::ETAG].to_str().unwrap().to_owned();
+        let gz = get(&a, "/pkg/app.css", &[(header::ACCEPT_ENCODING, "gzip, br;q=0")]).unwrap();
+        assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+        let plain = get(&a, "/pkg/app.css", &[]).unwrap();
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(plain.headers()[header::CONTENT_LENGTH], "4600");
+        let again = get(&a, "/pkg/app.css", &[(header::IF_NONE_MATCH, &etag)]).unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        let stale = get(&a, "/pkg/app.css", &[(header::IF_NONE_MATCH, "\"other\"")]).unwrap();
+        assert_eq!(stale.status(), StatusCode::OK);
+        // A PNG is sent as it is; an unknown path is not ours.
+        let png = get(&a, "/icon.png", &[(header::ACCEPT_ENCODING, "br")]).unwrap();
+        assert!(png.headers().get(header::CONTENT_ENCODING).is_none());
+        assert!(get(&a, "/nope.css", &[]).is_none());
+        assert!(a.respond(&Method::POST, "/pkg/app.css", &HeaderMap::new()).is_none());
+    }
+}
