@@ -49,6 +49,9 @@ for (const js of [true, false]) {
       await page.fill('#code', code);
       await submit(page, js, 'main form button[type=submit]', /\/coverage$/);
       await page.waitForSelector('#id_number');
+      // The village list chooses nothing for the resident and says which city each group is in.
+      assert.equal(await page.inputValue('#area_code'), '');
+      assert.match(await page.getAttribute('#area_code option[value="141102001001"] >> xpath=..', 'label'), /^吕梁市 · 离石区 · /);
       await shot(page, `enrol-1-register-${mode}`);
 
       // A wrong check character is explained next to the field; nothing is saved.

@@ -139,6 +139,15 @@ for (const js of [true, false]) {
       if (!js) await Promise.all([page.waitForURL(/categories=minimum_living/), page.click('main form button[type=submit]')]);
       await page.waitForFunction(() => document.querySelector('[data-testid=quote-due]')?.textContent.includes('70.00'));
       assert.match(await page.textContent('.quote-result .verdict'), /You pay/);
+      if (js) {
+        // Typing an ID number clears the example birth date (the number carries its own).
+        await page.goto(BASE + '/quote?policy=lishi-2023&paid_on=2022-10-08');
+        await hydrated(page, js);
+        assert.notEqual(await page.inputValue('#birth_date'), '');
+        await page.fill('#id_number', '14110219900101123X');
+        await page.waitForFunction(() => document.querySelector('#birth_date').value === '');
+        await page.waitForFunction(() => document.querySelector('[data-testid=quote-due]')?.textContent.includes('350.00'));
+      }
       assert.deepEqual(problems, []);
       await context.close();
     });

@@ -147,15 +147,34 @@ pub fn VillageSelect(list: Vec<crate::model::AreaNode>, scope: Option<String>) -
         })
         .cloned()
         .collect();
+    // A township's group names its city and district too: five cities' townships share one
+    // list, and "滨河街道" alone does not say where it is.
+    let group_label = |p: &crate::model::AreaNode| {
+        let mut names = vec![name_of(p)];
+        let mut up = p.parent.clone();
+        while let Some(code) = up {
+            match list.iter().find(|a| a.code == code) {
+                Some(a) if matches!(a.level, AreaLevel::City | AreaLevel::District) => {
+                    names.insert(0, name_of(a));
+                    up = a.parent.clone();
+                }
+                _ => break,
+            }
+        }
+        names.join(" · ")
+    };
+    let t = use_texts();
     view! {
+        // Starts on 请选择 (required): no city is chosen for the resident by the list's order.
         <select id="area_code" name="area_code" required>
+            <option value="" selected>{t.choose_prompt}</option>
             {parents.into_iter().map(|p| {
                 let villages: Vec<_> = list.iter()
                     .filter(|v| v.parent.as_deref() == Some(p.code.as_str()) && v.level == AreaLevel::Village)
                     .filter(|v| scope.as_deref().is_none_or(|s| v.code.starts_with(s)))
                     .map(|v| view! { <option value=v.code.clone()>{name_of(v)}</option> })
                     .collect_view();
-                view! { <optgroup label=name_of(&p)>{villages}</optgroup> }
+                view! { <optgroup label=group_label(&p)>{villages}</optgroup> }
             }).collect_view()}
         </select>
     }

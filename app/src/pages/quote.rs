@@ -180,7 +180,15 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, Strin
             <label for="id_number">{t.quote_id_number}</label>
             <input id="id_number" name="id_number" type="text" inputmode="text" maxlength="18" autocomplete="off"
                 prop:value=id_number value=id_number.get_untracked()
-                on:input=move |ev| id_number.set(event_target_value(&ev))/>
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    // The number carries the birth date: the pre-filled example date would
+                    // only contradict it, so it is cleared once a number is typed.
+                    if !v.trim().is_empty() {
+                        birth_date.set(String::new());
+                    }
+                    id_number.set(v);
+                }/>
             <label for="birth_date">{t.quote_birth_date}</label>
             <input id="birth_date" name="birth_date" type="date"
                 prop:value=birth_date value=birth_date.get_untracked()
