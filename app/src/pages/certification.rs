@@ -510,7 +510,7 @@ pub fn ListsPage() -> impl IntoView {
                         {error.map(|m| view! { <p class="form-error" role="alert" data-testid="list-error">{m}</p> })}
                         <p><a href="/lists/review" data-testid="review-link">{t.review_title}</a></p>
                         <form method="post" enctype="multipart/form-data" action="/api/v1/adjustment-lists">
-                            <label for="list-file">{t.cert_upload_hint}</label>
+                            <label for="list-file">{t.list_upload_hint}</label>
                             <input id="list-file" type="file" name="file" required
                                 accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"/>
                             <button type="submit" class="button primary">{t.lists_upload}</button>

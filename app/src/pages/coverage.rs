@@ -965,7 +965,7 @@ fn Receipt(r: ReceiptView) -> impl IntoView {
                 }
                 view! { <Assumptions zh en/> }
             }
-            <p class="verdict"><span>{t.enrol_total}</span><strong data-testid="receipt-amount">"¥"{r.amount.to_string()}</strong></p>
+            <p class="verdict"><span>{t.receipt_total}</span><strong data-testid="receipt-amount">"¥"{r.amount.to_string()}</strong></p>
             <p class="no-print"><a href="/coverage">{t.back_to_coverage}</a></p>
         </section>
     }
