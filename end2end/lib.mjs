@@ -60,3 +60,26 @@ export async function wasmModules(page) {
     .map(e => e.name.split('/').pop())
     .filter(n => n.endsWith('.wasm')));
 }
+
+// Clicks `selector` and waits for the page it leads to (and, with JS, for its islands).
+export async function submit(page, js, selector, urlPattern) {
+  await Promise.all([page.waitForURL(urlPattern), page.click(selector)]);
+  await hydrated(page, js);
+}
+
+// A new resident: phone sign-in with the demo code, then registration of `name` and `id`
+// in `village`; returns once the household page shows `ready`.
+export async function registerResident(page, js, { phone, person: [name, id], village, ready }) {
+  await page.goto(BASE + '/login/resident');
+  await hydrated(page, js);
+  await page.fill('#phone', phone);
+  await submit(page, js, 'main button[type=submit]', /\/login\/resident\/verify/);
+  await page.fill('#code', (await page.textContent('[data-testid=demo-code]')).trim());
+  await submit(page, js, 'main form button[type=submit]', /\/coverage$/);
+  await page.waitForSelector('#id_number');
+  await page.fill('#name', name);
+  await page.fill('#id_number', id);
+  await page.selectOption('#area_code', village);
+  await Promise.all([page.waitForSelector(ready), page.click('main form button[type=submit]')]);
+  await hydrated(page, js);
+}

@@ -5,17 +5,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { BASE, BACKEND, open, hydrated, shot } from '../lib.mjs';
+import { BACKEND, open, hydrated, shot, registerResident } from '../lib.mjs';
 
 const PEOPLE = {
   js: { phone: '13900000031', adult: ['王北平', '110101198505050032'] },
   nojs: { phone: '13900000032', adult: ['王京生', '110101198008080011'] },
 };
-
-async function submit(page, js, selector, urlPattern) {
-  await Promise.all([page.waitForURL(urlPattern), page.click(selector)]);
-  await hydrated(page, js);
-}
 
 for (const js of [true, false]) {
   const mode = js ? 'js' : 'nojs';
@@ -23,18 +18,7 @@ for (const js of [true, false]) {
   describe(`an unpriced notice, JavaScript ${js ? 'enabled' : 'disabled'} (${BACKEND})`, () => {
     test('a Beijing resident gets a clear message and no enrolment', async () => {
       const { context, page, problems } = await open(js);
-      await page.goto(BASE + '/login/resident');
-      await hydrated(page, js);
-      await page.fill('#phone', who.phone);
-      await submit(page, js, 'main button[type=submit]', /\/login\/resident\/verify/);
-      await page.fill('#code', (await page.textContent('[data-testid=demo-code]')).trim());
-      await submit(page, js, 'main form button[type=submit]', /\/coverage$/);
-      await page.waitForSelector('#id_number');
-      await page.fill('#name', who.adult[0]);
-      await page.fill('#id_number', who.adult[1]);
-      await page.selectOption('#area_code', '110101001001');
-      await Promise.all([page.waitForSelector('[data-testid=enrol-member]'), page.click('main form button[type=submit]')]);
-      await hydrated(page, js);
+      await registerResident(page, js, { phone: who.phone, person: who.adult, village: '110101001001', ready: '[data-testid=enrol-member]' });
 
       assert.match(await page.textContent('[data-testid=preview-unpriced]'), /通知未规定/);
       assert.equal(await page.locator('[data-testid=preview-due]').count(), 0, 'no figure');

@@ -5,17 +5,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { BASE, BACKEND, open, hydrated, shot } from '../lib.mjs';
+import { BACKEND, open, hydrated, shot, submit, registerResident } from '../lib.mjs';
 
 const PEOPLE = {
   js: { phone: '13900000021', adult: ['孙立华', '370702198503150045'] },
   nojs: { phone: '13900000022', adult: ['孙晓东', '37070219900708002X'] },
 };
-
-async function submit(page, js, selector, urlPattern) {
-  await Promise.all([page.waitForURL(urlPattern), page.click(selector)]);
-  await hydrated(page, js);
-}
 
 for (const js of [true, false]) {
   const mode = js ? 'js' : 'nojs';
@@ -23,18 +18,7 @@ for (const js of [true, false]) {
   describe(`two tiers, JavaScript ${js ? 'enabled' : 'disabled'} (${BACKEND})`, () => {
     test('the enrolment form quotes the tier chosen and the server enrols at it', async () => {
       const { context, page, problems } = await open(js);
-      await page.goto(BASE + '/login/resident');
-      await hydrated(page, js);
-      await page.fill('#phone', who.phone);
-      await submit(page, js, 'main button[type=submit]', /\/login\/resident\/verify/);
-      await page.fill('#code', (await page.textContent('[data-testid=demo-code]')).trim());
-      await submit(page, js, 'main form button[type=submit]', /\/coverage$/);
-      await page.waitForSelector('#id_number');
-      await page.fill('#name', who.adult[0]);
-      await page.fill('#id_number', who.adult[1]);
-      await page.selectOption('#area_code', '370702001001');
-      await Promise.all([page.waitForSelector('[data-testid=enrol-member]'), page.click('main form button[type=submit]')]);
-      await hydrated(page, js);
+      await registerResident(page, js, { phone: who.phone, person: who.adult, village: '370702001001', ready: '[data-testid=enrol-member]' });
 
       const due = async () => (await page.textContent('[data-testid=preview-due]')).trim();
       const pickHospital = async () => {
@@ -87,18 +71,7 @@ for (const js of [true, false]) {
   describe(`a child needs no tier, JavaScript ${js ? 'enabled' : 'disabled'} (${BACKEND})`, () => {
     test('the child is quoted and enrolled at the low tier without choosing one', async () => {
       const { context, page, problems } = await open(js);
-      await page.goto(BASE + '/login/resident');
-      await hydrated(page, js);
-      await page.fill('#phone', who.phone);
-      await submit(page, js, 'main button[type=submit]', /\/login\/resident\/verify/);
-      await page.fill('#code', (await page.textContent('[data-testid=demo-code]')).trim());
-      await submit(page, js, 'main form button[type=submit]', /\/coverage$/);
-      await page.waitForSelector('#id_number');
-      await page.fill('#name', who.adult[0]);
-      await page.fill('#id_number', who.adult[1]);
-      await page.selectOption('#area_code', '370702001001');
-      await Promise.all([page.waitForSelector('[data-testid=member]'), page.click('main form button[type=submit]')]);
-      await hydrated(page, js);
+      await registerResident(page, js, { phone: who.phone, person: who.adult, village: '370702001001', ready: '[data-testid=member]' });
       await page.fill('#m-name', who.child[0]);
       await page.fill('#m-id', who.child[1]);
       await page.selectOption('#m-rel', 'child');

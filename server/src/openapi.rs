@@ -521,6 +521,10 @@ const QUERY: &[(&str, &str, &str, bool, &str)] = &[
     ),
 ];
 
+/// `work` and `school` as the quote and the enrolment both take them.
+const WORK_CODES: &str = r#"{"enum": ["flexible_employment", "migrant_worker", null]}"#;
+const SCHOOL_CODES: &str = r#"{"enum": ["kindergarten", "primary_secondary", "higher_education", null]}"#;
+
 /// What the handlers check that the derived schemas do not say (schema, property or "" for
 /// the schema itself, keywords merged in). Rules that depend on stored data or on a
 /// checksum (an ID number's last digit, a pack's tiers) cannot be written here; the
@@ -541,26 +545,10 @@ const CONSTRAINTS: &[(&str, &str, &str)] = &[
     ("BulkRequest", "ids", r#"{"minItems": 1, "maxItems": 500}"#),
     ("EnrolRequest", "members", r#"{"minItems": 1}"#),
     // Kept as strings (a bad one gets a 422 naming its field), documented as the codes they are.
-    (
-        "PersonInput",
-        "work",
-        r#"{"enum": ["flexible_employment", "migrant_worker", null]}"#,
-    ),
-    (
-        "PersonInput",
-        "school",
-        r#"{"enum": ["kindergarten", "primary_secondary", "higher_education", null]}"#,
-    ),
-    (
-        "MemberRequest",
-        "work",
-        r#"{"enum": ["flexible_employment", "migrant_worker", null]}"#,
-    ),
-    (
-        "MemberRequest",
-        "school",
-        r#"{"enum": ["kindergarten", "primary_secondary", "higher_education", null]}"#,
-    ),
+    ("PersonInput", "work", WORK_CODES),
+    ("PersonInput", "school", SCHOOL_CODES),
+    ("MemberRequest", "work", WORK_CODES),
+    ("MemberRequest", "school", SCHOOL_CODES),
     ("CertifyRequest", "id_number", r#"{"pattern": "^[0-9]{17}[0-9Xx]$"}"#),
     ("SettleRequest", "outcome", r#"{"enum": ["refunded", "applied", null]}"#),
     (

@@ -859,7 +859,7 @@ fn MemberFacts(pid: i64, index: usize, asks: Asks, facts: Facts, student: bool) 
                 <label for=format!("school-{pid}")>{t.facts_school}</label>
                 <select id=format!("school-{pid}") name=format!("facts[{}]", 3 * index + 2) data-testid="facts-school"
                     on:change=move |ev| facts.school.set(value_of(&ev))>
-                    <option value="">{t.facts_school_unknown}</option>
+                    <option value="">{t.choose_prompt}</option>
                     <option value=format!("{pid}:school:kindergarten")>{t.facts_school_kindergarten}</option>
                     <option value=format!("{pid}:school:primary_secondary")>{t.facts_school_primary}</option>
                     <option value=format!("{pid}:school:higher_education")>{t.facts_school_higher}</option>
