@@ -1105,3 +1105,29 @@ fn every_pack_cites_only_its_notices_or_flags_assumptions() {
 
 /// categories, personal_due, subsidy, applied_category, clause
 type Row<'a> = (&'a [&'a str], &'a str, &'a str, Option<&'a str>, &'a str);
+
+/// The bureau's report settings come from the notices that set them, and only from those.
+#[test]
+fn report_rules_are_the_notices_own() {
+    // Weifang 七、: "(总体目标占60分,大中专学生任务完成情况占25分,较上年提升幅度占15分。)"
+    let r = pack("weifang-2021")
+        .reports
+        .ranking
+        .expect("Weifang ranks its counties");
+    assert_eq!(
+        (r.overall_points, r.college_student_points, r.improvement_points),
+        (60, 25, 15)
+    );
+    assert_eq!(&*r.clause, "七、");
+    // Rugao 六、(三)2.: "按实际征缴人数给予1.5元/人的考核补助"
+    let i = pack("rugao-2020").reports.incentive.expect("Rugao pays its villages");
+    assert_eq!(i.per_head, "1.50".parse::<Money>().unwrap());
+    assert_eq!(&*i.clause, "六、(三)2.");
+    // No other notice sets a ranking or an incentive.
+    for id in ["beijing-2020", "sanya-2021", "lishi-2023", "rugao-2020"] {
+        assert!(pack(id).reports.ranking.is_none(), "{id}");
+    }
+    for id in ["beijing-2020", "sanya-2021", "lishi-2023", "weifang-2021"] {
+        assert!(pack(id).reports.incentive.is_none(), "{id}");
+    }
+}

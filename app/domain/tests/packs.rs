@@ -759,6 +759,24 @@ fn each_seed_pack_broken_one_way_is_caught() {
     p.combinations[0].notice = "不存在的通知".into();
     assert!(p.problems().iter().any(|x| x.starts_with("combinations[0]: notice")));
 
+    // Report settings are checked like every figure: the ranking's points make 100, the
+    // incentive is positive, and both cite a listed notice.
+    let mut p = pack("weifang-2021");
+    p.reports.ranking.as_mut().unwrap().improvement_points = 20;
+    assert!(p
+        .problems()
+        .iter()
+        .any(|x| x == "reports.ranking: the points add up to 105, not 100"));
+    let mut p = pack("rugao-2020");
+    let i = p.reports.incentive.as_mut().unwrap();
+    i.per_head = yuan("0.00");
+    i.notice = "不存在的通知".into();
+    let problems = p.problems();
+    assert!(problems
+        .iter()
+        .any(|x| x == "reports.incentive.per_head: must be more than 0"));
+    assert!(problems.iter().any(|x| x.starts_with("reports.incentive: notice")));
+
     let mut p = pack("beijing-2020");
     p.categories[0].certified_by = Some("police".into());
     assert!(p

@@ -581,6 +581,10 @@ pub struct PolicyPack {
     pub continuity: Option<ContinuityRule>,
     /// Choosing designated medical institutions (定点医疗机构); one if absent.
     pub hospitals: Option<HospitalRule>,
+    /// What the notice sets for the bureau's own reports (a ranking's weights, a per-head
+    /// incentive). A report the pack does not set is not offered for its areas.
+    #[serde(default)]
+    pub reports: ReportRules,
     /// Sentences that depend on the pack alone, rendered once on first use.
     #[serde(skip)]
     #[cfg_attr(feature = "schema", schemars(skip))]
@@ -629,6 +633,39 @@ pub struct HospitalRule {
     pub max_choices: Cited<u32>,
     /// How many times a year the choice may be changed after enrolment.
     pub changes_per_year: Cited<u32>,
+}
+
+/// Report settings a notice states, cited like every other figure.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReportRules {
+    pub ranking: Option<RankingRule>,
+    pub incentive: Option<IncentiveRule>,
+}
+
+/// A ranking of areas by the efficacy coefficient method (功效系数法): points for overall
+/// coverage, for college students' coverage and for the rise over last year, out of 100.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RankingRule {
+    pub overall_points: u32,
+    pub college_student_points: u32,
+    pub improvement_points: u32,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
+}
+
+/// A per-head incentive for villages (communities) that meet their target in time, paid on
+/// the people actually enrolled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IncentiveRule {
+    pub per_head: Money,
+    pub notice: Arc<str>,
+    pub clause: Arc<str>,
 }
 
 impl PolicyPack {

@@ -257,6 +257,19 @@ impl PolicyPack {
                 noted(key, c.assumption, &c.note_zh, &c.note_en, &mut p);
             }
         }
+        if let Some(r) = &self.reports.ranking {
+            cite("reports.ranking", &r.notice, &r.clause, false, &mut p);
+            let total = r.overall_points + r.college_student_points + r.improvement_points;
+            if total != 100 {
+                p.push(format!("reports.ranking: the points add up to {total}, not 100"));
+            }
+        }
+        if let Some(r) = &self.reports.incentive {
+            cite("reports.incentive", &r.notice, &r.clause, false, &mut p);
+            if !r.per_head.is_positive() {
+                p.push("reports.incentive.per_head: must be more than 0".into());
+            }
+        }
         p
     }
 
