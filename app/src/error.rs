@@ -144,7 +144,7 @@ impl AppError {
     /// Logs an unexpected error with context and returns the generic error the user sees.
     #[cfg(feature = "ssr")]
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
-        let request_id = crate::services::random_token(6);
+        let request_id = crate::secrets::random_token(6);
         tracing::error!(request_id = %request_id, "{context}: {err}");
         Self::Internal { request_id }
     }

@@ -13,6 +13,8 @@ pub mod pages;
 pub mod prefs;
 
 #[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -25,8 +27,8 @@ use leptos_router::SsrMode;
 
 use crate::components::layout::{Footer, Header, ShellProvider};
 use crate::pages::{
-    account, areas, cadre, certification, coverage, home, login, not_found::NotFound, payment_exceptions, quote,
-    reports, work,
+    account, areas, cadre, certification, coverage, home, ledger, lists, login, not_found::NotFound,
+    payment_exceptions, quote, reports, work,
 };
 use crate::prefs::read_prefs;
 
@@ -117,10 +119,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/certifications/bulk") view=certification::BulkPage ssr=SsrMode::Async/>
                         <Route path=path!("/certifications/:id") view=certification::CertificationDetailPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=certification::AuditPage ssr=SsrMode::Async/>
-                        <Route path=path!("/lists") view=certification::ListsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/lists/review") view=certification::ReviewPage ssr=SsrMode::Async/>
-                        <Route path=path!("/lists/:id") view=certification::ListReportPage ssr=SsrMode::Async/>
-                        <Route path=path!("/ledger") view=certification::LedgerPage ssr=SsrMode::Async/>
+                        <Route path=path!("/lists") view=lists::ListsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/lists/review") view=lists::ReviewPage ssr=SsrMode::Async/>
+                        <Route path=path!("/lists/:id") view=lists::ListReportPage ssr=SsrMode::Async/>
+                        <Route path=path!("/ledger") view=ledger::LedgerPage ssr=SsrMode::Async/>
                         <Route path=path!("/reports") view=reports::ReportPage ssr=SsrMode::Async/>
                         <Route path=path!("/reports/:kind") view=reports::ReportPage ssr=SsrMode::Async/>
                         <Route path=path!("/targets") view=reports::TargetsPage ssr=SsrMode::Async/>

@@ -61,11 +61,11 @@ async fn main() {
         // and the visibility map that lets PostgreSQL answer from the indexes alone.
         sqlx::query("VACUUM ANALYZE").execute(p).await.expect("vacuum");
     }
-    let account = app::store::accounts::by_username(&state.db, "bureau_lishi")
+    let account = app::services::auth::store::by_username(&state.db, "bureau_lishi")
         .await
         .expect("account")
         .expect("demo bureau officer");
-    let actor = app::services::enrolment::Actor::new(account);
+    let actor = app::services::access::Actor::new(account);
     let q = app::services::reports::ReportQuery::default();
     let mut times = Vec::new();
     for _ in 0..5 {

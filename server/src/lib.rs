@@ -1,5 +1,6 @@
 //! Canbao's server as a library, so tests can start it on port 0.
 
+pub mod api_doc;
 pub mod assets;
 pub mod config;
 pub mod hardening;
@@ -95,9 +96,9 @@ impl Application {
         let secret = config
             .secret
             .as_ref()
-            .map_or_else(|| app::services::random_token(32), |s| s.expose_secret().to_owned());
+            .map_or_else(|| app::secrets::random_token(32), |s| s.expose_secret().to_owned());
         let payment_secret = config.payment_secret.as_ref().map_or_else(
-            || app::services::sha256_hex(&[&secret, "payment-callback"]),
+            || app::secrets::sha256_hex(&[&secret, "payment-callback"]),
             |s| s.expose_secret().to_owned(),
         );
         let sandbox = Arc::new(app::services::payments::SandboxProvider::new(payment_secret.as_bytes()));
@@ -105,14 +106,14 @@ impl Application {
             payments: sandbox.clone(),
             sandbox_signer: sandbox,
             reference: Default::default(),
-            batches: Arc::new(app::services::batch::Batches::new(&db)),
+            batches: Arc::new(app::services::Batches::new(&db)),
             sms: Arc::new(OutboxSms::new(db.clone())),
             policies: Arc::new(policies),
             db,
             clock,
             settings: Arc::new(Settings {
                 demo: config.demo,
-                secret,
+                secret: secret.into(),
                 secure_cookies: config.secure_cookies,
                 session_hours: config.session_hours,
                 session_idle_minutes: config.session_idle_minutes,
@@ -228,8 +229,11 @@ pub fn router(state: ServerState) -> Router {
     let fallback_state = state.app.clone();
     let options = state.leptos_options.clone();
     let mut router = Router::new()
-        .nest("/api/v1", rest::routes())
-        .route("/prefs", axum::routing::post(rest::set_prefs));
+        .nest(
+            "/api/v1",
+            rest::routes().merge(openapi::routes()).fallback(rest::unknown_endpoint),
+        )
+        .route("/prefs", axum::routing::post(rest::sessions::set_prefs));
     // The sandbox payment app stands in for a provider's own pages: demo only, so in
     // production nobody can mark an order paid without a signed callback (404 there).
     if state.app.settings.demo {

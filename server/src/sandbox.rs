@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use app::services::report_render::esc;
+use app::services::reports::esc;
 
 use crate::rest::{actor, ClientIp};
 

@@ -163,7 +163,7 @@ async fn staff_sign_in_counts_failures_and_locks(backend: Backend) {
     assert!(body["TooManyRequests"]["zh"].as_str().unwrap().contains("锁定"));
     let (status, _) = error_of(sign_in(&app, "civil_lishi", app::services::seed::DEMO_PASSWORD).await).await;
     assert_eq!(status, 429, "locked accounts stay locked");
-    let failures = app::store::audit::count_action(&app.state.db, "sign_in_failed")
+    let failures = app::services::audit::store::count_action(&app.state.db, "sign_in_failed")
         .await
         .unwrap();
     assert_eq!(failures, 8, "every failure is audited");
@@ -275,7 +275,7 @@ async fn resident_signs_in_with_a_one_time_code(backend: Backend) {
         .server_fn(VerifyCode::PATH, &[("phone", other), ("code", &code)])
         .await;
     assert_eq!(res.status(), 200);
-    let acct = app::store::accounts::by_phone(&app.state.db, other)
+    let acct = app::services::auth::store::by_phone(&app.state.db, other)
         .await
         .unwrap()
         .unwrap();
@@ -317,7 +317,7 @@ async fn one_time_codes_expire_and_are_rate_limited(backend: Backend) {
     assert_eq!(status, 429);
     assert_eq!(body["TooManyRequests"]["code"], "code_tries_exhausted");
     assert!(
-        app::store::accounts::by_phone(&app.state.db, phone)
+        app::services::auth::store::by_phone(&app.state.db, phone)
             .await
             .unwrap()
             .is_none(),

@@ -336,11 +336,11 @@ async fn residents_request_for_their_household_and_withdraw(backend: Backend) {
     let cadre = bearer(&app, "cadre_dongguan").await;
     enrol(&app, &cadre, &[(OTHER, "刘秀英")]).await;
     let me = resident_token(&app, "13800000011").await;
-    let account = app::store::accounts::by_phone(&app.state.db, "13800000011")
+    let account = app::services::auth::store::by_phone(&app.state.db, "13800000011")
         .await
         .unwrap()
         .unwrap();
-    let actor = app::services::enrolment::Actor::new(account);
+    let actor = app::services::access::Actor::new(account);
     app::services::enrolment::register_self(&app.state, &actor, "陈建国", ADULT, VILLAGE, "127.0.0.1")
         .await
         .unwrap();

@@ -100,11 +100,11 @@ async fn cadre_enrols_a_new_household_and_collects_cash(backend: Backend) {
     assert_eq!(again, receipt);
 
     // The cadre's hand-over summary for the day, and the audit trail with the cadre's id.
-    let account = app::store::accounts::by_username(&app.state.db, "cadre_dongguan")
+    let account = app::services::auth::store::by_username(&app.state.db, "cadre_dongguan")
         .await
         .unwrap()
         .unwrap();
-    let actor = app::services::enrolment::Actor::new(account.clone());
+    let actor = app::services::access::Actor::new(account.clone());
     // Cash is handed over by the real calendar day it was taken (the pinned date is for policy).
     let day = app::services::clock::shanghai_date(chrono::Utc::now());
     let summary = app::services::payments::cash_summary(&app.state, &actor, day)
@@ -548,7 +548,7 @@ async fn fully_subsidised_members_are_enrolled_at_once(backend: Backend) {
     let cadre = bearer(&app, "cadre_dongguan").await;
     // 特困 (extreme poverty) is fully subsidised in Lishi (离政办发〔2022〕34号 三、(一)).
     let id = domain::IdNumber::parse(OTHER).unwrap();
-    let person = app::store::people::NewPerson {
+    let person = app::services::enrolment::store::NewPerson {
         id_number: &id,
         name: "王丽",
         phone: None,
@@ -556,9 +556,11 @@ async fn fully_subsidised_members_are_enrolled_at_once(backend: Backend) {
         hukou_local: true,
     };
     let now = app.state.clock.now();
-    let pid = app::store::people::upsert(&app.state.db, &person, now).await.unwrap();
+    let pid = app::services::enrolment::store::upsert(&app.state.db, &person, now)
+        .await
+        .unwrap();
     let since = chrono::NaiveDate::from_ymd_opt(2022, 5, 1).unwrap();
-    app::store::enrolment::insert_flagged_certification(
+    app::services::enrolment::store::insert_flagged_certification(
         &app.state.db,
         pid,
         "extreme_poverty",
@@ -782,11 +784,11 @@ async fn residents_register_add_members_and_see_only_their_household(backend: Ba
     let app = spawn_app(backend).await;
     let s = &app.state;
     let auth = resident_token(&app, "13900000002").await;
-    let account = app::store::accounts::by_phone(&s.db, "13900000002")
+    let account = app::services::auth::store::by_phone(&s.db, "13900000002")
         .await
         .unwrap()
         .unwrap();
-    let actor = app::services::enrolment::Actor::new(account);
+    let actor = app::services::access::Actor::new(account);
     // Before registering there is no household to enrol.
     let (status, err) = post(
         &app,
@@ -805,11 +807,11 @@ async fn residents_register_add_members_and_see_only_their_household(backend: Ba
     assert_eq!(e.field(), Some("id_number"));
     assert_eq!(e.code(), "id_number_check_character_mismatch");
     register_self(s, &actor, "陈建国", ADULT, VILLAGE, "ip").await.unwrap();
-    let account = app::store::accounts::by_phone(&s.db, "13900000002")
+    let account = app::services::auth::store::by_phone(&s.db, "13900000002")
         .await
         .unwrap()
         .unwrap();
-    let actor = app::services::enrolment::Actor::new(account);
+    let actor = app::services::access::Actor::new(account);
     let household = app::services::enrolment::own_household(s, &actor)
         .await
         .unwrap()

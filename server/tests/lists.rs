@@ -179,15 +179,15 @@ async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {
 
     // The review queue: the problem rows wait for civil affairs in Lishi and for the
     // bureau, not for another department; each is settled once, with a note.
-    use app::services::adjustments::{resolve_review, review_queue};
+    use app::services::lists::{resolve_review, review_queue};
     let actor = |u: &'static str| {
         let app = &app;
         async move {
-            let account = app::store::accounts::by_username(&app.state.db, u)
+            let account = app::services::auth::store::by_username(&app.state.db, u)
                 .await
                 .unwrap()
                 .unwrap();
-            app::services::enrolment::Actor::new(account)
+            app::services::access::Actor::new(account)
         }
     };
     let (civil_a, rural_a, bureau_a) = (

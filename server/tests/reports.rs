@@ -498,6 +498,15 @@ async fn weifang_ranking_and_late_payers(backend: Backend) {
     let (status, rk) = get(&app, &bureau, "/api/v1/reports/ranking").await;
     assert_eq!(status, 200, "{rk}");
     assert_eq!(rk["header"]["as_of"], "2021-12-31", "the year's window has closed");
+    // The weights and the citation are the pack's, quoting Weifang 七、.
+    assert_eq!(rk["clause"], "七、", "{rk}");
+    assert!(
+        rk["formula"]
+            .as_str()
+            .unwrap()
+            .starts_with("得分 = 60×d(总体参保率) + 25×d"),
+        "{rk}"
+    );
     let order: Vec<&str> = rk["rows"]
         .as_array()
         .unwrap()
@@ -603,6 +612,8 @@ async fn rugao_advanced_groups_incentive_and_targets(backend: Backend) {
     assert!(rows.iter().all(|r| r["target_assumed"] == true && r["met"] == false));
     assert_eq!(inc["total"], "0.00");
     assert_eq!(inc["per_head"], "1.50");
+    // The rate and its citation come from the pack (Rugao 六、(三)2.: "1.5元/人").
+    assert_eq!(inc["clause"], "六、(三)2.", "{inc}");
 
     // A bureau officer sets 凌青村's target to 1: it is met, and earns 1.5 yuan.
     let res = app
@@ -731,6 +742,15 @@ async fn bad_report_requests_are_refused_clearly(backend: Backend) {
     check("/api/v1/reports/nonsense", 404, None).await;
     check("/api/v1/reports/weekly?format=pdf", 422, Some("format")).await;
     check("/api/v1/reports/incentive", 422, Some("area")).await;
+    // Only Weifang's notice sets a ranking (七、); Lishi's sets none, so none is invented
+    // from another city's weights.
+    let (status, body) = get(&app, &bureau, "/api/v1/reports/ranking").await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (422, json!("no_ranking_rule")),
+        "{body}"
+    );
+    assert_eq!(body["error"]["field"], "area");
     let admin = bearer(&app, "admin").await;
     let (status, body) = get(&app, &admin, "/api/v1/reports/weekly").await;
     assert_eq!((status, body["error"]["field"].clone()), (422, json!("area")), "{body}");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::services::enrolment::Actor;
+use app::services::access::Actor;
 use common::{count, production_config, spawn_app, spawn_production, test_config, Backend, TestDb};
 use leptos::server_fn::ServerFn;
 use server::Application;
@@ -66,7 +66,7 @@ async fn registered_resident(app: &common::TestApp, phone: &str, name: &str, id:
 }
 
 async fn resident_actor(app: &common::TestApp, phone: &str) -> Actor {
-    let account = app::store::accounts::by_phone(&app.state.db, phone)
+    let account = app::services::auth::store::by_phone(&app.state.db, phone)
         .await
         .unwrap()
         .unwrap();
@@ -200,7 +200,7 @@ async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
         .unwrap_err();
     assert_eq!(e.status(), 403, "a resident cannot confirm a phone: {e}");
     let beijing = Actor::new(
-        app::store::accounts::by_username(&app.state.db, "bureau_beijing")
+        app::services::auth::store::by_username(&app.state.db, "bureau_beijing")
             .await
             .unwrap()
             .unwrap(),
@@ -226,7 +226,7 @@ async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
     // Her village's cadre, with her in front of them, confirms the phone she uses; a bad
     // number is refused on its field.
     let cadre_actor = Actor::new(
-        app::store::accounts::by_username(&app.state.db, "cadre_dongguan")
+        app::services::auth::store::by_username(&app.state.db, "cadre_dongguan")
             .await
             .unwrap()
             .unwrap(),
@@ -271,7 +271,7 @@ async fn refusals_name_no_one_out_of_scope(backend: Backend) {
     let app = spawn_app(backend).await;
     let cadre = common::bearer(&app, "cadre_dongguan").await;
     let cadre_actor = Actor::new(
-        app::store::accounts::by_username(&app.state.db, "cadre_dongguan")
+        app::services::auth::store::by_username(&app.state.db, "cadre_dongguan")
             .await
             .unwrap()
             .unwrap(),
@@ -334,7 +334,7 @@ async fn refusals_name_no_one_out_of_scope(backend: Backend) {
     account.role = "bureau_officer".into();
     account.area_code = None;
     let no_area = Actor::new(account);
-    let e = app::services::enrolment::area_within(&no_area, None).unwrap_err();
+    let e = app::services::access::area_within(&no_area, None).unwrap_err();
     assert_eq!(e.status(), 403);
     let e = app::services::audit::search(&app.state, &no_area, &Default::default())
         .await
@@ -986,12 +986,12 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
     let (status, err) = common::get(&app, &bureau, "/api/v1/payment-exceptions?status=closed").await;
     assert_eq!((status, err["error"]["field"].as_str()), (422, Some("status")));
     let cadre_actor = Actor::new(
-        app::store::accounts::by_username(&app.state.db, "cadre_dongguan")
+        app::services::auth::store::by_username(&app.state.db, "cadre_dongguan")
             .await
             .unwrap()
             .unwrap(),
     );
-    let page = app::services::enrolment::coverage_page(&app.state, &cadre_actor, Some(household))
+    let page = app::services::coverage::coverage_page(&app.state, &cadre_actor, Some(household))
         .await
         .unwrap();
     assert_eq!(page.payment_exceptions.len(), 2);

@@ -2,7 +2,8 @@
 
 mod common;
 
-use app::store::{accounts, areas, Db};
+use app::services::auth::store as accounts;
+use app::store::{areas, Db};
 use common::{Backend, TestDb};
 
 both_backends! {
@@ -192,7 +193,7 @@ async fn reference_data_is_answered_from_memory(backend: Backend) {
     let first = r.hospitals_under(&db, &lishi).await.unwrap();
     assert_eq!(
         first.iter().map(|h| &h.code).collect::<Vec<_>>(),
-        app::store::enrolment::hospitals_under(&db, &lishi)
+        app::services::enrolment::store::hospitals_under(&db, &lishi)
             .await
             .unwrap()
             .iter()

@@ -200,7 +200,7 @@ pub async fn list_report(id: i64) -> Result<ImportReport, AppError> {
     respond(
         async {
             let (state, actor) = ssr_actor().await?;
-            crate::services::adjustments::show(&state, &actor, id).await
+            crate::services::lists::show(&state, &actor, id).await
         }
         .await,
     )
@@ -214,7 +214,7 @@ pub async fn apply_list(id: i64) -> Result<ImportReport, AppError> {
     respond(
         async {
             let (state, actor) = ssr_actor().await?;
-            let r = crate::services::adjustments::apply(&state, &actor, id, &client_ip()).await?;
+            let r = crate::services::lists::apply(&state, &actor, id, &client_ip()).await?;
             leptos_axum::redirect(&format!("/lists/{id}"));
             Ok(r)
         }
@@ -231,7 +231,7 @@ pub async fn review_queue(outcome: Option<String>, resolved: Option<String>) -> 
         async {
             let (state, actor) = ssr_actor().await?;
             let resolved = resolved.as_deref() == Some("1");
-            crate::services::adjustments::review_queue(&state, &actor, outcome.as_deref(), resolved).await
+            crate::services::lists::review_queue(&state, &actor, outcome.as_deref(), resolved).await
         }
         .await,
     )
@@ -245,7 +245,7 @@ pub async fn resolve_review(id: i64, #[server(default)] resolution: String) -> R
     respond(
         async {
             let (state, actor) = ssr_actor().await?;
-            let r = crate::services::adjustments::resolve_review(&state, &actor, id, &resolution, &client_ip()).await?;
+            let r = crate::services::lists::resolve_review(&state, &actor, id, &resolution, &client_ip()).await?;
             leptos_axum::redirect("/lists/review");
             Ok(r)
         }

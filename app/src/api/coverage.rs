@@ -10,7 +10,7 @@ use crate::model::{CoveragePage, PersonHit, ReceiptView};
 mod ssr {
     use crate::api::ssr::{current_account, state};
     use crate::error::AppError;
-    use crate::services::enrolment::Actor;
+    use crate::services::access::Actor;
     use crate::services::AppState;
 
     pub async fn actor() -> Result<(AppState, Actor), AppError> {
@@ -54,7 +54,7 @@ pub async fn coverage(household: Option<i64>) -> Result<CoveragePage, AppError> 
     respond(
         async {
             let (state, actor) = actor().await?;
-            let mut page = crate::services::enrolment::coverage_page(&state, &actor, household).await?;
+            let mut page = crate::services::coverage::coverage_page(&state, &actor, household).await?;
             // A cadre hands the resident the payment page for their own phone.
             if page.staff {
                 if let Some(o) = page.open_order.as_ref().filter(|o| o.status == "pending") {
@@ -139,7 +139,7 @@ pub async fn enrol_household(
     respond(
         async {
             let (state, actor) = actor().await?;
-            let people = crate::store::enrolment::members(&state.db, household_id).await?;
+            let people = crate::services::enrolment::store::members(&state.db, household_id).await?;
             let pick = |list: &[String], pid: i64| -> Vec<String> {
                 list.iter()
                     .filter_map(|c| c.split_once(':'))
@@ -283,7 +283,7 @@ pub async fn search_people(query: String) -> Result<Vec<PersonHit>, AppError> {
     respond(
         async {
             let (state, actor) = actor().await?;
-            crate::services::enrolment::search(&state, &actor, &query).await
+            crate::services::coverage::search(&state, &actor, &query).await
         }
         .await,
     )
@@ -362,8 +362,8 @@ pub async fn payment_exceptions(all: bool) -> Result<crate::model::PaymentExcept
     respond(
         async {
             let (state, actor) = actor().await?;
-            let exceptions = crate::services::payment_exceptions::list(&state, &actor, all).await?;
-            let adjustments = crate::services::payment_exceptions::pending_adjustments(&state, &actor).await?;
+            let exceptions = crate::services::payments::exceptions::list(&state, &actor, all).await?;
+            let adjustments = crate::services::payments::exceptions::pending_adjustments(&state, &actor).await?;
             Ok(crate::model::PaymentExceptionList {
                 exceptions,
                 adjustments,
@@ -391,7 +391,7 @@ pub async fn settle_payment_exception(
                 channel,
                 note,
             };
-            crate::services::payment_exceptions::settle(&state, &actor, id, &req, &client_ip()).await
+            crate::services::payments::exceptions::settle(&state, &actor, id, &req, &client_ip()).await
         }
         .await,
     )
@@ -414,7 +414,7 @@ pub async fn settle_adjustment(
                 channel: Some(channel),
                 note,
             };
-            crate::services::payment_exceptions::settle_adjustment(&state, &actor, id, &req, &client_ip()).await
+            crate::services::payments::exceptions::settle_adjustment(&state, &actor, id, &req, &client_ip()).await
         }
         .await,
     )

@@ -15,9 +15,9 @@ pub mod ssr {
     use leptos::prelude::*;
 
     use crate::error::AppError;
+    use crate::services::auth::store::AccountRow;
     use crate::services::auth::{self, NewSession};
     use crate::services::AppState;
-    use crate::store::accounts::AccountRow;
 
     pub fn state() -> Result<AppState, AppError> {
         use_context::<AppState>().ok_or_else(|| AppError::internal("context", "AppState missing"))
@@ -78,10 +78,10 @@ pub mod ssr {
     }
 
     /// The signed-in account as an actor, or 401.
-    pub async fn actor() -> Result<(AppState, crate::services::enrolment::Actor), AppError> {
+    pub async fn actor() -> Result<(AppState, crate::services::access::Actor), AppError> {
         let state = state()?;
         let account = current_account(&state).await?.ok_or_else(AppError::sign_in_required)?;
-        Ok((state, crate::services::enrolment::Actor::new(account)))
+        Ok((state, crate::services::access::Actor::new(account)))
     }
 
     pub async fn current_account(state: &AppState) -> Result<Option<AccountRow>, AppError> {
@@ -241,7 +241,7 @@ pub async fn my_areas() -> Result<Vec<AreaNode>, AppError> {
                 AppError::forbidden("no_scope", "您的账户没有管辖区域", "Your account has no area scope")
             })?;
             let all = crate::store::areas::list(&state.db).await?;
-            Ok(crate::pages::areas::within_scope(all, Some(&scope)))
+            Ok(crate::model::within_scope(all, Some(&scope)))
         }
         .await,
     )

@@ -43,7 +43,7 @@ pub async fn report_view(
                 area_code: h.area_code.clone(),
                 as_of: h.as_of.to_string(),
                 xlsx_href,
-                html: reports::html(&r, lang),
+                html: r.html(lang),
             })
         }
         .await,

@@ -1,3 +1,4 @@
 pub mod assumptions;
 pub mod forms;
 pub mod layout;
+pub mod loaded;

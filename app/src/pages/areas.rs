@@ -30,28 +30,6 @@ pub fn AreasPage() -> impl IntoView {
     }
 }
 
-/// The areas at or under `scope` (all when `None`), parents before children.
-pub fn within_scope(areas: Vec<AreaNode>, scope: Option<&str>) -> Vec<AreaNode> {
-    let Some(scope) = scope else { return areas };
-    let parents: HashMap<&str, Option<&str>> = areas.iter().map(|a| (a.code.as_str(), a.parent.as_deref())).collect();
-    let inside = |code: &str| {
-        let mut cur = Some(code);
-        while let Some(c) = cur {
-            if c == scope {
-                return true;
-            }
-            cur = parents.get(c).copied().flatten();
-        }
-        false
-    };
-    let keep: Vec<bool> = areas.iter().map(|a| inside(&a.code)).collect();
-    areas
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(a, k)| k.then_some(a))
-        .collect()
-}
-
 /// Orders areas depth-first so each child follows its parent.
 fn depth_first(areas: Vec<AreaNode>) -> Vec<(usize, AreaNode)> {
     let codes: std::collections::HashSet<String> = areas.iter().map(|a| a.code.clone()).collect();
@@ -81,7 +59,7 @@ fn depth_first(areas: Vec<AreaNode>) -> Vec<(usize, AreaNode)> {
 pub fn AreaTable(areas: Vec<AreaNode>, scope: Option<String>) -> impl IntoView {
     let t = use_texts();
     let lang = use_prefs().lang;
-    let rows = depth_first(within_scope(areas, scope.as_deref()));
+    let rows = depth_first(crate::model::within_scope(areas, scope.as_deref()));
     view! {
         <table class="areas">
             <thead><tr><th>{t.account_area}</th><th>{t.target_label}</th></tr></thead>
@@ -134,7 +112,7 @@ mod tests {
             node("141102002", Some("141102"), AreaLevel::Township),
             node("110000", None, AreaLevel::City),
         ];
-        let scoped: Vec<_> = within_scope(all.clone(), Some("141102001"))
+        let scoped: Vec<_> = crate::model::within_scope(all.clone(), Some("141102001"))
             .into_iter()
             .map(|a| a.code)
             .collect();

@@ -4,6 +4,8 @@ pub mod cadre;
 pub mod certification;
 pub mod coverage;
 pub mod home;
+pub mod ledger;
+pub mod lists;
 pub mod login;
 pub mod not_found;
 pub mod payment_exceptions;

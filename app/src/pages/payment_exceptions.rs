@@ -7,8 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::coverage::{payment_exceptions, SettleAdjustment, SettlePaymentException};
 use crate::components::forms::{action_error, FieldError, FormError};
-use crate::error::AppError;
-use crate::pages::account::SignInPrompt;
+use crate::components::loaded::loaded;
 use crate::pages::certification::shanghai_time;
 use crate::pages::coverage::{px_reason_label, px_status_label};
 use crate::prefs::{use_prefs, use_texts};
@@ -31,10 +30,9 @@ pub fn PaymentExceptionsPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 let lang = use_prefs().lang;
-                let list = match list.await {
-                    Ok(l) => l,
-                    Err(AppError::Unauthorized(_)) => return view! { <SignInPrompt/> }.into_any(),
-                    Err(e) => return view! { <section class="card"><p class="form-error" role="alert">{e.message(lang)}</p></section> }.into_any(),
+                let list = match loaded(list.await, lang) {
+                    Ok(v) => v,
+                    Err(refused) => return refused,
                 };
                 view! {
                     <section class="card wide">

@@ -6,20 +6,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::reports::{report_view, target_list, SetTarget};
 use crate::components::forms::{action_error, FieldError, FormError};
-use crate::error::AppError;
+use crate::components::loaded::{loaded, loaded_with, Refusal};
 use crate::i18n::Texts;
-use crate::pages::account::SignInPrompt;
 use crate::prefs::{use_prefs, use_texts};
 
-fn kinds(t: &Texts) -> [(&'static str, &'static str); 6] {
-    [
-        ("weekly", t.report_weekly),
-        ("dashboard", t.report_dashboard),
-        ("fund-request", t.report_fund),
-        ("statistics", t.report_statistics),
-        ("ranking", t.report_ranking),
-        ("incentive", t.report_incentive),
-    ]
+fn kinds(t: &Texts) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+    crate::model::REPORT_KINDS.iter().map(move |(k, label)| (*k, label(t)))
 }
 
 #[component]
@@ -41,7 +33,7 @@ pub fn ReportPage() -> impl IntoView {
                 {move || {
                     let current = kind();
                     let suffix = area().map(|a| format!("?area={a}")).unwrap_or_default();
-                    kinds(t).into_iter().map(|(k, label)| {
+                    kinds(t).map(|(k, label)| {
                         let href = format!("/reports/{k}{suffix}");
                         view! { <a href=href class:current={current == k} aria-current={(current == k).then_some("page")}>{label}</a> }
                     }).collect_view()
@@ -49,13 +41,10 @@ pub fn ReportPage() -> impl IntoView {
             </nav>
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
-                    let r = match data.await {
+                    let refusal = Refusal { back: Some(("/reports", t.report_weekly)), testid: Some("report-error"), own_card: false, status: false };
+                    let r = match loaded_with(data.await, lang, refusal) {
                         Ok(r) => r,
-                        Err(AppError::Unauthorized(_)) => return view! { <SignInPrompt/> }.into_any(),
-                        Err(e) => return view! {
-                            <p class="form-error" role="alert" data-testid="report-error">{e.message(lang)}</p>
-                            <p><a href="/reports">{t.report_weekly}</a></p>
-                        }.into_any(),
+                        Err(refused) => return refused,
                     };
                     let action = format!("/reports/{}", kind());
                     let up = (r.area_code.len() > 6)
@@ -95,10 +84,9 @@ pub fn TargetsPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 let lang = use_prefs().lang;
-                let list = match data.await {
-                    Ok(l) => l,
-                    Err(AppError::Unauthorized(_)) => return view! { <SignInPrompt/> }.into_any(),
-                    Err(e) => return view! { <section class="card"><p class="form-error" role="alert">{e.message(lang)}</p></section> }.into_any(),
+                let list = match loaded(data.await, lang) {
+                    Ok(v) => v,
+                    Err(refused) => return refused,
                 };
                 let imported = query.with(|q| q.get("imported"));
                 let import_error = query.with(|q| q.get("error"));

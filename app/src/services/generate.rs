@@ -226,7 +226,7 @@ async fn next_id(db: &Db, table: &str) -> Result<i64, AppError> {
 
 /// Generates `spec.people` people into the database behind `state`.
 pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppError> {
-    let pack = super::quotes::pack(&state.policies, &spec.policy)?;
+    let pack = state.policies.by_id(&spec.policy)?;
     let (slots, cumulative) = slots(state, pack, &spec.skip_areas).await?;
     let total_weight = *cumulative.last().unwrap_or(&1);
     let db = &state.db;

@@ -5,7 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::enrolment::{mask_id, Actor};
+use super::access::{mask_id, Actor};
 use super::AppState;
 use crate::error::AppError;
 use crate::model::{LedgerChanges, LedgerEntry, Role, LEDGER_REASONS};
@@ -71,7 +71,9 @@ fn year_for(state: &AppState, area: &str, asked: Option<i32>) -> Result<i32, App
     } else {
         format!("{area}0000")
     };
-    super::enrolment::current_pack(state, &probe, state.clock.today())
+    state
+        .policies
+        .speaking_for(&probe, state.clock.today())
         .or_else(|| {
             state
                 .policies
@@ -107,7 +109,7 @@ fn rank(e: &LedgerEntry) -> u8 {
 /// group, the longest without a visit first.
 pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<Vec<LedgerEntry>, AppError> {
     may_keep_ledger(actor)?;
-    let area = super::enrolment::area_within(actor, q.area.as_deref())?;
+    let area = super::access::area_within(actor, q.area.as_deref())?;
     let year = year_for(state, &area, q.year)?;
     let reason = match q.reason.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(r) if LEDGER_REASONS.contains(&r) => Some(r.to_owned()),
@@ -198,10 +200,10 @@ pub async fn record_visit(
 ) -> Result<LedgerEntry, AppError> {
     let scope = may_keep_ledger(actor)?.to_owned();
     let not_found = || AppError::not_found("person_not_found", "未找到此人", "No such person");
-    let person = crate::store::enrolment::person(&state.db, person_id)
+    let person = crate::services::enrolment::store::person(&state.db, person_id)
         .await?
         .ok_or_else(not_found)?;
-    let area = super::enrolment::person_area(state, &person).await?;
+    let area = super::pricing::person_area(state, &person).await?;
     if !area.starts_with(&scope) {
         return Err(AppError::forbidden(
             "out_of_scope",
@@ -238,7 +240,7 @@ pub async fn record_visit(
         ));
     }
     let year = year_for(state, &area, req.year)?;
-    if crate::store::enrolment::enrolment_for(&state.db, person_id, year)
+    if crate::services::enrolment::store::enrolment_for(&state.db, person_id, year)
         .await?
         .is_some_and(|e| e.status != "unpaid")
     {
@@ -320,7 +322,7 @@ pub async fn changes(
     year: Option<i32>,
 ) -> Result<LedgerChanges, AppError> {
     may_keep_ledger(actor)?;
-    let area = super::enrolment::area_within(actor, area)?;
+    let area = super::access::area_within(actor, area)?;
     let (start, next) = month_bounds(month).ok_or_else(|| {
         AppError::invalid(
             "month",

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use chrono::NaiveDate;
 use domain::policy::PolicyPack;
+
+use crate::error::{AppError, UserMessage};
 
 /// The embedded packs: (file name, text). One file per jurisdiction-year.
 const EMBEDDED: [(&str, &str); 5] = [
@@ -91,6 +94,140 @@ impl PolicyRegistry {
     pub fn all(&self) -> impl Iterator<Item = &PolicyPack> {
         self.packs.values()
     }
+
+    // The one place that chooses a pack: enrolment, certification, lists, the ledger and
+    // reports all ask here, so a rule about which year speaks for an area is written once.
+
+    /// The pack with this id, or 404 on the `policy` field.
+    pub fn by_id(&self, id: &str) -> Result<&PolicyPack, AppError> {
+        self.get(id).ok_or_else(|| {
+            AppError::NotFound(UserMessage::new(
+                "policy_not_found",
+                Some("policy"),
+                format!("未找到政策“{id}”"),
+                format!("No policy {id:?}"),
+            ))
+        })
+    }
+
+    /// The pack for an area on a day: the one covering the area whose collection window is
+    /// open (or the one asked for, checked).
+    pub fn for_enrolment(
+        &self,
+        area_code: &str,
+        asked: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<&PolicyPack, AppError> {
+        if let Some(id) = asked.filter(|s| !s.is_empty()) {
+            let pack = self.by_id(id)?;
+            if !pack.covers_area(area_code) {
+                return Err(AppError::invalid(
+                    "policy",
+                    "policy_not_for_area",
+                    format!("“{}”的政策不适用于本户所在地区", pack.jurisdiction),
+                    format!(
+                        "The {} policy does not apply to this household's area",
+                        pack.jurisdiction_en
+                    ),
+                ));
+            }
+            if !pack.accepts_payment_on(today) {
+                return Err(window_closed(pack, today));
+            }
+            return Ok(pack);
+        }
+        match self.speaking_for(area_code, today) {
+            Some(p) if p.accepts_payment_on(today) => Ok(p),
+            Some(p) => Err(window_closed(p, today)),
+            None => Err(AppError::invalid(
+                "policy",
+                "no_policy_for_area",
+                "本户所在地区暂无可用的参保政策",
+                "No policy covers this household's area yet",
+            )),
+        }
+    }
+
+    /// The pack that speaks for an area on a day: the one whose collection window is open,
+    /// else the latest covering the area (certifications, lists and the ledger use it too).
+    pub fn speaking_for(&self, area: &str, today: NaiveDate) -> Option<&PolicyPack> {
+        let mut covering: Vec<&PolicyPack> = self.all().filter(|p| p.covers_area(area)).collect();
+        if let Some(open) = covering.iter().find(|p| p.accepts_payment_on(today)) {
+            return Some(open);
+        }
+        covering.sort_by_key(|p| p.insurance_year);
+        covering.last().copied()
+    }
+
+    /// The pack that speaks for an area: it must lie inside one jurisdiction (or contain
+    /// exactly one); of that jurisdiction's years, the one asked for, else the one whose
+    /// collection is open, else the latest that has begun.
+    pub fn for_report(&self, prefix: &str, year: Option<i32>, today: NaiveDate) -> Result<&PolicyPack, AppError> {
+        let mut cands: Vec<&PolicyPack> = self
+            .all()
+            .filter(|p| {
+                p.area_codes
+                    .iter()
+                    .any(|c| c.starts_with(prefix) || prefix.starts_with(c.as_str()))
+            })
+            .collect();
+        let mut jurisdictions: Vec<&Vec<String>> = cands.iter().map(|p| &p.area_codes).collect();
+        jurisdictions.sort();
+        jurisdictions.dedup();
+        if jurisdictions.len() > 1 {
+            return Err(AppError::invalid(
+                "area",
+                "area_spans_jurisdictions",
+                "该地区包含多个统筹地区，请选择其下的一个地区",
+                "This area spans several jurisdictions; choose one below it",
+            ));
+        }
+        if let Some(y) = year {
+            cands.retain(|p| p.insurance_year == y);
+            if cands.is_empty() {
+                return Err(AppError::invalid(
+                    "year",
+                    "no_policy_for_year",
+                    format!("该地区没有{y}年度的参保政策"),
+                    format!("No policy for {y} covers this area"),
+                ));
+            }
+        }
+        if let Some(open) = cands.iter().find(|p| p.accepts_payment_on(today)) {
+            return Ok(open);
+        }
+        cands.sort_by_key(|p| p.insurance_year);
+        cands
+            .iter()
+            .rev()
+            .find(|p| p.collection_window().0 <= today)
+            .or_else(|| cands.first())
+            .copied()
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "area",
+                    "no_policy_for_area",
+                    "该地区暂无参保政策，无法统计",
+                    "No policy covers this area, so there is nothing to report",
+                )
+            })
+    }
+}
+
+fn window_closed(pack: &PolicyPack, today: NaiveDate) -> AppError {
+    let (start, end) = pack.collection_window();
+    AppError::invalid(
+        "policy",
+        "outside_collection_window",
+        format!(
+            "今天（{today}）不在{}{}年度的参保缴费期内（{start}至{end}）",
+            pack.jurisdiction, pack.insurance_year
+        ),
+        format!(
+            "Today ({today}) is outside the {} {} collection window ({start} to {end})",
+            pack.jurisdiction_en, pack.insurance_year
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -116,7 +253,7 @@ mod tests {
         let e = parse_pack("x.toml", "id = 3").unwrap_err();
         assert!(e.starts_with("x.toml:"), "{e}");
 
-        let dir = std::env::temp_dir().join(format!("canbao-packs-{}", super::super::random_token(4)));
+        let dir = std::env::temp_dir().join(format!("canbao-packs-{}", crate::secrets::random_token(4)));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("lishi-2024.toml"),

@@ -4,7 +4,7 @@ use domain::policy::{quote, CategoryRule, PolicyPack, Quote, QuoteRequest, Tier}
 use serde::{Deserialize, Serialize};
 
 use super::policies::PolicyRegistry;
-use crate::error::{AppError, UserMessage};
+use crate::error::AppError;
 
 /// A pack as listed by `GET /api/v1/policies`.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -34,18 +34,7 @@ impl From<&PolicyPack> for PolicySummary {
     }
 }
 
-pub fn pack<'a>(registry: &'a PolicyRegistry, id: &str) -> Result<&'a PolicyPack, AppError> {
-    registry.get(id).ok_or_else(|| {
-        AppError::NotFound(UserMessage::new(
-            "policy_not_found",
-            Some("policy"),
-            format!("未找到政策“{id}”"),
-            format!("No policy {id:?}"),
-        ))
-    })
-}
-
 pub fn run(registry: &PolicyRegistry, req: &QuoteRequest) -> Result<Quote, AppError> {
-    let pack = pack(registry, &req.policy)?;
+    let pack = registry.by_id(&req.policy)?;
     quote(pack, req).map_err(|e| AppError::invalid(&e.field, &e.code, e.message, e.message_en))
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::model::AreaLevel;
-use crate::store::enrolment::{self as store, HospitalRow};
+use crate::services::enrolment::store::{self as store, HospitalRow};
 use crate::store::{areas, Db};
 
 const FRESH: Duration = Duration::from_secs(60);

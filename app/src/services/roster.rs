@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use domain::IdNumber;
 use serde::{Deserialize, Serialize};
 
-use super::enrolment::Actor;
+use super::access::Actor;
 use super::AppState;
 use crate::error::AppError;
 use crate::model::{AreaLevel, ImportProblem, Role};
@@ -74,7 +74,7 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<RosterImport, AppError> {
     let scope = may_import(actor)?;
-    let (head, rows) = super::adjustments::read_sheet_off_thread(bytes.to_vec(), MAX_ROSTER_FILE_BYTES).await?;
+    let (head, rows) = super::sheets::read_sheet_off_thread(bytes.to_vec(), MAX_ROSTER_FILE_BYTES).await?;
     let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
     let find = |k: &str| cols.iter().position(|c| *c == Some(k));
     let (code_col, village_col, township_col) = (find("code"), find("village"), find("township"));
@@ -184,7 +184,7 @@ pub async fn import(
             }
         };
         let phone = cell(phone_col);
-        if !phone.is_empty() && !super::adjustments::is_mobile(phone) {
+        if !phone.is_empty() && !super::sheets::is_mobile(phone) {
             problem(
                 "invalid",
                 phone_col,
@@ -272,7 +272,7 @@ pub async fn import(
     let numbered = matches!(state.db, crate::store::Db::Postgres(_));
     let detail = format!("added {} known {}", new_people.len(), already);
     // The people and the audit entry that records them commit together.
-    let entry = crate::store::audit::AuditEntry {
+    let entry = crate::services::audit::store::AuditEntry {
         actor_account_id: Some(actor.account.id),
         action: "roster_imported",
         subject: Some(file_name),
@@ -304,7 +304,7 @@ pub async fn import(
             }
             q.execute(&mut *tx).await?;
         }
-        crate::store::audit::audit_in_tx!(tx, &entry, now);
+        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
         tx.commit().await
     })?;
     Ok(RosterImport {

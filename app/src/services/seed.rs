@@ -10,16 +10,15 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::model::{AreaLevel, AreaNode, AreaTarget, Department, Role};
-use crate::store::accounts::{self, NewAccount};
-use crate::store::{areas, people, Db};
+use crate::services::auth::store::{self as accounts, NewAccount};
+use crate::services::enrolment::store as people;
+use crate::store::{areas, Db};
 
 const AREAS_TOML: &str = include_str!("../seed/areas.toml");
 
-/// The root every city hangs under, so an administrator can be scoped to the whole system.
-pub const ROOT_AREA: &str = "000000";
+pub use super::access::ROOT_AREA;
 
-/// Password of every demo staff account (listed in README; demo data only).
-pub const DEMO_PASSWORD: &str = "Canbao@2022";
+pub use super::auth::DEMO_PASSWORD;
 /// Phone of the demo resident (sign in with the code shown on screen in demo mode).
 pub const DEMO_RESIDENT_PHONE: &str = "13800000001";
 
@@ -168,11 +167,11 @@ pub async fn load_areas(db: &Db) -> Result<(), AppError> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HospitalFile {
-    hospitals: Vec<crate::store::enrolment::HospitalRow>,
+    hospitals: Vec<crate::services::enrolment::store::HospitalRow>,
 }
 
 /// The embedded demo list of designated medical institutions.
-pub fn embedded_hospitals() -> Result<Vec<crate::store::enrolment::HospitalRow>, String> {
+pub fn embedded_hospitals() -> Result<Vec<crate::services::enrolment::store::HospitalRow>, String> {
     let file: HospitalFile =
         toml::from_str(include_str!("../seed/hospitals.toml")).map_err(|e| format!("hospitals.toml: {e}"))?;
     let mut seen = HashSet::new();
@@ -194,7 +193,7 @@ pub async fn load_hospitals(db: &Db) -> Result<(), AppError> {
                 format!("hospitals.toml: {} sits in unknown area {}", h.code, h.area_code),
             ));
         }
-        crate::store::enrolment::upsert_hospital(db, h).await?;
+        crate::services::enrolment::store::upsert_hospital(db, h).await?;
     }
     Ok(())
 }
@@ -400,9 +399,9 @@ pub async fn load_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<()
             people::create_household(db, person_id, village, now).await?;
         }
         if let Some(since) = minimum_living {
-            if !crate::store::enrolment::has_certification(db, person_id, "minimum_living").await? {
+            if !crate::services::enrolment::store::has_certification(db, person_id, "minimum_living").await? {
                 let since = domain::dates::parse_date(since).map_err(|e| AppError::internal("seed", e))?;
-                crate::store::enrolment::insert_flagged_certification(
+                crate::services::enrolment::store::insert_flagged_certification(
                     db,
                     person_id,
                     "minimum_living",

@@ -11,7 +11,8 @@ use std::pin::Pin;
 
 use crate::error::AppError;
 use crate::model::mask_phone;
-use crate::store::{otp, Db};
+use crate::services::auth::otp;
+use crate::store::Db;
 
 pub struct SmsMessage<'a> {
     pub phone: &'a str,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::enrolment::Actor;
+use super::access::Actor;
 use super::AppState;
 use crate::error::AppError;
 use crate::model::{area_prefix, ImportProblem, Role, TargetView};
@@ -77,7 +77,7 @@ struct Row {
 /// Targets under an area (default: the viewer's scope), newest year first.
 pub async fn list(state: &AppState, actor: &Actor, area: Option<&str>) -> Result<Vec<TargetView>, AppError> {
     may_view(actor)?;
-    let area = super::enrolment::area_within(actor, area)?;
+    let area = super::access::area_within(actor, area)?;
     let prefix = if area.len() == 6 {
         area_prefix(&area).to_owned()
     } else {
@@ -176,7 +176,7 @@ pub async fn set(
     let (notice, clause) = source(actor, state);
     let subject = format!("{area} {year}");
     let detail = count.to_string();
-    let entry = crate::store::audit::AuditEntry {
+    let entry = crate::services::audit::store::AuditEntry {
         actor_account_id: Some(actor.account.id),
         action: "target_set",
         subject: Some(&subject),
@@ -190,7 +190,7 @@ pub async fn set(
         sqlx::query(UPSERT)
             .bind(area).bind(year).bind(count).bind(&notice).bind(&clause).bind(actor.account.id).bind(now)
             .execute(&mut *tx).await?;
-        crate::store::audit::audit_in_tx!(tx, &entry, now);
+        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
         tx.commit().await
     })?;
     list(state, actor, Some(area))
@@ -230,7 +230,7 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<TargetImport, AppError> {
     let scope = may_edit(actor)?.to_owned();
-    let (head, rows) = super::adjustments::read_sheet_off_thread(bytes.to_vec(), MAX_TARGET_FILE_BYTES).await?;
+    let (head, rows) = super::sheets::read_sheet_off_thread(bytes.to_vec(), MAX_TARGET_FILE_BYTES).await?;
     let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
     let find = |k: &str| cols.iter().position(|c| *c == Some(k));
     let (code_col, name_col, year_col, count_col) = (find("code"), find("name"), find("year"), find("count"));
@@ -329,7 +329,7 @@ pub async fn import(
     let (notice, clause) = source(actor, state);
     let clause = format!("{clause}（导入 {file_name}）");
     let detail = format!("{} targets", good.len());
-    let entry = crate::store::audit::AuditEntry {
+    let entry = crate::services::audit::store::AuditEntry {
         actor_account_id: Some(actor.account.id),
         action: "targets_imported",
         subject: Some(file_name),
@@ -344,7 +344,7 @@ pub async fn import(
                 .bind(code).bind(year).bind(count).bind(&notice).bind(&clause).bind(actor.account.id).bind(now)
                 .execute(&mut *tx).await?;
         }
-        crate::store::audit::audit_in_tx!(tx, &entry, now);
+        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
         tx.commit().await
     })?;
     Ok(TargetImport {

@@ -10,14 +10,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub mod accounts;
 pub mod areas;
-pub mod audit;
-pub mod certification;
-pub mod enrolment;
-pub mod otp;
-pub mod payment_exceptions;
-pub mod people;
+pub mod batch;
 
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]

@@ -29,7 +29,7 @@ pub struct TestDb {
 }
 
 fn unique_name() -> String {
-    format!("canbao_test_{}", app::services::random_token(6))
+    format!("canbao_test_{}", app::secrets::random_token(6))
 }
 
 impl TestDb {

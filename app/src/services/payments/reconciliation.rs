@@ -1,0 +1,287 @@
+//! The tax bureau's reconciliation file, matched against recorded payments.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use domain::policy::Quote;
+use domain::Money;
+use serde::{Deserialize, Serialize};
+
+use super::*;
+use crate::error::AppError;
+use crate::model::Role;
+use crate::services::access::Actor;
+use crate::services::audit::store as audit;
+use crate::services::enrolment::start_rule_code;
+use crate::services::enrolment::store::{self as store, EnrolmentRow};
+use crate::services::AppState;
+use crate::store::with_pool;
+
+/// One row that could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ReconciliationException {
+    pub line: usize,
+    pub id_number_masked: String,
+    pub transaction_id: String,
+    pub reason: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ReconciliationReport {
+    pub import_id: i64,
+    pub rows_total: usize,
+    pub applied: usize,
+    pub duplicates: usize,
+    pub exceptions: Vec<ReconciliationException>,
+}
+
+pub const RECONCILIATION_HEADER: [&str; 6] = [
+    "id_number",
+    "insurance_year",
+    "amount",
+    "paid_at",
+    "channel",
+    "transaction_id",
+];
+
+pub(super) struct Row {
+    pub(super) line: usize,
+    pub(super) id_number: String,
+    pub(super) year: Option<i32>,
+    pub(super) amount_text: String,
+    pub(super) transaction_id: String,
+    pub(super) verdict: Verdict,
+}
+
+pub(super) enum Verdict {
+    Apply {
+        enrolment: Box<EnrolmentRow>,
+        paid_at: DateTime<Utc>,
+    },
+    Duplicate,
+    Exception(&'static str, String),
+}
+
+pub(super) fn parse_paid_at(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    let local = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().or_else(|| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })?;
+    domain::dates::SHANGHAI
+        .from_local_datetime(&local)
+        .single()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Imports a reconciliation CSV (`id_number, insurance_year, amount, paid_at, channel,
+/// transaction_id`). Matching unpaid enrolments are marked paid; rows already imported
+/// are counted as duplicates; the rest become exceptions. One transaction for the file.
+pub async fn import_reconciliation(
+    state: &AppState,
+    actor: &Actor,
+    file_name: &str,
+    text: &str,
+    client_ip: &str,
+) -> Result<ReconciliationReport, AppError> {
+    if !matches!(actor.role, Role::BureauOfficer | Role::Admin) {
+        return Err(AppError::forbidden(
+            "bureau_only",
+            "只有医保局工作人员可以导入对账文件",
+            "Only bureau officers import reconciliation files",
+        ));
+    }
+    let scope = actor.staff_scope()?.to_owned();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|_| bad_file("无法读取表头", "Cannot read the header row"))?
+        .iter()
+        .map(str::to_lowercase)
+        .collect();
+    if headers != RECONCILIATION_HEADER {
+        return Err(bad_file(
+            &format!("表头应为：{}", RECONCILIATION_HEADER.join(",")),
+            &format!("The header must be: {}", RECONCILIATION_HEADER.join(",")),
+        ));
+    }
+    let db = &state.db;
+    let mut rows = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| bad_file(&format!("第{line}行无法读取：{e}"), &format!("Line {line}: {e}")))?;
+        let get = |k: usize| rec.get(k).unwrap_or("").to_owned();
+        let (id_number, year_text, amount_text, paid_text, transaction_id) = (get(0), get(1), get(2), get(3), get(5));
+        let year = year_text.parse::<i32>().ok();
+        let ex = |code: &'static str, msg: String| Verdict::Exception(code, msg);
+        let verdict = if rec.len() != 6 {
+            ex("columns", format!("应有6列，实有{}列", rec.len()))
+        } else if transaction_id.is_empty() {
+            ex("transaction_id_missing", "缺少交易流水号".into())
+        } else if !seen.insert(transaction_id.clone())
+            || store::payment_by_transaction(db, &transaction_id).await?.is_some()
+        {
+            Verdict::Duplicate
+        } else {
+            match (
+                domain::IdNumber::parse(&id_number),
+                year,
+                amount_text.parse::<Money>(),
+                parse_paid_at(&paid_text),
+            ) {
+                (Err(e), ..) => ex("id_number_invalid", format!("身份证号码无效：{e}")),
+                (_, None, ..) => ex("year_invalid", format!("参保年度“{year_text}”无效")),
+                (_, _, Err(e), _) => ex("amount_invalid", format!("金额无效：{e}")),
+                (_, _, _, None) => ex("paid_at_invalid", format!("缴费时间“{paid_text}”无效")),
+                (Ok(id), Some(y), Ok(amount), Some(paid_at)) => {
+                    match store::person_by_id_number(db, id.as_str()).await? {
+                        None => ex("unknown_person", "系统中没有此人".into()),
+                        Some(p) => match store::enrolment_for(db, p.id, y).await? {
+                            None => ex("no_enrolment", format!("此人没有{y}年度的参保登记")),
+                            Some(e) => {
+                                let area = match e.household_id {
+                                    Some(h) => store::household(db, h).await?.map(|h| h.area_code),
+                                    None => p.area_code.clone(),
+                                }
+                                .unwrap_or_default();
+                                if !area.starts_with(&scope) {
+                                    ex("out_of_scope", "此人不在您的管辖范围内".into())
+                                } else if e.status != "unpaid" {
+                                    ex("already_paid", "该参保登记已缴费".into())
+                                } else if amount.to_fen() != e.due_fen {
+                                    ex(
+                                        "amount_mismatch",
+                                        format!("金额{amount}元与应缴{}元不一致", Money::from_fen(e.due_fen)),
+                                    )
+                                } else {
+                                    Verdict::Apply {
+                                        enrolment: Box::new(e),
+                                        paid_at,
+                                    }
+                                }
+                            }
+                        },
+                    }
+                }
+            }
+        };
+        rows.push(Row {
+            line,
+            id_number,
+            year,
+            amount_text,
+            transaction_id,
+            verdict,
+        });
+    }
+    if rows.is_empty() {
+        return Err(bad_file("文件中没有数据行", "The file has no data rows"));
+    }
+    let settled = {
+        let applying: Vec<EnrolmentRow> = rows
+            .iter()
+            .filter_map(|r| match &r.verdict {
+                Verdict::Apply { enrolment, .. } => Some((**enrolment).clone()),
+                _ => None,
+            })
+            .collect();
+        settle(state, &applying).await?
+    };
+    let today = state.clock.today();
+    let now = state.clock.now();
+    let actor_id = actor.account.id;
+    let mut exceptions: Vec<ReconciliationException> = Vec::new();
+    let mut applied = 0usize;
+    let mut duplicates = 0usize;
+    let import_id: i64 = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO reconciliation_imports (file_name, uploaded_by_account_id, uploaded_at, rows_total, rows_applied,
+                rows_duplicate, rows_exception) VALUES ($1, $2, $3, $4, 0, 0, 0) RETURNING id")
+            .bind(file_name).bind(actor_id).bind(now).bind(rows.len() as i64).fetch_one(&mut *tx).await?;
+        let mut settled_iter = settled.iter();
+        for r in &rows {
+            let mut problem: Option<(&str, String)> = None;
+            match &r.verdict {
+                Verdict::Duplicate => duplicates += 1,
+                Verdict::Exception(code, msg) => problem = Some((code, msg.clone())),
+                Verdict::Apply { enrolment, paid_at } => {
+                    let (_, q) = settled_iter.next().expect("one settlement per applied row");
+                    let receipt = receipt_number(now);
+                    let pid: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at)
+                         VALUES ($1, 'tax_reconciliation', NULL, $2, $3, $4, NULL, $5) ON CONFLICT (transaction_id) DO NOTHING RETURNING id")
+                        .bind(&r.transaction_id).bind(enrolment.due_fen).bind(paid_at).bind(&receipt).bind(now)
+                        .fetch_optional(&mut *tx).await?;
+                    match pid {
+                        None => duplicates += 1,
+                        Some(pid) => {
+                            if mark_paid!(tx, enrolment.id, today, q) == 1 {
+                                sqlx::query(LINK_PAYMENT).bind(pid).bind(enrolment.id).bind(enrolment.due_fen).execute(&mut *tx).await?;
+                                sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
+                                    WHERE status = 'pending' AND id = $2")
+                                    .bind(now).bind(enrolment.order_id).execute(&mut *tx).await?;
+                                applied += 1;
+                            } else {
+                                sqlx::query("DELETE FROM payments WHERE id = $1").bind(pid).execute(&mut *tx).await?;
+                                problem = Some(("already_paid", "该参保登记已缴费".into()));
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some((code, msg)) = problem {
+                sqlx::query(
+                    "INSERT INTO reconciliation_exceptions (import_id, line_no, id_number, insurance_year, amount, transaction_id, reason, message)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(import_id).bind(r.line as i64).bind(&r.id_number).bind(r.year).bind(&r.amount_text)
+                    .bind(&r.transaction_id).bind(code).bind(&msg).execute(&mut *tx).await?;
+                exceptions.push(ReconciliationException {
+                    line: r.line,
+                    id_number_masked: domain::IdNumber::parse(&r.id_number).map(|i| i.masked()).unwrap_or_else(|_| "（无效）".into()),
+                    transaction_id: r.transaction_id.clone(),
+                    reason: code.to_owned(),
+                    message: msg,
+                });
+            }
+        }
+        sqlx::query("UPDATE reconciliation_imports SET rows_applied = $1, rows_duplicate = $2, rows_exception = $3 WHERE id = $4")
+            .bind(applied as i64).bind(duplicates as i64).bind(exceptions.len() as i64).bind(import_id)
+            .execute(&mut *tx).await?;
+        // On record with the payments it applied, in the same transaction.
+        let detail = format!(
+            "import {import_id}: {} rows, {applied} applied, {duplicates} duplicates, {} exceptions",
+            rows.len(),
+            exceptions.len()
+        );
+        let entry = audit::AuditEntry {
+            actor_account_id: Some(actor_id),
+            action: "reconciliation_imported",
+            subject: Some(file_name),
+            detail: Some(&detail),
+            client_ip: Some(client_ip),
+            area_code: actor.account.area_code.as_deref(),
+        };
+        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
+        tx.commit().await?;
+        import_id
+    });
+    Ok(ReconciliationReport {
+        import_id,
+        rows_total: rows.len(),
+        applied,
+        duplicates,
+        exceptions,
+    })
+}
+
+pub(super) fn bad_file(zh: &str, en: &str) -> AppError {
+    AppError::invalid("file", "reconciliation_file_invalid", zh, en)
+}
