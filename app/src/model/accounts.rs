@@ -1,14 +1,9 @@
 //! Accounts, roles and what the shell shows about the signed-in user.
 
-#[allow(unused_imports)]
-use chrono::{DateTime, NaiveDate, Utc};
-#[allow(unused_imports)]
-use domain::Money;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-#[allow(unused_imports)]
-use super::*;
-#[allow(unused_imports)]
+use super::AreaLevel;
 use crate::i18n::Texts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,14 +1,7 @@
 //! Areas (行政区划) and the scope a code covers.
 
-#[allow(unused_imports)]
-use chrono::{DateTime, NaiveDate, Utc};
-#[allow(unused_imports)]
-use domain::Money;
 use serde::{Deserialize, Serialize};
 
-#[allow(unused_imports)]
-use super::*;
-#[allow(unused_imports)]
 use crate::i18n::Texts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,15 +1,9 @@
 //! Identity certification (身份认定) and the audit log.
 
-#[allow(unused_imports)]
 use chrono::{DateTime, NaiveDate, Utc};
-#[allow(unused_imports)]
-use domain::Money;
 use serde::{Deserialize, Serialize};
 
-#[allow(unused_imports)]
-use super::*;
-#[allow(unused_imports)]
-use crate::i18n::Texts;
+use super::AdjustmentView;
 
 // Identity certification (身份认定)
 

@@ -1,14 +1,10 @@
 //! Households, enrolments and the coverage page (我的参保).
 
-#[allow(unused_imports)]
 use chrono::{DateTime, NaiveDate, Utc};
-#[allow(unused_imports)]
 use domain::Money;
 use serde::{Deserialize, Serialize};
 
-#[allow(unused_imports)]
-use super::*;
-#[allow(unused_imports)]
+use super::{PaymentExceptionView, ReceiptBrief};
 use crate::i18n::Texts;
 
 /// A designated medical institution (定点医疗机构).

@@ -1,15 +1,7 @@
 //! The unenrolled ledger (未参保台账).
 
-#[allow(unused_imports)]
-use chrono::{DateTime, NaiveDate, Utc};
-#[allow(unused_imports)]
-use domain::Money;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-
-#[allow(unused_imports)]
-use super::*;
-#[allow(unused_imports)]
-use crate::i18n::Texts;
 
 // The unenrolled ledger (未参保台账)
 

@@ -1,15 +1,6 @@
 //! Departments' dynamic adjustment lists (动态调整名单).
 
-#[allow(unused_imports)]
-use chrono::{DateTime, NaiveDate, Utc};
-#[allow(unused_imports)]
-use domain::Money;
 use serde::{Deserialize, Serialize};
-
-#[allow(unused_imports)]
-use super::*;
-#[allow(unused_imports)]
-use crate::i18n::Texts;
 
 // Departments' dynamic adjustment lists (动态调整名单)
 

@@ -1,15 +1,8 @@
 //! Payment orders, receipts, payment exceptions and reconciliation.
 
-#[allow(unused_imports)]
-use chrono::{DateTime, NaiveDate, Utc};
-#[allow(unused_imports)]
+use chrono::{DateTime, Utc};
 use domain::Money;
 use serde::{Deserialize, Serialize};
-
-#[allow(unused_imports)]
-use super::*;
-#[allow(unused_imports)]
-use crate::i18n::Texts;
 
 /// A verified payment that could not be applied (支付异常): kept until a bureau officer
 /// refunds it or applies it to the household's current enrolments.

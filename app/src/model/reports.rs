@@ -1,14 +1,7 @@
 //! Targets (任务数) and rendered reports.
 
-#[allow(unused_imports)]
-use chrono::{DateTime, NaiveDate, Utc};
-#[allow(unused_imports)]
-use domain::Money;
 use serde::{Deserialize, Serialize};
 
-#[allow(unused_imports)]
-use super::*;
-#[allow(unused_imports)]
 use crate::i18n::Texts;
 
 /// A target (任务数) as the targets page shows it.
