@@ -8,16 +8,8 @@ use crate::model::{CoveragePage, PersonHit, ReceiptView};
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::api::ssr::{current_account, state};
-    use crate::error::AppError;
+    pub use crate::api::ssr::actor;
     use crate::services::access::Actor;
-    use crate::services::AppState;
-
-    pub async fn actor() -> Result<(AppState, Actor), AppError> {
-        let state = state()?;
-        let account = current_account(&state).await?.ok_or_else(AppError::sign_in_required)?;
-        Ok((state, Actor::new(account)))
-    }
 
     /// `http(s)://host` as the browser asked for it (a proxy's X-Forwarded-Proto is honoured).
     pub async fn site_origin() -> String {
@@ -139,7 +131,7 @@ pub async fn enrol_household(
     respond(
         async {
             let (state, actor) = actor().await?;
-            let people = crate::services::enrolment::store::members(&state.db, household_id).await?;
+            let people = crate::services::enrolment::household_members(&state, &actor, household_id).await?;
             let pick = |list: &[String], pid: i64| -> Vec<String> {
                 list.iter()
                     .filter_map(|c| c.split_once(':'))

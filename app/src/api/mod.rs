@@ -226,7 +226,7 @@ pub async fn pending_sign_in() -> Result<Option<crate::model::PendingSignIn>, Ap
 #[server]
 pub async fn list_areas() -> Result<Vec<AreaNode>, AppError> {
     use self::ssr::*;
-    respond(async { Ok(crate::store::areas::list(&state()?.db).await?) }.await)
+    respond(async { crate::services::reference::areas(&state()?).await }.await)
 }
 
 /// The areas within the signed-in staff member's scope (filtered on the server).
@@ -235,13 +235,8 @@ pub async fn my_areas() -> Result<Vec<AreaNode>, AppError> {
     use self::ssr::*;
     respond(
         async {
-            let state = state()?;
-            let account = current_account(&state).await?.ok_or_else(AppError::sign_in_required)?;
-            let scope = account.area_code.ok_or_else(|| {
-                AppError::forbidden("no_scope", "您的账户没有管辖区域", "Your account has no area scope")
-            })?;
-            let all = crate::store::areas::list(&state.db).await?;
-            Ok(crate::model::within_scope(all, Some(&scope)))
+            let (state, actor) = actor().await?;
+            crate::services::reference::areas_in_scope(&state, &actor).await
         }
         .await,
     )

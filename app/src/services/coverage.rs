@@ -18,6 +18,7 @@ use super::enrolment::*;
 
 /// What the coverage page shows for the actor's household (a resident's own, or
 /// `household` for staff).
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn coverage_page(
     state: &AppState,
     actor: &Actor,
@@ -204,6 +205,7 @@ pub async fn coverage_page(
 }
 
 /// Staff search within their area: an exact ID number or part of a name.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn search(state: &AppState, actor: &Actor, query: &str) -> Result<Vec<crate::model::PersonHit>, AppError> {
     if !actor.enrols_for_others() {
         return Err(forbidden_area());

@@ -107,6 +107,7 @@ fn rank(e: &LedgerEntry) -> u8 {
 /// The ledger, sorted by what to do next: submitted but unpaid first (a reminder closes
 /// it), then never contacted, lost contact, declined …, settled reasons last; within a
 /// group, the longest without a visit first.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<Vec<LedgerEntry>, AppError> {
     may_keep_ledger(actor)?;
     let area = super::access::area_within(actor, q.area.as_deref())?;
@@ -191,6 +192,7 @@ pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<
 }
 
 /// Records a visit and the reason it established; returns the person's ledger entry.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn record_visit(
     state: &AppState,
     actor: &Actor,
@@ -314,6 +316,7 @@ fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
 /// The month's comparison: paid in the month, people new to the roster in the month and
 /// still unenrolled, and reasons recorded or changed in the month. Payments and reasons
 /// count by the service's day (which the demo pins); new people by when they were stored.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn changes(
     state: &AppState,
     actor: &Actor,

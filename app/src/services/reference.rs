@@ -7,8 +7,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::model::AreaLevel;
+use crate::error::AppError;
+use crate::model::{AreaLevel, AreaNode};
+use crate::services::access::Actor;
 use crate::services::enrolment::store::{self as store, HospitalRow};
+use crate::services::AppState;
 use crate::store::{areas, Db};
 
 const FRESH: Duration = Duration::from_secs(60);
@@ -68,4 +71,34 @@ impl Reference {
             m.clear();
         }
     }
+}
+
+/// Every area with its latest target (public reference data from the notices).
+#[tracing::instrument(skip_all)]
+pub async fn areas(state: &AppState) -> Result<Vec<AreaNode>, AppError> {
+    Ok(areas::list(&state.db).await?)
+}
+
+/// One area by its code; 404 when there is none.
+#[tracing::instrument(skip_all)]
+pub async fn area(state: &AppState, code: &str) -> Result<AreaNode, AppError> {
+    areas::get_with_target(&state.db, code).await?.ok_or_else(|| {
+        AppError::not_found(
+            "area_not_found",
+            format!("未找到区划代码 {code}"),
+            format!("No area with code {code}"),
+        )
+    })
+}
+
+/// The areas at or under the staff member's own area, parents first; 403 for an account
+/// without one.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
+pub async fn areas_in_scope(state: &AppState, actor: &Actor) -> Result<Vec<AreaNode>, AppError> {
+    let scope = actor
+        .account
+        .area_code
+        .as_deref()
+        .ok_or_else(|| AppError::forbidden("no_scope", "您的账户没有管辖区域", "Your account has no area scope"))?;
+    Ok(crate::model::within_scope(areas::list(&state.db).await?, Some(scope)))
 }

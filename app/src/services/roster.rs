@@ -66,6 +66,7 @@ fn parse_hukou(s: &str) -> Option<bool> {
 /// Imports a roster from CSV or XLSX: 村社区 (a name within the officer's scope, with
 /// 乡镇街道 to tell two of a name apart) or 区划代码, 姓名, 身份证号码, and optionally
 /// 联系电话 and 户籍 (本地/外地).
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn import(
     state: &AppState,
     actor: &Actor,

@@ -75,6 +75,7 @@ struct Row {
 }
 
 /// Targets under an area (default: the viewer's scope), newest year first.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn list(state: &AppState, actor: &Actor, area: Option<&str>) -> Result<Vec<TargetView>, AppError> {
     may_view(actor)?;
     let area = super::access::area_within(actor, area)?;
@@ -154,6 +155,7 @@ const UPSERT: &str = "INSERT INTO area_targets (area_code, insurance_year, targe
         updated_by = excluded.updated_by, updated_at = excluded.updated_at";
 
 /// Sets one target by hand (the seed will not overwrite it).
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn set(
     state: &AppState,
     actor: &Actor,
@@ -222,6 +224,7 @@ fn column(header: &str) -> Option<&'static str> {
 
 /// Imports targets from CSV or XLSX: area (code, or name within the officer's scope),
 /// year, count. Every row is checked first; any problem and nothing is written.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn import(
     state: &AppState,
     actor: &Actor,

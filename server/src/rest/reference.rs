@@ -112,23 +112,14 @@ pub(super) async fn health(State(state): State<AppState>) -> Response {
 }
 
 pub(super) async fn list_areas(State(state): State<AppState>) -> Result<Json<Vec<AreaNode>>, AppError> {
-    Ok(Json(app::store::areas::list(&state.db).await?))
+    Ok(Json(app::services::reference::areas(&state).await?))
 }
 
 pub(super) async fn get_area(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<AreaNode>, AppError> {
-    app::store::areas::get_with_target(&state.db, &code)
-        .await?
-        .map(Json)
-        .ok_or_else(|| {
-            AppError::not_found(
-                "area_not_found",
-                format!("未找到区划代码 {code}"),
-                format!("No area with code {code}"),
-            )
-        })
+    Ok(Json(app::services::reference::area(&state, &code).await?))
 }
 
 pub(super) async fn list_policies(State(state): State<AppState>) -> Json<Vec<PolicySummary>> {

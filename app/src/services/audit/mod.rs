@@ -37,6 +37,7 @@ pub(crate) fn day_start(d: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn search(state: &AppState, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditView>, AppError> {
     // Cadres and township officers read their own area's entries too: a person the system
     // knew being attached to a household is recorded in the village for its cadre to see.

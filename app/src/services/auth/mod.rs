@@ -75,6 +75,7 @@ fn code_hash(settings: &Settings, phone: &str, code: &str) -> String {
 }
 
 /// Sends a 6-digit sign-in code, within the per-phone and per-address limits.
+#[tracing::instrument(skip_all)]
 pub async fn request_code(state: &AppState, phone_input: &str, client_ip: &str) -> Result<String, AppError> {
     let phone = parse_phone(phone_input)?;
     let db = &state.db;
@@ -124,6 +125,7 @@ pub async fn request_code(state: &AppState, phone_input: &str, client_ip: &str) 
 }
 
 /// Checks a code; on success signs the resident in (creating the account on first sign-in).
+#[tracing::instrument(skip_all)]
 pub async fn verify_code(
     state: &AppState,
     phone_input: &str,
@@ -233,6 +235,7 @@ pub async fn verify_code(
 }
 
 /// Signs a staff member in by username and password, counting failures and locking after five.
+#[tracing::instrument(skip_all)]
 pub async fn staff_sign_in(
     state: &AppState,
     username: &str,
@@ -333,6 +336,7 @@ async fn start_session(state: &AppState, account: AccountRow) -> Result<NewSessi
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(state: &AppState, token: &str) -> Result<(), AppError> {
     accounts::delete_session(&state.db, &sha256_hex(&[token])).await?;
     Ok(())

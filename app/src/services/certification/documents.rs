@@ -36,6 +36,7 @@ pub(super) fn clean_file_name(name: &str) -> String {
     }
 }
 
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn add_document(
     state: &AppState,
     actor: &Actor,
@@ -122,6 +123,7 @@ pub async fn add_document(
 }
 
 /// A document's bytes for someone who may see its request.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn document(
     state: &AppState,
     actor: &Actor,

@@ -10,6 +10,7 @@ use crate::services::access::{mask_id, Actor};
 use crate::services::certification::store::{self as store, CertRow, QueueFilter};
 use crate::services::AppState;
 
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn view(state: &AppState, actor: &Actor, id: i64) -> Result<CertificationView, AppError> {
     let viewer = Viewer::new(state, actor).await?;
     let cert = store::get(&state.db, id).await?.ok_or_else(not_found)?;
@@ -81,6 +82,7 @@ pub(super) fn summary(state: &AppState, viewer: &Viewer<'_>, cert: CertRow) -> C
 }
 
 /// A role's work queue (or a resident's own requests), oldest first.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn queue(state: &AppState, actor: &Actor, q: &QueueQuery) -> Result<Vec<CertificationSummary>, AppError> {
     let viewer = Viewer::new(state, actor).await?;
     let mut f = QueueFilter {

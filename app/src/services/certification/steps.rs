@@ -48,6 +48,7 @@ pub fn status_zh(status: &str) -> &'static str {
     }
 }
 
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn act(
     state: &AppState,
     actor: &Actor,
@@ -98,6 +99,7 @@ pub async fn act(
 
 /// Bulk steps: every request is checked first; nothing changes unless all may take the
 /// step and the officer confirmed the list.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn bulk(
     state: &AppState,
     actor: &Actor,

@@ -9,6 +9,7 @@ use crate::services::enrolment::store as enrol_store;
 use crate::services::AppState;
 use crate::store::with_pool;
 
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn submit(
     state: &AppState,
     actor: &Actor,

@@ -14,6 +14,7 @@ use super::*;
 
 /// Changes an enrolment's designated hospitals during the year, as often as the pack allows
 /// (`hospitals.changes_per_year`). The change is recorded with the previous choice and audited.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn change_hospitals(
     state: &AppState,
     actor: &Actor,
@@ -103,6 +104,7 @@ pub async fn change_hospitals(
 
 /// Opens a new payment order for a household's unpaid enrolments (after the previous
 /// order expired or was cancelled). Returns the pending order if one is still open.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn open_order(
     state: &AppState,
     actor: &Actor,

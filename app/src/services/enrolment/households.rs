@@ -45,8 +45,16 @@ pub async fn own_household(state: &AppState, actor: &Actor) -> Result<Option<sto
     }
 }
 
+/// The members of a household the actor may act for (refused as [`household_for`] refuses).
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
+pub async fn household_members(state: &AppState, actor: &Actor, id: i64) -> Result<Vec<PersonRow>, AppError> {
+    let h = household_for(state, actor, id).await?;
+    Ok(store::members(&state.db, h.id).await?)
+}
+
 /// First visit: a resident gives their name, ID number and village; the person and a
 /// household are created (or the existing person is linked when name and number agree).
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn register_self(
     state: &AppState,
     actor: &Actor,
@@ -150,6 +158,7 @@ pub async fn register_self(
 /// Never for a person already linked to an account: a confirmation cannot move a person
 /// from one account to another. Out of scope answers like unknown.
 #[tracing::instrument(skip(state, actor, phone, client_ip), fields(actor = actor.account.id))]
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn confirm_resident_phone(
     state: &AppState,
     actor: &Actor,
@@ -257,6 +266,7 @@ pub(super) async fn village_area(state: &AppState, field: &str, code: &str) -> R
 /// Adds a member to a household. A person already in another household is refused.
 // The form's fields, one argument each, mirror the server function that calls it.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn add_member(
     state: &AppState,
     actor: &Actor,
@@ -383,6 +393,7 @@ pub(super) fn in_other_household(field: &str) -> AppError {
 }
 
 /// Staff register a new household with its head (for people the system does not know).
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn staff_new_household(
     state: &AppState,
     actor: &Actor,

@@ -45,6 +45,7 @@ pub(super) struct StoredResult {
 /// Enrols the members of one household for the insurance year of the open pack.
 /// Validation happens first; the writes run in one transaction. A member already
 /// enrolled for that year is returned as it stands (`existing`), never created twice.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn submit(
     state: &AppState,
     actor: &Actor,

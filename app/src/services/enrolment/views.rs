@@ -168,6 +168,7 @@ pub(super) fn view_from_parts(
 }
 
 /// One enrolment, if the actor may see it.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn get(state: &AppState, actor: &Actor, id: i64) -> Result<EnrolmentView, AppError> {
     let not_found = || AppError::not_found("enrolment_not_found", "未找到该参保记录", "No such enrolment");
     let row = store::enrolment(&state.db, id).await?.ok_or_else(not_found)?;

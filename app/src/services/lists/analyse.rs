@@ -555,6 +555,7 @@ impl Laps {
 }
 
 /// The dry run: reads and checks the file, stores it for the confirmation, writes nothing else.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn preview(
     state: &AppState,
     actor: &Actor,

@@ -329,6 +329,7 @@ impl ListWrites for sqlx::SqliteConnection {
 }
 
 /// Applies a previewed list: valid rows in one transaction, problems to the review queue.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) -> Result<ImportReport, AppError> {
     let mut laps = Laps::start();
     let s = stored(state, actor, id).await?;

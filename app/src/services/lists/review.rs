@@ -10,6 +10,7 @@ use crate::store::with_pool;
 /// The review queue: the rows of applied lists that were not applied (invalid, duplicated
 /// in the file, in conflict), for the officers of the uploading department within their
 /// area and for the bureau's officers over their whole scope. Open rows by default.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn review_queue(
     state: &AppState,
     actor: &Actor,
@@ -84,6 +85,7 @@ pub(super) async fn review_rows(
 
 /// Settles one row of the review queue with what the officer did about it (a note is
 /// required: the queue is the record that every problem row was dealt with).
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn resolve_review(
     state: &AppState,
     actor: &Actor,
@@ -161,6 +163,7 @@ pub async fn resolve_review(
 
 /// A list's report: the dry run again while it waits for confirmation, the stored report
 /// once applied.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn show(state: &AppState, actor: &Actor, id: i64) -> Result<ImportReport, AppError> {
     let s = stored(state, actor, id).await?;
     if s.status == "applied" {
@@ -179,6 +182,7 @@ pub(super) type ProblemLine = (u64, Option<String>, String, Option<String>, Stri
 
 /// Every problem row as an XLSX workbook with Chinese headers (from the review queue
 /// once applied, from a fresh dry run before).
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn error_report(state: &AppState, actor: &Actor, id: i64) -> Result<(String, Vec<u8>), AppError> {
     let s = stored(state, actor, id).await?;
     let rows: Vec<ProblemLine> = if s.status == "applied" {

@@ -33,6 +33,7 @@ pub(super) fn clip(s: &str, max: usize) -> &str {
 
 /// Verifies and applies a provider callback. Rejections are logged and recorded; a verified
 /// payment that cannot be applied becomes a payment exception (never a 409 forgotten).
+#[tracing::instrument(skip_all)]
 pub async fn handle_callback(
     state: &AppState,
     timestamp: Option<&str>,

@@ -16,6 +16,7 @@ use crate::services::enrolment::{self};
 use crate::services::AppState;
 
 /// A cadre records cash for a household's unpaid enrolments; the amount must equal what is due.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn collect_cash(
     state: &AppState,
     actor: &Actor,
@@ -83,6 +84,7 @@ pub async fn collect_cash(
 }
 
 /// A receipt, if the actor may see the households it paid for.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn receipt(state: &AppState, actor: &Actor, receipt_no: &str) -> Result<ReceiptView, AppError> {
     let not_found = || AppError::not_found("receipt_not_found", "未找到该收据", "No such receipt");
     let p = store::payment_by_receipt(&state.db, receipt_no)
@@ -144,6 +146,7 @@ pub struct CashSummary {
     pub receipts: Vec<ReceiptView>,
 }
 
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn cash_summary(state: &AppState, actor: &Actor, date: NaiveDate) -> Result<CashSummary, AppError> {
     if !actor.enrols_for_others() {
         return Err(AppError::forbidden(

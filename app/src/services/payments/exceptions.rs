@@ -189,6 +189,7 @@ pub fn view(r: ExceptionRow) -> PaymentExceptionView {
 
 /// The queue for a bureau officer: the exceptions in their area, open ones only unless `all`.
 #[tracing::instrument(skip(state, actor), fields(account = actor.account.id))]
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn list(state: &AppState, actor: &Actor, all: bool) -> Result<Vec<PaymentExceptionView>, AppError> {
     let scope = settles_money(actor)?;
     Ok(xstore::in_scope(&state.db, scope, all)
@@ -254,6 +255,7 @@ fn settled_already() -> AppError {
 /// Settles an open exception: `refunded` (the money went back through `channel`) or
 /// `applied` (it pays the household's unpaid enrolments, when it is exactly what they owe).
 #[tracing::instrument(skip(state, actor, req), fields(account = actor.account.id))]
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn settle(
     state: &AppState,
     actor: &Actor,
@@ -369,6 +371,7 @@ pub async fn settle(
 /// Settles a pending refund or top-up that a certification's re-pricing created: the
 /// refund paid back, or the top-up collected, through `channel`.
 #[tracing::instrument(skip(state, actor, req), fields(account = actor.account.id))]
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn settle_adjustment(
     state: &AppState,
     actor: &Actor,

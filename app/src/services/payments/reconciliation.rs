@@ -80,6 +80,7 @@ pub(super) fn parse_paid_at(s: &str) -> Option<DateTime<Utc>> {
 /// Imports a reconciliation CSV (`id_number, insurance_year, amount, paid_at, channel,
 /// transaction_id`). Matching unpaid enrolments are marked paid; rows already imported
 /// are counted as duplicates; the rest become exceptions. One transaction for the file.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn import_reconciliation(
     state: &AppState,
     actor: &Actor,
@@ -95,16 +96,12 @@ pub async fn import_reconciliation(
         ));
     }
     let scope = actor.staff_scope()?.to_owned();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|_| bad_file("无法读取表头", "Cannot read the header row"))?
-        .iter()
-        .map(str::to_lowercase)
-        .collect();
+    // The shared CSV reader (BOM, quoting, a malformed line named); cells are trimmed here.
+    let mut table = crate::services::sheets::read_csv(text)?.into_iter();
+    let headers: Vec<String> = table
+        .next()
+        .map(|(_, cells)| cells.iter().map(|h| h.trim().to_lowercase()).collect())
+        .ok_or_else(|| bad_file("无法读取表头", "Cannot read the header row"))?;
     if headers != RECONCILIATION_HEADER {
         return Err(bad_file(
             &format!("表头应为：{}", RECONCILIATION_HEADER.join(",")),
@@ -114,10 +111,9 @@ pub async fn import_reconciliation(
     let db = &state.db;
     let mut rows = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for (i, rec) in reader.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| bad_file(&format!("第{line}行无法读取：{e}"), &format!("Line {line}: {e}")))?;
-        let get = |k: usize| rec.get(k).unwrap_or("").to_owned();
+    for (line, rec) in table {
+        let line = line as usize;
+        let get = |k: usize| rec.get(k).map_or_else(String::new, |c| c.trim().to_owned());
         let (id_number, year_text, amount_text, paid_text, transaction_id) = (get(0), get(1), get(2), get(3), get(5));
         let year = year_text.parse::<i32>().ok();
         let ex = |code: &'static str, msg: String| Verdict::Exception(code, msg);

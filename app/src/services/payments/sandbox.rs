@@ -66,6 +66,7 @@ pub(super) async fn line_for(state: &AppState, r: &EnrolmentRow) -> Result<Recei
 
 /// The sandbox "app" pays or cancels: it signs a callback exactly as a provider would and
 /// hands it to the same handler the public callback endpoint uses.
+#[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn sandbox_complete(
     state: &AppState,
     actor: &Actor,

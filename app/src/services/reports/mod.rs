@@ -77,6 +77,7 @@ macro_rules! registry {
         pub const KINDS: &[&str] = &[$(<$ty as ReportKind>::KIND),*];
 
         /// Any report by its kind (404 for an unknown kind).
+        #[tracing::instrument(skip_all, fields(kind = kind, actor = actor.account.id))]
         pub async fn report(
             state: &AppState,
             actor: &Actor,
