@@ -17,7 +17,7 @@ database itself:
 - the report counters (report_roster, report_enrolled) equal a recount of their tables.
 
 It prints the counts and exits 1 on any violation. The short version runs in the Rust tests
-(server/tests/security.rs, `a_killed_server_loses_nothing_acknowledged`).
+(server/tests/suite/security.rs, `a_killed_server_loses_nothing_acknowledged`).
 """
 import hashlib, hmac, json, os, random, signal, sqlite3, subprocess, sys, tempfile
 import threading, time, urllib.error, urllib.request, uuid

@@ -154,6 +154,8 @@ for (const js of [true, false]) {
         await hydrated(page, js);
         await page.click('button.switch[aria-pressed=false]');
         await page.waitForSelector('body.elder');
+        // The new page's stylesheet may still be loading when its body appears: measure after load.
+        await page.waitForLoadState('load');
         await shot(page, `enrol-7-elder-${mode}`);
       }
       assert.deepEqual(problems, []);

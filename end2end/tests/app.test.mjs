@@ -80,6 +80,8 @@ for (const js of [true, false]) {
       assert.match(await page.textContent('h1'), /Staff sign-in/);
       await page.click('button.switch[aria-pressed=false]');
       await page.waitForSelector('body.elder');
+      // The new page's stylesheet may still be loading when its body appears: measure after load.
+      await page.waitForLoadState('load');
       await hydrated(page, js);
       const size = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
       assert.ok(size >= 18, `elder body text ${size}px`);

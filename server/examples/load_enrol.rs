@@ -5,6 +5,8 @@
 //!
 //! Usage: `load_enrol <base-url> <payment-secret> <seconds> <concurrency>`
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,15 +15,9 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK: &[u8; 11] = b"10X98765432";
-
-/// The n-th synthetic ID number in 离石区: birth dates from 1950 on, 1,000 sequence numbers a day.
+/// The n-th synthetic ID number (born from 1950 on).
 fn id_number(n: u64) -> String {
-    let day = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap() + chrono::Duration::days((n / 1000) as i64);
-    let body = format!("141102{}{:03}", day.format("%Y%m%d"), n % 1000);
-    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    format!("{body}{}", CHECK[(sum % 11) as usize] as char)
+    common::id_number(1950, n)
 }
 
 fn sign(secret: &[u8], ts: &str, body: &[u8]) -> String {
@@ -55,16 +51,7 @@ async fn main() {
         .pool_max_idle_per_host(workers as usize)
         .build()
         .unwrap();
-    let session: Value = client
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&json!({"username": "cadre_dongguan", "password": "Canbao@2022"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let auth = format!("Bearer {}", session["token"].as_str().expect("signed in"));
+    let auth = format!("Bearer {}", common::sign_in(&client, &base, "cadre_dongguan").await);
     let next = Arc::new(AtomicU64::new(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -4,19 +4,15 @@
 //!
 //! Usage: `load_lists <base-url> <rows> <csv|xlsx>`
 
+mod common;
+
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK: &[u8; 11] = b"10X98765432";
-
-/// The n-th synthetic ID number in 离石区: birth dates from 1930 on, 1,000 a day.
+/// The n-th synthetic ID number (born from 1930 on).
 fn id_number(n: u64) -> String {
-    let day = chrono::NaiveDate::from_ymd_opt(1930, 1, 1).unwrap() + chrono::Duration::days((n / 1000) as i64);
-    let body = format!("141102{}{:03}", day.format("%Y%m%d"), n % 1000);
-    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    format!("{body}{}", CHECK[(sum % 11) as usize] as char)
+    common::id_number(1930, n)
 }
 
 const HEADERS: [&str; 9] = [
@@ -85,16 +81,7 @@ async fn main() {
         .timeout(std::time::Duration::from_secs(600))
         .build()
         .unwrap();
-    let session: Value = client
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&json!({"username": "civil_lishi", "password": "Canbao@2022"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let auth = format!("Bearer {}", session["token"].as_str().expect("signed in"));
+    let auth = format!("Bearer {}", common::sign_in(&client, base, "civil_lishi").await);
     let start = Instant::now();
     let res = client
         .post(format!("{base}/api/v1/adjustment-lists?file_name=load.{kind}"))

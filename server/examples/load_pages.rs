@@ -5,22 +5,11 @@
 //!
 //! Usage: `load_pages <base-url> [runs]`
 
+mod common;
+
 use std::time::Instant;
 
 use serde_json::{json, Value};
-
-async fn sign_in(client: &reqwest::Client, base: &str, user: &str) -> String {
-    let session: Value = client
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&json!({"username": user, "password": "Canbao@2022"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["token"].as_str().expect("signed in").to_owned()
-}
 
 #[tokio::main]
 async fn main() {
@@ -33,7 +22,7 @@ async fn main() {
     let client = reqwest::Client::new();
 
     // A household of two (an adult and a 低保 parent from the demo seed), enrolled and paid in cash.
-    let cadre = sign_in(&client, &base, "cadre_dongguan").await;
+    let cadre = common::sign_in(&client, &base, "cadre_dongguan").await;
     let sub: Value = client
         .post(format!("{base}/api/v1/enrollments"))
         .bearer_auth(&cadre)

@@ -5,9 +5,11 @@
 //!
 //! Usage: `load_queues <base-url>`
 
+mod common;
+
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const PAGES: &[(&str, &[&str])] = &[
     (
@@ -29,19 +31,6 @@ const PAGES: &[(&str, &[&str])] = &[
     ("cadre_dongguan", &["/ledger"]),
 ];
 const RUNS: usize = 9;
-
-async fn sign_in(client: &reqwest::Client, base: &str, user: &str) -> String {
-    let session: Value = client
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&json!({"username": user, "password": "Canbao@2022"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["token"].as_str().expect("signed in").to_owned()
-}
 
 /// A list of `rows` rows whose ID numbers fail their check character: all go to review.
 fn rejected_list(rows: u32) -> String {
@@ -67,7 +56,7 @@ async fn main() {
         .build()
         .unwrap();
 
-    let token = sign_in(&client, &base, "civil_lishi").await;
+    let token = common::sign_in(&client, &base, "civil_lishi").await;
     let report: Value = client
         .post(format!("{base}/api/v1/adjustment-lists?file_name=rejected.csv"))
         .bearer_auth(&token)
@@ -90,7 +79,7 @@ async fn main() {
     println!("| officer | page | size | min | median | max |");
     println!("| --- | --- | --- | --- | --- | --- |");
     for (user, pages) in PAGES {
-        let token = sign_in(&client, &base, user).await;
+        let token = common::sign_in(&client, &base, user).await;
         for page in *pages {
             let get = || {
                 client

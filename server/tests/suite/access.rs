@@ -7,9 +7,7 @@
 //! 409/422 about the data, e.g. "already paid"), `p` public (anything but 403/5xx; a
 //! wrong password is still 401).
 
-mod common;
-
-use common::{bearer, resident_token, spawn_app, Backend, TestApp};
+use crate::common::{bearer, resident_token, spawn_app, Backend, TestApp, ADULT, HOSPITAL, OTHER, VILLAGE};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -17,11 +15,7 @@ both_backends! {
     refused_pages_leak_no_name_id_or_phone,
 }
 
-const ADULT: &str = "141102198511200036";
-const OTHER: &str = "141102198804160023";
-const VILLAGE: &str = "141102001001";
 const OTHER_VILLAGE: &str = "141102002001";
-const HOSPITAL: &str = "H141102001";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 /// A department list with only its header (nothing to apply, everything checked).
 const LIST: &str = "身份证号码,动态调整类型,人员类别,动态调整时间\n";

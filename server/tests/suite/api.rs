@@ -1,9 +1,7 @@
 //! The running server, end to end over HTTP, against SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::{spawn_app, Backend};
 use app::api::{RequestCode, StaffSignIn, VerifyCode};
-use common::{spawn_app, Backend};
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
 
@@ -89,7 +87,7 @@ async fn unknown_routes_get_a_styled_404(backend: Backend) {
     app.stop().await;
 }
 
-async fn sign_in(app: &common::TestApp, user: &str, password: &str) -> reqwest::Response {
+async fn sign_in(app: &crate::common::TestApp, user: &str, password: &str) -> reqwest::Response {
     app.server_fn(StaffSignIn::PATH, &[("username", user), ("password", password)])
         .await
 }
@@ -174,7 +172,7 @@ async fn staff_sign_in_counts_failures_and_locks(backend: Backend) {
     app.stop().await;
 }
 
-async fn demo_code_from_outbox(app: &common::TestApp, phone: &str) -> String {
+async fn demo_code_from_outbox(app: &crate::common::TestApp, phone: &str) -> String {
     app::services::auth::demo_code(&app.state, phone)
         .await
         .unwrap()

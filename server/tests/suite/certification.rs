@@ -2,9 +2,9 @@
 //! audit log, over HTTP on SQLite and PostgreSQL. The pinned date (2022-10-08) lies in
 //! Lishi's 2023 collection period.
 
-mod common;
-
-use common::{bearer, count, get, post, resident_token, spawn_app, Backend, TestApp};
+use crate::common::{
+    bearer, count, get, post, resident_token, spawn_app, Backend, TestApp, ADULT, HOSPITAL, OTHER, VILLAGE,
+};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -16,10 +16,6 @@ both_backends! {
     the_audit_log_is_scoped_and_append_only,
 }
 
-const ADULT: &str = "141102198511200036";
-const OTHER: &str = "141102198804160023";
-const VILLAGE: &str = "141102001001";
-const HOSPITAL: &str = "H141102001";
 /// Demo seed: 孙玉山, in 凤山底社区 (outside the demo cadre's 东关社区).
 const SUN_YUSHAN: &str = "141102194702150037";
 /// A 1×1 PNG.
@@ -391,17 +387,15 @@ async fn residents_request_for_their_household_and_withdraw(backend: Backend) {
     app.stop().await;
 }
 
+/// A supporting document sent as raw bytes.
 async fn upload(app: &TestApp, auth: &str, id: i64, name: &str, body: Vec<u8>) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url(&format!("/api/v1/certifications/{id}/documents?file_name={name}")))
-        .header("Authorization", auth)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    crate::common::upload(
+        app,
+        auth,
+        &format!("/api/v1/certifications/{id}/documents?file_name={name}"),
+        body,
+    )
+    .await
 }
 
 async fn documents_are_checked_by_content_and_served_only_in_scope(backend: Backend) {

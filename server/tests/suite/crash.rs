@@ -5,13 +5,11 @@
 //! acknowledged enrolment exists once, every acknowledged payment is applied once, no order
 //! is paid twice and the report counters equal a recount.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Backend, TestDb};
+use crate::common::{Backend, TestDb};
 use serde_json::{json, Value};
 
 both_backends! {

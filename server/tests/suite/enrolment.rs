@@ -1,10 +1,11 @@
 //! Enrolment, payment and reconciliation over HTTP, on SQLite and PostgreSQL.
 //! The pinned date (2022-10-08) lies inside Lishi's 2023 collection period.
 
-mod common;
-
+use crate::common::{
+    bearer, count, get, post, resident_token, spawn_app, synthetic_id, Backend, TestApp, ADULT, HOSPITAL, OTHER,
+    VILLAGE,
+};
 use app::services::payments::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use common::{bearer, count, get, post, resident_token, spawn_app, synthetic_id, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -27,15 +28,11 @@ both_backends! {
 }
 
 /// New people for the tests (valid GB 11643 numbers in 离石区).
-const ADULT: &str = "141102198511200036"; // 1985, male
 const BABY: &str = "141102202203050012"; // born 2022-03-05
-const OTHER: &str = "141102198804160023"; // 1988, female
 /// Demo seed: 李凤英, 低保 since 2022-03-01, in no household.
 const LI_FENGYING: &str = "141102194905060023";
 /// Demo seed: 孙玉山, in 凤山底社区 (outside the demo cadre's 东关社区).
 const SUN_YUSHAN: &str = "141102194702150037";
-const VILLAGE: &str = "141102001001";
-const HOSPITAL: &str = "H141102001";
 
 fn member(id: &str, name: &str) -> Value {
     json!({"id_number": id, "name": name, "relationship": "parent", "hospitals": [HOSPITAL]})
@@ -1452,10 +1449,10 @@ async fn queued_reads_answer_each_request(backend: Backend) {
 /// member, and nothing written (no person, household, enrolment or order). A 免缴人员 in the
 /// same household enrols at 0 by the notice.
 async fn an_unpriced_person_is_not_enrolled(backend: Backend) {
-    let db = common::TestDb::new(backend).await;
+    let db = crate::common::TestDb::new(backend).await;
     // Inside Beijing's (assumed) 2019-09-01..2019-12-25 collection period.
-    let app = common::spawn_with(db, |url| {
-        common::test_config_with(url, &[("CANBAO_TODAY", "2019-10-10")])
+    let app = crate::common::spawn_with(db, |url| {
+        crate::common::test_config_with(url, &[("CANBAO_TODAY", "2019-10-10")])
     })
     .await;
     let officer = bearer(&app, "bureau_beijing").await;
@@ -1491,9 +1488,9 @@ async fn an_unpriced_person_is_not_enrolled(backend: Backend) {
 /// payment; the same kind of member with the question unanswered waits the (assumed) 3 months.
 /// The answer is stored with the enrolment, and a wrong date names its field.
 async fn enrolment_uses_the_facts_a_quote_would(backend: Backend) {
-    let db = common::TestDb::new(backend).await;
-    let app = common::spawn_with(db, |url| {
-        common::test_config_with(url, &[("CANBAO_TODAY", "2023-03-01")])
+    let db = crate::common::TestDb::new(backend).await;
+    let app = crate::common::spawn_with(db, |url| {
+        crate::common::test_config_with(url, &[("CANBAO_TODAY", "2023-03-01")])
     })
     .await;
     let cadre = bearer(&app, "cadre_dongguan").await;

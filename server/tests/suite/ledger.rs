@@ -1,18 +1,13 @@
 //! The unenrolled ledger: who is not enrolled, why, the cadres' visits and the month's
 //! comparison, on SQLite and PostgreSQL (pinned date 2022-10-08, Lishi).
 
-mod common;
-
-use common::{bearer, get, post, spawn_app, Backend};
+use crate::common::{bearer, get, post, spawn_app, Backend, ADULT, VILLAGE};
 use serde_json::{json, Value};
 
 both_backends! {
     the_ledger_lists_the_unenrolled_in_order_and_records_visits,
     a_roster_registers_the_people_a_township_lists,
 }
-
-const ADULT: &str = "141102198511200036";
-const VILLAGE: &str = "141102001001";
 
 fn names(list: &Value) -> Vec<String> {
     list.as_array()
@@ -140,7 +135,7 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     app.stop().await;
 }
 
-async fn upload(app: &common::TestApp, auth: &str, csv: &str, html: bool) -> reqwest::Response {
+async fn upload(app: &crate::common::TestApp, auth: &str, csv: &str, html: bool) -> reqwest::Response {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -161,7 +156,7 @@ async fn a_roster_registers_the_people_a_township_lists(backend: Backend) {
     let app = spawn_app(backend).await;
     let township = bearer(&app, "township_binhe").await;
     let cadre = bearer(&app, "cadre_dongguan").await;
-    let people = || common::count(&app, "SELECT COUNT(*) FROM people");
+    let people = || crate::common::count(&app, "SELECT COUNT(*) FROM people");
     let before = people().await;
 
     // Every problem at once, each with its line and column; nothing written.
@@ -222,7 +217,7 @@ async fn a_roster_registers_the_people_a_township_lists(backend: Backend) {
     assert_eq!((r["added"].clone(), r["known"].clone()), (json!(2), json!(1)), "{r}");
     assert_eq!(people().await, before + 2);
     assert_eq!(
-        common::count(&app, "SELECT COUNT(*) FROM people WHERE id_number = '14110219950505601X' AND NOT hukou_local AND area_code = '141102001001'").await,
+        crate::common::count(&app, "SELECT COUNT(*) FROM people WHERE id_number = '14110219950505601X' AND NOT hukou_local AND area_code = '141102001001'").await,
         1
     );
     let (_, list) = get(&app, &cadre, "/api/v1/ledger").await;
@@ -243,7 +238,7 @@ async fn a_roster_registers_the_people_a_township_lists(backend: Backend) {
         .unwrap()
         .starts_with("/ledger?error="));
     assert_eq!(
-        common::count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'roster_imported'").await,
+        crate::common::count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'roster_imported'").await,
         2
     );
     app.stop().await;

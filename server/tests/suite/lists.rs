@@ -1,9 +1,7 @@
 //! Departments' dynamic adjustment lists: dry run, apply, review queue and the XLSX error
 //! report, on SQLite and PostgreSQL (pinned date 2022-10-08, Lishi).
 
-mod common;
-
-use common::{bearer, count, spawn_app, synthetic_id, Backend, TestApp};
+use crate::common::{bearer, count, spawn_app, synthetic_id, Backend, TestApp, OTHER};
 use serde_json::Value;
 
 both_backends! {
@@ -18,19 +16,10 @@ const LI_FENGYING: &str = "141102194905060023";
 const WANG_DESHUN: &str = "141102193807090013";
 const SUN_YUSHAN: &str = "141102194702150037";
 const NEW_PERSON: &str = "141102198511200036";
-const OTHER: &str = "141102198804160023";
 
+/// A department list sent as raw bytes.
 async fn upload(app: &TestApp, auth: &str, name: &str, body: Vec<u8>) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url(&format!("/api/v1/adjustment-lists?file_name={name}")))
-        .header("Authorization", auth)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    crate::common::upload(app, auth, &format!("/api/v1/adjustment-lists?file_name={name}"), body).await
 }
 
 async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {

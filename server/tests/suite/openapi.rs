@@ -1,10 +1,8 @@
 //! The OpenAPI document stays in step with what the server really serves.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{spawn_app, Backend};
+use crate::common::{spawn_app, Backend};
 use serde_json::{json, Value};
 
 fn refs(v: &Value, out: &mut Vec<String>) {

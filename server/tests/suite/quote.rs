@@ -1,8 +1,6 @@
 //! `GET /api/v1/policies`, `GET /api/v1/policies/{id}`, `POST /api/v1/quote` over HTTP.
 
-mod common;
-
-use common::{spawn_app, Backend};
+use crate::common::{spawn_app, Backend};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -53,7 +51,7 @@ async fn policies_are_listed_with_citations(backend: Backend) {
     app.stop().await;
 }
 
-async fn post(app: &common::TestApp, body: &str) -> (u16, Value) {
+async fn post(app: &crate::common::TestApp, body: &str) -> (u16, Value) {
     let res = app
         .client
         .post(app.url("/api/v1/quote"))

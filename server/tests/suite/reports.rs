@@ -3,10 +3,8 @@
 //! total checked against the enrolments), Weifang's ranking with a late payer, Rugao's
 //! advanced-and-settled group and village incentive, targets, and the bad inputs.
 
-mod common;
-
+use crate::common::{bearer, get, resident_token, spawn_app, Backend, TestApp};
 use calamine::{Data, Reader};
-use common::{bearer, get, resident_token, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -47,7 +45,7 @@ async fn person(app: &TestApp, p: &P<'_>) -> i64 {
 
 /// An enrolment as payment leaves it (`paid_on` None: submitted, unpaid).
 #[allow(clippy::too_many_arguments)]
-async fn enrol(
+async fn insert_enrolment(
     app: &TestApp,
     person: i64,
     year: i32,
@@ -197,8 +195,8 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
     let h = person(&app, &mk("辛", DONGGUAN, false, 515)).await;
     let i = person(&app, &mk("壬", BINHE_OTHER, true, 517)).await;
     let k = person(&app, &mk("癸", FENGSHAN, true, 519)).await;
-    enrol(&app, a, y, pol, None, 35_000, 0, Some("2022-09-15")).await;
-    enrol(
+    insert_enrolment(&app, a, y, pol, None, 35_000, 0, Some("2022-09-15")).await;
+    insert_enrolment(
         &app,
         b,
         y,
@@ -209,8 +207,8 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
         Some("2022-09-20"),
     )
     .await;
-    enrol(&app, c, y, pol, None, 35_000, 0, Some("2022-10-07")).await;
-    enrol(
+    insert_enrolment(&app, c, y, pol, None, 35_000, 0, Some("2022-10-07")).await;
+    insert_enrolment(
         &app,
         d,
         y,
@@ -221,7 +219,7 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
         Some("2022-09-05"),
     )
     .await;
-    enrol(
+    insert_enrolment(
         &app,
         e,
         y,
@@ -237,10 +235,10 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
          VALUES ($1, 'returned_to_poverty', 'rural_revitalisation', 'revoked', '2022-09-01', '2022-10-01', $2)")
         .bind(e).bind(app.state.clock.now()).execute(pool).await.map(|r| r.rows_affected()))
     .unwrap();
-    enrol(&app, f, y, pol, None, 35_000, 0, None).await;
+    insert_enrolment(&app, f, y, pol, None, 35_000, 0, None).await;
     reason(&app, g, y, "deceased").await;
     reason(&app, h, y, "insured_elsewhere").await;
-    enrol(
+    insert_enrolment(
         &app,
         i,
         y,
@@ -251,7 +249,7 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
         Some("2022-10-08"),
     )
     .await;
-    enrol(&app, k, y, pol, None, 35_000, 0, Some("2022-09-10")).await;
+    insert_enrolment(&app, k, y, pol, None, 35_000, 0, Some("2022-09-10")).await;
 
     let bureau = bearer(&app, "bureau_lishi").await;
     let (status, r) = get(&app, &bureau, "/api/v1/reports/weekly").await;
@@ -488,10 +486,10 @@ async fn weifang_ranking_and_late_payers(backend: Backend) {
     for (n, (d, _, pid)) in ids.iter().enumerate() {
         if paid_2021[n] {
             let day = if *d == "704" { "2021-03-01" } else { "2020-12-01" };
-            enrol(&app, *pid, 2021, pol, None, 39_000, 0, Some(day)).await;
+            insert_enrolment(&app, *pid, 2021, pol, None, 39_000, 0, Some(day)).await;
         }
         if paid_2020[n] {
-            enrol(&app, *pid, 2020, pol, None, 28_000, 0, Some("2019-12-01")).await;
+            insert_enrolment(&app, *pid, 2020, pol, None, 28_000, 0, Some("2019-12-01")).await;
         }
     }
     let bureau = bearer(&app, "bureau_weifang").await;
@@ -582,7 +580,7 @@ async fn rugao_advanced_groups_incentive_and_targets(backend: Backend) {
         },
     )
     .await;
-    enrol(
+    insert_enrolment(
         &app,
         vet,
         2020,
@@ -593,7 +591,7 @@ async fn rugao_advanced_groups_incentive_and_targets(backend: Backend) {
         Some("2019-11-20"),
     )
     .await;
-    enrol(&app, other, 2020, pol, None, 36_000, 0, Some("2019-11-21")).await;
+    insert_enrolment(&app, other, 2020, pol, None, 36_000, 0, Some("2019-11-21")).await;
     let bureau = bearer(&app, "bureau_rugao").await;
     let (status, fund) = get(&app, &bureau, "/api/v1/reports/fund-request").await;
     assert_eq!(status, 200, "{fund}");
@@ -825,7 +823,7 @@ async fn counters_follow_every_change(backend: Backend) {
     // A reason recorded first, then the person pays: the reason stops counting from that day.
     let p1 = person(&app, &mk("子", LONGSHAN, 601)).await;
     reason(&app, p1, y, "insured_elsewhere").await;
-    enrol(&app, p1, y, pol, None, 38_000, 0, Some("2022-10-03")).await;
+    insert_enrolment(&app, p1, y, pol, None, 38_000, 0, Some("2022-10-03")).await;
     assert_counters_exact(&app).await;
     let before = weekly("2022-10-02").await;
     let after = weekly("2022-10-04").await;
@@ -835,7 +833,7 @@ async fn counters_follow_every_change(backend: Backend) {
 
     // Unpaid with a reason, then paid by an UPDATE (as the payment callback does).
     let p2 = person(&app, &mk("丑", LONGSHAN, 603)).await;
-    enrol(&app, p2, y, pol, None, 38_000, 0, None).await;
+    insert_enrolment(&app, p2, y, pol, None, 38_000, 0, None).await;
     reason(&app, p2, y, "lost_contact").await;
     assert_counters_exact(&app).await;
     exec(
@@ -874,7 +872,7 @@ async fn counters_follow_every_change(backend: Backend) {
         p4,
     )
     .await;
-    enrol(
+    insert_enrolment(
         &app,
         p4,
         y,

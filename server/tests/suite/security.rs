@@ -1,10 +1,11 @@
 //! Safe to deploy (issue 22): production is the default, the demo is opt-in, the first
 //! administrator comes from a command, and the abuse counters hold under concurrency.
 
-mod common;
-
+use crate::common::{
+    count, production_config, spawn_app, spawn_production, test_config, Backend, TestDb, ADULT, HOSPITAL, OTHER,
+    VILLAGE,
+};
 use app::services::access::Actor;
-use common::{count, production_config, spawn_app, spawn_production, test_config, Backend, TestDb};
 use leptos::server_fn::ServerFn;
 use server::Application;
 
@@ -33,18 +34,14 @@ both_backends! {
     the_audit_log_is_hash_chained_and_verified,
 }
 
-const VILLAGE: &str = "141102001001";
-const HOSPITAL: &str = "H141102001";
 /// Demo seed: 李凤英, 低保, in no household (as roster and list people are).
 const LI_FENGYING: &str = "141102194905060023";
 /// Demo seed: 孙玉山, in 凤山底社区, outside the demo cadre's 东关社区.
 const SUN_YUSHAN: &str = "141102194702150037";
-const ADULT: &str = "141102198511200036";
-const OTHER: &str = "141102198804160023";
 
 /// The demo cadre enrols 陈建国 in a new household of the village: the submission's answer.
-async fn enrol_adult(app: &common::TestApp, cadre: &str) -> serde_json::Value {
-    let (status, sub) = common::post(
+async fn enrol_adult(app: &crate::common::TestApp, cadre: &str) -> serde_json::Value {
+    let (status, sub) = crate::common::post(
         app,
         cadre,
         "/api/v1/enrollments",
@@ -56,8 +53,8 @@ async fn enrol_adult(app: &common::TestApp, cadre: &str) -> serde_json::Value {
 }
 
 /// A resident signed in with a new phone who has registered as `name` / `id`.
-async fn registered_resident(app: &common::TestApp, phone: &str, name: &str, id: &str) -> (String, Actor) {
-    let token = common::resident_token(app, phone).await;
+async fn registered_resident(app: &crate::common::TestApp, phone: &str, name: &str, id: &str) -> (String, Actor) {
+    let token = crate::common::resident_token(app, phone).await;
     let actor = resident_actor(app, phone).await;
     app::services::enrolment::register_self(&app.state, &actor, name, id, VILLAGE, "127.0.0.1")
         .await
@@ -65,7 +62,7 @@ async fn registered_resident(app: &common::TestApp, phone: &str, name: &str, id:
     (token, resident_actor(app, phone).await)
 }
 
-async fn resident_actor(app: &common::TestApp, phone: &str) -> Actor {
+async fn resident_actor(app: &crate::common::TestApp, phone: &str) -> Actor {
     let account = app::services::auth::store::by_phone(&app.state.db, phone)
         .await
         .unwrap()
@@ -79,7 +76,7 @@ async fn a_resident_cannot_pull_a_stranger_into_their_household(backend: Backend
     let enrol = |members: serde_json::Value| {
         let (app, token) = (&app, token.clone());
         async move {
-            common::post(
+            crate::common::post(
                 app,
                 &token,
                 "/api/v1/enrollments",
@@ -133,8 +130,8 @@ async fn a_resident_cannot_pull_a_stranger_into_their_household(backend: Backend
     ]))
     .await;
     assert_eq!(status, 201, "{sub}");
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
-    let (status, log) = common::get(&app, &cadre, "/api/v1/audit?action=household_member_attached").await;
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
+    let (status, log) = crate::common::get(&app, &cadre, "/api/v1/audit?action=household_member_attached").await;
     assert_eq!(status, 200, "{log}");
     let entries = log.as_array().unwrap();
     assert_eq!(entries.len(), 1, "{log}");
@@ -145,8 +142,8 @@ async fn a_resident_cannot_pull_a_stranger_into_their_household(backend: Backend
 async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
     let app = spawn_app(backend).await;
     // A cadre registers 王秀英's household; she has no phone of her own on record.
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
-    let (status, sub) = common::post(
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
+    let (status, sub) = crate::common::post(
         &app,
         &cadre,
         "/api/v1/enrollments",
@@ -157,7 +154,7 @@ async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
     assert_eq!(status, 201, "{sub}");
     // Someone who knows her name and number signs in with a new phone and claims her.
     let phone = "13900000102";
-    common::resident_token(&app, phone).await;
+    crate::common::resident_token(&app, phone).await;
     let claim = |name: &'static str, id: &'static str| {
         let app = &app;
         async move {
@@ -239,7 +236,7 @@ async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(confirmed.name, "王秀英");
-    let (status, log) = common::get(&app, &cadre, "/api/v1/audit?action=resident_phone_confirmed").await;
+    let (status, log) = crate::common::get(&app, &cadre, "/api/v1/audit?action=resident_phone_confirmed").await;
     assert_eq!(status, 200, "{log}");
     assert!(log.to_string().contains("139****0102"), "{log}");
     assert!(!log.to_string().contains(phone), "the log masks the phone: {log}");
@@ -269,7 +266,7 @@ async fn a_phone_cannot_claim_a_person_by_name_and_id_number(backend: Backend) {
 
 async fn refusals_name_no_one_out_of_scope(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
     let cadre_actor = Actor::new(
         app::services::auth::store::by_username(&app.state.db, "cadre_dongguan")
             .await
@@ -284,10 +281,10 @@ async fn refusals_name_no_one_out_of_scope(backend: Backend) {
     assert_eq!(e.code(), "id_number_registered");
 
     // A certification for someone out of scope reads like one for no one.
-    let unknown = common::synthetic_id(4242);
+    let unknown = crate::common::synthetic_id(4242);
     let mut answers = Vec::new();
     for id in [SUN_YUSHAN, unknown.as_str()] {
-        let (status, err) = common::post(
+        let (status, err) = crate::common::post(
             &app,
             &cadre,
             "/api/v1/certifications",
@@ -301,7 +298,7 @@ async fn refusals_name_no_one_out_of_scope(backend: Backend) {
 
     // The bulk action checks visibility before it names anyone.
     enrol_adult(&app, &cadre).await;
-    let (status, cert) = common::post(
+    let (status, cert) = crate::common::post(
         &app,
         &cadre,
         "/api/v1/certifications",
@@ -310,10 +307,10 @@ async fn refusals_name_no_one_out_of_scope(backend: Backend) {
     .await;
     assert_eq!(status, 201, "{cert}");
     let id = cert["id"].as_i64().unwrap();
-    let beijing = common::bearer(&app, "bureau_beijing").await;
-    let outsider = common::resident_token(&app, "13900000103").await;
+    let beijing = crate::common::bearer(&app, "bureau_beijing").await;
+    let outsider = crate::common::resident_token(&app, "13900000103").await;
     for who in [&beijing, &outsider] {
-        let (status, err) = common::post(
+        let (status, err) = crate::common::post(
             &app,
             who,
             "/api/v1/certifications/bulk",
@@ -349,7 +346,7 @@ async fn refusals_name_no_one_out_of_scope(backend: Backend) {
 }
 
 /// Presses pay or cancel in the sandbox payment app, as its plain HTML form does.
-async fn sandbox(app: &common::TestApp, auth: &str, order_no: &str, action: &str) -> reqwest::Response {
+async fn sandbox(app: &crate::common::TestApp, auth: &str, order_no: &str, action: &str) -> reqwest::Response {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -362,7 +359,7 @@ async fn sandbox(app: &common::TestApp, auth: &str, order_no: &str, action: &str
         .unwrap()
 }
 
-async fn sandbox_page(app: &common::TestApp, auth: Option<&str>, order_no: &str) -> (u16, String) {
+async fn sandbox_page(app: &crate::common::TestApp, auth: Option<&str>, order_no: &str) -> (u16, String) {
     let mut req = reqwest::Client::new().get(app.url(&format!("/sandbox/pay/{order_no}")));
     if let Some(a) = auth {
         req = req.header("Authorization", a);
@@ -373,11 +370,11 @@ async fn sandbox_page(app: &common::TestApp, auth: Option<&str>, order_no: &str)
 
 async fn sandbox_pay_page_is_only_for_the_household_and_staff_in_scope(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
     let sub = enrol_adult(&app, &cadre).await;
     let order_no = sub["order"]["order_no"].as_str().unwrap().to_owned();
-    let beijing = common::bearer(&app, "bureau_beijing").await;
-    let stranger = common::resident_token(&app, "13900000104").await;
+    let beijing = crate::common::bearer(&app, "bureau_beijing").await;
+    let stranger = crate::common::resident_token(&app, "13900000104").await;
     // Not signed in, another resident, staff out of scope: nothing about the order shows.
     let (status, html) = sandbox_page(&app, None, &order_no).await;
     assert_eq!(status, 401);
@@ -505,7 +502,7 @@ async fn the_binary_refuses_to_start_without_secrets(backend: Backend) {
     assert_eq!(err.lines().count(), 1, "one clear line: {err}");
     assert!(err.contains("CANBAO_SECRET"), "{err}");
     let out = run(&[
-        ("CANBAO_SECRET", common::PROD_SECRET),
+        ("CANBAO_SECRET", crate::common::PROD_SECRET),
         ("CANBAO_PAYMENT_SECRET", "test-secret"),
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -538,7 +535,7 @@ async fn create_admin_makes_the_first_administrator(backend: Backend) {
     let out = create("ops", password);
     assert_eq!(out.status.code(), Some(1), "the username is taken");
 
-    let app = common::spawn_with(db, production_config).await;
+    let app = crate::common::spawn_with(db, production_config).await;
     let res = app
         .client
         .post(app.url("/api/v1/sessions"))
@@ -551,7 +548,7 @@ async fn create_admin_makes_the_first_administrator(backend: Backend) {
     assert_eq!(body["role"], "admin");
     let token = format!("Bearer {}", body["token"].as_str().unwrap());
     // Scoped to the whole system: the audit log is readable, and records the creation.
-    let (status, log) = common::get(&app, &token, "/api/v1/audit").await;
+    let (status, log) = crate::common::get(&app, &token, "/api/v1/audit").await;
     assert_eq!(status, 200, "{log}");
     assert!(log.to_string().contains("admin_created"), "{log}");
 
@@ -682,8 +679,8 @@ async fn a_spreadsheet_bomb_is_refused_on_every_upload_route(backend: Backend) {
     let app = spawn_app(backend).await;
     let bomb = spreadsheet_bomb();
     assert!(bomb.len() < 16 * 1024, "a small file: {} bytes", bomb.len());
-    let civil = common::bearer(&app, "civil_lishi").await;
-    let bureau = common::bearer(&app, "bureau_lishi").await;
+    let civil = crate::common::bearer(&app, "civil_lishi").await;
+    let bureau = crate::common::bearer(&app, "bureau_lishi").await;
     for (auth, path) in [
         (&civil, "/api/v1/adjustment-lists?file_name=bomb.xlsx"),
         (&bureau, "/api/v1/roster/import?file_name=bomb.xlsx"),
@@ -836,7 +833,12 @@ async fn preferences_only_redirect_within_the_site(backend: Backend) {
 }
 
 /// A signed callback for `order_no`, as the provider would send it.
-async fn paid_callback(app: &common::TestApp, order_no: &str, amount: &str, txn: &str) -> (u16, serde_json::Value) {
+async fn paid_callback(
+    app: &crate::common::TestApp,
+    order_no: &str,
+    amount: &str,
+    txn: &str,
+) -> (u16, serde_json::Value) {
     use app::services::payments::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
     let body = serde_json::to_vec(&serde_json::json!({
         "order_no": order_no, "transaction_id": txn, "status": "paid", "amount": amount,
@@ -859,7 +861,7 @@ async fn paid_callback(app: &common::TestApp, order_no: &str, amount: &str, txn:
 
 /// Expires the household's order and opens a new one: the enrolment moves to it. Returns
 /// (first order, amount, second order).
-async fn reopen_order(app: &common::TestApp, cadre: &str, sub: &serde_json::Value) -> (String, String, String) {
+async fn reopen_order(app: &crate::common::TestApp, cadre: &str, sub: &serde_json::Value) -> (String, String, String) {
     let household = sub["household_id"].as_i64().unwrap();
     let first = sub["order"]["order_no"].as_str().unwrap().to_owned();
     let amount = sub["order"]["amount"].as_str().unwrap().to_owned();
@@ -867,7 +869,7 @@ async fn reopen_order(app: &common::TestApp, cadre: &str, sub: &serde_json::Valu
     app::store::with_pool!(&app.state.db, p => sqlx::query("UPDATE payment_orders SET expires_at = $1 WHERE order_no = $2")
         .bind(past).bind(&first).execute(p).await.map(|_| ()))
     .unwrap();
-    let (status, second) = common::post(
+    let (status, second) = crate::common::post(
         app,
         cadre,
         &format!("/api/v1/households/{household}/payment-order"),
@@ -881,7 +883,7 @@ async fn reopen_order(app: &common::TestApp, cadre: &str, sub: &serde_json::Valu
 
 async fn a_late_payment_of_a_reopened_order_pays_once(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
     let sub = enrol_adult(&app, &cadre).await;
     let enrolment = sub["enrollments"][0]["id"].as_i64().unwrap();
     let (first, amount, second) = reopen_order(&app, &cadre, &sub).await;
@@ -896,7 +898,7 @@ async fn a_late_payment_of_a_reopened_order_pays_once(backend: Backend) {
         1,
         "the receipt pays the enrolment"
     );
-    let (_, e) = common::get(&app, &cadre, &format!("/api/v1/enrollments/{enrolment}")).await;
+    let (_, e) = crate::common::get(&app, &cadre, &format!("/api/v1/enrollments/{enrolment}")).await;
     assert_eq!(e["paid"], amount.as_str(), "{e}");
     // ...and the second order can no longer be paid: not on its page, not by a callback.
     let res = app
@@ -925,7 +927,7 @@ async fn a_late_payment_of_a_reopened_order_pays_once(backend: Backend) {
 
 async fn a_receipt_is_only_for_its_household_even_with_no_lines(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
     let sub = enrol_adult(&app, &cadre).await;
     let first = sub["order"]["order_no"].as_str().unwrap().to_owned();
     // A payment of the order that paid no line (as late callbacks left before issue 22).
@@ -936,22 +938,22 @@ async fn a_receipt_is_only_for_its_household_even_with_no_lines(backend: Backend
         .bind(now).bind(&first).execute(p).await.map(|_| ()))
     .unwrap();
     let receipt = "R20221008EMPTY";
-    let stranger = common::resident_token(&app, "13900000105").await;
-    let beijing = common::bearer(&app, "bureau_beijing").await;
+    let stranger = crate::common::resident_token(&app, "13900000105").await;
+    let beijing = crate::common::bearer(&app, "bureau_beijing").await;
     for who in [&stranger, &beijing] {
-        let (status, body) = common::get(&app, who, &format!("/api/v1/receipts/{receipt}")).await;
+        let (status, body) = crate::common::get(&app, who, &format!("/api/v1/receipts/{receipt}")).await;
         assert_eq!(status, 404, "{body}");
     }
-    let (status, _) = common::get(&app, &cadre, &format!("/api/v1/receipts/{receipt}")).await;
+    let (status, _) = crate::common::get(&app, &cadre, &format!("/api/v1/receipts/{receipt}")).await;
     assert_eq!(status, 200, "the household's cadre still reads it");
     app.stop().await;
 }
 
 async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
-    let bureau = common::bearer(&app, "bureau_lishi").await;
-    let beijing = common::bearer(&app, "bureau_beijing").await;
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
+    let bureau = crate::common::bearer(&app, "bureau_lishi").await;
+    let beijing = crate::common::bearer(&app, "bureau_beijing").await;
     let sub = enrol_adult(&app, &cadre).await;
     let household = sub["household_id"].as_i64().unwrap();
     let (first, amount, second) = reopen_order(&app, &cadre, &sub).await;
@@ -967,7 +969,7 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
 
     // The queue: the bureau of the area sees both; another city's sees nothing; a cadre
     // is refused; the household sees its own on 我的参保.
-    let (status, q) = common::get(&app, &bureau, "/api/v1/payment-exceptions").await;
+    let (status, q) = crate::common::get(&app, &bureau, "/api/v1/payment-exceptions").await;
     assert_eq!(status, 200, "{q}");
     let list = q["exceptions"].as_array().unwrap();
     assert_eq!(list.len(), 2, "{q}");
@@ -979,11 +981,11 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
     assert_eq!(late["payer_id_masked"], "1411**********0036");
     assert_eq!(wrong["reason"], "amount_mismatch");
     let (late, wrong) = (late["id"].as_i64().unwrap(), wrong["id"].as_i64().unwrap());
-    let (_, q) = common::get(&app, &beijing, "/api/v1/payment-exceptions?status=all").await;
+    let (_, q) = crate::common::get(&app, &beijing, "/api/v1/payment-exceptions?status=all").await;
     assert_eq!(q["exceptions"].as_array().map(Vec::len), Some(0), "{q}");
-    let (status, _) = common::get(&app, &cadre, "/api/v1/payment-exceptions").await;
+    let (status, _) = crate::common::get(&app, &cadre, "/api/v1/payment-exceptions").await;
     assert_eq!(status, 403);
-    let (status, err) = common::get(&app, &bureau, "/api/v1/payment-exceptions?status=closed").await;
+    let (status, err) = crate::common::get(&app, &bureau, "/api/v1/payment-exceptions?status=closed").await;
     assert_eq!((status, err["error"]["field"].as_str()), (422, Some("status")));
     let cadre_actor = Actor::new(
         app::services::auth::store::by_username(&app.state.db, "cadre_dongguan")
@@ -1000,17 +1002,18 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
     // money the household does not owe is refused; nothing written by any of these.
     let settle = |id: i64| format!("/api/v1/payment-exceptions/{id}/settle");
     let body = serde_json::json!({"outcome": "refunded", "channel": "原路退回"});
-    let (status, _) = common::post(&app, &beijing, &settle(late), &body).await;
+    let (status, _) = crate::common::post(&app, &beijing, &settle(late), &body).await;
     assert_eq!(status, 404);
-    let (status, _) = common::post(&app, &cadre, &settle(late), &body).await;
+    let (status, _) = crate::common::post(&app, &cadre, &settle(late), &body).await;
     assert_eq!(status, 403);
-    let (status, err) = common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "lost"})).await;
+    let (status, err) =
+        crate::common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "lost"})).await;
     assert_eq!(
         (status, err["error"]["field"].as_str()),
         (422, Some("outcome")),
         "{err}"
     );
-    let (status, err) = common::post(
+    let (status, err) = crate::common::post(
         &app,
         &bureau,
         &settle(wrong),
@@ -1022,7 +1025,8 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
         (422, Some("channel")),
         "{err}"
     );
-    let (status, err) = common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "applied"})).await;
+    let (status, err) =
+        crate::common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "applied"})).await;
     assert_eq!(status, 409, "the household owes nothing: {err}");
     assert_eq!(err["error"]["code"], "amount_not_due");
     assert_eq!(
@@ -1031,7 +1035,7 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
     );
 
     // The wrong amount is refunded, once.
-    let (status, x) = common::post(
+    let (status, x) = crate::common::post(
         &app,
         &bureau,
         &settle(wrong),
@@ -1042,11 +1046,11 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
     assert_eq!(x["status"], "refunded");
     assert_eq!(x["settlement_channel"], "原路退回");
     assert!(x["settled_by"].as_str().is_some_and(|b| !b.is_empty()), "{x}");
-    let (status, _) = common::post(&app, &bureau, &settle(wrong), &body).await;
+    let (status, _) = crate::common::post(&app, &bureau, &settle(wrong), &body).await;
     assert_eq!(status, 409, "settled once");
 
     // The late payment pays the household's next enrolment when it is exactly what it owes.
-    let (status, sub2) = common::post(
+    let (status, sub2) = crate::common::post(
         &app,
         &cadre,
         "/api/v1/enrollments",
@@ -1056,14 +1060,15 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
     assert_eq!(status, 201, "{sub2}");
     assert_eq!(sub2["order"]["amount"], amount.as_str(), "{sub2}");
     let new_order = sub2["order"]["order_no"].as_str().unwrap().to_owned();
-    let (status, x) = common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "applied"})).await;
+    let (status, x) =
+        crate::common::post(&app, &bureau, &settle(late), &serde_json::json!({"outcome": "applied"})).await;
     assert_eq!(status, 200, "{x}");
     assert_eq!(x["status"], "applied");
     let receipt = x["receipt_no"].as_str().expect("a receipt").to_owned();
     let other = sub2["enrollments"][0]["id"].as_i64().unwrap();
-    let (_, e) = common::get(&app, &cadre, &format!("/api/v1/enrollments/{other}")).await;
+    let (_, e) = crate::common::get(&app, &cadre, &format!("/api/v1/enrollments/{other}")).await;
     assert_eq!(e["paid"], amount.as_str(), "{e}");
-    let (status, _) = common::get(&app, &cadre, &format!("/api/v1/receipts/{receipt}")).await;
+    let (status, _) = crate::common::get(&app, &cadre, &format!("/api/v1/receipts/{receipt}")).await;
     assert_eq!(status, 200);
     // Its own order cannot be paid again.
     let (_, v) = paid_callback(&app, &new_order, &amount, "PAY00003").await;
@@ -1082,8 +1087,8 @@ async fn payments_that_cannot_be_applied_are_queued_and_settled(backend: Backend
 /// in use stays, its last use written as it goes.
 async fn an_idle_session_ends(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
-    let (status, _) = common::get(&app, &cadre, "/api/v1/audit").await;
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
+    let (status, _) = crate::common::get(&app, &cadre, "/api/v1/audit").await;
     assert_eq!(status, 200);
     let set_last_use = |minutes: i64| {
         let at = app.state.clock.now() - chrono::Duration::minutes(minutes);
@@ -1096,7 +1101,7 @@ async fn an_idle_session_ends(backend: Backend) {
     };
     // Used 29 minutes ago: still signed in, and the use is written.
     set_last_use(29).await;
-    let (status, _) = common::get(&app, &cadre, "/api/v1/audit").await;
+    let (status, _) = crate::common::get(&app, &cadre, "/api/v1/audit").await;
     assert_eq!(status, 200);
     let recent = app.state.clock.now() - chrono::Duration::minutes(1);
     let touched: i64 = app::store::with_pool!(&app.state.db, p => sqlx::query_scalar(
@@ -1105,7 +1110,7 @@ async fn an_idle_session_ends(backend: Backend) {
     assert_eq!(touched, 1, "the last use moved to now");
     // Unused for 31 minutes: signed out, though the session has hours left.
     set_last_use(31).await;
-    let (status, body) = common::get(&app, &cadre, "/api/v1/audit").await;
+    let (status, body) = crate::common::get(&app, &cadre, "/api/v1/audit").await;
     assert_eq!(status, 401, "{body}");
     app.stop().await;
 }
@@ -1114,7 +1119,7 @@ async fn an_idle_session_ends(backend: Backend) {
 /// audit row cannot be written, the cash collection it records is not written either.
 async fn an_audit_failure_undoes_the_change_it_records(backend: Backend) {
     let app = spawn_app(backend).await;
-    let cadre = common::bearer(&app, "cadre_dongguan").await;
+    let cadre = crate::common::bearer(&app, "cadre_dongguan").await;
     let sub = enrol_adult(&app, &cadre).await;
     let household = sub["household_id"].as_i64().unwrap();
     let enrolment = sub["enrollments"][0]["id"].as_i64().unwrap();
@@ -1134,7 +1139,7 @@ async fn an_audit_failure_undoes_the_change_it_records(backend: Backend) {
     for sql in ddl {
         app::store::with_pool!(&app.state.db, p => sqlx::query(sql).execute(p).await.map(|_| ())).unwrap();
     }
-    let (status, body) = common::post(
+    let (status, body) = crate::common::post(
         &app,
         &cadre,
         &format!("/api/v1/households/{household}/cash"),
@@ -1147,7 +1152,7 @@ async fn an_audit_failure_undoes_the_change_it_records(backend: Backend) {
         0,
         "no payment without its audit row"
     );
-    let (_, e) = common::get(&app, &cadre, &format!("/api/v1/enrollments/{enrolment}")).await;
+    let (_, e) = crate::common::get(&app, &cadre, &format!("/api/v1/enrollments/{enrolment}")).await;
     assert_eq!(e["status"], "unpaid", "{e}");
     app.stop().await;
 }
@@ -1162,7 +1167,7 @@ async fn expired_sign_in_data_is_purged(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    common::bearer(&app, "bureau_lishi").await;
+    crate::common::bearer(&app, "bureau_lishi").await;
     // Nothing has expired yet: nothing goes.
     let purged = app::services::auth::purge_expired(&app.state).await.unwrap();
     assert_eq!(purged, Default::default());
@@ -1191,8 +1196,8 @@ async fn expired_sign_in_data_is_purged(backend: Backend) {
 
 async fn per_client_limits_hold_and_follow_trusted_proxies(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let app = common::spawn_with(db, |url| {
-        common::production_config_with(
+    let app = crate::common::spawn_with(db, |url| {
+        crate::common::production_config_with(
             url,
             &[
                 ("CANBAO_RATE_LIMITS", "quote=3,sign_in=2"),
@@ -1249,13 +1254,13 @@ async fn per_client_limits_hold_and_follow_trusted_proxies(backend: Backend) {
 
 async fn the_audit_log_is_hash_chained_and_verified(backend: Backend) {
     let app = spawn_app(backend).await;
-    common::bearer(&app, "admin").await;
-    common::bearer(&app, "bureau_lishi").await;
+    crate::common::bearer(&app, "admin").await;
+    crate::common::bearer(&app, "bureau_lishi").await;
     let now = app.state.clock.now();
     let report = app::services::audit::verify_chain(&app.state.db, now).await.unwrap();
     assert!(report.verified >= 2 && report.broken_at.is_none(), "{report:?}");
     // New rows join the chain on the next round.
-    common::bearer(&app, "civil_lishi").await;
+    crate::common::bearer(&app, "civil_lishi").await;
     assert_eq!(app::services::audit::seal(&app.state.db, now).await.unwrap(), 1);
     let verify = || {
         server_binary()

@@ -1,10 +1,8 @@
 //! The storage layer against both real databases.
 
-mod common;
-
+use crate::common::{Backend, TestDb};
 use app::services::auth::store as accounts;
 use app::store::{areas, Db};
-use common::{Backend, TestDb};
 
 both_backends! {
     migrations_are_idempotent_and_seed_loads_once,

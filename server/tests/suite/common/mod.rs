@@ -261,6 +261,13 @@ macro_rules! both_backends {
 // ---------------------------------------------------------------------------------------
 // Calling the API as a signed-in user (shared by the HTTP test files)
 
+/// The demo cadre's village (离石区 滨河街道 东关社区) and its designated hospital.
+pub const VILLAGE: &str = "141102001001";
+pub const HOSPITAL: &str = "H141102001";
+/// Two valid ID numbers of 离石区: a man born 1985 and a woman born 1988.
+pub const ADULT: &str = "141102198511200036";
+pub const OTHER: &str = "141102198804160023";
+
 /// `Bearer <token>` for a demo staff account (every demo password is the same).
 pub async fn bearer(app: &TestApp, username: &str) -> String {
     let res = app
@@ -282,6 +289,21 @@ pub async fn post(app: &TestApp, auth: &str, path: &str, body: &serde_json::Valu
         .post(app.url(path))
         .header("Authorization", auth)
         .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// POSTs raw bytes (an upload sent without a form, `?file_name=` in the path) with an
+/// `Authorization` header; the status and the JSON answer (Null if none).
+pub async fn upload(app: &TestApp, auth: &str, path: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .header("Authorization", auth)
+        .body(body)
         .send()
         .await
         .unwrap();
