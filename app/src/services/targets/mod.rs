@@ -3,11 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::access::Actor;
-use super::AppState;
+pub mod store;
+
 use crate::error::AppError;
 use crate::model::{area_prefix, ImportProblem, Role, TargetView};
-use crate::store::with_pool;
+use crate::services::access::Actor;
+use crate::services::AppState;
 
 /// Largest target accepted (a whole province is far below it).
 const MAX_TARGET: i64 = 100_000_000;
@@ -61,35 +62,17 @@ fn may_edit(actor: &Actor) -> Result<&str, AppError> {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    area_code: String,
-    name: String,
-    name_en: String,
-    insurance_year: i32,
-    target_count: i64,
-    notice: String,
-    clause: String,
-    assumed: bool,
-    updated_by: Option<String>,
-}
-
 /// Targets under an area (default: the viewer's scope), newest year first.
 #[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn list(state: &AppState, actor: &Actor, area: Option<&str>) -> Result<Vec<TargetView>, AppError> {
     may_view(actor)?;
-    let area = super::access::area_within(actor, area)?;
+    let area = crate::services::access::area_within(actor, area)?;
     let prefix = if area.len() == 6 {
         area_prefix(&area).to_owned()
     } else {
         area
     };
-    const SQL: &str = "SELECT t.area_code, a.name, a.name_en, t.insurance_year, t.target_count, t.notice, t.clause,
-            t.assumed, ac.display_name AS updated_by
-        FROM area_targets t JOIN areas a ON a.code = t.area_code
-        LEFT JOIN accounts ac ON ac.id = t.updated_by
-        WHERE t.area_code LIKE $1 ORDER BY t.insurance_year DESC, t.area_code";
-    let rows: Vec<Row> = with_pool!(&state.db, p => sqlx::query_as(SQL).bind(format!("{prefix}%")).fetch_all(p).await)?;
+    let rows = store::under(&state.db, &prefix).await?;
     Ok(rows
         .into_iter()
         .map(|r| TargetView {
@@ -148,12 +131,6 @@ async fn check(
     Ok(Ok(()))
 }
 
-const UPSERT: &str = "INSERT INTO area_targets (area_code, insurance_year, target_count, notice, clause, assumed, updated_by, updated_at)
-    VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7)
-    ON CONFLICT (area_code, insurance_year) DO UPDATE SET target_count = excluded.target_count,
-        notice = excluded.notice, clause = excluded.clause, assumed = FALSE,
-        updated_by = excluded.updated_by, updated_at = excluded.updated_at";
-
 /// Sets one target by hand (the seed will not overwrite it).
 #[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn set(
@@ -187,14 +164,15 @@ pub async fn set(
         area_code: Some(area),
     };
     // The target and its audit entry commit together.
-    with_pool!(&state.db, p => {
-        let mut tx = p.begin().await?;
-        sqlx::query(UPSERT)
-            .bind(area).bind(year).bind(count).bind(&notice).bind(&clause).bind(actor.account.id).bind(now)
-            .execute(&mut *tx).await?;
-        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-        tx.commit().await
-    })?;
+    store::set_all(
+        &state.db,
+        &[(area, year, count)],
+        (&notice, &clause),
+        actor.account.id,
+        now,
+        &entry,
+    )
+    .await?;
     list(state, actor, Some(area))
         .await?
         .into_iter()
@@ -233,7 +211,7 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<TargetImport, AppError> {
     let scope = may_edit(actor)?.to_owned();
-    let (head, rows) = super::sheets::read_sheet_off_thread(bytes.to_vec(), MAX_TARGET_FILE_BYTES).await?;
+    let (head, rows) = crate::services::sheets::read_sheet_off_thread(bytes.to_vec(), MAX_TARGET_FILE_BYTES).await?;
     let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
     let find = |k: &str| cols.iter().position(|c| *c == Some(k));
     let (code_col, name_col, year_col, count_col) = (find("code"), find("name"), find("year"), find("count"));
@@ -340,16 +318,8 @@ pub async fn import(
         client_ip: Some(client_ip),
         area_code: actor.account.area_code.as_deref(),
     };
-    with_pool!(&state.db, p => {
-        let mut tx = p.begin().await?;
-        for (code, year, count) in &good {
-            sqlx::query(UPSERT)
-                .bind(code).bind(year).bind(count).bind(&notice).bind(&clause).bind(actor.account.id).bind(now)
-                .execute(&mut *tx).await?;
-        }
-        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-        tx.commit().await
-    })?;
+    let rows: Vec<(&str, i32, i64)> = good.iter().map(|(c, y, n)| (c.as_str(), *y, *n)).collect();
+    store::set_all(&state.db, &rows, (&notice, &clause), actor.account.id, now, &entry).await?;
     Ok(TargetImport {
         applied: good.len(),
         problems,

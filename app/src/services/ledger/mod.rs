@@ -5,11 +5,12 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::access::{mask_id, Actor};
-use super::AppState;
+pub mod store;
+
 use crate::error::AppError;
 use crate::model::{LedgerChanges, LedgerEntry, Role, LEDGER_REASONS};
-use crate::store::with_pool;
+use crate::services::access::{mask_id, Actor};
+use crate::services::AppState;
 
 /// Most rows one ledger page lists.
 pub const PAGE: i64 = 500;
@@ -110,7 +111,7 @@ fn rank(e: &LedgerEntry) -> u8 {
 #[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<Vec<LedgerEntry>, AppError> {
     may_keep_ledger(actor)?;
-    let area = super::access::area_within(actor, q.area.as_deref())?;
+    let area = crate::services::access::area_within(actor, q.area.as_deref())?;
     let year = year_for(state, &area, q.year)?;
     let reason = match q.reason.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(r) if LEDGER_REASONS.contains(&r) => Some(r.to_owned()),
@@ -124,53 +125,7 @@ pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<
         }
         None => None,
     };
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        name: String,
-        id_number: String,
-        area: Option<String>,
-        household_id: Option<i64>,
-        reason: Option<String>,
-        note: Option<String>,
-        status: Option<String>,
-        visits: i64,
-        last_visit: Option<NaiveDate>,
-    }
-    // The area as a range of report_area (a person's own area, else their household's,
-    // kept by migration 0006), so PostgreSQL walks people in id order and stops at a page
-    // instead of joining every household; a recorded reason starts from the reasons' index.
-    const COLUMNS: &str = "SELECT p.id, p.name, p.id_number, p.report_area AS area, p.household_id,
-            r.reason, r.note, e.status,
-            (SELECT COUNT(*) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS visits,
-            (SELECT MAX(v.visited_on) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS last_visit";
-    let sql = match reason.as_deref() {
-        // The page's people are picked from the reasons alone, then joined to people: joined
-        // first, PostgreSQL hashes every person (150 ms at 1 M) for a few thousand reasons.
-        Some(r) if r != "not_contacted" => "WITH picked AS (
-                 SELECT r.person_id, r.reason, r.note, e.status FROM ledger_reasons r
-                 LEFT JOIN enrolments e ON e.person_id = r.person_id AND e.insurance_year = $1
-                 WHERE r.insurance_year = $1 AND r.report_area >= $2 AND r.report_area < $3 AND r.reason = $4
-                   AND (e.id IS NULL OR e.status = 'unpaid')
-                 ORDER BY r.person_id LIMIT $5)
-             SELECT p.id, p.name, p.id_number, p.report_area AS area, p.household_id, x.reason, x.note, x.status,
-                 (SELECT COUNT(*) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS visits,
-                 (SELECT MAX(v.visited_on) FROM followup_visits v WHERE v.person_id = p.id AND v.insurance_year = $1) AS last_visit
-             FROM picked x JOIN people p ON p.id = x.person_id
-             ORDER BY p.id"
-            .to_owned(),
-        _ => format!(
-            "{COLUMNS} FROM people p
-             LEFT JOIN ledger_reasons r ON r.person_id = p.id AND r.insurance_year = $1
-             LEFT JOIN enrolments e ON e.person_id = p.id AND e.insurance_year = $1
-             WHERE p.report_area >= $2 AND p.report_area < $3
-               AND (e.id IS NULL OR e.status = 'unpaid')
-               AND ($4 IS NULL OR COALESCE(r.reason, 'not_contacted') = $4)
-             ORDER BY p.id LIMIT $5"
-        ),
-    };
-    let rows: Vec<Row> = with_pool!(&state.db, p => sqlx::query_as(&sql)
-        .bind(year).bind(&area).bind(format!("{area}:")).bind(&reason).bind(PAGE).fetch_all(p).await)?;
+    let rows = store::page(&state.db, year, &area, reason.as_deref(), PAGE).await?;
     let mut out: Vec<LedgerEntry> = rows
         .into_iter()
         .map(|r| LedgerEntry {
@@ -205,7 +160,7 @@ pub async fn record_visit(
     let person = crate::services::enrolment::store::person(&state.db, person_id)
         .await?
         .ok_or_else(not_found)?;
-    let area = super::pricing::person_area(state, &person).await?;
+    let area = crate::services::pricing::person_area(state, &person).await?;
     if !area.starts_with(&scope) {
         return Err(AppError::forbidden(
             "out_of_scope",
@@ -253,35 +208,20 @@ pub async fn record_visit(
             "This person is enrolled for the year; they are not on the ledger",
         )));
     }
-    let now = state.clock.now();
-    let actor_id = actor.account.id;
-    with_pool!(&state.db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("INSERT INTO followup_visits (person_id, insurance_year, visited_on, outcome, note, account_id, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(person_id).bind(year).bind(visited_on).bind(outcome).bind(note).bind(actor_id).bind(now)
-            .execute(&mut *tx).await?;
-        let previous: Option<String> = sqlx::query_scalar(
-            "SELECT reason FROM ledger_reasons WHERE person_id = $1 AND insurance_year = $2")
-            .bind(person_id).bind(year).fetch_optional(&mut *tx).await?;
-        sqlx::query("INSERT INTO ledger_reasons (person_id, insurance_year, reason, note, updated_by, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (person_id, insurance_year) DO UPDATE SET reason = excluded.reason, note = excluded.note,
-                        updated_by = excluded.updated_by, updated_at = excluded.updated_at")
-            .bind(person_id).bind(year).bind(outcome).bind(note).bind(actor_id).bind(now)
-            .execute(&mut *tx).await?;
-        if previous.as_deref() != Some(outcome) {
-            sqlx::query("INSERT INTO ledger_reason_history (person_id, insurance_year, reason, previous, changed_by, changed_at, changed_on)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(person_id).bind(year).bind(outcome).bind(&previous).bind(actor_id).bind(now).bind(today)
-                .execute(&mut *tx).await?;
-        }
-        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
-                     VALUES ($1, $2, 'ledger_visit_recorded', $3, $4, $5, $6)")
-            .bind(now).bind(actor_id).bind(mask_id(&person.id_number)).bind(outcome).bind(client_ip).bind(&area)
-            .execute(&mut *tx).await?;
-        tx.commit().await
-    })?;
+    let visit = store::NewVisit {
+        person_id,
+        year,
+        visited_on,
+        outcome,
+        note,
+        actor_id: actor.account.id,
+        now: state.clock.now(),
+        today,
+        subject: mask_id(&person.id_number),
+        client_ip,
+        area: &area,
+    };
+    store::record_visit(&state.db, &visit).await?;
     let entries = ledger(
         state,
         actor,
@@ -325,7 +265,7 @@ pub async fn changes(
     year: Option<i32>,
 ) -> Result<LedgerChanges, AppError> {
     may_keep_ledger(actor)?;
-    let area = super::access::area_within(actor, area)?;
+    let area = crate::services::access::area_within(actor, area)?;
     let (start, next) = month_bounds(month).ok_or_else(|| {
         AppError::invalid(
             "month",
@@ -336,46 +276,22 @@ pub async fn changes(
     })?;
     let year = year_for(state, &area, year)?;
     let (lo, hi) = (area.clone(), format!("{area}:"));
-    let from = super::audit::day_start(start);
-    let to = super::audit::day_start(next);
+    let from = crate::services::audit::day_start(start);
+    let to = crate::services::audit::day_start(next);
     let today = state.clock.today();
-    let db = &state.db;
-    // Paid in the month, the register and the unenrolled's reasons: the report counters
-    // (migration 0008), a few rows per village and day however many people there are.
-    let newly_enrolled: i64 = with_pool!(db, p => sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM report_enrolled
-         WHERE insurance_year = $1 AND report_area >= $2 AND report_area < $3 AND paid_on >= $4 AND paid_on < $5")
-        .bind(year).bind(&lo).bind(&hi).bind(start).bind(next).fetch_one(p).await)?;
-    let roster: i64 = with_pool!(db, p => sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM report_roster WHERE report_area >= $1 AND report_area < $2")
-        .bind(&lo).bind(&hi).fetch_one(p).await)?;
-    let enrolled: i64 = with_pool!(db, p => sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM report_enrolled
-         WHERE insurance_year = $1 AND report_area >= $2 AND report_area < $3 AND paid_on <= $4")
-        .bind(year).bind(&lo).bind(&hi).bind(today).fetch_one(p).await)?;
-    let reasons: Vec<(String, i64)> = with_pool!(db, p => sqlx::query_as(
-        "SELECT reason, CAST(SUM(n) AS BIGINT) FROM report_reasons
-         WHERE insurance_year = $1 AND report_area >= $2 AND report_area < $3 AND enrolled_on > $4
-         GROUP BY reason")
-        .bind(year).bind(&lo).bind(&hi).bind(today).fetch_all(p).await)?;
+    let store::MonthCounts {
+        newly_enrolled,
+        roster,
+        enrolled,
+        reasons,
+        newly_unenrolled,
+        reasons_changed,
+    } = store::month_counts(&state.db, year, (&lo, &hi), (start, next), (from, to), today).await?;
     // The unenrolled without a recorded reason have not been contacted yet.
     let with_reason: i64 = reasons.iter().map(|r| r.1).sum();
     let mut by_reason: std::collections::BTreeMap<String, i64> = reasons.into_iter().collect();
     *by_reason.entry("not_contacted".to_owned()).or_default() += roster - enrolled - with_reason;
     let by_reason: Vec<(String, i64)> = by_reason.into_iter().filter(|r| r.1 > 0).collect();
-    // People stored in the month and not enrolled, and reasons changed in the month: index
-    // ranges on the day, then the area.
-    let newly_unenrolled: i64 = with_pool!(db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM people p
-         WHERE p.created_at >= $2 AND p.created_at < $3 AND p.report_area >= $4 AND p.report_area < $5
-           AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = p.id AND e.insurance_year = $1
-                           AND e.status <> 'unpaid')")
-        .bind(year).bind(from).bind(to).bind(&lo).bind(&hi).fetch_one(p).await)?;
-    let reasons_changed: i64 = with_pool!(db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM ledger_reason_history x JOIN people p ON p.id = x.person_id
-         WHERE x.insurance_year = $1 AND x.changed_on >= $2 AND x.changed_on < $3
-           AND p.report_area >= $4 AND p.report_area < $5")
-        .bind(year).bind(start).bind(next).bind(&lo).bind(&hi).fetch_one(p).await)?;
     Ok(LedgerChanges {
         month: start.format("%Y-%m").to_string(),
         insurance_year: year,
