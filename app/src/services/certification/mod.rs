@@ -23,7 +23,7 @@ use super::enrolment::own_household;
 use super::AppState;
 use crate::error::AppError;
 use crate::model::{Role, CERT_ACTIONS};
-use store::CertRow;
+use store::{CertRow, Repricing};
 
 /// Largest supporting document.
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;

@@ -11,7 +11,6 @@ use crate::services::access::{mask_id, Actor};
 use crate::services::certification::store::{self as store, CertRow};
 use crate::services::enrolment::store as enrol_store;
 use crate::services::AppState;
-use crate::store::with_pool;
 
 /// Checks one step without changing anything.
 pub(super) fn check_step(viewer: &Viewer<'_>, cert: &CertRow, action: &str) -> Result<(), AppError> {
@@ -180,21 +179,6 @@ pub async fn bulk(
     })
 }
 
-/// A price change a flag causes for one enrolment, worked out before the transaction.
-pub(super) struct Repricing {
-    pub(super) enrolment_id: i64,
-    pub(super) order_id: Option<i64>,
-    pub(super) paid: bool,
-    pub(super) request_json: String,
-    pub(super) quote_json: String,
-    pub(super) amounts: crate::services::enrolment::QuotedAmounts,
-    /// Positive: a refund of this much; negative: a top-up.
-    pub(super) refund_fen: i64,
-    pub(super) start: Option<NaiveDate>,
-    pub(super) end: Option<NaiveDate>,
-    pub(super) start_rule: Option<&'static str>,
-}
-
 /// What flagging `cert` on `today` does to the person's enrolment for the pack's year.
 pub(super) async fn reprice(state: &AppState, cert: &CertRow, today: NaiveDate) -> Result<Option<Repricing>, AppError> {
     let Some(pack) = cert.policy_id.as_deref().and_then(|p| state.policies.get(p)) else {
@@ -278,62 +262,21 @@ pub(super) async fn apply(
     let actor_id = viewer.actor.account.id;
     let subject = format!("certification {} {}", cert.id, mask_id(&cert.id_number));
     let detail = format!("{} {} -> {to}", cert.category, cert.status);
-    let changed = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let n = sqlx::query(
-            "UPDATE certifications SET status = $1, updated_at = $2, effective_on = COALESCE($3, effective_on),
-                valid_until = COALESCE($4, valid_until)
-             WHERE id = $5 AND status = $6")
-            .bind(to).bind(now).bind(effective_on).bind(valid_until).bind(cert.id).bind(&cert.status)
-            .execute(&mut *tx).await?.rows_affected();
-        if n == 0 {
-            tx.rollback().await?;
-            Ok::<bool, sqlx::Error>(false)
-        } else {
-            sqlx::query("INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(cert.id).bind(action).bind(&cert.status).bind(to).bind(actor_id).bind(comment).bind(now)
-                .execute(&mut *tx).await?;
-            if let Some(r) = &plan {
-                sqlx::query(
-                    "UPDATE enrolments SET applied_category = $1, standard_fen = $2, subsidy_fen = $3, surcharge_fen = $4,
-                        add_ons_fen = $5, due_fen = $6, quote_request = $7,
-                        quote_json = $8
-                     WHERE id = $9")
-                    .bind(&r.amounts.applied_category).bind(r.amounts.standard_fen).bind(r.amounts.subsidy_fen)
-                    .bind(r.amounts.surcharge_fen).bind(r.amounts.add_ons_fen).bind(r.amounts.due_fen).bind(&r.request_json).bind(&r.quote_json).bind(r.enrolment_id)
-                    .execute(&mut *tx).await?;
-                if r.paid && r.refund_fen != 0 {
-                    let kind = if r.refund_fen > 0 { "refund" } else { "top_up" };
-                    sqlx::query(
-                        "INSERT INTO contribution_adjustments (enrolment_id, person_id, certification_id, kind, amount_fen, status, created_at)
-                         VALUES ($1, $2, $3, $4, $5, 'pending', $6)")
-                        .bind(r.enrolment_id).bind(cert.person_id).bind(cert.id).bind(kind).bind(r.refund_fen.abs()).bind(now)
-                        .execute(&mut *tx).await?;
-                }
-                if !r.paid {
-                    // The open order was for the old amount: cancel it so the next one is right.
-                    if let Some(o) = r.order_id {
-                        sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1 WHERE id = $2 AND status = 'pending'")
-                            .bind(now).bind(o).execute(&mut *tx).await?;
-                    }
-                    if r.amounts.due_fen == 0 {
-                        sqlx::query(
-                            "UPDATE enrolments SET status = 'paid', paid_on = $1, benefit_start = $2, benefit_end = $3,
-                                start_rule = $4, order_id = NULL WHERE id = $5 AND status = 'unpaid'")
-                            .bind(today).bind(r.start).bind(r.end).bind(r.start_rule).bind(r.enrolment_id)
-                            .execute(&mut *tx).await?;
-                    }
-                }
-            }
-            sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(now).bind(actor_id).bind(format!("certification_{action}")).bind(&subject).bind(&detail)
-                .bind(client_ip).bind(&cert.area_code).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok::<bool, sqlx::Error>(true)
-        }
-    })?;
+    let step = store::Step {
+        cert,
+        action,
+        to,
+        comment,
+        effective_on,
+        valid_until,
+        actor_id,
+        now,
+        today,
+        subject: &subject,
+        detail: &detail,
+        client_ip,
+    };
+    let changed = store::apply_step(db, &step, plan.as_ref()).await?;
     if !changed {
         return Err(AppError::Conflict(UserMessage::new(
             "wrong_status",

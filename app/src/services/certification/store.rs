@@ -222,3 +222,149 @@ pub async fn adjustments_of_certification(db: &Db, cert_id: i64) -> Result<Vec<A
     let sql = format!("{ADJUSTMENT_SELECT} WHERE a.certification_id = $1 ORDER BY a.id");
     with_pool!(db, p => sqlx::query_as(&sql).bind(cert_id).fetch_all(p).await)
 }
+
+/// A price change a flag causes for one enrolment, worked out before the transaction.
+pub struct Repricing {
+    pub enrolment_id: i64,
+    pub order_id: Option<i64>,
+    pub paid: bool,
+    pub request_json: String,
+    pub quote_json: String,
+    pub amounts: crate::services::enrolment::QuotedAmounts,
+    /// Positive: a refund of this much; negative: a top-up.
+    pub refund_fen: i64,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    pub start_rule: Option<&'static str>,
+}
+
+/// One step on a certification: the new status, who and when, and the audit entry's words.
+pub struct Step<'a> {
+    pub cert: &'a CertRow,
+    pub action: &'a str,
+    pub to: &'a str,
+    pub comment: Option<&'a str>,
+    pub effective_on: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub actor_id: i64,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    pub subject: &'a str,
+    pub detail: &'a str,
+    pub client_ip: &'a str,
+}
+
+/// Moves the certification on if it still has the status it was read with (false when
+/// someone else moved it first), with its event, the re-priced enrolment (a refund or top-up
+/// when it was paid; the stale order cancelled and a nothing-owed enrolment paid when not),
+/// and the audit entry — all in one transaction.
+pub async fn apply_step(db: &Db, s: &Step<'_>, plan: Option<&Repricing>) -> Result<bool, sqlx::Error> {
+    let Step {
+        cert,
+        action,
+        to,
+        comment,
+        effective_on,
+        valid_until,
+        actor_id,
+        now,
+        today,
+        subject,
+        detail,
+        client_ip,
+    } = *s;
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE certifications SET status = $1, updated_at = $2, effective_on = COALESCE($3, effective_on),
+                valid_until = COALESCE($4, valid_until)
+             WHERE id = $5 AND status = $6")
+            .bind(to).bind(now).bind(effective_on).bind(valid_until).bind(cert.id).bind(&cert.status)
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            tx.rollback().await?;
+            Ok::<bool, sqlx::Error>(false)
+        } else {
+            sqlx::query("INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(cert.id).bind(action).bind(&cert.status).bind(to).bind(actor_id).bind(comment).bind(now)
+                .execute(&mut *tx).await?;
+            if let Some(r) = plan {
+                sqlx::query(
+                    "UPDATE enrolments SET applied_category = $1, standard_fen = $2, subsidy_fen = $3, surcharge_fen = $4,
+                        add_ons_fen = $5, due_fen = $6, quote_request = $7,
+                        quote_json = $8
+                     WHERE id = $9")
+                    .bind(&r.amounts.applied_category).bind(r.amounts.standard_fen).bind(r.amounts.subsidy_fen)
+                    .bind(r.amounts.surcharge_fen).bind(r.amounts.add_ons_fen).bind(r.amounts.due_fen).bind(&r.request_json).bind(&r.quote_json).bind(r.enrolment_id)
+                    .execute(&mut *tx).await?;
+                if r.paid && r.refund_fen != 0 {
+                    let kind = if r.refund_fen > 0 { "refund" } else { "top_up" };
+                    sqlx::query(
+                        "INSERT INTO contribution_adjustments (enrolment_id, person_id, certification_id, kind, amount_fen, status, created_at)
+                         VALUES ($1, $2, $3, $4, $5, 'pending', $6)")
+                        .bind(r.enrolment_id).bind(cert.person_id).bind(cert.id).bind(kind).bind(r.refund_fen.abs()).bind(now)
+                        .execute(&mut *tx).await?;
+                }
+                if !r.paid {
+                    // The open order was for the old amount: cancel it so the next one is right.
+                    if let Some(o) = r.order_id {
+                        sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1 WHERE id = $2 AND status = 'pending'")
+                            .bind(now).bind(o).execute(&mut *tx).await?;
+                    }
+                    if r.amounts.due_fen == 0 {
+                        sqlx::query(
+                            "UPDATE enrolments SET status = 'paid', paid_on = $1, benefit_start = $2, benefit_end = $3,
+                                start_rule = $4, order_id = NULL WHERE id = $5 AND status = 'unpaid'")
+                            .bind(today).bind(r.start).bind(r.end).bind(r.start_rule).bind(r.enrolment_id)
+                            .execute(&mut *tx).await?;
+                    }
+                }
+            }
+            sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(now).bind(actor_id).bind(format!("certification_{action}")).bind(subject).bind(detail)
+                .bind(client_ip).bind(&cert.area_code).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<bool, sqlx::Error>(true)
+        }
+    })
+}
+
+/// A request for a category to be certified, as submitted.
+pub struct NewRequest<'a> {
+    pub person_id: i64,
+    pub category: &'a str,
+    pub department: &'a str,
+    pub policy_id: &'a str,
+    pub area: &'a str,
+    pub actor_id: i64,
+    pub actor_role: &'a str,
+    pub comment: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub subject_masked: &'a str,
+    pub client_ip: &'a str,
+}
+
+/// Stores the request with its first event and its audit entry in one transaction; its id.
+pub async fn insert_request(db: &Db, r: &NewRequest<'_>) -> Result<i64, sqlx::Error> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let cid: i64 = sqlx::query_scalar(
+            "INSERT INTO certifications (person_id, category, department, status, created_at, updated_at, policy_id,
+                area_code, submitted_by_account_id, submitter_role, source)
+             VALUES ($1, $2, $3, 'submitted', $4, $4, $5, $6, $7, $8, 'request') RETURNING id")
+            .bind(r.person_id).bind(r.category).bind(r.department).bind(r.now).bind(r.policy_id).bind(r.area)
+            .bind(r.actor_id).bind(r.actor_role)
+            .fetch_one(&mut *tx).await?;
+        sqlx::query("INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
+                     VALUES ($1, 'submit', NULL, 'submitted', $2, $3, $4)")
+            .bind(cid).bind(r.actor_id).bind(r.comment).bind(r.now).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
+                     VALUES ($1, $2, 'certification_submitted', $3, $4, $5, $6)")
+            .bind(r.now).bind(r.actor_id).bind(format!("certification {cid} {}", r.subject_masked))
+            .bind(r.category).bind(r.client_ip).bind(r.area).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<i64, sqlx::Error>(cid)
+    })
+}

@@ -7,7 +7,6 @@ use crate::services::access::Actor;
 use crate::services::certification::store::{self as store};
 use crate::services::enrolment::store as enrol_store;
 use crate::services::AppState;
-use crate::store::with_pool;
 
 #[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn submit(
@@ -96,25 +95,20 @@ pub async fn submit(
     }
     let now = state.clock.now();
     let masked = id.masked();
-    let cert_id: i64 = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let cid: i64 = sqlx::query_scalar(
-            "INSERT INTO certifications (person_id, category, department, status, created_at, updated_at, policy_id,
-                area_code, submitted_by_account_id, submitter_role, source)
-             VALUES ($1, $2, $3, 'submitted', $4, $4, $5, $6, $7, $8, 'request') RETURNING id")
-            .bind(person.id).bind(category.code()).bind(&department).bind(now).bind(&pack.id).bind(&area)
-            .bind(actor.account.id).bind(actor.role.code())
-            .fetch_one(&mut *tx).await?;
-        sqlx::query("INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
-                     VALUES ($1, 'submit', NULL, 'submitted', $2, $3, $4)")
-            .bind(cid).bind(actor.account.id).bind(&comment).bind(now).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
-                     VALUES ($1, $2, 'certification_submitted', $3, $4, $5, $6)")
-            .bind(now).bind(actor.account.id).bind(format!("certification {cid} {masked}"))
-            .bind(category.code()).bind(client_ip).bind(&area).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok::<i64, sqlx::Error>(cid)
-    })?;
+    let request = store::NewRequest {
+        person_id: person.id,
+        category: category.code(),
+        department: &department,
+        policy_id: &pack.id,
+        area: &area,
+        actor_id: actor.account.id,
+        actor_role: actor.role.code(),
+        comment: comment.as_deref(),
+        now,
+        subject_masked: &masked,
+        client_ip,
+    };
+    let cert_id = store::insert_request(db, &request).await?;
     view(state, actor, cert_id).await
 }
 
