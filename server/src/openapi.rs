@@ -229,7 +229,7 @@ pub fn document() -> Value {
     );
     put(
         "RosterImport",
-        generator.subschema_for::<app::services::roster::RosterImport>(),
+        generator.subschema_for::<app::services::ledger::roster::RosterImport>(),
     );
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in named {

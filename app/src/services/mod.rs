@@ -16,7 +16,6 @@ pub mod pricing;
 pub mod quotes;
 pub mod reference;
 pub mod reports;
-pub mod roster;
 pub mod seed;
 pub mod sheets;
 pub mod sms;

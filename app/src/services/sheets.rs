@@ -24,6 +24,16 @@ pub fn normalise_header(h: &str) -> String {
         .to_lowercase()
 }
 
+/// A file over `max_bytes`, refused with the limit that applies to it.
+pub fn too_large(max_bytes: usize) -> AppError {
+    let mb = max_bytes / 1024 / 1024;
+    file_error(
+        "file_too_large",
+        format!("文件不能超过{mb}MB"),
+        format!("The file must be at most {mb} MB"),
+    )
+}
+
 /// Reads a CSV (UTF-8) or XLSX table as (line, cells); the type is decided by the
 /// content, and other files (PDF, images, old .xls) are refused by name; so is a file
 /// over `max_bytes`.
@@ -32,11 +42,7 @@ pub fn read_table(bytes: &[u8], max_bytes: usize) -> Result<(&'static str, Table
         return Err(file_error("file_empty", "文件是空的", "The file is empty"));
     }
     if bytes.len() > max_bytes {
-        return Err(file_error(
-            "file_too_large",
-            format!("文件不能超过{}MB", max_bytes / 1024 / 1024),
-            format!("A list may be at most {} MB", max_bytes / 1024 / 1024),
-        ));
+        return Err(too_large(max_bytes));
     }
     if let Some(kind) = crate::services::certification::sniff(bytes) {
         return Err(file_error(
@@ -76,15 +82,6 @@ pub fn read_table(bytes: &[u8], max_bytes: usize) -> Result<(&'static str, Table
 /// An import's table (targets, the roster): refused above `max_bytes`, blank rows dropped,
 /// the first row returned apart as the header.
 pub fn read_sheet(bytes: &[u8], max_bytes: usize) -> Result<(Vec<String>, Table), AppError> {
-    if bytes.len() > max_bytes {
-        let mb = max_bytes / 1024 / 1024;
-        return Err(AppError::invalid(
-            "file",
-            "file_too_large",
-            format!("文件不能超过{mb} MB"),
-            format!("The file must be at most {mb} MB"),
-        ));
-    }
     let (_, table) = read_table(bytes, max_bytes)?;
     let mut rows = table
         .into_iter()
@@ -108,6 +105,50 @@ pub fn is_mobile(p: &str) -> bool {
 /// `read_sheet` on the blocking pool.
 pub async fn read_sheet_off_thread(bytes: Vec<u8>, max_bytes: usize) -> Result<(Vec<String>, Table), AppError> {
     crate::services::off_thread(move || read_sheet(&bytes, max_bytes)).await
+}
+
+/// A sheet's header row, each column named through an import's aliases.
+pub struct Columns {
+    head: Vec<String>,
+    keys: Vec<Option<&'static str>>,
+}
+
+impl Columns {
+    /// Names each header (trimmed, without a byte-order mark, lower-cased) with `aliases`.
+    pub fn new(head: Vec<String>, aliases: fn(&str) -> Option<&'static str>) -> Columns {
+        let head: Vec<String> = head
+            .into_iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+            .collect();
+        let keys = head.iter().map(|h| aliases(&h.to_lowercase())).collect();
+        Columns { head, keys }
+    }
+
+    /// The first column named `key`.
+    pub fn find(&self, key: &str) -> Option<usize> {
+        self.keys.iter().position(|k| *k == Some(key))
+    }
+
+    /// What a column was named as (None: a column the import does not read).
+    pub fn key(&self, column: usize) -> Option<&'static str> {
+        self.keys.get(column).copied().flatten()
+    }
+
+    /// A column's header as the file wrote it, for a problem's `column`.
+    pub fn header(&self, column: Option<usize>) -> Option<String> {
+        column.and_then(|c| self.head.get(c)).cloned()
+    }
+}
+
+/// An import's sheet (roster, targets) read off the request's thread, its header row named
+/// through `aliases`.
+pub async fn read_columns(
+    bytes: Vec<u8>,
+    max_bytes: usize,
+    aliases: fn(&str) -> Option<&'static str>,
+) -> Result<(Columns, Table), AppError> {
+    let (head, rows) = read_sheet_off_thread(bytes, max_bytes).await?;
+    Ok((Columns::new(head, aliases), rows))
 }
 
 pub fn read_csv(text: &str) -> Result<Vec<(u64, Cells)>, AppError> {

@@ -235,13 +235,7 @@ pub(super) async fn upload(
 ) -> Result<app::model::DocumentView, AppError> {
     let actor = actor(state, headers).await?;
     let id = numeric_id(id, "certification")?;
-    let (name, bytes) = upload_body(
-        headers,
-        request,
-        certification::MAX_DOCUMENT_BYTES + UPLOAD_SLACK,
-        "document",
-    )
-    .await?;
+    let (name, bytes) = upload_body(headers, request, certification::MAX_DOCUMENT_BYTES, "document").await?;
     certification::add_document(state, &actor, id, &name, &bytes, ip).await
 }
 

@@ -3,7 +3,7 @@
 use app::error::AppError;
 use app::services::AppState;
 
-use app::services::{ledger, roster};
+use app::services::ledger::{self, roster};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -134,8 +134,8 @@ pub(super) async fn post_roster_import(
 ) -> Response {
     let headers = request.headers().clone();
     let result = async {
-        let actor = actor(&state, &headers).await?;
-        let (name, bytes) = upload_body(&headers, request, roster::MAX_ROSTER_FILE_BYTES + 1, "roster.csv").await?;
+        let (actor, name, bytes) =
+            signed_upload(&state, &headers, request, roster::MAX_ROSTER_FILE_BYTES, "roster.csv").await?;
         roster::import(&state, &actor, &name, &bytes, &ip).await
     }
     .await;

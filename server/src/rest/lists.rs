@@ -88,8 +88,7 @@ pub(super) async fn post_adjustment_list(
 ) -> Response {
     let headers = request.headers().clone();
     let result = async {
-        let actor = actor(&state, &headers).await?;
-        let (name, bytes) = upload_body(&headers, request, lists::MAX_LIST_BYTES + 1, "list.csv").await?;
+        let (actor, name, bytes) = signed_upload(&state, &headers, request, lists::MAX_LIST_BYTES, "list.csv").await?;
         lists::preview(&state, &actor, &name, &bytes, &ip).await
     }
     .await;

@@ -168,23 +168,32 @@ pub(super) fn form_urlencoded_parse(raw: &str) -> form_urlencoded::Parse<'_> {
 /// Room for multipart framing around the largest document.
 pub(super) const UPLOAD_SLACK: usize = 64 * 1024;
 
-pub(super) fn too_large() -> AppError {
-    AppError::invalid(
-        "file",
-        "file_too_large",
-        "文件不能超过10MB",
-        "A file may be at most 10 MB",
-    )
+/// A signed-in actor's upload: who sent it, the file's name and its bytes. The sign-in is
+/// checked here, in the handler's body, rather than by the `Authed` extractor, so that a
+/// plain HTML form's refusal can still be answered with its redirect.
+pub(super) async fn signed_upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+    max_bytes: usize,
+    default_name: &str,
+) -> Result<(Actor, String, axum::body::Bytes), AppError> {
+    let actor = actor(state, headers).await?;
+    let (name, bytes) = upload_body(headers, request, max_bytes, default_name).await?;
+    Ok((actor, name, bytes))
 }
 
 /// The file of an upload: a multipart `file` field, or the raw body with `?file_name=`.
+/// A file over `max_bytes` is refused, saying that limit, before more of it is read (the
+/// route's body limit leaves room for the multipart framing around it).
 pub(super) async fn upload_body(
     headers: &HeaderMap,
     request: axum::extract::Request,
-    limit: usize,
+    max_bytes: usize,
     default_name: &str,
 ) -> Result<(String, axum::body::Bytes), AppError> {
     use axum::extract::FromRequest;
+    let too_large = || app::services::sheets::too_large(max_bytes);
     let multipart = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -204,6 +213,9 @@ pub(super) async fn upload_body(
             if field.name() == Some("file") {
                 let name = field.file_name().unwrap_or(default_name).to_owned();
                 let bytes = field.bytes().await.map_err(|_| too_large())?;
+                if bytes.len() > max_bytes {
+                    return Err(too_large());
+                }
                 return Ok((name, bytes));
             }
         }
@@ -216,7 +228,7 @@ pub(super) async fn upload_body(
     } else {
         let raw = request.uri().query().map(str::to_owned);
         let q: DocumentQuery = query_params(raw.as_deref())?;
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
+        let bytes = axum::body::to_bytes(request.into_body(), max_bytes)
             .await
             .map_err(|_| too_large())?;
         Ok((q.file_name.unwrap_or_else(|| default_name.into()), bytes))

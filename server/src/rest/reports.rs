@@ -198,8 +198,8 @@ pub(super) async fn post_targets_import(
 ) -> Response {
     let headers = request.headers().clone();
     let result = async {
-        let actor = actor(&state, &headers).await?;
-        let (name, bytes) = upload_body(&headers, request, targets::MAX_TARGET_FILE_BYTES + 1, "targets.csv").await?;
+        let (actor, name, bytes) =
+            signed_upload(&state, &headers, request, targets::MAX_TARGET_FILE_BYTES, "targets.csv").await?;
         targets::import(&state, &actor, &name, &bytes, &ip).await
     }
     .await;

@@ -12,6 +12,7 @@ both_backends! {
     weifang_ranking_and_late_payers,
     rugao_advanced_groups_incentive_and_targets,
     bad_report_requests_are_refused_clearly,
+    an_oversized_targets_file_names_its_own_limit,
     counters_follow_every_change,
 }
 
@@ -714,6 +715,43 @@ async fn rugao_advanced_groups_incentive_and_targets(backend: Backend) {
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"]["field"], "count");
     assert_counters_exact(&app).await;
+    app.stop().await;
+}
+
+/// A file over an import's limit is refused naming that import's limit (it used to say
+/// 10 MB, the documents' limit, for every upload), as a raw body and as a form's file.
+async fn an_oversized_targets_file_names_its_own_limit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bureau = bearer(&app, "bureau_rugao").await;
+    let max = app::services::targets::MAX_TARGET_FILE_BYTES;
+    let mut big = "乡镇街道,年度,任务数\n".as_bytes().to_vec();
+    big.resize(max + 1, b' ');
+    let raw = app
+        .client
+        .post(app.url("/api/v1/targets/import?file_name=t.csv"))
+        .header("Authorization", &bureau)
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(big).file_name("t.csv"));
+    let multipart = app
+        .client
+        .post(app.url("/api/v1/targets/import"))
+        .header("Authorization", &bureau)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let limit = format!("{}MB", max / 1024 / 1024);
+    for res in [raw, multipart] {
+        assert_eq!(res.status(), 422);
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "file_too_large", "{err}");
+        assert_eq!(err["error"]["field"], "file", "{err}");
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&limit), "{message} should say {limit}");
+    }
     app.stop().await;
 }
 

@@ -65,12 +65,7 @@ pub async fn add_document(
         ));
     }
     if body.len() > MAX_DOCUMENT_BYTES {
-        return Err(field_err(
-            "file",
-            "file_too_large",
-            "文件不能超过10MB",
-            "A file may be at most 10 MB",
-        ));
+        return Err(crate::services::sheets::too_large(MAX_DOCUMENT_BYTES));
     }
     let content_type = sniff(body).ok_or_else(|| {
         field_err(

@@ -8,7 +8,6 @@ use crate::services::access::Actor;
 use crate::services::audit::store as audit;
 use crate::services::enrolment::store::{self as store, EnrolmentRow};
 use crate::services::AppState;
-use crate::store::with_pool;
 
 use super::*;
 
@@ -70,35 +69,26 @@ pub async fn change_hospitals(
     let household = household_for(state, actor, before.household_id.unwrap_or_default()).await?;
     let subject = format!("enrolment {enrolment_id} {}", before.id_number_masked);
     let detail = format!("{old_codes} -> {new_codes}");
-    with_pool!(&state.db, pool => {
-        let mut tx = pool.begin().await?;
-        // Touch the enrolment first: on PostgreSQL this locks the row, so two changes at
-        // once are counted one after the other (SQLite serialises writers anyway).
-        sqlx::query("UPDATE enrolments SET id = id WHERE id = $1").bind(enrolment_id).execute(&mut *tx).await?;
-        let used: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM hospital_choices WHERE enrolment_id = $1 AND previous_codes IS NOT NULL")
-            .bind(enrolment_id).fetch_one(&mut *tx).await?;
-        if used >= limit {
-            tx.rollback().await?;
-            return Err(limit_reached());
-        }
-        sqlx::query("DELETE FROM enrolment_hospitals WHERE enrolment_id = $1")
-            .bind(enrolment_id).execute(&mut *tx).await?;
-        for h in &codes {
-            sqlx::query("INSERT INTO enrolment_hospitals (enrolment_id, hospital_code) VALUES ($1, $2)")
-                .bind(enrolment_id).bind(h).execute(&mut *tx).await?;
-        }
-        sqlx::query("INSERT INTO hospital_choices (enrolment_id, hospital_codes, previous_codes, chosen_by_account_id, chosen_at)
-                     VALUES ($1, $2, $3, $4, $5)")
-            .bind(enrolment_id).bind(&new_codes).bind(&old_codes).bind(actor_id).bind(now)
-            .execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
-                     VALUES ($1, $2, 'hospital_changed', $3, $4, $5, $6)")
-            .bind(now).bind(actor_id).bind(&subject).bind(&detail).bind(client_ip).bind(&household.area_code)
-            .execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok::<(), AppError>(())
-    })?;
+    let entry = audit::AuditEntry {
+        actor_account_id: Some(actor_id),
+        action: "hospital_changed",
+        subject: Some(&subject),
+        detail: Some(&detail),
+        client_ip: Some(client_ip),
+        area_code: Some(&household.area_code),
+    };
+    let change = store::HospitalChange {
+        enrolment_id,
+        codes: &codes,
+        new_codes: &new_codes,
+        old_codes: &old_codes,
+        limit,
+        actor_id,
+        now,
+    };
+    if !store::change_hospitals(&state.db, &change, &entry).await? {
+        return Err(limit_reached());
+    }
     get(state, actor, enrolment_id).await
 }
 
@@ -146,30 +136,22 @@ pub async fn open_order(
             "Nothing is owed",
         ));
     }
-    let order_no = order_number(now);
-    let expires = now + Duration::minutes(state.settings.order_minutes);
+    let order = NewOrder {
+        order_no: order_number(now),
+        owed: total,
+        expires: now + Duration::minutes(state.settings.order_minutes),
+    };
     // In the household's area, committed with the order it records.
     let entry = audit::AuditEntry {
         actor_account_id: Some(actor.account.id),
         action: "payment_order_opened",
-        subject: Some(&order_no),
+        subject: Some(&order.order_no),
         detail: None,
         client_ip: Some(client_ip),
         area_code: Some(&h.area_code),
     };
-    let id = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            INSERT_ORDER)
-            .bind(&order_no).bind(h.id).bind(total).bind(state.payments.name()).bind(actor.account.id).bind(now).bind(expires)
-            .fetch_one(&mut *tx).await?;
-        for e in &unpaid {
-            sqlx::query(SET_ORDER).bind(id).bind(e.id).execute(&mut *tx).await?;
-        }
-        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-        tx.commit().await?;
-        Ok::<i64, sqlx::Error>(id)
-    })?;
+    let ids: Vec<i64> = unpaid.iter().map(|e| e.id).collect();
+    let id = insert_order(state, h.id, actor.account.id, &order, &ids, &entry, now).await?;
     store::order(db, id)
         .await?
         .map(order_view)

@@ -1,15 +1,12 @@
 //! Households and their members: a resident registering themself, staff confirming a
 //! phone, adding members, and staff opening a household for someone without a phone.
 
-use domain::IdNumber;
-
 use crate::error::AppError;
 use crate::model::{MemberView, Role};
 use crate::services::access::{forbidden_area, mask_id, Actor};
 use crate::services::audit::store as audit;
 use crate::services::enrolment::store::{self as store};
 use crate::services::AppState;
-use crate::store::with_pool;
 
 use super::*;
 
@@ -105,49 +102,25 @@ pub async fn register_self(
     } else {
         "resident_registered"
     };
-    let pid = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let pid: i64 = sqlx::query_scalar(
-            "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)
-             ON CONFLICT (id_number) DO UPDATE SET id_number = people.id_number
-             RETURNING id")
-            .bind(id.as_str()).bind(&name).bind(id.birth_date()).bind(sex_code(&id)).bind(&phone).bind(&area)
-            .bind(now).fetch_one(&mut *tx).await?;
-        let hh: Option<i64> = sqlx::query_scalar("SELECT household_id FROM people WHERE id = $1")
-            .bind(pid).fetch_one(&mut *tx).await?;
-        if hh.is_none() {
-            let h: i64 = sqlx::query_scalar(
-                "INSERT INTO households (head_person_id, area_code, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(pid).bind(&area).bind(now).fetch_one(&mut *tx).await?;
-            sqlx::query("UPDATE people SET household_id = $1, relationship = 'self' WHERE id = $2")
-                .bind(h).bind(pid).execute(&mut *tx).await?;
-        }
-        // One account per person (a unique index too): a concurrent claim links nothing.
-        let linked = sqlx::query(
-            "UPDATE accounts SET person_id = $1, display_name = $2 WHERE id = $3
-             AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.person_id = $1)")
-            .bind(pid).bind(&name).bind(actor.account.id).execute(&mut *tx).await?.rows_affected();
-        if linked == 1 {
-            // On record with the link it records, in the person's area.
-            let detail = format!("person {pid}");
-            let entry = audit::AuditEntry {
-                actor_account_id: Some(actor.account.id),
-                action,
-                subject: Some(&masked),
-                detail: Some(&detail),
-                client_ip: Some(client_ip),
-                area_code: Some(&audit_area),
-            };
-            crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-            tx.commit().await?;
-            Ok(Some(pid))
-        } else {
-            tx.rollback().await?;
-            Ok::<Option<i64>, sqlx::Error>(None)
-        }
-    })?
-    .ok_or_else(identity_unverified)?;
+    let person = store::NewPerson {
+        id_number: &id,
+        name: &name,
+        phone: phone.as_deref(),
+        area_code: Some(&area),
+        hukou_local: true,
+    };
+    // On record with the link it records, in the person's area; one account per person.
+    let entry = audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action,
+        subject: Some(&masked),
+        detail: None,
+        client_ip: Some(client_ip),
+        area_code: Some(&audit_area),
+    };
+    let pid = store::link_account(db, &person, actor.account.id, &entry, now)
+        .await?
+        .ok_or_else(identity_unverified)?;
     Ok(pid)
 }
 
@@ -157,7 +130,6 @@ pub async fn register_self(
 /// their own phone without anyone being able to claim them by name and ID number.
 /// Never for a person already linked to an account: a confirmation cannot move a person
 /// from one account to another. Out of scope answers like unknown.
-#[tracing::instrument(skip(state, actor, phone, client_ip), fields(actor = actor.account.id))]
 #[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn confirm_resident_phone(
     state: &AppState,
@@ -195,29 +167,15 @@ pub async fn confirm_resident_phone(
     let now = state.clock.now();
     let masked = mask_id(&person.id_number);
     let detail = crate::model::mask_phone(&phone);
-    let changed = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        // Re-checked in the statement: an account that links meanwhile keeps its phone.
-        let n = sqlx::query(
-            "UPDATE people SET phone = $1 WHERE id = $2
-             AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = $2)")
-            .bind(&phone).bind(person.id).execute(&mut *tx).await?.rows_affected();
-        if n == 1 {
-            let entry = audit::AuditEntry {
-                actor_account_id: Some(actor.account.id),
-                action: "resident_phone_confirmed",
-                subject: Some(&masked),
-                detail: Some(&detail),
-                client_ip: Some(client_ip),
-                area_code: Some(&area),
-            };
-            crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-            tx.commit().await?;
-        } else {
-            tx.rollback().await?;
-        }
-        Ok::<bool, sqlx::Error>(n == 1)
-    })?;
+    let entry = audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action: "resident_phone_confirmed",
+        subject: Some(&masked),
+        detail: Some(&detail),
+        client_ip: Some(client_ip),
+        area_code: Some(&area),
+    };
+    let changed = store::confirm_phone(db, person.id, &phone, &entry, now).await?;
     if !changed {
         return Err(already_linked());
     }
@@ -234,13 +192,6 @@ pub(super) fn identity_unverified() -> AppError {
         "We cannot verify that this is you: check the name and ID number, or bring your ID card \
          to your village helper",
     )
-}
-
-pub(super) fn sex_code(id: &IdNumber) -> &'static str {
-    match id.sex() {
-        domain::Sex::Male => "male",
-        domain::Sex::Female => "female",
-    }
 }
 
 /// A village-level area code that exists.
@@ -319,43 +270,30 @@ pub async fn add_member(
     } else {
         "household_member_added"
     };
-    let pid = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let pid: i64 = sqlx::query_scalar(
-            "INSERT INTO people (id_number, name, birth_date, sex, area_code, hukou_local, created_at, student)
-             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7)
-             ON CONFLICT (id_number) DO UPDATE SET student = excluded.student
-             RETURNING id")
-            .bind(id.as_str()).bind(&name).bind(id.birth_date()).bind(sex_code(&id)).bind(&h.area_code)
-            .bind(now).bind(student).fetch_one(&mut *tx).await?;
-        let moved = sqlx::query(
-            "UPDATE people SET household_id = $1, relationship = $2 WHERE id = $3 AND household_id IS NULL")
-            .bind(h.id).bind(&rel).bind(pid).execute(&mut *tx).await?.rows_affected();
-        if moved == 1 {
-            let detail = format!("household {} person {pid}", h.id);
-            let entry = audit::AuditEntry {
-                actor_account_id: Some(actor.account.id),
-                action,
-                subject: Some(&masked),
-                detail: Some(&detail),
-                client_ip: Some(client_ip),
-                area_code: Some(&h.area_code),
-            };
-            crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-            tx.commit().await?;
-            Ok(Some(pid))
-        } else {
-            tx.rollback().await?;
-            Ok::<_, sqlx::Error>(None)
-        }
-    })?
-    .ok_or_else(|| {
-        if actor.role == Role::Resident {
-            cannot_add_person("id_number")
-        } else {
-            in_other_household("id_number")
-        }
-    })?;
+    let person = store::NewPerson {
+        id_number: &id,
+        name: &name,
+        phone: None,
+        area_code: Some(&h.area_code),
+        hukou_local: true,
+    };
+    let entry = audit::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action,
+        subject: Some(&masked),
+        detail: None,
+        client_ip: Some(client_ip),
+        area_code: Some(&h.area_code),
+    };
+    let pid = store::attach_member(db, &person, student, (h.id, &rel), &entry, now)
+        .await?
+        .ok_or_else(|| {
+            if actor.role == Role::Resident {
+                cannot_add_person("id_number")
+            } else {
+                in_other_household("id_number")
+            }
+        })?;
     let p = store::person(db, pid)
         .await?
         .ok_or_else(|| AppError::internal("add_member", "person vanished"))?;

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{IdNumber, Sex};
 use sqlx::FromRow;
 
+use crate::services::audit::store::AuditEntry;
 use crate::store::{with_pool, Db};
 
 #[derive(Debug, Clone, FromRow)]
@@ -512,10 +513,7 @@ pub async fn upsert(db: &Db, p: &NewPerson<'_>, now: DateTime<Utc>) -> Result<i6
         ON CONFLICT (id_number) DO UPDATE SET name = excluded.name
         RETURNING id";
     let birth: NaiveDate = p.id_number.birth_date();
-    let sex = match p.id_number.sex() {
-        Sex::Male => "male",
-        Sex::Female => "female",
-    };
+    let sex = sex_code(p.id_number);
     with_pool!(db, pool => sqlx::query_scalar(SQL)
         .bind(p.id_number.as_str()).bind(p.name).bind(birth).bind(sex).bind(p.phone)
         .bind(p.area_code).bind(p.hukou_local).bind(now)
@@ -547,7 +545,7 @@ pub async fn create_with_household(
     db: &Db,
     p: &NewPerson<'_>,
     area_code: &str,
-    entry: &crate::services::audit::store::AuditEntry<'_>,
+    entry: &AuditEntry<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     const PERSON: &str =
@@ -555,10 +553,7 @@ pub async fn create_with_household(
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (id_number) DO UPDATE SET name = excluded.name
         RETURNING id";
-    let sex = match p.id_number.sex() {
-        Sex::Male => "male",
-        Sex::Female => "female",
-    };
+    let sex = sex_code(p.id_number);
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let pid: i64 = sqlx::query_scalar(PERSON)
@@ -570,7 +565,7 @@ pub async fn create_with_household(
         sqlx::query("UPDATE people SET household_id = $1, relationship = 'self' WHERE id = $2")
             .bind(id).bind(pid).execute(&mut *tx).await?;
         let detail = format!("household {id}");
-        let entry = crate::services::audit::store::AuditEntry { detail: entry.detail.or(Some(&detail)), ..entry.clone() };
+        let entry = AuditEntry { detail: entry.detail.or(Some(&detail)), ..entry.clone() };
         crate::services::audit::store::audit_in_tx!(tx, &entry, now);
         tx.commit().await?;
         Ok(id)
@@ -580,4 +575,168 @@ pub async fn create_with_household(
 pub async fn household_of(db: &Db, person_id: i64) -> Result<Option<i64>, sqlx::Error> {
     with_pool!(db, p => sqlx::query_scalar("SELECT household_id FROM people WHERE id = $1")
         .bind(person_id).fetch_one(p).await)
+}
+
+/// The `sex` column's code for the sex an ID number encodes.
+pub fn sex_code(id: &IdNumber) -> &'static str {
+    match id.sex() {
+        Sex::Male => "male",
+        Sex::Female => "female",
+    }
+}
+
+/// A resident's phone account claims a person: the person is written (or found by ID number,
+/// unchanged), given a household of their own when they have none, and linked to the
+/// account, with the audit entry (its detail names the person), in one transaction. `None`
+/// when another account holds the person already (a unique index backs the check), and then
+/// nothing is written.
+pub async fn link_account(
+    db: &Db,
+    p: &NewPerson<'_>,
+    account_id: i64,
+    entry: &AuditEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let pid: i64 = sqlx::query_scalar(
+            "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (id_number) DO UPDATE SET id_number = people.id_number
+             RETURNING id")
+            .bind(p.id_number.as_str()).bind(p.name).bind(p.id_number.birth_date()).bind(sex_code(p.id_number))
+            .bind(p.phone).bind(p.area_code).bind(p.hukou_local).bind(now)
+            .fetch_one(&mut *tx).await?;
+        let hh: Option<i64> = sqlx::query_scalar("SELECT household_id FROM people WHERE id = $1")
+            .bind(pid).fetch_one(&mut *tx).await?;
+        if hh.is_none() {
+            let h: i64 = sqlx::query_scalar(
+                "INSERT INTO households (head_person_id, area_code, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(pid).bind(p.area_code).bind(now).fetch_one(&mut *tx).await?;
+            sqlx::query("UPDATE people SET household_id = $1, relationship = 'self' WHERE id = $2")
+                .bind(h).bind(pid).execute(&mut *tx).await?;
+        }
+        let linked = sqlx::query(
+            "UPDATE accounts SET person_id = $1, display_name = $2 WHERE id = $3
+             AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.person_id = $1)")
+            .bind(pid).bind(p.name).bind(account_id).execute(&mut *tx).await?.rows_affected();
+        if linked != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let detail = format!("person {pid}");
+        let entry = AuditEntry { detail: entry.detail.or(Some(&detail)), ..entry.clone() };
+        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
+        tx.commit().await?;
+        Ok(Some(pid))
+    })
+}
+
+/// Records the phone a resident controls, with its audit entry, unless an account holds the
+/// person (re-checked in the statement: an account that links meanwhile keeps its phone).
+/// Whether it was written.
+pub async fn confirm_phone(
+    db: &Db,
+    person_id: i64,
+    phone: &str,
+    entry: &AuditEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE people SET phone = $1 WHERE id = $2
+             AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = $2)")
+            .bind(phone).bind(person_id).execute(&mut *tx).await?.rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        crate::services::audit::store::audit_in_tx!(tx, entry, now);
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// A member joining a household: the person is written (or found by ID number, keeping the
+/// new student flag) and moved in when they belong to no household yet, with the audit entry
+/// (its detail, when None, names household and person). `None` when the person is in a
+/// household already, and then nothing is written.
+pub async fn attach_member(
+    db: &Db,
+    p: &NewPerson<'_>,
+    student: bool,
+    household: (i64, &str),
+    entry: &AuditEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    let (household_id, relationship) = household;
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let pid: i64 = sqlx::query_scalar(
+            "INSERT INTO people (id_number, name, birth_date, sex, area_code, hukou_local, created_at, student)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (id_number) DO UPDATE SET student = excluded.student
+             RETURNING id")
+            .bind(p.id_number.as_str()).bind(p.name).bind(p.id_number.birth_date()).bind(sex_code(p.id_number))
+            .bind(p.area_code).bind(p.hukou_local).bind(now).bind(student)
+            .fetch_one(&mut *tx).await?;
+        let moved = sqlx::query(
+            "UPDATE people SET household_id = $1, relationship = $2 WHERE id = $3 AND household_id IS NULL")
+            .bind(household_id).bind(relationship).bind(pid).execute(&mut *tx).await?.rows_affected();
+        if moved != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let detail = format!("household {household_id} person {pid}");
+        let entry = AuditEntry { detail: entry.detail.or(Some(&detail)), ..entry.clone() };
+        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
+        tx.commit().await?;
+        Ok(Some(pid))
+    })
+}
+
+/// A change of an enrolment's designated hospitals, as recorded.
+pub struct HospitalChange<'a> {
+    pub enrolment_id: i64,
+    /// The new choice, sorted.
+    pub codes: &'a [String],
+    /// The new and previous choices as stored in `hospital_choices` (comma-separated).
+    pub new_codes: &'a str,
+    pub old_codes: &'a str,
+    /// How many changes the pack allows in the year.
+    pub limit: i64,
+    pub actor_id: i64,
+    pub now: DateTime<Utc>,
+}
+
+/// Replaces an enrolment's hospitals and records the choice and the audit entry, unless the
+/// year's changes are used up (`false`, nothing written). The enrolment row is touched first:
+/// on PostgreSQL that locks it, so two changes at once are counted one after the other
+/// (SQLite serialises writers anyway).
+pub async fn change_hospitals(db: &Db, c: &HospitalChange<'_>, entry: &AuditEntry<'_>) -> Result<bool, sqlx::Error> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE enrolments SET id = id WHERE id = $1").bind(c.enrolment_id).execute(&mut *tx).await?;
+        let used: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM hospital_choices WHERE enrolment_id = $1 AND previous_codes IS NOT NULL")
+            .bind(c.enrolment_id).fetch_one(&mut *tx).await?;
+        if used >= c.limit {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM enrolment_hospitals WHERE enrolment_id = $1")
+            .bind(c.enrolment_id).execute(&mut *tx).await?;
+        for h in c.codes {
+            sqlx::query("INSERT INTO enrolment_hospitals (enrolment_id, hospital_code) VALUES ($1, $2)")
+                .bind(c.enrolment_id).bind(h).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO hospital_choices (enrolment_id, hospital_codes, previous_codes, chosen_by_account_id, chosen_at)
+                     VALUES ($1, $2, $3, $4, $5)")
+            .bind(c.enrolment_id).bind(c.new_codes).bind(c.old_codes).bind(c.actor_id).bind(c.now)
+            .execute(&mut *tx).await?;
+        crate::services::audit::store::audit_in_tx!(tx, entry, c.now);
+        tx.commit().await?;
+        Ok(true)
+    })
 }

@@ -169,7 +169,7 @@ pub async fn submit(
                     id_number: id.as_str().to_owned(),
                     name,
                     birth_date: id.birth_date(),
-                    sex: sex_code(id).to_owned(),
+                    sex: store::sex_code(id).to_owned(),
                     phone: None,
                     area_code: Some(area_code.to_string()),
                     hukou_local: true,

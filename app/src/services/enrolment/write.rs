@@ -588,12 +588,37 @@ pub fn start_rule_code(r: domain::policy::StartRule) -> &'static str {
 }
 
 /// A pending payment order: number, household, amount, provider, creator, created, expires.
-pub(super) const INSERT_ORDER: &str =
-    "INSERT INTO payment_orders (order_no, household_id, amount_fen, status, provider,
+const INSERT_ORDER: &str = "INSERT INTO payment_orders (order_no, household_id, amount_fen, status, provider,
         created_by_account_id, created_at, expires_at)
     VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7) RETURNING id";
 /// Points an unpaid enrolment at the order that will pay it.
-pub(super) const SET_ORDER: &str = "UPDATE enrolments SET order_id = $1 WHERE id = $2 AND status = 'unpaid'";
+const SET_ORDER: &str = "UPDATE enrolments SET order_id = $1 WHERE id = $2 AND status = 'unpaid'";
+
+/// Opens a pending order over unpaid enrolments (`enrolment_ids`) with its audit entry, in one
+/// transaction. The order's id.
+pub(super) async fn insert_order(
+    state: &AppState,
+    household_id: i64,
+    actor_id: i64,
+    order: &NewOrder,
+    enrolment_ids: &[i64],
+    entry: &crate::services::audit::store::AuditEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    with_pool!(&state.db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(INSERT_ORDER)
+            .bind(&order.order_no).bind(household_id).bind(order.owed).bind(state.payments.name()).bind(actor_id)
+            .bind(now).bind(order.expires)
+            .fetch_one(&mut *tx).await?;
+        for e in enrolment_ids {
+            sqlx::query(SET_ORDER).bind(id).bind(e).execute(&mut *tx).await?;
+        }
+        crate::services::audit::store::audit_in_tx!(tx, entry, now);
+        tx.commit().await?;
+        Ok(id)
+    })
+}
 
 /// `CB20221008` + 16 random hex digits: unguessable, and unique in practice (64 bits: at a
 /// million orders a day a collision, which would refuse a submission, is not expected).

@@ -5,6 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+pub mod roster;
 pub mod store;
 
 use crate::error::AppError;

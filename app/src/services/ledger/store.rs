@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use domain::IdNumber;
+
 use crate::store::{with_pool, Db};
 
 #[derive(Debug, sqlx::FromRow)]
@@ -183,5 +185,67 @@ pub async fn month_counts(
         reasons,
         newly_unenrolled,
         reasons_changed,
+    })
+}
+
+/// The areas of the people with these ID numbers whom the register knows (their own area,
+/// else their household's).
+pub async fn areas_of(db: &Db, ids: &[&str]) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let list = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT p.id_number, COALESCE(p.area_code, h.area_code, '') FROM people p
+         LEFT JOIN households h ON h.id = p.household_id WHERE p.id_number IN ({list})"
+    );
+    with_pool!(db, p => {
+        let mut q = sqlx::query_as(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })
+}
+
+/// A roster row for someone the register does not know: ID number, name, phone, village,
+/// local hukou.
+pub type RosterPerson = (IdNumber, String, Option<String>, String, bool);
+
+/// Registers a roster's new people, `chunk` to a multi-row INSERT, and the audit entry, in
+/// one transaction.
+pub async fn insert_roster(
+    db: &Db,
+    people: &[RosterPerson],
+    chunk: usize,
+    entry: &crate::services::audit::store::AuditEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // PostgreSQL needs numbered parameters; SQLite binds anonymous ones in order, where
+    // numbered ones cost a linear search each (quadratic over a chunk's 16,000).
+    let numbered = matches!(db, Db::Postgres(_));
+    with_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        for chunk in people.chunks(chunk) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 8;
+                    if numbered {
+                        format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8)
+                    } else {
+                        "(?, ?, ?, ?, ?, ?, ?, ?)".to_owned()
+                    }
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, name, phone, area, hukou) in chunk {
+                let sex = crate::services::enrolment::store::sex_code(id);
+                q = q.bind(id.as_str()).bind(name).bind(id.birth_date()).bind(sex).bind(phone).bind(area).bind(hukou).bind(now);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        crate::services::audit::store::audit_in_tx!(tx, entry, now);
+        tx.commit().await
     })
 }

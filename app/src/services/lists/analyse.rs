@@ -10,12 +10,12 @@ use domain::IdNumber;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::Digest;
 
+use super::store::{self, Known, Lookup};
 use super::*;
 use crate::error::AppError;
 use crate::model::{AreaLevel, ImportProblem, ImportReport, Role};
 use crate::services::access::Actor;
 use crate::services::AppState;
-use crate::store::with_pool;
 
 /// What the analysis decided for one row.
 #[derive(Debug, Clone)]
@@ -41,11 +41,6 @@ pub(super) struct Row<'s> {
     /// For a valid row: the department that certifies its category and the pack's id.
     pub(super) certifier: Option<(&'s str, &'s str)>,
     pub(super) verdict: Verdict,
-}
-
-pub(super) struct Known {
-    pub(super) person_id: i64,
-    pub(super) area: Option<String>,
 }
 
 /// The analysis of a whole file against the database (nothing written). Borrows the
@@ -237,7 +232,7 @@ pub(super) async fn analyse<'s>(state: &'s AppState, actor: &Actor, parsed: Pars
         flagged,
         open,
         ledger,
-    } = lookup(&state.db, &ids).await?;
+    } = store::lookup(&state.db, &ids).await?;
     drop(ids);
     drop(unique);
 
@@ -356,112 +351,6 @@ pub(super) async fn analyse<'s>(state: &'s AppState, actor: &Actor, parsed: Pars
     })
 }
 
-/// What the database knows about a list's people.
-#[derive(Default)]
-pub(super) struct Lookup {
-    pub(super) known: FxHashMap<String, Known>,
-    /// (person_id, category) → id of the flagged certification.
-    pub(super) flagged: FxHashMap<(i64, String), i64>,
-    /// (person_id, category) with a certification in progress or in force.
-    pub(super) open: FxHashSet<(i64, String)>,
-    /// The ledger's latest (year, reason) per person.
-    pub(super) ledger: FxHashMap<i64, (i32, String)>,
-}
-
-pub(super) const LOOKUP_PEOPLE: &str = "SELECT p.id, p.id_number, COALESCE(p.area_code, h.area_code) FROM people p
-    LEFT JOIN households h ON h.id = p.household_id WHERE p.id_number";
-pub(super) const LOOKUP_CERTS: &str = "SELECT id, person_id, category, status FROM certifications
-    WHERE status IN ('submitted', 'accepted', 'returned', 'confirmed', 'flagged') AND person_id";
-pub(super) const LOOKUP_LEDGER: &str = "SELECT person_id, insurance_year, reason FROM ledger_reasons WHERE person_id";
-
-/// Looks the people up in chunks: on PostgreSQL one array parameter per chunk of 50,000
-/// (a 2,000-placeholder IN list costs more to parse than to run), on SQLite IN lists.
-pub(super) async fn lookup(db: &crate::store::Db, ids: &[&str]) -> Result<Lookup, AppError> {
-    type Person = (i64, String, Option<String>);
-    type Cert = (i64, i64, String, String);
-    type Reason = (i64, i32, String);
-    let mut out = Lookup::default();
-    let chunk_size = match db {
-        crate::store::Db::Postgres(_) => 50_000,
-        crate::store::Db::Sqlite(_) => CHUNK,
-    };
-    for chunk in ids.chunks(chunk_size) {
-        let (found, certs, reasons): (Vec<Person>, Vec<Cert>, Vec<Reason>) = match db {
-            crate::store::Db::Postgres(p) => {
-                let found: Vec<Person> = sqlx::query_as(&format!("{LOOKUP_PEOPLE} = ANY($1)"))
-                    .bind(chunk)
-                    .fetch_all(p)
-                    .await?;
-                let pids: Vec<i64> = found.iter().map(|f| f.0).collect();
-                if pids.is_empty() {
-                    (found, Vec::new(), Vec::new())
-                } else {
-                    let certs = sqlx::query_as(&format!("{LOOKUP_CERTS} = ANY($1)"))
-                        .bind(&pids)
-                        .fetch_all(p)
-                        .await?;
-                    let reasons = sqlx::query_as(&format!("{LOOKUP_LEDGER} = ANY($1) ORDER BY insurance_year"))
-                        .bind(&pids)
-                        .fetch_all(p)
-                        .await?;
-                    (found, certs, reasons)
-                }
-            }
-            crate::store::Db::Sqlite(p) => {
-                let sql = format!("{LOOKUP_PEOPLE} IN ({})", placeholders(chunk.len()));
-                let mut q = sqlx::query_as(&sql);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                let found: Vec<Person> = q.fetch_all(p).await?;
-                let pids: Vec<i64> = found.iter().map(|f| f.0).collect();
-                if pids.is_empty() {
-                    (found, Vec::new(), Vec::new())
-                } else {
-                    let list = placeholders(pids.len());
-                    let sql = format!("{LOOKUP_CERTS} IN ({list})");
-                    let mut q = sqlx::query_as(&sql);
-                    for id in &pids {
-                        q = q.bind(id);
-                    }
-                    let certs = q.fetch_all(p).await?;
-                    let sql = format!("{LOOKUP_LEDGER} IN ({list}) ORDER BY insurance_year");
-                    let mut q = sqlx::query_as(&sql);
-                    for id in &pids {
-                        q = q.bind(id);
-                    }
-                    let reasons = q.fetch_all(p).await?;
-                    (found, certs, reasons)
-                }
-            }
-        };
-        for (pid, id, area) in found {
-            out.known.insert(id, Known { person_id: pid, area });
-        }
-        for (cid, pid, cat, status) in certs {
-            if status == "flagged" {
-                out.flagged.insert((pid, cat.clone()), cid);
-            }
-            out.open.insert((pid, cat));
-        }
-        // The ledger's latest word on each person: a death or employee insurance recorded
-        // there contradicts a department adding them to a subsidised category.
-        for (pid, year, reason) in reasons {
-            out.ledger.insert(pid, (year, reason));
-        }
-    }
-    Ok(out)
-}
-
-/// `?, ?, …` for a SQLite IN list (anonymous parameters; see `values`).
-pub(super) fn placeholders(n: usize) -> String {
-    let mut out = String::with_capacity(n * 3);
-    for i in 0..n {
-        out.push_str(if i == 0 { "?" } else { ", ?" });
-    }
-    out
-}
-
 pub(super) fn report(a: &Analysis, import_id: i64, file_name: &str, applied: bool) -> ImportReport {
     let mut r = ImportReport {
         import_id,
@@ -538,22 +427,6 @@ pub(super) fn may_import(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
-/// Milliseconds between successive laps, for the phase timings the dry run and the apply log.
-pub(super) struct Laps(std::time::Instant);
-
-impl Laps {
-    pub(super) fn start() -> Laps {
-        Laps(std::time::Instant::now())
-    }
-    /// Milliseconds since the previous lap (or the start).
-    pub(super) fn lap(&mut self) -> u64 {
-        let now = std::time::Instant::now();
-        let ms = (now - self.0).as_millis() as u64;
-        self.0 = now;
-        ms
-    }
-}
-
 /// The dry run: reads and checks the file, stores it for the confirmation, writes nothing else.
 #[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn preview(
@@ -575,30 +448,25 @@ pub async fn preview(
     let now = state.clock.now();
     let mut r = report(&analysis, 0, &name, false);
     let detail = format!("rows {} valid {}", r.rows_total, r.valid);
+    let import = store::NewImport {
+        file_name: &name,
+        kind,
+        sha256: &sha,
+        body: bytes,
+        rows_total: r.rows_total as i64,
+        rows_valid: r.valid as i64,
+        now,
+    };
+    let entry = crate::services::audit::store::AuditEntry {
+        actor_account_id: Some(actor.account.id),
+        action: "adjustment_list_previewed",
+        subject: None,
+        detail: Some(&detail),
+        client_ip: Some(client_ip),
+        area_code: actor.account.area_code.as_deref(),
+    };
     // The stored file and its audit entry (subject: the import) commit together.
-    let id: i64 = with_pool!(&state.db, p => {
-        let mut tx = p.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO adjustment_imports (file_name, file_kind, sha256, body, uploaded_by, department, area_code, status,
-                rows_total, rows_valid, rows_problem, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'previewed', $8, $9, $10, $11) RETURNING id")
-            .bind(&name).bind(kind).bind(&sha).bind(bytes).bind(actor.account.id).bind(&actor.account.department)
-            .bind(actor.account.area_code.as_deref().unwrap_or("")).bind(r.rows_total as i64).bind(r.valid as i64)
-            .bind((r.rows_total - r.valid) as i64).bind(now)
-            .fetch_one(&mut *tx).await?;
-        let subject = format!("import {id} {name}");
-        let entry = crate::services::audit::store::AuditEntry {
-            actor_account_id: Some(actor.account.id),
-            action: "adjustment_list_previewed",
-            subject: Some(&subject),
-            detail: Some(&detail),
-            client_ip: Some(client_ip),
-            area_code: actor.account.area_code.as_deref(),
-        };
-        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-        tx.commit().await?;
-        Ok::<i64, sqlx::Error>(id)
-    })?;
+    let id = store::insert_import(&state.db, actor, &import, &entry).await?;
     r.import_id = id;
     tracing::info!(
         import = id,

@@ -9,6 +9,7 @@
 mod analyse;
 mod apply;
 mod review;
+mod store;
 
 use crate::services::sheets::file_error;
 pub use crate::services::sheets::{
@@ -178,6 +179,22 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, AppError> {
         .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
         .collect();
     Ok(Parsed { kind, columns, rows })
+}
+
+/// Milliseconds between successive laps, for the phase timings the dry run and the apply log.
+pub(super) struct Laps(std::time::Instant);
+
+impl Laps {
+    pub(super) fn start() -> Laps {
+        Laps(std::time::Instant::now())
+    }
+    /// Milliseconds since the previous lap (or the start).
+    pub(super) fn lap(&mut self) -> u64 {
+        let now = std::time::Instant::now();
+        let ms = (now - self.0).as_millis() as u64;
+        self.0 = now;
+        ms
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Rows left for review, their resolution, and the XLSX of every problem.
 
+use super::store;
 use super::*;
 use crate::error::{AppError, UserMessage};
 use crate::model::{ImportReport, ReviewItem, Role};
 use crate::services::access::Actor;
 use crate::services::AppState;
-use crate::store::with_pool;
 
 /// The review queue: the rows of applied lists that were not applied (invalid, duplicated
 /// in the file, in conflict), for the officers of the uploading department within their
@@ -42,28 +42,7 @@ pub(super) async fn review_rows(
     let scope = format!("{}%", actor.staff_scope()?);
     // Department officers see their own department's lists; the bureau sees them all.
     let department = (actor.role != Role::BureauOfficer).then(|| actor.account.department.clone().unwrap_or_default());
-    type R = (
-        i64,
-        i64,
-        String,
-        Option<String>,
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        bool,
-        Option<String>,
-    );
-    let rows: Vec<R> = with_pool!(&state.db, p => sqlx::query_as(
-        "SELECT r.id, r.import_id, i.file_name, i.department, r.line, r.id_number_masked, r.category, r.kind,
-                r.outcome, r.message, r.resolved, r.resolution
-         FROM adjustment_review r JOIN adjustment_imports i ON i.id = r.import_id
-         WHERE i.area_code LIKE $1 AND ($2 IS NULL OR i.department = $2) AND ($3 IS NULL OR r.outcome = $3)
-           AND ($4 IS NULL OR r.resolved = $4) AND ($5 IS NULL OR r.id = $5)
-         ORDER BY r.import_id DESC, r.line LIMIT 500")
-        .bind(&scope).bind(&department).bind(outcome).bind(resolved).bind(id).fetch_all(p).await)?;
+    let rows = store::review_rows(&state.db, &scope, department.as_deref(), outcome, resolved, id).await?;
     Ok(rows
         .into_iter()
         .map(|r| ReviewItem {
@@ -138,19 +117,7 @@ pub async fn resolve_review(
         area_code: actor.account.area_code.as_deref(),
     };
     // Resolved once, with its audit entry in the same transaction.
-    let n = with_pool!(&state.db, p => {
-        let mut tx = p.begin().await?;
-        let n = sqlx::query(
-            "UPDATE adjustment_review SET resolved = TRUE, resolution = $1, resolved_by = $2, resolved_at = $3
-             WHERE id = $4 AND resolved = FALSE")
-            .bind(&resolution).bind(actor.account.id).bind(now).bind(id)
-            .execute(&mut *tx).await?.rows_affected();
-        if n == 1 {
-            crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-        }
-        tx.commit().await?;
-        Ok::<u64, sqlx::Error>(n)
-    })?;
+    let n = store::resolve_review(&state.db, id, &resolution, actor.account.id, &entry, now).await?;
     if n == 0 {
         return Err(already());
     }
@@ -167,8 +134,7 @@ pub async fn resolve_review(
 pub async fn show(state: &AppState, actor: &Actor, id: i64) -> Result<ImportReport, AppError> {
     let s = stored(state, actor, id).await?;
     if s.status == "applied" {
-        let json: Option<String> = with_pool!(&state.db, p => sqlx::query_scalar(
-            "SELECT report_json FROM adjustment_imports WHERE id = $1").bind(id).fetch_one(p).await)?;
+        let json = store::applied_report(&state.db, id).await?;
         return json
             .and_then(|j| serde_json::from_str(&j).ok())
             .ok_or_else(|| AppError::internal("adjustment report", "report missing"));
@@ -186,10 +152,8 @@ pub(super) type ProblemLine = (u64, Option<String>, String, Option<String>, Stri
 pub async fn error_report(state: &AppState, actor: &Actor, id: i64) -> Result<(String, Vec<u8>), AppError> {
     let s = stored(state, actor, id).await?;
     let rows: Vec<ProblemLine> = if s.status == "applied" {
-        let stored: Vec<(i64, Option<String>, String, String)> = with_pool!(&state.db, p => sqlx::query_as(
-            "SELECT line, id_number_masked, outcome, message FROM adjustment_review WHERE import_id = $1 ORDER BY line")
-            .bind(id).fetch_all(p).await)?;
-        stored
+        store::review_lines(&state.db, id)
+            .await?
             .into_iter()
             .map(|(l, m, o, msg)| (l as u64, m, o, None, msg))
             .collect()

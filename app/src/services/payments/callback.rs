@@ -7,7 +7,6 @@ use crate::error::{AppError, UserMessage};
 use crate::services::audit::store as audit;
 use crate::services::enrolment::store::{self as store, OrderRow};
 use crate::services::AppState;
-use crate::store::with_pool;
 
 /// The answer to a callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -167,8 +166,6 @@ pub async fn handle_callback(
 
 pub(super) async fn cancel_order(state: &AppState, order: &OrderRow) -> Result<(), AppError> {
     let now = state.clock.now();
-    with_pool!(&state.db, p => sqlx::query(
-        "UPDATE payment_orders SET status = 'cancelled', closed_at = $1 WHERE id = $2 AND status = 'pending'")
-        .bind(now).bind(order.id).execute(p).await.map(|r| r.rows_affected()))?;
+    crate::services::payments::store::cancel_order(&state.db, order.id, now).await?;
     Ok(())
 }

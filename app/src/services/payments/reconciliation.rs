@@ -1,7 +1,6 @@
 //! The tax bureau's reconciliation file, matched against recorded payments.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use domain::policy::Quote;
 use domain::Money;
 use serde::{Deserialize, Serialize};
 
@@ -9,11 +8,8 @@ use super::*;
 use crate::error::AppError;
 use crate::model::Role;
 use crate::services::access::Actor;
-use crate::services::audit::store as audit;
-use crate::services::enrolment::start_rule_code;
 use crate::services::enrolment::store::{self as store, EnrolmentRow};
 use crate::services::AppState;
-use crate::store::with_pool;
 
 /// One row that could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -42,24 +38,6 @@ pub const RECONCILIATION_HEADER: [&str; 6] = [
     "channel",
     "transaction_id",
 ];
-
-pub(super) struct Row {
-    pub(super) line: usize,
-    pub(super) id_number: String,
-    pub(super) year: Option<i32>,
-    pub(super) amount_text: String,
-    pub(super) transaction_id: String,
-    pub(super) verdict: Verdict,
-}
-
-pub(super) enum Verdict {
-    Apply {
-        enrolment: Box<EnrolmentRow>,
-        paid_at: DateTime<Utc>,
-    },
-    Duplicate,
-    Exception(&'static str, String),
-}
 
 pub(super) fn parse_paid_at(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
@@ -190,85 +168,24 @@ pub async fn import_reconciliation(
             .collect();
         settle(state, &applying).await?
     };
-    let today = state.clock.today();
-    let now = state.clock.now();
-    let actor_id = actor.account.id;
-    let mut exceptions: Vec<ReconciliationException> = Vec::new();
-    let mut applied = 0usize;
-    let mut duplicates = 0usize;
-    let import_id: i64 = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let import_id: i64 = sqlx::query_scalar(
-            "INSERT INTO reconciliation_imports (file_name, uploaded_by_account_id, uploaded_at, rows_total, rows_applied,
-                rows_duplicate, rows_exception) VALUES ($1, $2, $3, $4, 0, 0, 0) RETURNING id")
-            .bind(file_name).bind(actor_id).bind(now).bind(rows.len() as i64).fetch_one(&mut *tx).await?;
-        let mut settled_iter = settled.iter();
-        for r in &rows {
-            let mut problem: Option<(&str, String)> = None;
-            match &r.verdict {
-                Verdict::Duplicate => duplicates += 1,
-                Verdict::Exception(code, msg) => problem = Some((code, msg.clone())),
-                Verdict::Apply { enrolment, paid_at } => {
-                    let (_, q) = settled_iter.next().expect("one settlement per applied row");
-                    let receipt = receipt_number(now);
-                    let pid: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at)
-                         VALUES ($1, 'tax_reconciliation', NULL, $2, $3, $4, NULL, $5) ON CONFLICT (transaction_id) DO NOTHING RETURNING id")
-                        .bind(&r.transaction_id).bind(enrolment.due_fen).bind(paid_at).bind(&receipt).bind(now)
-                        .fetch_optional(&mut *tx).await?;
-                    match pid {
-                        None => duplicates += 1,
-                        Some(pid) => {
-                            if mark_paid!(tx, enrolment.id, today, q) == 1 {
-                                sqlx::query(LINK_PAYMENT).bind(pid).bind(enrolment.id).bind(enrolment.due_fen).execute(&mut *tx).await?;
-                                sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
-                                    WHERE status = 'pending' AND id = $2")
-                                    .bind(now).bind(enrolment.order_id).execute(&mut *tx).await?;
-                                applied += 1;
-                            } else {
-                                sqlx::query("DELETE FROM payments WHERE id = $1").bind(pid).execute(&mut *tx).await?;
-                                problem = Some(("already_paid", "该参保登记已缴费".into()));
-                            }
-                        }
-                    }
-                }
+    let written = write_reconciliation(state, actor, file_name, client_ip, &rows, &settled).await?;
+    let exceptions = written
+        .exceptions
+        .into_iter()
+        .map(|(i, code, message)| {
+            let r = &rows[i];
+            ReconciliationException {
+                line: r.line,
+                id_number_masked: domain::IdNumber::parse(&r.id_number)
+                    .map(|i| i.masked())
+                    .unwrap_or_else(|_| "（无效）".into()),
+                transaction_id: r.transaction_id.clone(),
+                reason: code.to_owned(),
+                message,
             }
-            if let Some((code, msg)) = problem {
-                sqlx::query(
-                    "INSERT INTO reconciliation_exceptions (import_id, line_no, id_number, insurance_year, amount, transaction_id, reason, message)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                    .bind(import_id).bind(r.line as i64).bind(&r.id_number).bind(r.year).bind(&r.amount_text)
-                    .bind(&r.transaction_id).bind(code).bind(&msg).execute(&mut *tx).await?;
-                exceptions.push(ReconciliationException {
-                    line: r.line,
-                    id_number_masked: domain::IdNumber::parse(&r.id_number).map(|i| i.masked()).unwrap_or_else(|_| "（无效）".into()),
-                    transaction_id: r.transaction_id.clone(),
-                    reason: code.to_owned(),
-                    message: msg,
-                });
-            }
-        }
-        sqlx::query("UPDATE reconciliation_imports SET rows_applied = $1, rows_duplicate = $2, rows_exception = $3 WHERE id = $4")
-            .bind(applied as i64).bind(duplicates as i64).bind(exceptions.len() as i64).bind(import_id)
-            .execute(&mut *tx).await?;
-        // On record with the payments it applied, in the same transaction.
-        let detail = format!(
-            "import {import_id}: {} rows, {applied} applied, {duplicates} duplicates, {} exceptions",
-            rows.len(),
-            exceptions.len()
-        );
-        let entry = audit::AuditEntry {
-            actor_account_id: Some(actor_id),
-            action: "reconciliation_imported",
-            subject: Some(file_name),
-            detail: Some(&detail),
-            client_ip: Some(client_ip),
-            area_code: actor.account.area_code.as_deref(),
-        };
-        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-        tx.commit().await?;
-        import_id
-    });
+        })
+        .collect();
+    let (import_id, applied, duplicates) = (written.import_id, written.applied, written.duplicates);
     Ok(ReconciliationReport {
         import_id,
         rows_total: rows.len(),

@@ -94,7 +94,6 @@ macro_rules! mark_paid {
         .rows_affected()
     }};
 }
-pub(super) use mark_paid;
 
 /// Which payment paid which enrolment, and how much of it.
 pub(super) const LINK_PAYMENT: &str =
@@ -397,3 +396,123 @@ pub(super) async fn pay_order_pg(
 
 // ---------------------------------------------------------------------------------------
 // Sandbox provider's own page
+
+pub(super) struct Row {
+    pub(super) line: usize,
+    pub(super) id_number: String,
+    pub(super) year: Option<i32>,
+    pub(super) amount_text: String,
+    pub(super) transaction_id: String,
+    pub(super) verdict: Verdict,
+}
+
+pub(super) enum Verdict {
+    Apply {
+        enrolment: Box<EnrolmentRow>,
+        paid_at: DateTime<Utc>,
+    },
+    Duplicate,
+    Exception(&'static str, String),
+}
+
+/// What a reconciliation file's transaction wrote.
+pub(super) struct Reconciled {
+    pub(super) import_id: i64,
+    pub(super) applied: usize,
+    pub(super) duplicates: usize,
+    /// (index into the rows, reason code, message) of each row kept as an exception.
+    pub(super) exceptions: Vec<(usize, &'static str, String)>,
+}
+
+/// Applies a checked reconciliation file in one transaction: the import, a payment and its
+/// enrolment per applicable row (`settled`: one settlement per such row, in order; a
+/// transaction id recorded meanwhile counts as a duplicate, an enrolment paid meanwhile as an
+/// exception), the exceptions, the counts and the audit entry.
+pub(super) async fn write_reconciliation(
+    state: &AppState,
+    actor: &crate::services::access::Actor,
+    file_name: &str,
+    client_ip: &str,
+    rows: &[Row],
+    settled: &[(i64, Option<Quote>)],
+) -> Result<Reconciled, AppError> {
+    let today = state.clock.today();
+    let now = state.clock.now();
+    let actor_id = actor.account.id;
+    let mut exceptions: Vec<(usize, &'static str, String)> = Vec::new();
+    let mut applied = 0usize;
+    let mut duplicates = 0usize;
+    let import_id: i64 = with_pool!(&state.db, pool => {
+        let mut tx = pool.begin().await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO reconciliation_imports (file_name, uploaded_by_account_id, uploaded_at, rows_total, rows_applied,
+                rows_duplicate, rows_exception) VALUES ($1, $2, $3, $4, 0, 0, 0) RETURNING id")
+            .bind(file_name).bind(actor_id).bind(now).bind(rows.len() as i64).fetch_one(&mut *tx).await?;
+        let mut settled_iter = settled.iter();
+        for (i, r) in rows.iter().enumerate() {
+            let mut problem: Option<(&'static str, String)> = None;
+            match &r.verdict {
+                Verdict::Duplicate => duplicates += 1,
+                Verdict::Exception(code, msg) => problem = Some((*code, msg.clone())),
+                Verdict::Apply { enrolment, paid_at } => {
+                    let (_, q) = settled_iter.next().expect("one settlement per applied row");
+                    let receipt = receipt_number(now);
+                    let pid: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at)
+                         VALUES ($1, 'tax_reconciliation', NULL, $2, $3, $4, NULL, $5) ON CONFLICT (transaction_id) DO NOTHING RETURNING id")
+                        .bind(&r.transaction_id).bind(enrolment.due_fen).bind(paid_at).bind(&receipt).bind(now)
+                        .fetch_optional(&mut *tx).await?;
+                    match pid {
+                        None => duplicates += 1,
+                        Some(pid) => {
+                            if mark_paid!(tx, enrolment.id, today, q) == 1 {
+                                sqlx::query(LINK_PAYMENT).bind(pid).bind(enrolment.id).bind(enrolment.due_fen).execute(&mut *tx).await?;
+                                sqlx::query("UPDATE payment_orders SET status = 'cancelled', closed_at = $1
+                                    WHERE status = 'pending' AND id = $2")
+                                    .bind(now).bind(enrolment.order_id).execute(&mut *tx).await?;
+                                applied += 1;
+                            } else {
+                                sqlx::query("DELETE FROM payments WHERE id = $1").bind(pid).execute(&mut *tx).await?;
+                                problem = Some(("already_paid", "该参保登记已缴费".into()));
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some((code, msg)) = problem {
+                sqlx::query(
+                    "INSERT INTO reconciliation_exceptions (import_id, line_no, id_number, insurance_year, amount, transaction_id, reason, message)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(import_id).bind(r.line as i64).bind(&r.id_number).bind(r.year).bind(&r.amount_text)
+                    .bind(&r.transaction_id).bind(code).bind(&msg).execute(&mut *tx).await?;
+                exceptions.push((i, code, msg));
+            }
+        }
+        sqlx::query("UPDATE reconciliation_imports SET rows_applied = $1, rows_duplicate = $2, rows_exception = $3 WHERE id = $4")
+            .bind(applied as i64).bind(duplicates as i64).bind(exceptions.len() as i64).bind(import_id)
+            .execute(&mut *tx).await?;
+        // On record with the payments it applied, in the same transaction.
+        let detail = format!(
+            "import {import_id}: {} rows, {applied} applied, {duplicates} duplicates, {} exceptions",
+            rows.len(),
+            exceptions.len()
+        );
+        let entry = audit::AuditEntry {
+            actor_account_id: Some(actor_id),
+            action: "reconciliation_imported",
+            subject: Some(file_name),
+            detail: Some(&detail),
+            client_ip: Some(client_ip),
+            area_code: actor.account.area_code.as_deref(),
+        };
+        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
+        tx.commit().await?;
+        import_id
+    });
+    Ok(Reconciled {
+        import_id,
+        applied,
+        duplicates,
+        exceptions,
+    })
+}

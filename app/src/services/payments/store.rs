@@ -192,3 +192,10 @@ pub async fn pending_adjustments(db: &Db, scope: &str) -> Result<Vec<PendingAdju
     let like = format!("{scope}%");
     with_pool!(db, p => sqlx::query_as(SQL).bind(scope).bind(&like).fetch_all(p).await)
 }
+
+/// Closes a pending order as cancelled (a closed or paid order stays as it is).
+pub async fn cancel_order(db: &Db, order_id: i64, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    with_pool!(db, p => sqlx::query(
+        "UPDATE payment_orders SET status = 'cancelled', closed_at = $1 WHERE id = $2 AND status = 'pending'")
+        .bind(now).bind(order_id).execute(p).await.map(|r| r.rows_affected()))
+}

@@ -426,3 +426,45 @@ pub(super) async fn rows_for(
     );
     Ok((rows, total_row, groups))
 }
+
+/// Paid enrolments by sub-area (the first `len` digits of the reporting area) and day paid.
+#[derive(sqlx::FromRow)]
+pub(super) struct Paid {
+    pub(super) sub: Option<String>,
+    pub(super) day: Option<NaiveDate>,
+    pub(super) n: i64,
+}
+
+/// The paid enrolments of a year by sub-area and day, up to `as_of`, within `[lo, hi)`.
+pub(super) async fn paid_by_day(
+    db: &Db,
+    year: i32,
+    as_of: NaiveDate,
+    (lo, hi): (&str, &str),
+    len: i32,
+) -> Result<Vec<Paid>, sqlx::Error> {
+    const SQL: &str = "SELECT SUBSTR(report_area, 1, $5) AS sub, paid_on AS day, CAST(SUM(n) AS BIGINT) AS n
+        FROM report_enrolled
+        WHERE insurance_year = $1 AND report_area >= $3 AND report_area < $4 AND paid_on <= $2
+        GROUP BY 1, 2";
+    with_pool!(db, p => sqlx::query_as(SQL)
+        .bind(year).bind(as_of).bind(lo).bind(hi).bind(len)
+        .fetch_all(p).await)
+}
+
+/// Subsidised enrolments paid by `as_of` within `[lo, hi)`: category, subsidy per head,
+/// heads, total subsidy (fen).
+pub(super) async fn subsidies_paid(
+    db: &Db,
+    year: i32,
+    as_of: NaiveDate,
+    (lo, hi): (&str, &str),
+) -> Result<Vec<(Option<String>, i64, i64, i64)>, sqlx::Error> {
+    with_pool!(db, p => sqlx::query_as(
+        "SELECT e.applied_category, e.subsidy_fen, COUNT(*), CAST(SUM(e.subsidy_fen) AS BIGINT)
+         FROM enrolments e
+         WHERE e.insurance_year = $1 AND e.report_area >= $3 AND e.report_area < $4
+           AND e.paid_on <= $2 AND e.status IN ('paid', 'ended') AND e.subsidy_fen > 0
+         GROUP BY 1, 2 ORDER BY 1, 2")
+        .bind(year).bind(as_of).bind(lo).bind(hi).fetch_all(p).await)
+}

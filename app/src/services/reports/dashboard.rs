@@ -13,7 +13,6 @@ use crate::i18n::Lang;
 use crate::model::area_prefix;
 use crate::services::access::Actor;
 use crate::services::AppState;
-use crate::store::with_pool;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrendSeries {
@@ -69,20 +68,8 @@ pub(super) async fn trend(
         .map(|r| r.area_code.len())
         .max()
         .unwrap_or(ctx.area.code.len()) as i32;
-    #[derive(sqlx::FromRow)]
-    struct Paid {
-        sub: Option<String>,
-        day: Option<NaiveDate>,
-        n: i64,
-    }
-    const SQL: &str = "SELECT SUBSTR(report_area, 1, $5) AS sub, paid_on AS day, CAST(SUM(n) AS BIGINT) AS n
-        FROM report_enrolled
-        WHERE insurance_year = $1 AND report_area >= $3 AND report_area < $4 AND paid_on <= $2
-        GROUP BY 1, 2";
     let (lo, hi) = range(&ctx.prefix);
-    let paid: Vec<Paid> = with_pool!(&state.db, p => sqlx::query_as(SQL)
-        .bind(ctx.pack.insurance_year).bind(ctx.as_of).bind(&lo).bind(&hi).bind(len)
-        .fetch_all(p).await)?;
+    let paid = paid_by_day(&state.db, ctx.pack.insurance_year, ctx.as_of, (&lo, &hi), len).await?;
     let (start, _) = ctx.pack.collection_window();
     let days = weekly_points(start, ctx.as_of);
     let mut series: Vec<TrendSeries> = Vec::new();

@@ -10,7 +10,6 @@ use crate::i18n::Lang;
 use crate::model::Department;
 use crate::services::access::Actor;
 use crate::services::AppState;
-use crate::store::with_pool;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FundRow {
@@ -44,13 +43,7 @@ pub async fn fund_request(state: &AppState, actor: &Actor, q: &ReportQuery) -> R
     let ctx = context(state, actor, q).await?;
     let year = ctx.pack.insurance_year;
     let (lo, hi) = range(&ctx.prefix);
-    let rows: Vec<(Option<String>, i64, i64, i64)> = with_pool!(&state.db, p => sqlx::query_as(
-        "SELECT e.applied_category, e.subsidy_fen, COUNT(*), CAST(SUM(e.subsidy_fen) AS BIGINT)
-         FROM enrolments e
-         WHERE e.insurance_year = $1 AND e.report_area >= $3 AND e.report_area < $4
-           AND e.paid_on <= $2 AND e.status IN ('paid', 'ended') AND e.subsidy_fen > 0
-         GROUP BY 1, 2 ORDER BY 1, 2")
-        .bind(year).bind(ctx.as_of).bind(&lo).bind(&hi).fetch_all(p).await)?;
+    let rows = subsidies_paid(&state.db, year, ctx.as_of, (&lo, &hi)).await?;
     let mut finance = Vec::new();
     let mut advanced = Vec::new();
     for (cat, per, n, sum) in rows {
@@ -154,8 +147,7 @@ pub(super) fn fund_html(r: &FundRequest, lang: Lang) -> String {
 impl ReportKind for FundRequest {
     const KIND: &'static str = "fund-request";
 
-    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, lang: Lang) -> Result<Self, AppError> {
-        let _ = lang;
+    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, _lang: Lang) -> Result<Self, AppError> {
         fund_request(state, actor, q).await
     }
 

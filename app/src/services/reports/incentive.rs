@@ -144,8 +144,7 @@ pub(super) fn incentive_html(r: &Incentive, lang: Lang) -> String {
 impl ReportKind for Incentive {
     const KIND: &'static str = "incentive";
 
-    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, lang: Lang) -> Result<Self, AppError> {
-        let _ = lang;
+    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, _lang: Lang) -> Result<Self, AppError> {
         incentive_report(state, actor, q).await
     }
 

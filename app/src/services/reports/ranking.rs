@@ -177,8 +177,7 @@ pub(super) fn ranking_html(r: &Ranking, lang: Lang) -> String {
 impl ReportKind for Ranking {
     const KIND: &'static str = "ranking";
 
-    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, lang: Lang) -> Result<Self, AppError> {
-        let _ = lang;
+    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, _lang: Lang) -> Result<Self, AppError> {
         ranking(state, actor, q).await
     }
 

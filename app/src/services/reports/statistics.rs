@@ -176,8 +176,7 @@ pub(super) fn statistics_html(r: &StatisticsForm, lang: Lang) -> String {
 impl ReportKind for StatisticsForm {
     const KIND: &'static str = "statistics";
 
-    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, lang: Lang) -> Result<Self, AppError> {
-        let _ = lang;
+    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, _lang: Lang) -> Result<Self, AppError> {
         statistics(state, actor, q).await
     }
 

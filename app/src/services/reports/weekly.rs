@@ -226,8 +226,7 @@ pub(super) fn weekly_xlsx_row(s: &mut Sheet<'_>, row: u32, name: &str, r: &Repor
 impl ReportKind for WeeklyReport {
     const KIND: &'static str = "weekly";
 
-    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, lang: Lang) -> Result<Self, AppError> {
-        let _ = lang;
+    async fn build(state: &AppState, actor: &Actor, q: &ReportQuery, _lang: Lang) -> Result<Self, AppError> {
         weekly(state, actor, q).await
     }
 

@@ -187,10 +187,9 @@ fn source(actor: &Actor, state: &AppState) -> (String, String) {
     )
 }
 
-/// Header aliases: area code, area name, year, count.
+/// Header aliases (trimmed, lower-cased): area code, area name, year, count.
 fn column(header: &str) -> Option<&'static str> {
-    let h = header.trim().trim_start_matches('\u{feff}').to_lowercase();
-    match h.as_str() {
+    match header {
         "区划代码" | "地区代码" | "行政区划代码" | "area_code" | "area code" | "code" => Some("code"),
         "乡镇街道" | "乡镇（街道）" | "乡镇(街道)" | "村社区" | "村（社区）" | "地区" | "地区名称" | "area"
         | "area name" | "name" => Some("name"),
@@ -211,9 +210,8 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<TargetImport, AppError> {
     let scope = may_edit(actor)?.to_owned();
-    let (head, rows) = crate::services::sheets::read_sheet_off_thread(bytes.to_vec(), MAX_TARGET_FILE_BYTES).await?;
-    let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
-    let find = |k: &str| cols.iter().position(|c| *c == Some(k));
+    let (cols, rows) = crate::services::sheets::read_columns(bytes.to_vec(), MAX_TARGET_FILE_BYTES, column).await?;
+    let find = |k: &str| cols.find(k);
     let (code_col, name_col, year_col, count_col) = (find("code"), find("name"), find("year"), find("count"));
     if (code_col.is_none() && name_col.is_none()) || year_col.is_none() || count_col.is_none() {
         return Err(AppError::invalid(
@@ -229,16 +227,16 @@ pub async fn import(
     for (line, row) in &rows {
         let line = *line;
         let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim()).unwrap_or("");
-        let mut problem = |outcome: &str, column: Option<&str>, zh: String| {
+        let mut problem = |outcome: &str, column: Option<String>, zh: String| {
             problems.push(ImportProblem {
                 line,
                 outcome: outcome.into(),
-                column: column.map(str::to_owned),
+                column,
                 message: zh,
                 id_number_masked: None,
             })
         };
-        let col = |c: Option<usize>| Some(head[c.unwrap_or(0)].as_str());
+        let col = |c: Option<usize>| cols.header(Some(c.unwrap_or(0)));
         let code = match (cell(code_col), cell(name_col)) {
             (c, _) if !c.is_empty() => Some(c.to_owned()),
             (_, n) if !n.is_empty() => {
@@ -340,6 +338,11 @@ fn parse_count(s: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
+    /// A header as an import names it, through the same reading as a file's.
+    fn named(h: &str) -> Option<&'static str> {
+        crate::services::sheets::Columns::new(vec![h.to_owned()], column).key(0)
+    }
+
     #[test]
     fn counts_and_headers_are_read_the_way_spreadsheets_write_them() {
         assert_eq!(parse_count("22611"), Some(22_611));
@@ -347,9 +350,9 @@ mod tests {
         assert_eq!(parse_count("22,611"), Some(22_611));
         assert_eq!(parse_count("2.5"), None);
         assert_eq!(parse_count("abc"), None);
-        assert_eq!(column("确定任务数"), Some("count"));
-        assert_eq!(column("\u{feff}区划代码"), Some("code"));
-        assert_eq!(column("Year"), Some("year"));
-        assert_eq!(column("备注"), None);
+        assert_eq!(named("确定任务数"), Some("count"));
+        assert_eq!(named("\u{feff}区划代码"), Some("code"));
+        assert_eq!(named("Year"), Some("year"));
+        assert_eq!(named("备注"), None);
     }
 }

@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use domain::IdNumber;
 use serde::{Deserialize, Serialize};
 
-use super::access::Actor;
-use super::AppState;
+use super::store;
 use crate::error::AppError;
 use crate::model::{AreaLevel, ImportProblem, Role};
-use crate::store::with_pool;
+use crate::services::access::Actor;
+use crate::services::sheets::read_columns;
+use crate::services::AppState;
 
 /// Files larger than this are refused before they are read.
 pub const MAX_ROSTER_FILE_BYTES: usize = 20 * 1024 * 1024;
@@ -40,9 +41,10 @@ fn may_import(actor: &Actor) -> Result<String, AppError> {
     }
 }
 
+/// Header aliases (trimmed, lower-cased): area code, village, township, name, ID number,
+/// phone, hukou.
 fn column(header: &str) -> Option<&'static str> {
-    let h = header.trim().trim_start_matches('\u{feff}').to_lowercase();
-    match h.as_str() {
+    match header {
         "区划代码" | "地区代码" | "area_code" | "area code" => Some("code"),
         "村社区" | "村（社区）" | "村(社区)" | "village" => Some("village"),
         "乡镇街道" | "乡镇（街道）" | "乡镇(街道)" | "township" => Some("township"),
@@ -75,9 +77,8 @@ pub async fn import(
     client_ip: &str,
 ) -> Result<RosterImport, AppError> {
     let scope = may_import(actor)?;
-    let (head, rows) = super::sheets::read_sheet_off_thread(bytes.to_vec(), MAX_ROSTER_FILE_BYTES).await?;
-    let cols: Vec<Option<&str>> = head.iter().map(|h| column(h)).collect();
-    let find = |k: &str| cols.iter().position(|c| *c == Some(k));
+    let (cols, rows) = read_columns(bytes.to_vec(), MAX_ROSTER_FILE_BYTES, column).await?;
+    let find = |k: &str| cols.find(k);
     let (code_col, village_col, township_col) = (find("code"), find("village"), find("township"));
     let (name_col, id_col, phone_col, hukou_col) = (find("name"), find("id"), find("phone"), find("hukou"));
     if (code_col.is_none() && village_col.is_none()) || name_col.is_none() || id_col.is_none() {
@@ -98,7 +99,7 @@ pub async fn import(
     let mut problems = Vec::new();
     let mut good: Vec<(u64, IdNumber, String, Option<String>, String, bool)> = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    let header = |c: Option<usize>| c.map(|c| head[c].trim().trim_start_matches('\u{feff}').to_owned());
+    let header = |c: Option<usize>| cols.header(c);
     for (line, row) in &rows {
         let line = *line;
         let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim()).unwrap_or("");
@@ -185,7 +186,7 @@ pub async fn import(
             }
         };
         let phone = cell(phone_col);
-        if !phone.is_empty() && !super::sheets::is_mobile(phone) {
+        if !phone.is_empty() && !crate::services::sheets::is_mobile(phone) {
             problem(
                 "invalid",
                 phone_col,
@@ -224,22 +225,8 @@ pub async fn import(
     // (moving someone is a change of household, not a roster's business).
     let mut known: HashMap<String, String> = HashMap::new();
     for chunk in good.chunks(CHUNK) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT p.id_number, COALESCE(p.area_code, h.area_code, '') FROM people p
-             LEFT JOIN households h ON h.id = p.household_id WHERE p.id_number IN ({list})"
-        );
-        let found: Vec<(String, String)> = with_pool!(&state.db, p => {
-            let mut q = sqlx::query_as(&sql);
-            for g in chunk {
-                q = q.bind(g.1.as_str());
-            }
-            q.fetch_all(p).await
-        })?;
-        known.extend(found);
+        let ids: Vec<&str> = chunk.iter().map(|g| g.1.as_str()).collect();
+        known.extend(store::areas_of(&state.db, &ids).await?);
     }
     let mut new_people = Vec::new();
     let mut already = 0;
@@ -268,9 +255,6 @@ pub async fn import(
         });
     }
     let now = state.clock.now();
-    // PostgreSQL needs numbered parameters; SQLite binds anonymous ones in order, where
-    // numbered ones cost a linear search each (quadratic over a chunk's 16,000).
-    let numbered = matches!(state.db, crate::store::Db::Postgres(_));
     let detail = format!("added {} known {}", new_people.len(), already);
     // The people and the audit entry that records them commit together.
     let entry = crate::services::audit::store::AuditEntry {
@@ -281,33 +265,7 @@ pub async fn import(
         client_ip: Some(client_ip),
         area_code: actor.account.area_code.as_deref(),
     };
-    with_pool!(&state.db, p => {
-        let mut tx = p.begin().await?;
-        for chunk in new_people.chunks(CHUNK) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 8;
-                    if numbered {
-                        format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8)
-                    } else {
-                        "(?, ?, ?, ?, ?, ?, ?, ?)".to_owned()
-                    }
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO people (id_number, name, birth_date, sex, phone, area_code, hukou_local, created_at) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, name, phone, area, hukou) in chunk {
-                let sex = if id.sex() == domain::Sex::Male { "male" } else { "female" };
-                q = q.bind(id.as_str()).bind(name).bind(id.birth_date()).bind(sex).bind(phone).bind(area).bind(hukou).bind(now);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        crate::services::audit::store::audit_in_tx!(tx, &entry, now);
-        tx.commit().await
-    })?;
+    store::insert_roster(&state.db, &new_people, CHUNK, &entry, now).await?;
     Ok(RosterImport {
         added: new_people.len(),
         known: already,
@@ -319,12 +277,17 @@ pub async fn import(
 mod tests {
     use super::*;
 
+    /// A header as an import names it, through the same reading as a file's.
+    fn named(h: &str) -> Option<&'static str> {
+        crate::services::sheets::Columns::new(vec![h.to_owned()], column).key(0)
+    }
+
     #[test]
     fn headers_and_hukou_are_read_as_townships_write_them() {
-        assert_eq!(column("\u{feff}村（社区）"), Some("village"));
-        assert_eq!(column("公民身份号码"), Some("id"));
-        assert_eq!(column("ID Number"), Some("id"));
-        assert_eq!(column("备注"), None);
+        assert_eq!(named("\u{feff}村（社区）"), Some("village"));
+        assert_eq!(named("公民身份号码"), Some("id"));
+        assert_eq!(named("ID Number"), Some("id"));
+        assert_eq!(named("备注"), None);
         assert_eq!(parse_hukou(""), Some(true));
         assert_eq!(parse_hukou("外地"), Some(false));
         assert_eq!(parse_hukou("Non-local"), Some(false));

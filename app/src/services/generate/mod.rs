@@ -14,10 +14,12 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDate};
 use domain::policy::{PolicyPack, QuoteRequest};
 
-use super::AppState;
 use crate::error::AppError;
 use crate::model::{AreaLevel, LEDGER_REASONS};
-use crate::store::{with_pool, Db};
+use crate::services::AppState;
+
+mod store;
+use store::{next_id, Loader, Tables, V};
 
 const CHUNK: usize = 1_000;
 /// Above this size enrolments keep a placeholder instead of the engine's full answer
@@ -48,74 +50,6 @@ pub struct Spec {
     /// accepted or confirmed, up to 60 days old): the staff's work queues. Drawn from a
     /// stream of its own, so the rest of a seed's population does not change with it.
     pub pending_per_mille: u64,
-}
-
-/// One generated value.
-enum V {
-    I(i64),
-    T(String),
-    B(bool),
-    N,
-}
-
-impl V {
-    fn opt(s: Option<&str>) -> V {
-        s.map_or(V::N, |v| V::T(v.to_owned()))
-    }
-    fn sql(&self, out: &mut String) {
-        use std::fmt::Write;
-        match self {
-            V::I(n) => {
-                let _ = write!(out, "{n}");
-            }
-            V::T(t) => {
-                out.push('\'');
-                out.push_str(&t.replace('\'', "''"));
-                out.push('\'');
-            }
-            V::B(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
-            V::N => out.push_str("NULL"),
-        }
-    }
-    /// PostgreSQL's COPY text format.
-    fn copy(&self, out: &mut String) {
-        use std::fmt::Write;
-        match self {
-            V::I(n) => {
-                let _ = write!(out, "{n}");
-            }
-            V::T(t) => {
-                for c in t.chars() {
-                    match c {
-                        '\\' => out.push_str("\\\\"),
-                        '\t' => out.push_str("\\t"),
-                        '\n' => out.push_str("\\n"),
-                        '\r' => out.push_str("\\r"),
-                        c => out.push(c),
-                    }
-                }
-            }
-            V::B(b) => out.push(if *b { 't' } else { 'f' }),
-            V::N => out.push_str("\\N"),
-        }
-    }
-}
-
-/// The rows waiting for one table.
-struct Table {
-    name: &'static str,
-    columns: &'static str,
-    rows: Vec<Vec<V>>,
-}
-
-impl Table {
-    fn new(name: &'static str, columns: &'static str) -> Self {
-        Table {
-            name,
-            columns,
-            rows: Vec::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -159,9 +93,7 @@ struct Slot {
 /// education system's pupils) as their own slot; weighted by the township's target.
 async fn slots(state: &AppState, pack: &PolicyPack, skip: &[String]) -> Result<(Vec<Slot>, Vec<u64>), AppError> {
     let areas = crate::store::areas::list(&state.db).await?;
-    let targets: Vec<(String, i64)> = with_pool!(&state.db, p => sqlx::query_as(
-        "SELECT area_code, target_count FROM area_targets WHERE insurance_year = $1")
-        .bind(pack.insurance_year).fetch_all(p).await)?;
+    let targets = store::targets_of_year(&state.db, pack.insurance_year).await?;
     let target: HashMap<String, i64> = targets.into_iter().collect();
     let mut slots = Vec::new();
     let mut weights = Vec::new();
@@ -214,14 +146,6 @@ fn id_number(district: &str, birth: NaiveDate, seq: u32) -> String {
     let body = format!("{}{}{:03}", &district[..6], birth.format("%Y%m%d"), seq);
     let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
     format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
-}
-
-/// The next row id of a table (ids are assigned here so households and people can
-/// point at each other in one pass).
-async fn next_id(db: &Db, table: &str) -> Result<i64, AppError> {
-    let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}");
-    let max: i64 = with_pool!(db, p => sqlx::query_scalar(&sql).fetch_one(p).await)?;
-    Ok(max + 1)
 }
 
 /// Generates `spec.people` people into the database behind `state`.
@@ -477,145 +401,14 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
     if loader.close().await? {
         super::reports::rebuild_counters(db).await?;
     }
-    if let Db::Postgres(p) = db {
-        for t in ["people", "households"] {
-            sqlx::query(&format!(
-                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
-            ))
-            .execute(p)
-            .await?;
-        }
-    }
+    store::reset_sequences(db).await?;
     Ok(out)
-}
-
-struct Tables {
-    households: Table,
-    people: Table,
-    enrolments: Table,
-    certs: Table,
-    reasons: Table,
-}
-
-impl Tables {
-    fn new() -> Self {
-        Tables {
-            households: Table::new("households", "id, head_person_id, area_code, address, created_at"),
-            people: Table::new(
-                "people",
-                "id, id_number, name, birth_date, sex, area_code, hukou_local, household_id, relationship, created_at, student, months_resident, report_area",
-            ),
-            enrolments: Table::new(
-                "enrolments",
-                "person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons, applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json, paid_fen, paid_on, benefit_start, benefit_end, start_rule, created_at, report_area, hukou_local",
-            ),
-            certs: Table::new(
-                "certifications",
-                "person_id, category, department, status, effective_on, valid_until, created_at, policy_id, area_code, source",
-            ),
-            reasons: Table::new(
-                "ledger_reasons",
-                "person_id, insurance_year, reason, updated_at, report_area, hukou_local",
-            ),
-        }
-    }
-}
-
-/// Where the rows go: multi-row INSERTs through the pool, or COPY on one PostgreSQL
-/// connection whose session has the triggers off.
-enum Loader<'a> {
-    Insert(&'a Db),
-    Copy(sqlx::pool::PoolConnection<sqlx::Postgres>),
-}
-
-impl<'a> Loader<'a> {
-    async fn open(db: &'a Db, bulk: bool) -> Result<Loader<'a>, AppError> {
-        if let (true, Db::Postgres(p)) = (bulk, db) {
-            let mut conn = p.acquire().await?;
-            // Only this session: replica mode skips the row triggers (and foreign-key
-            // checks); the generated rows already hold what the triggers would compute.
-            sqlx::query("SET session_replication_role = replica")
-                .execute(&mut *conn)
-                .await?;
-            return Ok(Loader::Copy(conn));
-        }
-        Ok(Loader::Insert(db))
-    }
-
-    fn chunk(&self) -> usize {
-        match self {
-            Loader::Insert(_) => CHUNK,
-            Loader::Copy(_) => 50 * CHUNK,
-        }
-    }
-
-    async fn write(&mut self, t: &mut Tables) -> Result<(), AppError> {
-        for table in [
-            &mut t.households,
-            &mut t.people,
-            &mut t.enrolments,
-            &mut t.certs,
-            &mut t.reasons,
-        ] {
-            if table.rows.is_empty() {
-                continue;
-            }
-            let mut out = String::new();
-            match self {
-                Loader::Insert(db) => {
-                    out.push_str(&format!("INSERT INTO {} ({}) VALUES ", table.name, table.columns));
-                    for (i, row) in table.rows.iter().enumerate() {
-                        out.push_str(if i == 0 { "(" } else { ",(" });
-                        for (j, v) in row.iter().enumerate() {
-                            if j > 0 {
-                                out.push(',');
-                            }
-                            v.sql(&mut out);
-                        }
-                        out.push(')');
-                    }
-                    with_pool!(*db, p => sqlx::query(&out).execute(p).await.map(|r| r.rows_affected()))?;
-                }
-                Loader::Copy(conn) => {
-                    for row in &table.rows {
-                        for (j, v) in row.iter().enumerate() {
-                            if j > 0 {
-                                out.push('\t');
-                            }
-                            v.copy(&mut out);
-                        }
-                        out.push('\n');
-                    }
-                    let mut copy = conn
-                        .copy_in_raw(&format!("COPY {} ({}) FROM STDIN", table.name, table.columns))
-                        .await?;
-                    copy.send(out.as_bytes()).await?;
-                    copy.finish().await?;
-                }
-            }
-            table.rows.clear();
-        }
-        Ok(())
-    }
-
-    /// Restores the session; true after a bulk load (the counters need rebuilding).
-    async fn close(self) -> Result<bool, AppError> {
-        if let Loader::Copy(mut conn) = self {
-            sqlx::query("SET session_replication_role = DEFAULT")
-                .execute(&mut *conn)
-                .await?;
-            return Ok(true);
-        }
-        Ok(false)
-    }
 }
 
 /// The demo's synthetic Lishi population, generated once (东关社区 stays hand-made for
 /// the walkthrough and the browser tests).
 pub async fn demo(state: &AppState, people: u64) -> Result<(), AppError> {
-    let existing: i64 = with_pool!(&state.db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM people WHERE area_code LIKE '141102%' AND area_code <> '141102001001'")
-        .fetch_one(p).await)?;
+    let existing = store::generated_demo_people(&state.db).await?;
     if existing >= 10 {
         return Ok(());
     }
