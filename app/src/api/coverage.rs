@@ -8,7 +8,6 @@ use crate::model::{CoveragePage, PersonHit, ReceiptView};
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::api::ssr::actor;
     use crate::services::access::Actor;
 
     /// `http(s)://host` as the browser asked for it (a proxy's X-Forwarded-Proto is honoured).
@@ -42,40 +41,31 @@ mod ssr {
 #[server]
 pub async fn coverage(household: Option<i64>) -> Result<CoveragePage, AppError> {
     use self::ssr::*;
-    use crate::api::ssr::respond;
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let mut page = crate::services::coverage::coverage_page(&state, &actor, household).await?;
-            // A cadre hands the resident the payment page for their own phone.
-            if page.staff {
-                if let Some(o) = page.open_order.as_ref().filter(|o| o.status == "pending") {
-                    let link = format!("{}{}", site_origin().await, o.pay_url);
-                    page.pay_qr_svg = qr_svg(&link);
-                    page.pay_link = Some(link);
-                }
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let mut page = crate::services::coverage::coverage_page(&state, &actor, household).await?;
+        // A cadre hands the resident the payment page for their own phone.
+        if page.staff {
+            if let Some(o) = page.open_order.as_ref().filter(|o| o.status == "pending") {
+                let link = format!("{}{}", site_origin().await, o.pay_url);
+                page.pay_qr_svg = qr_svg(&link);
+                page.pay_link = Some(link);
             }
-            Ok(page)
         }
-        .await,
-    )
+        Ok(page)
+    })
+    .await
 }
 
 /// First visit: the resident's name, ID number and village.
 #[server]
 pub async fn register_me(name: String, id_number: String, area_code: String) -> Result<(), AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            crate::services::enrolment::register_self(&state, &actor, &name, &id_number, &area_code, &client_ip())
-                .await?;
-            leptos_axum::redirect("/coverage");
-            Ok(())
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        crate::services::enrolment::register_self(&state, &actor, &name, &id_number, &area_code, &client_ip()).await?;
+        leptos_axum::redirect("/coverage");
+        Ok(())
+    })
+    .await
 }
 
 #[server]
@@ -87,26 +77,23 @@ pub async fn add_household_member(
     student: Option<String>,
 ) -> Result<(), AppError> {
     use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            crate::services::enrolment::add_member(
-                &state,
-                &actor,
-                household_id,
-                &name,
-                &id_number,
-                &relationship,
-                student.is_some(),
-                &client_ip(),
-            )
-            .await?;
-            leptos_axum::redirect(&coverage_url(&actor, household_id));
-            Ok(())
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        crate::services::enrolment::add_member(
+            &state,
+            &actor,
+            household_id,
+            &name,
+            &id_number,
+            &relationship,
+            student.is_some(),
+            &client_ip(),
+        )
+        .await?;
+        leptos_axum::redirect(&coverage_url(&actor, household_id));
+        Ok(())
+    })
+    .await
 }
 
 /// Enrols the chosen members. Each `choices` entry is `"<person id>:<hospital code>"`,
@@ -126,61 +113,58 @@ pub async fn enrol_household(
     #[server(default)] ended_pid: Vec<i64>,
 ) -> Result<(), AppError> {
     use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
+    use crate::api::ssr::client_ip;
     use crate::services::enrolment::{EnrolRequest, MemberRequest};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let people = crate::services::enrolment::household_members(&state, &actor, household_id).await?;
-            let pick = |list: &[String], pid: i64| -> Vec<String> {
-                list.iter()
-                    .filter_map(|c| c.split_once(':'))
-                    .filter(|(p, v)| p.parse::<i64>().ok() == Some(pid) && !v.is_empty())
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let people = crate::services::enrolment::household_members(&state, &actor, household_id).await?;
+        let pick = |list: &[String], pid: i64| -> Vec<String> {
+            list.iter()
+                .filter_map(|c| c.split_once(':'))
+                .filter(|(p, v)| p.parse::<i64>().ok() == Some(pid) && !v.is_empty())
+                .map(|(_, v)| v.to_owned())
+                .collect()
+        };
+        let fact = |pid: i64, key: &str| -> Option<String> {
+            pick(&facts, pid).into_iter().find_map(|kv| {
+                kv.split_once(':')
+                    .filter(|(k, v)| *k == key && !v.is_empty())
                     .map(|(_, v)| v.to_owned())
-                    .collect()
-            };
-            let fact = |pid: i64, key: &str| -> Option<String> {
-                pick(&facts, pid).into_iter().find_map(|kv| {
-                    kv.split_once(':')
-                        .filter(|(k, v)| *k == key && !v.is_empty())
-                        .map(|(_, v)| v.to_owned())
+            })
+        };
+        let members: Vec<MemberRequest> = people
+            .iter()
+            .filter_map(|p| {
+                let hospitals = pick(&choices, p.id);
+                (!hospitals.is_empty()).then(|| MemberRequest {
+                    id_number: p.id_number.clone(),
+                    name: None,
+                    relationship: None,
+                    student: None,
+                    tier: pick(&tiers, p.id).into_iter().next(),
+                    add_ons: pick(&add_ons, p.id),
+                    hospitals,
+                    employee_insurance_ended_on: ended_pid
+                        .iter()
+                        .zip(&ended)
+                        .find(|(pid, d)| **pid == p.id && !d.trim().is_empty())
+                        .map(|(_, d)| d.trim().to_owned()),
+                    insured_elsewhere: fact(p.id, "elsewhere").map(|_| true),
+                    work: fact(p.id, "work"),
+                    school: fact(p.id, "school"),
                 })
-            };
-            let members: Vec<MemberRequest> = people
-                .iter()
-                .filter_map(|p| {
-                    let hospitals = pick(&choices, p.id);
-                    (!hospitals.is_empty()).then(|| MemberRequest {
-                        id_number: p.id_number.clone(),
-                        name: None,
-                        relationship: None,
-                        student: None,
-                        tier: pick(&tiers, p.id).into_iter().next(),
-                        add_ons: pick(&add_ons, p.id),
-                        hospitals,
-                        employee_insurance_ended_on: ended_pid
-                            .iter()
-                            .zip(&ended)
-                            .find(|(pid, d)| **pid == p.id && !d.trim().is_empty())
-                            .map(|(_, d)| d.trim().to_owned()),
-                        insured_elsewhere: fact(p.id, "elsewhere").map(|_| true),
-                        work: fact(p.id, "work"),
-                        school: fact(p.id, "school"),
-                    })
-                })
-                .collect();
-            let req = EnrolRequest {
-                household_id: Some(household_id),
-                area_code: None,
-                policy: None,
-                members,
-            };
-            crate::services::enrolment::submit(&state, &actor, &req, None, &client_ip()).await?;
-            leptos_axum::redirect(&coverage_url(&actor, household_id));
-            Ok(())
-        }
-        .await,
-    )
+            })
+            .collect();
+        let req = EnrolRequest {
+            household_id: Some(household_id),
+            area_code: None,
+            policy: None,
+            members,
+        };
+        crate::services::enrolment::submit(&state, &actor, &req, None, &client_ip()).await?;
+        leptos_axum::redirect(&coverage_url(&actor, household_id));
+        Ok(())
+    })
+    .await
 }
 
 /// Goes to the payment page of the household's open order (opening one if needed); with
@@ -188,19 +172,16 @@ pub async fn enrol_household(
 #[server]
 pub async fn pay_household(household_id: i64, #[server(default)] qr: Option<String>) -> Result<(), AppError> {
     use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let order = crate::services::enrolment::open_order(&state, &actor, household_id, &client_ip()).await?;
-            match qr {
-                Some(_) => leptos_axum::redirect(&coverage_url(&actor, household_id)),
-                None => leptos_axum::redirect(&order.pay_url),
-            }
-            Ok(())
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let order = crate::services::enrolment::open_order(&state, &actor, household_id, &client_ip()).await?;
+        match qr {
+            Some(_) => leptos_axum::redirect(&coverage_url(&actor, household_id)),
+            None => leptos_axum::redirect(&order.pay_url),
         }
-        .await,
-    )
+        Ok(())
+    })
+    .await
 }
 
 /// Changes a member's designated hospitals later in the year (the pack's changes-per-year
@@ -208,17 +189,14 @@ pub async fn pay_household(household_id: i64, #[server(default)] qr: Option<Stri
 #[server]
 pub async fn change_hospitals(enrolment_id: i64, #[server(default)] choices: Vec<String>) -> Result<(), AppError> {
     use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let e = crate::services::enrolment::change_hospitals(&state, &actor, enrolment_id, &choices, &client_ip())
-                .await?;
-            leptos_axum::redirect(&coverage_url(&actor, e.household_id.unwrap_or_default()));
-            Ok(())
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let e =
+            crate::services::enrolment::change_hospitals(&state, &actor, enrolment_id, &choices, &client_ip()).await?;
+        leptos_axum::redirect(&coverage_url(&actor, e.household_id.unwrap_or_default()));
+        Ok(())
+    })
+    .await
 }
 
 /// A cadre or officer confirms, in person, the phone a member controls; the resident can
@@ -226,143 +204,108 @@ pub async fn change_hospitals(enrolment_id: i64, #[server(default)] choices: Vec
 #[server]
 pub async fn confirm_member_phone(household_id: i64, person_id: i64, phone: String) -> Result<(), AppError> {
     use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            crate::services::enrolment::confirm_resident_phone(&state, &actor, person_id, &phone, &client_ip()).await?;
-            leptos_axum::redirect(&coverage_url(&actor, household_id));
-            Ok(())
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        crate::services::enrolment::confirm_resident_phone(&state, &actor, person_id, &phone, &client_ip()).await?;
+        leptos_axum::redirect(&coverage_url(&actor, household_id));
+        Ok(())
+    })
+    .await
 }
 
 /// A cadre records cash and goes to the receipt.
 #[server]
 pub async fn collect_cash(household_id: i64, amount: String) -> Result<(), AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let r =
-                crate::services::payments::collect_cash(&state, &actor, household_id, &amount, &client_ip()).await?;
-            leptos_axum::redirect(&format!("/receipt/{}", r.receipt_no));
-            Ok(())
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let r = crate::services::payments::collect_cash(&state, &actor, household_id, &amount, &client_ip()).await?;
+        leptos_axum::redirect(&format!("/receipt/{}", r.receipt_no));
+        Ok(())
+    })
+    .await
 }
 
 #[server]
 pub async fn receipt(receipt_no: String) -> Result<ReceiptView, AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::respond;
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            crate::services::payments::receipt(&state, &actor, &receipt_no).await
-        }
-        .await,
-    )
+    crate::api::ssr::as_actor(|state, actor| async move {
+        crate::services::payments::receipt(&state, &actor, &receipt_no).await
+    })
+    .await
 }
 
 #[server]
 pub async fn search_people(query: String) -> Result<Vec<PersonHit>, AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::respond;
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            crate::services::coverage::search(&state, &actor, &query).await
-        }
-        .await,
+    crate::api::ssr::as_actor(
+        |state, actor| async move { crate::services::coverage::search(&state, &actor, &query).await },
     )
+    .await
 }
 
 #[server]
 pub async fn new_household(area_code: String, name: String, id_number: String) -> Result<(), AppError> {
     use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let h = crate::services::enrolment::staff_new_household(
-                &state,
-                &actor,
-                &area_code,
-                &name,
-                &id_number,
-                &client_ip(),
-            )
-            .await?;
-            leptos_axum::redirect(&coverage_url(&actor, h));
-            Ok(())
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let h = crate::services::enrolment::staff_new_household(
+            &state,
+            &actor,
+            &area_code,
+            &name,
+            &id_number,
+            &client_ip(),
+        )
+        .await?;
+        leptos_axum::redirect(&coverage_url(&actor, h));
+        Ok(())
+    })
+    .await
 }
 
 /// The signed-in collector's cash for today (real calendar day in Asia/Shanghai).
 #[server]
 pub async fn my_cash_today() -> Result<(chrono::NaiveDate, usize, domain::Money, Vec<ReceiptView>), AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::respond;
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let day = crate::services::clock::shanghai_date(state.clock.now());
-            let s = crate::services::payments::cash_summary(&state, &actor, day).await?;
-            Ok((s.date, s.people, s.total, s.receipts))
-        }
-        .await,
-    )
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let day = crate::services::clock::shanghai_date(state.clock.now());
+        let s = crate::services::payments::cash_summary(&state, &actor, day).await?;
+        Ok((s.date, s.people, s.total, s.receipts))
+    })
+    .await
 }
 
 /// Bureau officers paste the tax bureau's CSV.
 #[server]
 pub async fn import_reconciliation(csv: String) -> Result<crate::model::ReconciliationOutcome, AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let r = crate::services::payments::import_reconciliation(&state, &actor, "pasted.csv", &csv, &client_ip())
-                .await?;
-            Ok(crate::model::ReconciliationOutcome {
-                rows_total: r.rows_total,
-                applied: r.applied,
-                duplicates: r.duplicates,
-                exceptions: r
-                    .exceptions
-                    .into_iter()
-                    .map(|e| (e.line, e.id_number_masked, e.reason, e.message))
-                    .collect(),
-            })
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let r =
+            crate::services::payments::import_reconciliation(&state, &actor, "pasted.csv", &csv, &client_ip()).await?;
+        Ok(crate::model::ReconciliationOutcome {
+            rows_total: r.rows_total,
+            applied: r.applied,
+            duplicates: r.duplicates,
+            exceptions: r
+                .exceptions
+                .into_iter()
+                .map(|e| (e.line, e.id_number_masked, e.reason, e.message))
+                .collect(),
+        })
+    })
+    .await
 }
 
 /// Bureau officers: the payment exceptions queue of their area (open ones unless `all`),
 /// with the refunds and top-ups still to settle.
 #[server]
 pub async fn payment_exceptions(all: bool) -> Result<crate::model::PaymentExceptionList, AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::respond;
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let exceptions = crate::services::payments::exceptions::list(&state, &actor, all).await?;
-            let adjustments = crate::services::payments::exceptions::pending_adjustments(&state, &actor).await?;
-            Ok(crate::model::PaymentExceptionList {
-                exceptions,
-                adjustments,
-            })
-        }
-        .await,
-    )
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let exceptions = crate::services::payments::exceptions::list(&state, &actor, all).await?;
+        let adjustments = crate::services::payments::exceptions::pending_adjustments(&state, &actor).await?;
+        Ok(crate::model::PaymentExceptionList {
+            exceptions,
+            adjustments,
+        })
+    })
+    .await
 }
 
 /// Bureau officers settle a payment exception: refunded (through `channel`) or applied.
@@ -373,20 +316,16 @@ pub async fn settle_payment_exception(
     channel: Option<String>,
     note: Option<String>,
 ) -> Result<crate::model::PaymentExceptionView, AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let req = crate::model::SettleRequest {
-                outcome: Some(outcome),
-                channel,
-                note,
-            };
-            crate::services::payments::exceptions::settle(&state, &actor, id, &req, &client_ip()).await
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let req = crate::model::SettleRequest {
+            outcome: Some(outcome),
+            channel,
+            note,
+        };
+        crate::services::payments::exceptions::settle(&state, &actor, id, &req, &client_ip()).await
+    })
+    .await
 }
 
 /// Bureau officers record a refund paid back or a top-up collected.
@@ -396,18 +335,14 @@ pub async fn settle_adjustment(
     channel: String,
     note: Option<String>,
 ) -> Result<crate::model::AdjustmentView, AppError> {
-    use self::ssr::*;
-    use crate::api::ssr::{client_ip, respond};
-    respond(
-        async {
-            let (state, actor) = actor().await?;
-            let req = crate::model::SettleRequest {
-                outcome: None,
-                channel: Some(channel),
-                note,
-            };
-            crate::services::payments::exceptions::settle_adjustment(&state, &actor, id, &req, &client_ip()).await
-        }
-        .await,
-    )
+    use crate::api::ssr::client_ip;
+    crate::api::ssr::as_actor(|state, actor| async move {
+        let req = crate::model::SettleRequest {
+            outcome: None,
+            channel: Some(channel),
+            note,
+        };
+        crate::services::payments::exceptions::settle_adjustment(&state, &actor, id, &req, &client_ip()).await
+    })
+    .await
 }

@@ -77,6 +77,22 @@ pub mod ssr {
         header(http::header::COOKIE).and_then(|c| auth::token_from_cookie_header(&settings, &c))
     }
 
+    /// Runs a use case as the signed-in actor (401 without one), the error's HTTP status set
+    /// on the response: the body of nearly every server function.
+    pub async fn as_actor<T, F, Fut>(run: F) -> Result<T, AppError>
+    where
+        F: FnOnce(AppState, crate::services::access::Actor) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        respond(
+            async {
+                let (state, actor) = actor().await?;
+                run(state, actor).await
+            }
+            .await,
+        )
+    }
+
     /// The signed-in account as an actor, or 401.
     pub async fn actor() -> Result<(AppState, crate::services::access::Actor), AppError> {
         let state = state()?;
