@@ -154,6 +154,32 @@ for (const js of [true, false]) {
       await context.close();
     });
 
+    if (js) test('算一算 goes on from what was typed and ticked before the page went live', async () => {
+      const { context, page, problems } = await open(js);
+      // Hold the WASM back, as a slow phone would, until the resident has typed and ticked.
+      let release;
+      const held = new Promise(r => { release = r; });
+      await page.route('**/*.wasm', async route => { await held; await route.continue(); });
+      await page.goto(BASE + '/quote?policy=lishi-2023&paid_on=2022-10-08', { waitUntil: 'domcontentloaded' });
+      await page.fill('#id_number', '14110219900101123X');
+      await page.check('input[name=categories][value=minimum_living]');
+      assert.equal(await page.getAttribute('form.quote-form', 'data-live'), null, 'not live yet');
+      release();
+      await hydrated(page, js);
+      // The number stays, the example birth date goes, and the ticked 低保 counts.
+      assert.equal(await page.inputValue('#id_number'), '14110219900101123X');
+      assert.equal(await page.inputValue('#birth_date'), '');
+      assert.ok(await page.isChecked('input[name=categories][value=minimum_living]'));
+      await page.waitForFunction(() => document.querySelector('[data-testid=quote-due]')?.textContent.includes('70.00'));
+      assert.match(await page.textContent('[data-testid=quote-subsidy]'), /280\.00/);
+      // And the box works forwards afterwards: unticked, the full 350.00.
+      await page.uncheck('input[name=categories][value=minimum_living]');
+      await page.waitForFunction(() => document.querySelector('[data-testid=quote-due]')?.textContent.includes('350.00'));
+      assert.match((await page.textContent('[data-testid=quote-subsidy]')).trim(), /^0\.00/);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
     test('unknown pages show the styled 404 page', async () => {
       const { context, page, problems } = await open(js, [404]);
       const res = await page.goto(BASE + '/no/such/page');

@@ -47,3 +47,71 @@ pub fn hydrated_marker() -> Signal<Option<&'static str>> {
     Effect::new(move |_| live.set(true));
     Signal::derive(move || live.get().then_some("1"))
 }
+
+/// What the form `form_id` holds at this moment, as `name=value` pairs (checked boxes only,
+/// as a submission would send them). An island reads it when it starts in the browser,
+/// before it hydrates: a resident on a slow phone may have typed and ticked while the WASM
+/// was arriving, and the island must go on from that, not from the server's first render.
+/// `None` on the server, and when the page has no such form.
+pub fn typed_values(form_id: &str) -> Option<Vec<(String, String)>> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let form = web_sys::window()?
+            .document()?
+            .get_element_by_id(form_id)?
+            .dyn_into::<web_sys::HtmlFormElement>()
+            .ok()?;
+        let data = web_sys::FormData::new_with_form(&form).ok()?;
+        let pairs = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
+        let query: String = pairs.to_string().into();
+        Some(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = form_id;
+        None
+    }
+}
+
+/// A form's values as a submission would send them.
+#[derive(Clone, Debug, Default)]
+pub struct Typed(Vec<(String, String)>);
+
+impl Typed {
+    /// The first value of `name` ("" when there is none).
+    pub fn one(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Every (name, value) pair, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+/// Runs `restore` with what was typed into `form_id` before the island went live, once the
+/// island has hydrated. Hydration must first meet exactly the page the server sent (so the
+/// island's signals start from the server's values), and it re-sets bound `value`s, which
+/// would wipe a number typed early: the typed values are read now and given back right
+/// after, through the signals, so what the page shows and computes agrees with what it
+/// holds.
+pub fn restore_typed(form_id: &str, restore: impl Fn(&Typed) + 'static) {
+    if let Some(typed) = typed_values(form_id) {
+        let typed = Typed(typed);
+        Effect::new(move |_| restore(&typed));
+    }
+}

@@ -10,7 +10,7 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::policy_packs;
 use crate::components::assumptions::Assumptions;
-use crate::components::forms::hydrated_marker;
+use crate::components::forms::{hydrated_marker, restore_typed};
 use crate::components::layout::use_shell;
 use crate::i18n::{Lang, Texts};
 use crate::prefs::{use_prefs, use_texts};
@@ -108,6 +108,40 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, Strin
     let employee = RwSignal::new(flag("employee"));
     let packs = StoredValue::new(packs);
     let current = move || packs.with_value(|ps| ps.iter().find(|p| p.id == policy.get()).cloned());
+    // What was typed or ticked before the island went live wins over the first render.
+    let first_paid = paid_on.get_untracked();
+    restore_typed("quote-form", move |typed| {
+        let one = |k: &str| typed.one(k);
+        let many = |k: &str| typed.all(k);
+        if let Some(id) = non_empty(one("policy")).filter(|id| packs.with_value(|ps| ps.iter().any(|p| &p.id == id))) {
+            policy.set(id);
+        }
+        let typed_id = one("id_number");
+        let typed_birth = one("birth_date");
+        // The pre-filled example date would contradict a number typed before the page was
+        // live (the handler that clears it was not running yet).
+        let birth = if !typed_id.trim().is_empty() && typed_birth == DEFAULT_BIRTH_DATE {
+            String::new()
+        } else {
+            typed_birth
+        };
+        id_number.set(typed_id);
+        birth_date.set(birth);
+        let typed_paid = one("paid_on");
+        if !typed_paid.is_empty() && typed_paid != first_paid {
+            paid_on_chosen.set(true);
+            paid_on.set(typed_paid);
+        }
+        if let Some(t) = non_empty(one("tier")) {
+            tier.set(t);
+        }
+        categories.set(many("categories"));
+        add_ons.set(many("add_ons"));
+        student.set(one("student") == "1");
+        nonlocal.set(one("nonlocal") == "1");
+        employee.set(one("employee") == "1");
+        months.set(one("months_resident"));
+    });
 
     let result = Memo::new(move |_| {
         let pack = current()?;
@@ -164,7 +198,7 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, Strin
     });
 
     view! {
-        <form method="get" action="/quote" class="quote-form" data-live=hydrated_marker()>
+        <form id="quote-form" method="get" action="/quote" class="quote-form" data-live=hydrated_marker()>
             <label for="policy">{t.quote_policy}</label>
             <select id="policy" name="policy" on:change=move |ev| {
                 let id = event_target_value(&ev);

@@ -5,7 +5,7 @@ use leptos::server_fn::ServerFn;
 
 use super::*;
 use crate::api::coverage::{AddHouseholdMember, EnrolHousehold};
-use crate::components::forms::{action_error, hydrated_marker, FieldError, FormError};
+use crate::components::forms::{action_error, hydrated_marker, restore_typed, FieldError, FormError};
 use crate::error::AppError;
 use crate::i18n::{fill, Lang};
 use crate::model::{CoveragePage, MemberLine};
@@ -41,6 +41,10 @@ pub(super) fn EnrolCard(
             townships.push((h.area_code.clone(), name));
         }
     }
+    restore_typed("hospital-filter", move |typed| {
+        filter.q.set(typed.one("hq"));
+        filter.township.set(typed.one("ht"));
+    });
     let hospitals = StoredValue::new(page.hospitals.clone());
     let any_match = move || hospitals.with_value(|l| l.iter().any(|h| filter.matches(h)));
     let max = pack.max_hospitals.max(1) as usize;
@@ -107,6 +111,34 @@ pub(super) fn EnrolCard(
             };
             let i = index;
             index += 1;
+            // Choices made before the island went live (the page is usable without it).
+            restore_typed("enrol-form", move |typed| {
+                let after_pid = |v: &str| {
+                    v.strip_prefix(&format!("{pid}:")).map(str::to_owned)
+                };
+                if let Some(code) = after_pid(&typed.one(&format!("tiers[{i}]"))) {
+                    tier.set(Some(code));
+                }
+                picked.set(
+                    typed
+                        .pairs()
+                        .iter()
+                        .filter(|(k, _)| k.starts_with("add_ons["))
+                        .filter_map(|(_, v)| after_pid(v))
+                        .collect(),
+                );
+                let fact = |n: usize| {
+                    typed
+                        .one(&format!("facts[{n}]"))
+                        .rsplit_once(':')
+                        .map(|(_, v)| v.to_owned())
+                        .unwrap_or_default()
+                };
+                facts.ended.set(typed.one(&format!("ended[{i}]")));
+                facts.elsewhere.set(!fact(3 * i).is_empty());
+                facts.work.set(fact(3 * i + 1));
+                facts.school.set(fact(3 * i + 2));
+            });
             let facts_view = asks.any().then(|| view! { <MemberFacts pid index=i asks facts student=m.member.student/> });
             // A non-local worker may become eligible by answering the work question.
             let selectable = eligible || asks.work;
@@ -219,7 +251,7 @@ pub(super) fn EnrolCard(
             <h2>{t.enrol_title}</h2>
             <p>{t.enrol_intro}</p>
             // Its own form (forms cannot nest); with the WASM running it filters as one types.
-            <form method="get" action="/coverage" class="filters hospital-filter" data-testid="hospital-filter"
+            <form id="hospital-filter" method="get" action="/coverage" class="filters hospital-filter" data-testid="hospital-filter"
                 on:submit=move |ev| ev.prevent_default()>
                 {page.staff.then(|| view! { <input type="hidden" name="household" value=hid.to_string()/> })}
                 <label for="hq">{t.hospital_search}</label>
@@ -236,7 +268,7 @@ pub(super) fn EnrolCard(
                 <button type="submit" class="button">{t.cert_filter}</button>
             </form>
             {move || (!any_match()).then(|| view! { <p class="muted" data-testid="hospital-no-match">{t.hospital_no_match}</p> })}
-            <form method="post" action=EnrolHousehold::PATH>
+            <form id="enrol-form" method="post" action=EnrolHousehold::PATH>
                 <input type="hidden" name="household_id" value=hid.to_string()/>
                 {rows}
                 <FormError error fields=&[]/>
