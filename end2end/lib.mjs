@@ -1,7 +1,10 @@
 // Shared by the browser test files: the browser, a phone-sized context per test, helpers.
 import { before, after } from 'node:test';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 export const BASE = process.env.BASE_URL;
 export const BACKEND = process.env.E2E_BACKEND || 'sqlite';
@@ -19,6 +22,15 @@ before(async () => {
   });
 });
 after(async () => { await browser?.close(); });
+
+// A phone-sized context (390x844, Chinese locale) with extra options, for a test that
+// drives its own pages.
+export function browserContext(options = {}) {
+  return browser.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+    locale: 'zh-CN', ...options,
+  });
+}
 
 // A fresh context per test: its own cookies, the phone viewport, JS on or off.
 // Records console errors, page errors and failed asset requests, which must stay empty.
@@ -44,8 +56,10 @@ export async function open(js, expectedStatuses = []) {
 
 export async function hydrated(page, js) {
   if (!js) return;
-  // The WASM must load and hydrate the page's islands (the live forms).
+  // The WASM must load and hydrate the page's islands (the live forms); a page without an
+  // island never fetches it.
   await page.waitForLoadState('networkidle');
+  if (!(await page.$('leptos-island'))) return;
   await page.waitForFunction(() => performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm')));
   // Islands hydrate when the browser is idle; each marks itself `data-live` once it has.
   await page.waitForFunction(() => document.querySelectorAll('leptos-island').length
@@ -54,11 +68,13 @@ export async function hydrated(page, js) {
 
 export const shot = (page, name) => page.screenshot({ path: `${SHOTS}${BACKEND}-${name}.png`, fullPage: true });
 
-// The WASM modules this page fetched (islands: one module, holding only the interactive parts).
+// The WASM modules this page fetched (islands: one module, holding only the interactive
+// parts), with the content hash taken out of the name (canbao.<hash>.wasm → canbao.wasm).
 export async function wasmModules(page) {
   return page.evaluate(() => performance.getEntriesByType('resource')
     .map(e => e.name.split('/').pop())
-    .filter(n => n.endsWith('.wasm')));
+    .filter(n => n.endsWith('.wasm'))
+    .map(n => n.replace(/\.[0-9a-f]{16}\.wasm$/, '.wasm')));
 }
 
 // Clicks `selector` and waits for the page it leads to (and, with JS, for its islands).
@@ -82,4 +98,43 @@ export async function registerResident(page, js, { phone, person: [name, id], vi
   await page.selectOption('#area_code', village);
   await Promise.all([page.waitForSelector(ready), page.click('main form button[type=submit]')]);
   await hydrated(page, js);
+}
+
+// Everything under 18 px and every control smaller than 60x60 on the page as shown.
+export async function measureElder(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const shown = el => {
+      const r = el.getBoundingClientRect();
+      const s = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && !el.closest('[hidden], .visually-hidden');
+    };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !el || el.closest('script, style, noscript, svg') || !shown(el)) continue;
+      const size = parseFloat(getComputedStyle(el).fontSize);
+      if (size < 17.95) problems.push(`text ${size}px "${n.textContent.trim().slice(0, 24)}" in ${el.tagName.toLowerCase()}.${el.className}`);
+    }
+    for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+      if (!shown(el)) continue;
+      // A box to tick counts with its label: the whole label is what the finger hits.
+      const target = (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) || el;
+      const r = target.getBoundingClientRect();
+      const row = target.parentElement?.getBoundingClientRect().width ?? 0;
+      if (r.height < 59.5 || (r.width < 59.5 && r.width < row * 0.9)) {
+        const what = (el.textContent || el.value || el.name || el.getAttribute('aria-label') || '').trim().slice(0, 24);
+        problems.push(`control ${Math.round(r.width)}x${Math.round(r.height)} ${el.tagName.toLowerCase()} "${what}"`);
+      }
+    }
+    return problems;
+  });
+}
+
+// axe-core's violations on the page (the context needs bypassCSP: the page's policy
+// allows no injected script).
+export async function axe(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations.map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`);
 }

@@ -297,6 +297,14 @@ pub struct Texts {
     pub audit_more: &'static str,
     pub back_to_coverage: &'static str,
     pub paid_result: &'static str,
+    /// Above the page after a refused form post.
+    pub error_summary: &'static str,
+    /// After a submission: how many people, the total, the deadline ({} each, in order).
+    pub notice_submitted: &'static str,
+    /// After cancelling at the provider: the total still owed and the deadline.
+    pub notice_cancelled: &'static str,
+    /// After a submission with nothing to pay.
+    pub notice_submitted_free: &'static str,
     pub app_name: &'static str,
     pub tagline: &'static str,
     pub switch_to_this_lang: &'static str,
@@ -667,6 +675,10 @@ pub const ZH: Texts = Texts {
     audit_more: "更早的记录",
     back_to_coverage: "返回我的参保",
     paid_result: "缴费成功",
+    error_summary: "提交未成功，请检查：",
+    notice_submitted: "已提交{}人的参保登记，合计应缴¥{}，请在{}前缴费。",
+    notice_cancelled: "已取消支付，未扣款。本户还有¥{}待缴，请在{}前缴费。",
+    notice_submitted_free: "已提交{}人的参保登记，无需缴费。",
     app_name: "参保",
     tagline: "城乡居民基本医疗保险 · 参保缴费",
     switch_to_this_lang: "中文",
@@ -1037,6 +1049,10 @@ pub const EN: Texts = Texts {
     audit_more: "Older entries",
     back_to_coverage: "Back to my coverage",
     paid_result: "Payment received",
+    error_summary: "Not submitted. Please check:",
+    notice_submitted: "Enrolment submitted for {} people: ¥{} to pay by {}.",
+    notice_cancelled: "Payment cancelled; nothing was charged. ¥{} is still to pay, by {}.",
+    notice_submitted_free: "Enrolment submitted for {} people; nothing to pay.",
     app_name: "Canbao",
     tagline: "Resident basic medical insurance · enrolment and payment",
     switch_to_this_lang: "English",
@@ -1175,6 +1191,19 @@ mod tests {
             fill(ZH.demo_banner, "2022-10-08"),
             "演示日期：2022-10-08（系统日期已固定，仅供演示）"
         );
+    }
+
+    #[test]
+    fn notices_take_their_figures_in_the_same_order_in_both_languages() {
+        for (zh, en, n) in [
+            (ZH.notice_submitted, EN.notice_submitted, 3),
+            (ZH.notice_cancelled, EN.notice_cancelled, 2),
+        ] {
+            assert_eq!(zh.matches("{}").count(), n, "{zh}");
+            assert_eq!(en.matches("{}").count(), n, "{en}");
+        }
+        let filled = fill(&fill(&fill(ZH.notice_submitted, "3"), "770.00"), "2022-12-31");
+        assert_eq!(filled, "已提交3人的参保登记，合计应缴¥770.00，请在2022-12-31前缴费。");
     }
 
     #[test]

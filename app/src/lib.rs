@@ -16,6 +16,7 @@ pub mod prefs;
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod services;
+pub mod site;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -45,11 +46,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="theme-color" content="#0b5cad"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <link rel="apple-touch-icon" href="/icon-192.png"/>
+                <link rel="icon" href=site::asset_url("/favicon.svg") type="image/svg+xml"/>
+                <link rel="apple-touch-icon" href=site::asset_url("/icon-192.png")/>
                 <link rel="manifest" href="/manifest.webmanifest"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                <AutoReload options/>
+                <site::IslandLoader/>
                 <MetaTags/>
             </head>
             <body class=body_class>
@@ -91,15 +92,19 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let prefs = read_prefs();
     provide_context(prefs);
+    // What was typed into a form the server just refused, for the inputs of this page.
+    #[cfg(feature = "ssr")]
+    provide_context(crate::api::ssr::take_typed());
     let t = prefs.texts();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/canbao.css"/>
+        <Stylesheet id="leptos" href=site::asset_url("/pkg/canbao.css")/>
         <Title text=t.app_name/>
         <Router>
             <ShellProvider>
                 <Header/>
                 <main class="page">
+                    <crate::components::forms::ErrorSummary/>
                     <Routes fallback=|| view! { <NotFound/> }>
                         <Route path=path!("") view=home::HomePage ssr=SsrMode::Async/>
                         <Route path=path!("/login/resident") view=login::ResidentLogin ssr=SsrMode::Async/>

@@ -4,7 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { BASE, BACKEND, PASSWORD, open, hydrated, shot, wasmModules } from '../lib.mjs';
+import { BASE, BACKEND, PASSWORD, open, hydrated, shot, wasmModules, measureElder } from '../lib.mjs';
 
 // Each mode uses its own people (a person belongs to one household only).
 const PEOPLE = {
@@ -61,6 +61,12 @@ for (const js of [true, false]) {
       await page.click('main form button[type=submit]');
       await page.waitForSelector('#id_number-error');
       assert.match(await page.textContent('#id_number-error'), /校验码|最后一位/);
+      // What was typed is still there, the page opens on the field, and the top says why.
+      assert.equal(await page.inputValue('#name'), who.adult[0]);
+      assert.equal((await page.inputValue('#id_number')).length, 18);
+      assert.equal(await page.inputValue('#area_code'), '141102001001');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'id_number');
+      assert.match(await page.textContent('[data-testid=error-summary]'), /提交未成功[\s\S]*(校验码|最后一位)/);
       await page.fill('#name', who.adult[0]);
       await page.fill('#id_number', who.adult[1]);
       await page.selectOption('#area_code', '141102001001');
@@ -96,6 +102,8 @@ for (const js of [true, false]) {
       await page.waitForSelector('[data-testid=hospital-no-match]');
       await filterBy('');
       await page.waitForFunction(() => document.querySelector('[data-testid=hospital]').options.length === 7);
+      // While the enrolment form is live the page fetches the one small module.
+      if (js) assert.deepEqual(await wasmModules(page), ['canbao.wasm']);
       // Submitting with nobody's hospital chosen is refused; the message stays in the form
       // (an island: the server passes it the error, so hydration keeps it) and nothing is saved.
       await Promise.all([page.waitForURL(/__err=/), page.click('[data-testid=enrol-submit]')]);
@@ -116,14 +124,22 @@ for (const js of [true, false]) {
       assert.deepEqual(await texts(page, '[data-testid=status]'), ['待缴费', '待缴费', '待缴费']);
       assert.equal((await page.textContent('[data-testid=unpaid-total]')).trim(), '¥770.00');
       assert.match(await page.textContent('[data-testid=deadline]'), /2022-12-25.*还剩78天/);
+      // The top of the page says what happened and what comes next.
+      assert.match(await page.textContent('[data-testid=next-step]'), /已提交3人的参保登记，合计应缴¥770\.00，请在2022-12-25前缴费/);
+      assert.equal(await page.locator('[data-testid=next-step-pay]').count(), 1);
       await shot(page, `enrol-3-unpaid-${mode}`);
-      // Islands: 我的参保 downloads the one small module (the live enrolment form's code).
-      if (js) assert.deepEqual(await wasmModules(page), ['canbao.wasm']);
+      // Islands: with everyone enrolled 我的参保 has no live form left, so no WASM comes.
+      if (js) assert.deepEqual(await wasmModules(page), []);
 
       // Pay in the sandbox app and come back.
       // The sandbox payment app is plain HTML (no WASM to wait for).
       await submit(page, false, '[data-testid=pay]', /\/sandbox\/pay\//);
       assert.match(await page.textContent('body'), /¥770\.00/);
+      // Cancelled first: the page says so, nothing was charged, and pays from the notice.
+      await submit(page, js, '[data-testid=sandbox-cancel]', /result=cancelled/);
+      assert.match(await page.textContent('[data-testid=next-step]'), /已取消支付，未扣款。本户还有¥770\.00待缴/);
+      await submit(page, false, '[data-testid=next-step-pay]', /\/sandbox\/pay\//);
+      const sandboxUrl = page.url();
       await shot(page, `enrol-4-sandbox-${mode}`);
       await Promise.all([page.waitForURL(/\/coverage\?order=.*result=applied/), page.click('[data-testid=sandbox-pay]')]);
       await hydrated(page, js);
@@ -157,6 +173,10 @@ for (const js of [true, false]) {
         // The new page's stylesheet may still be loading when its body appears: measure after load.
         await page.waitForLoadState('load');
         await shot(page, `enrol-7-elder-${mode}`);
+        // The payment page follows the mode too (its order is paid now: the closing page).
+        await page.goto(sandboxUrl);
+        assert.deepEqual(await measureElder(page), []);
+        await shot(page, `enrol-8-elder-sandbox-${mode}`);
       }
       assert.deepEqual(problems, []);
       await context.close();

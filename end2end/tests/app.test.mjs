@@ -180,6 +180,30 @@ for (const js of [true, false]) {
       await context.close();
     });
 
+    if (js) test('a page without an island fetches no WASM; 算一算 fetches it once, under a name kept a year', async () => {
+      const { context, page, problems } = await open(js);
+      const fetched = [];
+      page.on('response', r => fetched.push({ path: new URL(r.url()).pathname, cache: r.headers()['cache-control'] }));
+      await page.goto(BASE + '/');
+      await hydrated(page, js);
+      assert.deepEqual(fetched.filter(f => /\.(wasm|js)$/.test(f.path)), [], 'the home page has no island');
+      assert.ok(fetched.some(f => /^\/pkg\/canbao\.[0-9a-f]{16}\.css$/.test(f.path)), 'the stylesheet by its hashed name');
+      await page.goto(BASE + '/quote?policy=lishi-2023&paid_on=2022-10-08');
+      await hydrated(page, js);
+      const wasm = fetched.filter(f => /^\/pkg\/canbao\.[0-9a-f]{16}\.wasm$/.test(f.path));
+      assert.equal(wasm.length, 1, JSON.stringify(fetched));
+      assert.equal(wasm[0].cache, 'public, max-age=31536000, immutable');
+      // Back again: the code comes from the phone's cache, nothing over the network.
+      await page.goto(BASE + '/quote?policy=lishi-2023&paid_on=2022-10-08');
+      await hydrated(page, js);
+      const sent = await page.evaluate(() => performance.getEntriesByType('resource')
+        .filter(e => /\.(wasm|js)$/.test(new URL(e.name).pathname))
+        .map(e => e.transferSize));
+      assert.ok(sent.length >= 2 && sent.every(n => n === 0), `transferred again: ${sent}`);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
     test('unknown pages show the styled 404 page', async () => {
       const { context, page, problems } = await open(js, [404]);
       const res = await page.goto(BASE + '/no/such/page');

@@ -5,14 +5,20 @@
 //! handler: three file-system lookups (the `.br`, `.gz` and plain file) on the blocking pool,
 //! no compression (no precompressed files existed), and the request's conditional headers
 //! dropped, so `If-None-Match` / `If-Modified-Since` always got a full 200. Here a request is a
-//! map lookup; the answer carries an `ETag` (a hash of the content) and `Cache-Control` that
-//! revalidates (`no-cache`: the names are not content-hashed, so a new release must be seen),
-//! a matching `If-None-Match` gets 304, and the body is the smallest encoding the client
-//! accepts. Anything not found here falls through to the app's own 404 page.
+//! map lookup; the answer carries an `ETag` (a hash of the content), a matching
+//! `If-None-Match` gets 304, and the body is the smallest encoding the client accepts.
+//! Anything not found here falls through to the app's own 404 page.
+//!
+//! Every file is also served under a content-addressed name (`/pkg/canbao.wasm` as
+//! `/pkg/canbao.<16 hex digits of its SHA-256>.wasm`), which the pages use (`versioned`,
+//! handed to the app as `SiteFiles`): that name never changes meaning, so it is cached for a
+//! year (`immutable`) and a returning phone downloads nothing; a new release has new names.
+//! The plain name stays, revalidated on every use (`no-cache`), for links from outside.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -24,6 +30,8 @@ use sha2::{Digest, Sha256};
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
 struct Asset {
+    /// The first 16 hex digits of the content's SHA-256 (its versioned name).
+    hash: String,
     content_type: HeaderValue,
     etag: HeaderValue,
     identity: bytes::Bytes,
@@ -31,9 +39,15 @@ struct Asset {
     gzip: Option<bytes::Bytes>,
 }
 
+/// How long a content-addressed file may be kept: a year, and never revalidated.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 #[derive(Default)]
 pub struct Assets {
-    files: HashMap<String, Asset>,
+    /// URL → the file, and whether the URL is its content-addressed name.
+    files: HashMap<String, (Arc<Asset>, bool)>,
+    /// Plain URL → content-addressed URL.
+    versioned: HashMap<String, String>,
 }
 
 impl Assets {
@@ -41,6 +55,7 @@ impl Assets {
     /// tests run without a built site).
     pub fn load(root: &Path) -> Assets {
         let mut files = HashMap::new();
+        let mut versioned = HashMap::new();
         let mut stack = vec![root.to_path_buf()];
         while let Some(dir) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
@@ -61,19 +76,28 @@ impl Assets {
                     continue;
                 };
                 let Ok(data) = std::fs::read(&path) else { continue };
-                files.insert(url, Asset::new(name, data));
+                let asset = Arc::new(Asset::new(name, data));
+                let hashed = versioned_name(&url, &asset.hash);
+                files.insert(hashed.clone(), (asset.clone(), true));
+                versioned.insert(url.clone(), hashed);
+                files.insert(url, (asset, false));
             }
         }
-        tracing::info!(files = files.len(), "static files loaded and compressed");
-        Assets { files }
+        tracing::info!(files = versioned.len(), "static files loaded and compressed");
+        Assets { files, versioned }
+    }
+
+    /// Plain URL → content-addressed URL of every file, for the pages to link to.
+    pub fn versioned(&self) -> HashMap<String, String> {
+        self.versioned.clone()
     }
 
     pub fn len(&self) -> usize {
-        self.files.len()
+        self.versioned.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.versioned.is_empty()
     }
 
     /// The answer for a static file, or `None` when `path` is not one.
@@ -81,10 +105,11 @@ impl Assets {
         if method != Method::GET && method != Method::HEAD {
             return None;
         }
-        let asset = self.files.get(path)?;
+        let (asset, immutable) = self.files.get(path)?;
+        let cache = if *immutable { IMMUTABLE } else { "no-cache" };
         let mut res = Response::builder()
             .header(header::ETAG, asset.etag.clone())
-            .header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
+            .header(header::CACHE_CONTROL, HeaderValue::from_static(cache))
             .header(header::VARY, HeaderValue::from_static("accept-encoding"));
         let fresh = headers
             .get_all(header::IF_NONE_MATCH)
@@ -134,8 +159,9 @@ impl Assets {
 impl Asset {
     fn new(name: &str, data: Vec<u8>) -> Asset {
         let kind = content_type(name);
-        let hash = Sha256::digest(&data);
-        let etag = HeaderValue::from_str(&format!("\"{}\"", hex_prefix(&hash))).expect("hex is a valid header");
+        let digest = Sha256::digest(&data);
+        let etag = HeaderValue::from_str(&format!("\"{}\"", hex_prefix(&digest))).expect("hex is a valid header");
+        let hash = hex_prefix(&digest)[..16].to_owned();
         // Images are compressed already; text and WASM shrink by two thirds or more.
         let compressible = !kind.starts_with("image/") || kind == "image/svg+xml";
         let (br, gzip) = if compressible && data.len() > 256 {
@@ -144,12 +170,23 @@ impl Asset {
             (None, None)
         };
         Asset {
+            hash,
             content_type: HeaderValue::from_static(kind),
             etag,
             identity: bytes::Bytes::from(data),
             br,
             gzip,
         }
+    }
+}
+
+/// `/pkg/canbao.wasm` → `/pkg/canbao.<hash>.wasm` (a name without an extension gets the hash
+/// at its end).
+fn versioned_name(url: &str, hash: &str) -> String {
+    let (dir, file) = url.rsplit_once('/').unwrap_or(("", url));
+    match file.split_once('.') {
+        Some((stem, ext)) => format!("{dir}/{stem}.{hash}.{ext}"),
+        None => format!("{dir}/{file}.{hash}"),
     }
 }
 
@@ -241,6 +278,21 @@ mod tests {
         let png = get(&a, "/icon.png", &[(header::ACCEPT_ENCODING, "br")]).unwrap();
         assert!(png.headers().get(header::CONTENT_ENCODING).is_none());
         assert!(get(&a, "/nope.css", &[]).is_none());
+        // The content-addressed name: the same bytes, kept for a year; the plain name
+        // revalidates.
+        let versioned = a.versioned();
+        let hashed = &versioned["/pkg/app.css"];
+        assert!(
+            hashed.starts_with("/pkg/app.") && hashed.ends_with(".css") && hashed.len() == "/pkg/app..css".len() + 16
+        );
+        let kept = get(&a, hashed, &[]).unwrap();
+        assert_eq!(
+            kept.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(kept.headers()[header::CONTENT_LENGTH], "4600");
+        assert_eq!(kept.headers()[header::ETAG], plain.headers()[header::ETAG]);
+        assert_eq!(versioned_name("/favicon", "0123"), "/favicon.0123");
         assert!(a.respond(&Method::POST, "/pkg/app.css", &HeaderMap::new()).is_none());
     }
 }

@@ -66,7 +66,7 @@ fn too_large(limit: usize) -> AppError {
 
 /// The body limit of a server function's path, `None` for every other path. Leptos mounts
 /// server functions under `/api/`; the REST API is `/api/v1/`.
-fn server_fn_limit(path: &str) -> Option<usize> {
+pub(crate) fn server_fn_limit(path: &str) -> Option<usize> {
     if !path.starts_with("/api/") || path.starts_with("/api/v1/") {
         return None;
     }

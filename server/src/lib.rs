@@ -3,6 +3,7 @@
 pub mod api_doc;
 pub mod assets;
 pub mod config;
+pub mod forms;
 pub mod hardening;
 pub mod limits;
 pub mod openapi;
@@ -107,6 +108,7 @@ impl Application {
             sandbox_signer: sandbox,
             reference: Default::default(),
             batches: Arc::new(app::services::Batches::new(&db)),
+            typed: Default::default(),
             sms: Arc::new(OutboxSms::new(db.clone())),
             policies: Arc::new(policies),
             db,
@@ -228,6 +230,9 @@ pub fn router(state: ServerState) -> Router {
     let app_state = state.app.clone();
     let fallback_state = state.app.clone();
     let options = state.leptos_options.clone();
+    // The pages link to the static files by their content-addressed names (see assets.rs).
+    let files = app::site::SiteFiles(Arc::new(state.assets.versioned()));
+    let fallback_files = files.clone();
     let mut router = Router::new()
         .nest(
             "/api/v1",
@@ -246,16 +251,23 @@ pub fn router(state: ServerState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(app_state.clone()),
+            move || {
+                provide_context(app_state.clone());
+                provide_context(files.clone());
+            },
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(
-            move || provide_context(fallback_state.clone()),
+            move || {
+                provide_context(fallback_state.clone());
+                provide_context(fallback_files.clone());
+            },
             app::shell,
         ))
         // Innermost first: a server function's body is limited after the origin check
         // passed; every answer then gets the 413 shape, the timeout, the security headers;
         // a panic anywhere inside becomes a 500 and the server keeps serving.
+        .layer(middleware::from_fn_with_state(state.app.clone(), forms::keep_typed))
         .layer(middleware::from_fn(hardening::limit_server_fn_body))
         .layer(middleware::from_fn(check_origin))
         .layer(middleware::from_fn_with_state(state.limits.clone(), limits::limit))

@@ -15,44 +15,53 @@ use app::services::reports::esc;
 
 use crate::rest::{actor, ClientIp};
 
-fn page(title: &str, body: &str) -> Html<String> {
+/// The page as a payment app would show it; in 长辈模式 (the site's cookie) at the site's
+/// elder sizes: 20 px text, nothing under 18 px, 60 px buttons and links.
+fn page(title: &str, body: &str, headers: &HeaderMap) -> Html<String> {
+    let elder = headers
+        .get(axum::http::header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| app::prefs::Prefs::from_cookie_header(c).elder);
+    let class = if elder { "elder" } else { "" };
     Html(format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>{title}</title>
 <style>
 body{{margin:0;font-family:system-ui,"Noto Sans CJK SC",sans-serif;background:#ededed;color:#111}}
-header{{background:#1aad19;color:#fff;padding:14px 16px;font-size:18px}}
+header{{background:#107c10;color:#fff;padding:14px 16px;font-size:18px}}
 main{{max-width:420px;margin:0 auto;padding:16px}}
 .card{{background:#fff;border-radius:10px;padding:18px;margin-bottom:14px}}
 .amount{{font-size:40px;font-weight:600;text-align:center;margin:8px 0}}
 .muted{{color:#666;font-size:14px}}
 table{{width:100%;border-collapse:collapse;font-size:15px}} td{{padding:6px 0}} td:last-child{{text-align:right}}
 button{{width:100%;font-size:18px;padding:14px;border:0;border-radius:8px;margin-top:10px}}
-.pay{{background:#1aad19;color:#fff}} .cancel{{background:#fff;color:#333;border:1px solid #ccc}}
+.pay{{background:#107c10;color:#fff}} .cancel{{background:#fff;color:#333;border:1px solid #ccc}}
 .badge{{display:inline-block;padding:2px 8px;border-radius:10px;background:#fde2e2;color:#a00}}
-</style></head><body><header>沙箱支付 Sandbox Pay</header><main>{body}</main></body></html>"#
+body.elder{{font-size:20px}} body.elder .muted,body.elder table{{font-size:18px}} body.elder header{{font-size:22px}}
+body.elder button{{font-size:22px;min-height:60px}} body.elder a{{display:inline-block;min-height:60px;line-height:60px}}
+</style></head><body class="{class}"><header>沙箱支付 Sandbox Pay</header><main>{body}</main></body></html>"#
     ))
 }
 
-fn error_page(err: &AppError) -> Response {
+fn error_page(err: &AppError, headers: &HeaderMap) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = format!(
         r#"<div class="card"><p>{}</p><p><a href="/coverage">返回我的参保</a></p></div>"#,
         esc(&err.to_string())
     );
-    (status, page("支付失败", &body)).into_response()
+    (status, page("支付失败", &body, headers)).into_response()
 }
 
 /// Only the order's household and staff in scope see the page (signed in as on the site).
 pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(order_no): Path<String>) -> Response {
     let actor = match actor(&state, &headers).await {
         Ok(a) => a,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&e, &headers),
     };
     let order = match payments::sandbox_order(&state, &actor, &order_no).await {
         Ok(o) => o,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&e, &headers),
     };
     let lines: String = order
         .lines
@@ -96,7 +105,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(order_
         amount = order.amount,
         no = esc(&order.order_no),
     );
-    page("沙箱支付", &body).into_response()
+    page("沙箱支付", &body, &headers).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,11 +122,11 @@ pub async fn act(
 ) -> Response {
     let actor = match actor(&state, &headers).await {
         Ok(a) => a,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&e, &headers),
     };
     let pay = form.action == "pay";
     match payments::sandbox_complete(&state, &actor, &order_no, pay, &ip).await {
         Ok(r) => Redirect::to(&format!("/coverage?order={}&result={}", r.order_no, r.result)).into_response(),
-        Err(e) => error_page(&e),
+        Err(e) => error_page(&e, &headers),
     }
 }

@@ -160,8 +160,11 @@ pub async fn enrol_household(
             policy: None,
             members,
         };
-        crate::services::enrolment::submit(&state, &actor, &req, None, &client_ip()).await?;
-        leptos_axum::redirect(&coverage_url(&actor, household_id));
+        let done = crate::services::enrolment::submit(&state, &actor, &req, None, &client_ip()).await?;
+        // The page it returns to says what happened and what comes next, at its top.
+        let url = coverage_url(&actor, household_id);
+        let sep = if url.contains('?') { '&' } else { '?' };
+        leptos_axum::redirect(&format!("{url}{sep}submitted={}", done.enrollments.len()));
         Ok(())
     })
     .await

@@ -93,6 +93,23 @@ pub mod ssr {
         )
     }
 
+    /// What was typed into the form the server refused just before this page (once; the
+    /// cookie naming it is cleared). Empty on any other page.
+    pub fn take_typed() -> crate::components::forms::Typed {
+        use crate::services::typed;
+        let Some(token) =
+            header(http::header::COOKIE).and_then(|c| typed::token_from_cookie_header(&c).map(str::to_owned))
+        else {
+            return Default::default();
+        };
+        let Ok(state) = state() else {
+            return Default::default();
+        };
+        set_cookie(typed::cookie("", state.settings.secure_cookies, 0));
+        let fields = state.typed.take(&token, std::time::Instant::now()).unwrap_or_default();
+        crate::components::forms::Typed::new(fields)
+    }
+
     /// The signed-in account as an actor, or 401.
     pub async fn actor() -> Result<(AppState, crate::services::access::Actor), AppError> {
         let state = state()?;

@@ -40,6 +40,32 @@ pub fn FormError(error: Signal<Option<AppError>>, fields: &'static [&'static str
     }
 }
 
+/// After a plain form's post was refused (no JavaScript, or a form outside an island), the
+/// page comes back with the error in its URL: say so at the top, linking to the field's
+/// message, so the first thing seen is what went wrong.
+#[component]
+pub fn ErrorSummary() -> impl IntoView {
+    let prefs = use_prefs();
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        let e = query
+            .with(|q| q.get("__err"))
+            .map(|e| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&e))?;
+        let t = prefs.texts();
+        let message = e.message(prefs.lang);
+        let line = match e.field() {
+            Some(f) => view! { <a href=format!("#{f}-error")>{message}</a> }.into_any(),
+            None => view! { <span>{message}</span> }.into_any(),
+        };
+        Some(view! {
+            <div class="error-summary" role="alert" data-testid="error-summary">
+                <p><strong>{t.error_summary}</strong></p>
+                <p>{line}</p>
+            </div>
+        })
+    }
+}
+
 /// `"1"` once an island has hydrated (effects run only in the browser), for the
 /// `data-live` attribute that browser tests wait for; the server renders none.
 pub fn hydrated_marker() -> Signal<Option<&'static str>> {
@@ -79,6 +105,10 @@ pub fn typed_values(form_id: &str) -> Option<Vec<(String, String)>> {
 pub struct Typed(Vec<(String, String)>);
 
 impl Typed {
+    pub fn new(fields: Vec<(String, String)>) -> Typed {
+        Typed(fields)
+    }
+
     /// The first value of `name` ("" when there is none).
     pub fn one(&self, name: &str) -> String {
         self.0
@@ -101,6 +131,18 @@ impl Typed {
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
     }
+}
+
+/// The value typed into `name` in the form the server just refused ("" otherwise), so the
+/// page it returns to shows the form as it was left (provided by `App` on the server).
+pub fn typed_value(name: &str) -> String {
+    use_context::<Typed>().map(|t| t.one(name)).unwrap_or_default()
+}
+
+/// True for the input whose field the error names, to give it `autofocus`: after a refused
+/// post the page opens where the problem is, not at its top.
+pub fn error_on(error: Signal<Option<AppError>>, field: &'static str) -> Signal<bool> {
+    Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field()) == Some(field)))
 }
 
 /// Runs `restore` with what was typed into `form_id` before the island went live, once the

@@ -21,6 +21,7 @@ pub fn QuotePage() -> impl IntoView {
     let packs = Resource::new(|| (), |_| policy_packs());
     let shell = use_shell();
     view! {
+        <crate::site::PreloadIslands/>
         <section class="card">
             <h1>{t.quote_title}</h1>
             <p>{t.quote_intro}</p>

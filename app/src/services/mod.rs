@@ -20,6 +20,7 @@ pub mod seed;
 pub mod sheets;
 pub mod sms;
 pub mod targets;
+pub mod typed;
 
 use std::sync::Arc;
 
@@ -73,6 +74,8 @@ pub struct AppState {
     /// Submissions of new people, orders' payments and the point reads of an enrolment, run
     /// in batches that requests share under load (PostgreSQL).
     pub batches: Arc<Batches>,
+    /// What was typed into forms the server refused, for the page the refusal returns to.
+    pub typed: Arc<typed::TypedForms>,
 }
 
 /// CPU-heavy parsing (uploaded sheets) on the blocking pool, one at a time: the async

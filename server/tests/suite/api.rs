@@ -1,6 +1,6 @@
 //! The running server, end to end over HTTP, against SQLite and PostgreSQL.
 
-use crate::common::{spawn_app, Backend};
+use crate::common::{resident_token, spawn_app, Backend};
 use app::api::{RequestCode, StaffSignIn, VerifyCode};
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
@@ -15,6 +15,7 @@ both_backends! {
     one_time_codes_expire_and_are_rate_limited,
     cross_origin_posts_are_refused,
     areas_api_serves_the_hierarchy,
+    a_refused_form_comes_back_as_it_was_typed,
 }
 
 async fn health_answers_ok(backend: Backend) {
@@ -394,5 +395,91 @@ async fn areas_api_serves_the_hierarchy(backend: Backend) {
         .filter_map(|a| a["target"]["count"].as_i64())
         .sum();
     assert_eq!(lishi_total, 199_200);
+    app.stop().await;
+}
+
+/// A plain form post the server refuses (no JavaScript, or a form outside an island) comes
+/// back to its page with what was typed still in it, the problem summed up at the top, and
+/// the field focused; the ID number never goes into the URL or a cookie (issue 25 §3).
+async fn a_refused_form_comes_back_as_it_was_typed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = resident_token(&app, "13900000099").await;
+    let session = format!(
+        "{}={}",
+        app::services::auth::SESSION_COOKIE,
+        token.trim_start_matches("Bearer ")
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mistyped = "141102198511200037";
+    let res = client
+        .post(app.url(app::api::coverage::RegisterMe::PATH))
+        .header("Cookie", &session)
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/coverage"))
+        .form(&[
+            ("name", "陈建国"),
+            ("id_number", mistyped),
+            ("area_code", "141102001001"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("__err="), "{location}");
+    let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set_cookie.starts_with("canbao_typed=") && set_cookie.contains("HttpOnly"),
+        "{set_cookie}"
+    );
+    assert!(
+        !location.contains(mistyped) && !set_cookie.contains(mistyped),
+        "no ID number in URL or cookie"
+    );
+    let kept = set_cookie.split(';').next().unwrap().to_owned();
+    let page = |cookies: String| {
+        let client = client.clone();
+        let url = if location.starts_with("http") {
+            location.clone()
+        } else {
+            app.url(&location)
+        };
+        async move {
+            client
+                .get(url)
+                .header("Cookie", cookies)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page(format!("{session}; {kept}")).await;
+    assert!(html.contains(r#"value="陈建国""#), "the name is kept");
+    assert!(
+        html.contains(&format!(r#"value="{mistyped}""#)),
+        "the number is kept, to correct one digit"
+    );
+    assert!(html.contains(r#"value="141102001001" selected"#), "the village is kept");
+    assert!(
+        html.contains("data-testid=\"error-summary\""),
+        "the top says what went wrong"
+    );
+    let focused = html
+        .split("<input")
+        .find(|i| i.contains("autofocus"))
+        .unwrap_or_default();
+    assert!(
+        focused.contains(r#"id="id_number""#),
+        "the refused field is focused: {focused}"
+    );
+    // Taken once: the form is not shown again to whoever loads the page next.
+    let again = page(format!("{session}; {kept}")).await;
+    assert!(!again.contains("陈建国"));
     app.stop().await;
 }

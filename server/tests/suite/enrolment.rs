@@ -968,7 +968,8 @@ async fn the_enrol_form_passes_hospitals_tiers_and_add_ons_through(backend: Back
         )
         .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["location"], "/coverage");
+    // The page says what was submitted, at its top.
+    assert_eq!(res.headers()["location"], "/coverage?submitted=1");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 1);
     assert_eq!(
         count(

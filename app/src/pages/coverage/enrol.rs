@@ -5,7 +5,9 @@ use leptos::server_fn::ServerFn;
 
 use super::*;
 use crate::api::coverage::{AddHouseholdMember, EnrolHousehold};
-use crate::components::forms::{action_error, hydrated_marker, restore_typed, FieldError, FormError};
+use crate::components::forms::{
+    action_error, error_on, hydrated_marker, restore_typed, typed_value, FieldError, FormError,
+};
 use crate::error::AppError;
 use crate::i18n::{fill, Lang};
 use crate::model::{CoveragePage, MemberLine};
@@ -400,16 +402,22 @@ pub(super) fn AddMemberCard(household_id: i64) -> impl IntoView {
             <ActionForm action>
                 <input type="hidden" name="household_id" value=household_id.to_string()/>
                 <label for="m-name">{t.name_label}</label>
-                <input id="m-name" name="name" required maxlength="30"/>
+                <input id="m-name" name="name" required maxlength="30"
+                    value=typed_value("name") autofocus=error_on(error, "name")/>
                 <FieldError error field="name"/>
                 <label for="m-id">{t.id_number_label}</label>
-                <input id="m-id" name="id_number" required maxlength="18" autocomplete="off"/>
+                <input id="m-id" name="id_number" required maxlength="18" autocomplete="off"
+                    value=typed_value("id_number") autofocus=error_on(error, "id_number")/>
                 <FieldError error field="id_number"/>
                 <label for="m-rel">{t.relationship_label}</label>
                 <select id="m-rel" name="relationship">
-                    {rels.into_iter().map(|r| view! { <option value=r>{relationship_label(r, t)}</option> }).collect_view()}
+                    {rels.into_iter().map(|r| {
+                        let chosen = typed_value("relationship") == r;
+                        view! { <option value=r selected=chosen>{relationship_label(r, t)}</option> }
+                    }).collect_view()}
                 </select>
-                <label class="check"><input type="checkbox" name="student" value="on"/>" "{t.student_label}</label>
+                <label class="check"><input type="checkbox" name="student" value="on"
+                    checked=typed_value("student") == "on"/>" "{t.student_label}</label>
                 <FormError error fields=&["name", "id_number", "relationship"]/>
                 <button type="submit" class="button" data-testid="add-member">{t.add_member_submit}</button>
             </ActionForm>

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use super::*;
 use crate::api::coverage::{ChangeHospitals, CollectCash, ConfirmMemberPhone, EnrolHousehold, PayHousehold};
 use crate::components::assumptions::Assumptions;
-use crate::components::forms::{action_error, FieldError, FormError};
+use crate::components::forms::{action_error, error_on, typed_value, FieldError, FormError};
 use crate::components::layout::use_shell;
 use crate::i18n::{fill, Lang};
 use crate::model::{CoveragePage, CoverageStatus, EnrolmentView, HospitalView, MemberLine};
@@ -46,7 +46,11 @@ pub(super) fn Household(page: CoveragePage) -> impl IntoView {
                 let (hq, ht) = use_query_map()
                     .with_untracked(|m| (m.get("hq").unwrap_or_default(), m.get("ht").unwrap_or_default()));
                 let error = ServerAction::<EnrolHousehold>::new().value().get_untracked().and_then(Result::err);
-                view! { <EnrolCard page=page.clone() lines=to_enrol hq ht error/> }.into_any()
+                view! {
+                    <crate::site::PreloadIslands/>
+                    <EnrolCard page=page.clone() lines=to_enrol hq ht error/>
+                }
+                .into_any()
             }
             _ => ().into_any(),
         }}
@@ -308,6 +312,35 @@ pub(super) fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
     (to - from).num_days()
 }
 
+/// What the last action did and what comes next, at the top of the page: after a
+/// submission (how many, the total, the deadline) or a cancelled payment, with the button
+/// that pays.
+#[component]
+pub(super) fn NextStep(page: CoveragePage, submitted: Option<usize>, cancelled: bool) -> impl IntoView {
+    let t = use_texts();
+    let owed = page.unpaid_total.is_positive();
+    let total = page.unpaid_total.to_string();
+    let deadline = page.policy.as_ref().map(|p| p.deadline.to_string()).unwrap_or_default();
+    let text = match (submitted, cancelled) {
+        (Some(n), _) if owed => fill(&fill(&fill(t.notice_submitted, &n.to_string()), &total), &deadline),
+        (Some(n), _) => fill(t.notice_submitted_free, &n.to_string()),
+        (None, true) if owed => fill(&fill(t.notice_cancelled, &total), &deadline),
+        _ => return None,
+    };
+    let hid = page.household_id.unwrap_or_default();
+    Some(view! {
+        <section class="notice next-step" role="status" data-testid="next-step">
+            <p>{text}</p>
+            {owed.then(|| view! {
+                <form method="post" action=PayHousehold::PATH>
+                    <input type="hidden" name="household_id" value=hid.to_string()/>
+                    <button type="submit" class="button primary" data-testid="next-step-pay">{t.pay_button}</button>
+                </form>
+            })}
+        </section>
+    })
+}
+
 #[component]
 pub(super) fn PayCard(page: CoveragePage) -> impl IntoView {
     let t = use_texts();
@@ -360,7 +393,8 @@ pub(super) fn PayCard(page: CoveragePage) -> impl IntoView {
                 <ActionForm action=cash>
                     <input type="hidden" name="household_id" value=hid.to_string()/>
                     <label for="amount">{t.cash_amount}</label>
-                    <input id="amount" name="amount" inputmode="decimal" required/>
+                    <input id="amount" name="amount" inputmode="decimal" required
+                        value=typed_value("amount") autofocus=error_on(cash_error, "amount")/>
                     <FieldError error=cash_error field="amount"/>
                     <FormError error=cash_error fields=&["amount"]/>
                     <button type="submit" class="button" data-testid="cash">{t.cash_submit}</button>

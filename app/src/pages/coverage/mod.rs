@@ -20,7 +20,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::coverage::{coverage, RegisterMe};
 use crate::api::list_areas;
-use crate::components::forms::{action_error, FieldError, FormError};
+use crate::components::forms::{action_error, error_on, typed_value, FieldError, FormError};
 use crate::i18n::Texts;
 use crate::model::CoverageStatus;
 use crate::prefs::{use_prefs, use_texts};
@@ -77,6 +77,8 @@ pub fn CoveragePageView() -> impl IntoView {
     let query = use_query_map();
     let household = move || query.with(|q| q.get("household").and_then(|h| h.parse::<i64>().ok()));
     let paid = move || query.with(|q| q.get("result").is_some_and(|r| r == "applied"));
+    let cancelled = move || query.with(|q| q.get("result").is_some_and(|r| r == "cancelled"));
+    let submitted = move || query.with(|q| q.get("submitted").and_then(|n| n.parse::<usize>().ok()));
     let page = Resource::new(household, coverage);
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
@@ -86,6 +88,7 @@ pub fn CoveragePageView() -> impl IntoView {
                     Ok(p) if !p.registered => view! { <RegisterCard/> }.into_any(),
                     Ok(p) => view! {
                         {paid().then(|| view! { <p class="notice success" role="status" data-testid="paid-notice">{t.paid_result}</p> })}
+                        <NextStep page=p.clone() submitted=submitted() cancelled=cancelled()/>
                         <Household page=p/>
                     }.into_any(),
                 }
@@ -106,16 +109,18 @@ pub(super) fn RegisterCard() -> impl IntoView {
             <p>{t.register_intro}</p>
             <ActionForm action>
                 <label for="name">{t.name_label}</label>
-                <input id="name" name="name" required maxlength="30" autocomplete="name"/>
+                <input id="name" name="name" required maxlength="30" autocomplete="name"
+                    value=typed_value("name") autofocus=error_on(error, "name")/>
                 <FieldError error field="name"/>
                 <label for="id_number">{t.id_number_label}</label>
-                <input id="id_number" name="id_number" required maxlength="18" autocomplete="off" inputmode="text"/>
+                <input id="id_number" name="id_number" required maxlength="18" autocomplete="off" inputmode="text"
+                    value=typed_value("id_number") autofocus=error_on(error, "id_number")/>
                 <FieldError error field="id_number"/>
                 <label for="area_code">{t.village_label}</label>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let list = villages.await.unwrap_or_default();
-                        view! { <VillageSelect list scope=None/> }
+                        view! { <VillageSelect list scope=None chosen=typed_value("area_code")/> }
                     })}
                 </Suspense>
                 <FieldError error field="area_code"/>

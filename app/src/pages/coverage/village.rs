@@ -8,7 +8,13 @@ use crate::prefs::{use_prefs, use_texts};
 
 /// Villages (grouped by their parent township) within `scope`, if given.
 #[component]
-pub fn VillageSelect(list: Vec<crate::model::AreaNode>, scope: Option<String>) -> impl IntoView {
+pub fn VillageSelect(
+    list: Vec<crate::model::AreaNode>,
+    scope: Option<String>,
+    /// The village chosen before the form was refused ("" for none).
+    #[prop(optional, into)]
+    chosen: String,
+) -> impl IntoView {
     let lang = use_prefs().lang;
     let name_of = |a: &crate::model::AreaNode| match lang {
         Lang::Zh => a.name.clone(),
@@ -46,12 +52,12 @@ pub fn VillageSelect(list: Vec<crate::model::AreaNode>, scope: Option<String>) -
     view! {
         // Starts on 请选择 (required): no city is chosen for the resident by the list's order.
         <select id="area_code" name="area_code" required>
-            <option value="" selected>{t.choose_prompt}</option>
+            <option value="" selected=chosen.is_empty()>{t.choose_prompt}</option>
             {parents.into_iter().map(|p| {
                 let villages: Vec<_> = list.iter()
                     .filter(|v| v.parent.as_deref() == Some(p.code.as_str()) && v.level == AreaLevel::Village)
                     .filter(|v| scope.as_deref().is_none_or(|s| v.code.starts_with(s)))
-                    .map(|v| view! { <option value=v.code.clone()>{name_of(v)}</option> })
+                    .map(|v| view! { <option value=v.code.clone() selected=v.code == chosen>{name_of(v)}</option> })
                     .collect_view();
                 view! { <optgroup label=group_label(&p)>{villages}</optgroup> }
             }).collect_view()}
