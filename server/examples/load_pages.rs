@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::time::Instant;
-
 use serde_json::{json, Value};
 
 #[tokio::main]
@@ -60,27 +58,8 @@ async fn main() {
     println!("| viewer | page | size | min | p50 | p90 | max |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for (viewer, page) in &pages {
-        let get = || {
-            let req = client.get(format!("{base}{page}"));
-            match *viewer {
-                "cadre" => req.header("Cookie", format!("canbao_session={cadre}")),
-                _ => req,
-            }
-            .send()
-        };
-        let warm = get().await.unwrap();
-        assert_eq!(warm.status(), 200, "{page}");
-        let size = warm.text().await.unwrap().len();
-        let mut times = Vec::with_capacity(runs);
-        for _ in 0..runs {
-            let t = Instant::now();
-            let res = get().await.unwrap();
-            assert_eq!(res.status(), 200, "{page}");
-            let body = res.text().await.unwrap();
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert!(body.len() > 1000, "{page}: an empty page");
-        }
-        times.sort_by(f64::total_cmp);
+        let session = (*viewer == "cadre").then_some(cadre.as_str());
+        let (size, times) = common::time_page(&client, &format!("{base}{page}"), session, runs).await;
         println!(
             "| {viewer} | `{page}` | {:.0} KB | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
             size as f64 / 1024.0,

@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::time::Instant;
-
 use serde_json::Value;
 
 const PAGES: &[(&str, &[&str])] = &[
@@ -81,25 +79,7 @@ async fn main() {
     for (user, pages) in PAGES {
         let token = common::sign_in(&client, &base, user).await;
         for page in *pages {
-            let get = || {
-                client
-                    .get(format!("{base}{page}"))
-                    .header("Cookie", format!("canbao_session={token}"))
-                    .send()
-            };
-            let warm = get().await.unwrap();
-            assert_eq!(warm.status(), 200, "{user} {page}");
-            let size = warm.text().await.unwrap().len();
-            let mut times = Vec::with_capacity(RUNS);
-            for _ in 0..RUNS {
-                let t = Instant::now();
-                let res = get().await.unwrap();
-                assert_eq!(res.status(), 200, "{user} {page}");
-                let body = res.text().await.unwrap();
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-                assert!(body.len() > 1000, "{user} {page}: an empty page");
-            }
-            times.sort_by(f64::total_cmp);
+            let (size, times) = common::time_page(&client, &format!("{base}{page}"), Some(&token), RUNS).await;
             println!(
                 "| {user} | `{page}` | {:.0} KB | {:.0} ms | {:.0} ms | {:.0} ms |",
                 size as f64 / 1024.0,

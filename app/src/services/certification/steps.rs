@@ -56,12 +56,7 @@ pub async fn act(
     client_ip: &str,
 ) -> Result<CertificationView, AppError> {
     let viewer = Viewer::new(state, actor).await?;
-    let action = parse_action("action", &req.action)?;
-    let comment = parse_comment(
-        "comment",
-        req.comment.as_deref(),
-        matches!(action, "return" | "reject" | "revoke"),
-    )?;
+    let (action, comment) = parse_step(&req.action, req.comment.as_deref())?;
     let cert = store::get(&state.db, id).await?.ok_or_else(not_found)?;
     check_step(&viewer, &cert, action)?;
     if req.valid_until.is_some() && action != "confirm" {
@@ -106,12 +101,7 @@ pub async fn bulk(
     client_ip: &str,
 ) -> Result<BulkOutcome, AppError> {
     let viewer = Viewer::new(state, actor).await?;
-    let action = parse_action("action", &req.action)?;
-    let comment = parse_comment(
-        "comment",
-        req.comment.as_deref(),
-        matches!(action, "return" | "reject" | "revoke"),
-    )?;
+    let (action, comment) = parse_step(&req.action, req.comment.as_deref())?;
     if req.ids.is_empty() || req.ids.len() > MAX_BULK {
         return Err(field_err(
             "ids",
@@ -290,3 +280,11 @@ pub(super) async fn apply(
 
 // ---------------------------------------------------------------------------------------
 // Documents
+
+/// A step's action and its comment, which is required when the step sends the request back
+/// or ends it (the applicant is told why).
+fn parse_step(action: &str, comment: Option<&str>) -> Result<(&'static str, Option<String>), AppError> {
+    let action = parse_action("action", action)?;
+    let comment = parse_comment("comment", comment, matches!(action, "return" | "reject" | "revoke"))?;
+    Ok((action, comment))
+}
