@@ -130,6 +130,17 @@ for (const js of [true, false]) {
       await hydrated(page, js);
       assert.match(await page.textContent('[data-testid=quote-due]'), /390\.00/);
       assert.equal(await page.inputValue('#paid_on'), '2020-11-26');
+      if (js) {
+        // Choosing another pack loads its page (a page holds one pack); a date nobody picked
+        // follows the new pack.
+        await page.goto(BASE + '/quote');
+        await hydrated(page, js);
+        await Promise.all([page.waitForURL(/policy=weifang-2021/), page.selectOption('#policy', 'weifang-2021')]);
+        await hydrated(page, js);
+        assert.equal(await page.inputValue('#policy'), 'weifang-2021');
+        assert.equal(await page.inputValue('#paid_on'), '2020-11-26');
+        assert.match(await page.textContent('[data-testid=quote-due]'), /390\.00/);
+      }
       // In English: the form is an island, which reads the language from the cookie as the
       // server did, so the answer it recomputes in the browser is English too.
       await page.goto(BASE + '/quote?policy=lishi-2023&paid_on=2022-10-08');

@@ -28,11 +28,32 @@ pub fn QuotePage() -> impl IntoView {
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     let today = shell.await.map(|s| s.today).unwrap_or_default();
-                    let packs = packs.await.unwrap_or_default();
+                    let all = packs.await.unwrap_or_default();
                     // The island cannot reach the router in the browser: it gets the query.
                     let query: Vec<(String, String)> = use_query_map()
                         .with_untracked(|q| q.into_iter().map(|(k, v)| (k.to_string(), v.to_owned())).collect());
-                    view! { <QuoteForm packs today query/> }
+                    // Only the chosen pack goes into the page (the engine needs all of it); the
+                    // others are names in the list, and choosing one loads the page for it
+                    // (the WASM stays cached, so that costs the HTML alone).
+                    let asked = query.iter().find(|(k, _)| k == "policy").map(|(_, v)| v.clone());
+                    let chosen = all
+                        .iter()
+                        .find(|p| Some(&p.id) == asked.as_ref())
+                        .or_else(|| all.iter().find(|p| p.id == "lishi-2023"))
+                        .or(all.first())
+                        .cloned();
+                    let lang = use_prefs().lang;
+                    let choices: Vec<(String, String)> = all
+                        .iter()
+                        .map(|p| {
+                            let label = match lang {
+                                Lang::Zh => format!("{} · {}年度", p.jurisdiction, p.insurance_year),
+                                Lang::En => format!("{} · {}", p.jurisdiction_en, p.insurance_year),
+                            };
+                            (p.id.clone(), label)
+                        })
+                        .collect();
+                    chosen.map(|pack| view! { <QuoteForm pack choices today query/> })
                 })}
             </Suspense>
         </section>
@@ -66,7 +87,12 @@ fn non_empty(s: String) -> Option<String> {
 /// The form and its answer: an island, the only part of the page the browser hydrates (the
 /// engine runs in the WASM on every change).
 #[island]
-fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, String)>) -> impl IntoView {
+fn QuoteForm(
+    pack: PolicyPack,
+    choices: Vec<(String, String)>,
+    today: NaiveDate,
+    query: Vec<(String, String)>,
+) -> impl IntoView {
     let t = use_texts();
     let lang = use_prefs().lang;
     let query: ParamsMap = query.into_iter().collect();
@@ -74,17 +100,7 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, Strin
     let many = |k: &str| query.get_all(k).unwrap_or_default();
     let flag = move |k: &str| one(k) == "1";
 
-    let first = packs
-        .iter()
-        .find(|p| p.id == "lishi-2023")
-        .or(packs.first())
-        .map(|p| p.id.clone())
-        .unwrap_or_default();
-    let policy = RwSignal::new(
-        non_empty(one("policy"))
-            .filter(|id| packs.iter().any(|p| &p.id == id))
-            .unwrap_or(first),
-    );
+    let policy = pack.id.clone();
     let id_number = RwSignal::new(one("id_number"));
     // Pre-filled with an adult's birth date so a price shows before anything is typed;
     // an ID number, when given, takes precedence.
@@ -92,13 +108,7 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, Strin
     // Until the person picks a payment date, it follows the chosen pack: today when today is
     // inside its collection window, else the first on-time day (the demo date is for Lishi).
     let paid_on_chosen = RwSignal::new(non_empty(one("paid_on")).is_some());
-    let initial_paid = non_empty(one("paid_on")).unwrap_or_else(|| {
-        packs
-            .iter()
-            .find(|p| p.id == policy.get_untracked())
-            .map_or(today, |p| default_paid_on(p, today))
-            .to_string()
-    });
+    let initial_paid = non_empty(one("paid_on")).unwrap_or_else(|| default_paid_on(&pack, today).to_string());
     let paid_on = RwSignal::new(initial_paid);
     let tier = RwSignal::new(non_empty(one("tier")).unwrap_or_else(|| "high".into()));
     let categories = RwSignal::new(many("categories"));
@@ -107,15 +117,17 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, Strin
     let nonlocal = RwSignal::new(flag("nonlocal"));
     let months = RwSignal::new(one("months_resident"));
     let employee = RwSignal::new(flag("employee"));
-    let packs = StoredValue::new(packs);
-    let current = move || packs.with_value(|ps| ps.iter().find(|p| p.id == policy.get()).cloned());
+    let pack = StoredValue::new(pack);
+    let current = move || Some(pack.get_value());
     // What was typed or ticked before the island went live wins over the first render.
     let first_paid = paid_on.get_untracked();
     restore_typed("quote-form", move |typed| {
         let one = |k: &str| typed.one(k);
         let many = |k: &str| typed.all(k);
-        if let Some(id) = non_empty(one("policy")).filter(|id| packs.with_value(|ps| ps.iter().any(|p| &p.id == id))) {
-            policy.set(id);
+        // Another pack chosen before the island went live: load the page for it.
+        if non_empty(one("policy")).is_some_and(|id| id != pack.with_value(|p| p.id.clone())) {
+            reload_for_pack(paid_on_chosen.get_untracked());
+            return;
         }
         let typed_id = one("id_number");
         let typed_birth = one("birth_date");
@@ -181,35 +193,18 @@ fn QuoteForm(packs: Vec<PolicyPack>, today: NaiveDate, query: Vec<(String, Strin
             })
         }
     };
-    let policy_options = packs.with_value(|ps| {
-        ps.iter()
-            .map(|p| {
-                let id = p.id.clone();
-                let label = match lang {
-                    Lang::Zh => format!("{} · {}年度", p.jurisdiction, p.insurance_year),
-                    Lang::En => format!("{} · {}", p.jurisdiction_en, p.insurance_year),
-                };
-                let selected = {
-                    let id = id.clone();
-                    move || policy.get() == id
-                };
-                view! { <option value=id selected=selected>{label}</option> }
-            })
-            .collect_view()
-    });
+    let policy_options = choices
+        .into_iter()
+        .map(|(id, label)| {
+            let selected = id == policy;
+            view! { <option value=id selected=selected>{label}</option> }
+        })
+        .collect_view();
 
     view! {
         <form id="quote-form" method="get" action="/quote" class="quote-form" data-live=hydrated_marker()>
             <label for="policy">{t.quote_policy}</label>
-            <select id="policy" name="policy" on:change=move |ev| {
-                let id = event_target_value(&ev);
-                if !paid_on_chosen.get_untracked() {
-                    if let Some(day) = packs.with_value(|ps| ps.iter().find(|p| p.id == id).map(|p| default_paid_on(p, today))) {
-                        paid_on.set(day.to_string());
-                    }
-                }
-                policy.set(id);
-            }>
+            <select id="policy" name="policy" on:change=move |_| reload_for_pack(paid_on_chosen.get_untracked())>
                 {policy_options}
             </select>
             <label for="id_number">{t.quote_id_number}</label>
@@ -373,4 +368,33 @@ fn QuoteResult(result: Result<Quote, domain::policy::QuoteError>, lang: Lang, t:
         {why}
     }
     .into_any()
+}
+
+/// Another pack was chosen: the form asks the server for the page of that pack (the page
+/// holds one pack; the WASM is cached, so this costs the HTML alone). A payment date the
+/// person did not pick is left out, so the new page starts on the new pack's own.
+fn reload_for_pack(paid_on_chosen: bool) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if !paid_on_chosen {
+            if let Some(input) = doc
+                .get_element_by_id("paid_on")
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                input.set_value("");
+            }
+        }
+        if let Some(form) = doc
+            .get_element_by_id("quote-form")
+            .and_then(|e| e.dyn_into::<web_sys::HtmlFormElement>().ok())
+        {
+            let _ = form.submit();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = paid_on_chosen;
 }
