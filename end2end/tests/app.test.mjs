@@ -119,6 +119,11 @@ for (const js of [true, false]) {
       assert.match(await page.textContent('[data-testid=quote-subsidy]'), /280\.00/);
       assert.equal((await page.textContent('[data-testid=quote-start]')).trim(), '2023-01-01');
       assert.match(await page.textContent('.citations'), /离政办发〔2022〕34号/);
+      // The amount stays in view at the top while the form is being filled in.
+      await page.evaluate(() => window.scrollTo(0, document.querySelector('#months_resident').getBoundingClientRect().top + window.scrollY - 300));
+      const sticky = await page.locator('[data-testid=quote-sticky]').boundingBox();
+      assert.ok(sticky && sticky.y >= 0 && sticky.y < 100, `sticky summary at ${sticky?.y}`);
+      assert.match(await page.textContent('[data-testid=quote-sticky]'), /70\.00/);
       // A late payment moves the start date and says why.
       await page.fill('#paid_on', '2023-02-15');
       if (!js) await Promise.all([page.waitForURL(/paid_on=2023-02-15/), page.click('main form button[type=submit]')]);

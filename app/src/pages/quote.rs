@@ -201,7 +201,18 @@ fn QuoteForm(
         })
         .collect_view();
 
+    // The amount, kept in view at the top of the screen while the form below it changes
+    // (the full answer is under the form, ~1,100 px down on a phone).
+    let due_now = move || {
+        result.with(|r| match r {
+            Some(Ok(q)) if q.eligible => q.personal_due.map(|d| format!("{d} {}", t.quote_yuan)),
+            _ => None,
+        })
+    };
     view! {
+        <p class="quote-sticky" data-testid="quote-sticky" hidden=move || due_now().is_none()>
+            <span>{t.quote_due}</span><strong>{due_now}</strong>
+        </p>
         <form id="quote-form" method="get" action="/quote" class="quote-form" data-live=hydrated_marker()>
             <label for="policy">{t.quote_policy}</label>
             <select id="policy" name="policy" on:change=move |_| reload_for_pack(paid_on_chosen.get_untracked())>
