@@ -11,7 +11,7 @@
 //! form is simply not kept); behind several servers without sticky sessions a refusal may
 //! land on another server and show empty fields, as before.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,9 @@ pub struct TypedForms {
 #[derive(Default)]
 struct Kept {
     forms: HashMap<String, (Instant, Vec<(String, String)>)>,
+    /// Tokens in the order they were kept, so expiry looks only at the oldest (a form taken
+    /// already leaves its token here until it would have expired).
+    order: VecDeque<(Instant, String)>,
     bytes: usize,
 }
 
@@ -51,14 +54,12 @@ impl TypedForms {
             return None;
         }
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        let expired: Vec<String> = kept
-            .forms
-            .iter()
-            .filter(|(_, (at, _))| now.duration_since(*at) > KEPT_FOR)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in expired {
-            if let Some((_, f)) = kept.forms.remove(&k) {
+        while let Some((at, token)) = kept.order.front().cloned() {
+            if now.duration_since(at) <= KEPT_FOR {
+                break;
+            }
+            kept.order.pop_front();
+            if let Some((_, f)) = kept.forms.remove(&token) {
                 kept.bytes -= size(&f);
             }
         }
@@ -68,6 +69,7 @@ impl TypedForms {
         }
         let token = crate::secrets::random_token(16);
         kept.bytes += n;
+        kept.order.push_back((now, token.clone()));
         kept.forms.insert(token.clone(), (now, fields));
         Some(token)
     }
