@@ -118,7 +118,6 @@ fn QuoteForm(
     let months = RwSignal::new(one("months_resident"));
     let employee = RwSignal::new(flag("employee"));
     let pack = StoredValue::new(pack);
-    let current = move || Some(pack.get_value());
     // What was typed or ticked before the island went live wins over the first render.
     let first_paid = paid_on.get_untracked();
     restore_typed("quote-form", move |typed| {
@@ -157,29 +156,30 @@ fn QuoteForm(
     });
 
     let result = Memo::new(move |_| {
-        let pack = current()?;
-        let two_tiers = pack.tiers.len() == 2;
-        let req = QuoteRequest {
-            policy: pack.id.clone(),
-            person: PersonInput {
-                id_number: non_empty(id_number.get()),
-                birth_date: non_empty(birth_date.get()),
-                categories: categories.get(),
-                student: student.get(),
-                hukou_local: !nonlocal.get(),
-                months_resident: months.get().trim().parse().ok(),
-                employee_insurance_active: employee.get(),
-                ..PersonInput::default()
-            },
-            tier: two_tiers.then(|| tier.get()),
-            add_ons: add_ons
-                .get()
-                .into_iter()
-                .filter(|a| pack.add_ons.iter().any(|x| &x.code == a))
-                .collect(),
-            paid_on: paid_on.get(),
-        };
-        Some(quote(&pack, &req))
+        pack.with_value(|pack| {
+            let two_tiers = pack.tiers.len() == 2;
+            let req = QuoteRequest {
+                policy: pack.id.clone(),
+                person: PersonInput {
+                    id_number: non_empty(id_number.get()),
+                    birth_date: non_empty(birth_date.get()),
+                    categories: categories.get(),
+                    student: student.get(),
+                    hukou_local: !nonlocal.get(),
+                    months_resident: months.get().trim().parse().ok(),
+                    employee_insurance_active: employee.get(),
+                    ..PersonInput::default()
+                },
+                tier: two_tiers.then(|| tier.get()),
+                add_ons: add_ons
+                    .get()
+                    .into_iter()
+                    .filter(|a| pack.add_ons.iter().any(|x| &x.code == a))
+                    .collect(),
+                paid_on: paid_on.get(),
+            };
+            Some(quote(pack, &req))
+        })
     });
 
     let toggle = |list: RwSignal<Vec<String>>, code: String| {
@@ -241,7 +241,7 @@ fn QuoteForm(
                     paid_on_chosen.set(true);
                     paid_on.set(event_target_value(&ev));
                 }/>
-            {move || current().map(|pack| view! { <PackFields pack tier categories add_ons toggle_cat=toggle toggle_add=toggle/> })}
+            <PackFields pack=pack.get_value() tier categories add_ons toggle_cat=toggle toggle_add=toggle/>
             <fieldset class="checks">
                 <label class="check"><input type="checkbox" name="student" value="1" checked=student.get_untracked()
                     on:change=move |ev| student.set(event_target_checked(&ev))/>{t.quote_student}</label>
