@@ -58,7 +58,9 @@ pub(super) async fn detail(
 
 pub(super) fn summary(state: &AppState, viewer: &Viewer<'_>, cert: CertRow) -> CertificationSummary {
     let actions = viewer.allowed(&cert);
-    let age_days = (state.clock.now() - cert.created_at).num_days();
+    // On the business clock, as requests are dated (certifications from lists and the seed
+    // carry the real instant: never a negative age).
+    let age_days = (state.clock.business_now() - cert.created_at).num_days().max(0);
     CertificationSummary {
         id: cert.id,
         person_id: cert.person_id,
@@ -120,7 +122,7 @@ pub async fn queue(state: &AppState, actor: &Actor, q: &QueueQuery) -> Result<Ve
                 "Days must be between 0 and 3650",
             ));
         }
-        f.created_before = Some(state.clock.now() - Duration::days(days));
+        f.created_before = Some(state.clock.business_now() - Duration::days(days));
     }
     if actor.role == Role::Resident {
         f.household_id = viewer.household;

@@ -261,6 +261,7 @@ pub(super) async fn apply(
         valid_until,
         actor_id,
         now,
+        at: state.clock.business_now(),
         today,
         subject: &subject,
         detail: &detail,

@@ -247,7 +247,10 @@ pub struct Step<'a> {
     pub effective_on: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
     pub actor_id: i64,
+    /// The audit entry's real instant.
     pub now: DateTime<Utc>,
+    /// The step's own time on the business clock (`Clock::business_now`): what its history shows.
+    pub at: DateTime<Utc>,
     pub today: NaiveDate,
     pub subject: &'a str,
     pub detail: &'a str,
@@ -268,6 +271,7 @@ pub async fn apply_step(db: &Db, s: &Step<'_>, plan: Option<&Repricing>) -> Resu
         valid_until,
         actor_id,
         now,
+        at,
         today,
         subject,
         detail,
@@ -279,7 +283,7 @@ pub async fn apply_step(db: &Db, s: &Step<'_>, plan: Option<&Repricing>) -> Resu
             "UPDATE certifications SET status = $1, updated_at = $2, effective_on = COALESCE($3, effective_on),
                 valid_until = COALESCE($4, valid_until)
              WHERE id = $5 AND status = $6")
-            .bind(to).bind(now).bind(effective_on).bind(valid_until).bind(cert.id).bind(&cert.status)
+            .bind(to).bind(at).bind(effective_on).bind(valid_until).bind(cert.id).bind(&cert.status)
             .execute(&mut *tx).await?.rows_affected();
         if n == 0 {
             tx.rollback().await?;
@@ -287,7 +291,7 @@ pub async fn apply_step(db: &Db, s: &Step<'_>, plan: Option<&Repricing>) -> Resu
         } else {
             sqlx::query("INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
                          VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(cert.id).bind(action).bind(&cert.status).bind(to).bind(actor_id).bind(comment).bind(now)
+                .bind(cert.id).bind(action).bind(&cert.status).bind(to).bind(actor_id).bind(comment).bind(at)
                 .execute(&mut *tx).await?;
             if let Some(r) = plan {
                 sqlx::query(
@@ -341,7 +345,10 @@ pub struct NewRequest<'a> {
     pub actor_id: i64,
     pub actor_role: &'a str,
     pub comment: Option<&'a str>,
+    /// The audit entry's real instant.
     pub now: DateTime<Utc>,
+    /// The request's time on the business clock: what its history shows.
+    pub at: DateTime<Utc>,
     pub subject_masked: &'a str,
     pub client_ip: &'a str,
 }
@@ -354,12 +361,12 @@ pub async fn insert_request(db: &Db, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
             "INSERT INTO certifications (person_id, category, department, status, created_at, updated_at, policy_id,
                 area_code, submitted_by_account_id, submitter_role, source)
              VALUES ($1, $2, $3, 'submitted', $4, $4, $5, $6, $7, $8, 'request') RETURNING id")
-            .bind(r.person_id).bind(r.category).bind(r.department).bind(r.now).bind(r.policy_id).bind(r.area)
+            .bind(r.person_id).bind(r.category).bind(r.department).bind(r.at).bind(r.policy_id).bind(r.area)
             .bind(r.actor_id).bind(r.actor_role)
             .fetch_one(&mut *tx).await?;
         sqlx::query("INSERT INTO certification_events (certification_id, action, from_status, to_status, actor_account_id, comment, at)
                      VALUES ($1, 'submit', NULL, 'submitted', $2, $3, $4)")
-            .bind(cid).bind(r.actor_id).bind(r.comment).bind(r.now).execute(&mut *tx).await?;
+            .bind(cid).bind(r.actor_id).bind(r.comment).bind(r.at).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO audit_log (at, actor_account_id, action, subject, detail, client_ip, area_code)
                      VALUES ($1, $2, 'certification_submitted', $3, $4, $5, $6)")
             .bind(r.now).bind(r.actor_id).bind(format!("certification {cid} {}", r.subject_masked))

@@ -105,6 +105,7 @@ pub async fn submit(
         actor_role: actor.role.code(),
         comment: comment.as_deref(),
         now,
+        at: state.clock.business_now(),
         subject_masked: &masked,
         client_ip,
     };

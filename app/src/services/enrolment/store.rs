@@ -410,7 +410,9 @@ pub async fn payment_by_transaction(db: &Db, transaction_id: &str) -> Result<Opt
     with_pool!(db, p => sqlx::query_as(&sql).bind(transaction_id).fetch_optional(p).await)
 }
 
-/// Cash a collector recorded between two instants (the daily hand-over summary).
+/// Cash a collector took between two instants (the daily hand-over summary), by when it was
+/// paid — the business clock, as the receipt is dated (the index's collector column narrows
+/// it to one cadre's few hundred payments a year).
 pub async fn cash_collected(
     db: &Db,
     collector: i64,
@@ -419,7 +421,7 @@ pub async fn cash_collected(
 ) -> Result<Vec<PaymentRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments WHERE collected_by_account_id = $1 AND channel = 'cadre_cash'
-            AND recorded_at >= $2 AND recorded_at < $3 ORDER BY recorded_at"
+            AND paid_at >= $2 AND paid_at < $3 ORDER BY paid_at"
     );
     with_pool!(db, p => sqlx::query_as(&sql).bind(collector).bind(from).bind(to).fetch_all(p).await)
 }

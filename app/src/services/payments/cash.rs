@@ -57,7 +57,6 @@ pub async fn collect_cash(
             format!("The amount must equal the amount due, {} yuan", Money::from_fen(due)),
         ));
     }
-    let now = state.clock.now();
     let txn = format!("CASH{}", random_token(8).to_uppercase());
     let detail = format!("household {} amount {}", h.id, Money::from_fen(due));
     let payment = NewPayment {
@@ -65,7 +64,8 @@ pub async fn collect_cash(
         channel: "cadre_cash",
         order_id: None,
         amount_fen: due,
-        paid_at: now,
+        // On the business clock: the receipt and the day's cash carry the app's date.
+        paid_at: state.clock.business_now(),
         collector: Some(actor.account.id),
         callback: None,
         closes_order: None,

@@ -131,7 +131,8 @@ pub async fn record_payment(
     let settled = settle(state, rows).await?;
     let today = state.clock.today();
     let now = state.clock.now();
-    let receipt = receipt_number(now);
+    // Numbered by the business date, as the receipt is dated.
+    let receipt = receipt_number(state.clock.business_now());
     // Whether this transaction id was new (false: recorded before, nothing written now).
     let applied: bool = match (db, p.order_id) {
         // The one-statement path writes no audit entry: a payment with one takes the other.
@@ -456,7 +457,7 @@ pub(super) async fn write_reconciliation(
                 Verdict::Exception(code, msg) => problem = Some((*code, msg.clone())),
                 Verdict::Apply { enrolment, paid_at } => {
                     let (_, q) = settled_iter.next().expect("one settlement per applied row");
-                    let receipt = receipt_number(now);
+                    let receipt = receipt_number(state.clock.business_now());
                     let pid: Option<i64> = sqlx::query_scalar(
                         "INSERT INTO payments (transaction_id, channel, order_id, amount_fen, paid_at, receipt_no, collected_by_account_id, recorded_at)
                          VALUES ($1, 'tax_reconciliation', NULL, $2, $3, $4, NULL, $5) ON CONFLICT (transaction_id) DO NOTHING RETURNING id")

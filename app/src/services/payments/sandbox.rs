@@ -93,7 +93,9 @@ pub async fn sandbox_complete(
             CallbackStatus::Cancelled
         },
         amount: order.amount,
-        paid_at: now,
+        // The provider's payment time on the business clock (the signature's timestamp below
+        // stays real: the callback's freshness check uses it).
+        paid_at: state.clock.business_now(),
     };
     let json = serde_json::to_vec(&body).map_err(|e| AppError::internal("sandbox", e))?;
     let ts = now.timestamp().to_string();
