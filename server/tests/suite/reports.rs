@@ -309,6 +309,8 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
     assert_eq!(row(&early, "141102001")["enrolled"], 2, "甲 (09-15) and 丁 (09-05)");
 
     // Drill down: township → villages → the village's unenrolled with reasons.
+    let county = download(&app, &bureau, "/api/v1/reports/weekly?format=xlsx").await;
+    assert_eq!(cell(&county, 2, 0), "乡镇（街道）");
     let (_, town) = get(&app, &bureau, "/api/v1/reports/weekly?area=141102001").await;
     assert_eq!(row(&town, DONGGUAN)["enrolled"], 5);
     assert_eq!(row(&town, BINHE_OTHER)["enrolled"], 1);
@@ -328,8 +330,9 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
     let sheet = download(&app, &bureau, "/api/v1/reports/weekly?format=xlsx&area=141102001").await;
     assert!(cell(&sheet, 0, 0).contains("城乡居民医保参保缴费工作进度周报表"));
     assert_eq!(cell(&sheet, 1, 1), "截止日期：2022年10月08日");
+    // A township's rows are its villages: the form's 乡镇（街道） heads a county's report.
     for (c, h) in [
-        (0, "乡镇（街道）"),
+        (0, "村（社区）"),
         (1, "任务数"),
         (2, "应参保总人数"),
         (5, "目前已参保总人数"),
@@ -376,6 +379,17 @@ async fn lishi_weekly_statistics_dashboard_and_fund_request(backend: Backend) {
     assert!(svg.contains("data-area=\"141102001\"") && svg.contains(">滨河街道</text>"));
     let trend = dash["trend_svg"].as_str().unwrap();
     assert_eq!(trend.matches("<polyline").count(), 13);
+    // No two of the thirteen lines drawn alike (colour and dash pattern).
+    let attr = |p: &str, name: &str| p.split_once(name).map(|(_, v)| v[..v.find('"').unwrap()].to_owned());
+    let styles: std::collections::HashSet<_> = trend
+        .split("<polyline")
+        .skip(1)
+        .map(|p| (attr(p, " stroke=\""), attr(p, " stroke-dasharray=\"")))
+        .collect();
+    assert_eq!(styles.len(), 13, "{styles:?}");
+    // Each bar says what its share is of: enrolled / target (or should-enrol).
+    let binhe_bar = svg.split("<g class=\"bar\"").find(|b| b.contains("141102001")).unwrap();
+    assert!(binhe_bar.contains("% (6/"), "{binhe_bar}");
     assert_eq!(dash["header"]["deadline"], "2022-12-25");
     assert_eq!(dash["header"]["days_to_deadline"], 78);
     let binhe_trend = dash["trend"]

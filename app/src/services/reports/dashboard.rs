@@ -18,6 +18,8 @@ use crate::services::AppState;
 pub struct TrendSeries {
     pub area_code: String,
     pub area_name: String,
+    #[serde(default)]
+    pub area_name_en: String,
     /// (reporting day, enrolled by then, coverage % of should-enrol).
     pub points: Vec<(NaiveDate, i64, Decimal)>,
 }
@@ -73,7 +75,7 @@ pub(super) async fn trend(
     let (start, _) = ctx.pack.collection_window();
     let days = weekly_points(start, ctx.as_of);
     let mut series: Vec<TrendSeries> = Vec::new();
-    let mut add = |code: &str, name: &str, should: i64, filter: &dyn Fn(&str) -> bool| {
+    let mut add = |code: &str, (name, name_en): (&str, &str), should: i64, filter: &dyn Fn(&str) -> bool| {
         let mut by_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
         for p in paid.iter().filter(|p| filter(p.sub.as_deref().unwrap_or(""))) {
             if let Some(d) = p.day {
@@ -90,20 +92,31 @@ pub(super) async fn trend(
         series.push(TrendSeries {
             area_code: code.to_owned(),
             area_name: name.to_owned(),
+            area_name_en: name_en.to_owned(),
             points,
         });
     };
-    add(&total.area_code, &total.area_name, total.should_enrol, &|_| true);
+    add(
+        &total.area_code,
+        (&total.area_name, &total.area_name_en),
+        total.should_enrol,
+        &|_| true,
+    );
     for r in rows {
         let p = area_prefix(&r.area_code).to_owned();
         let exact = !r.has_children && r.area_code == ctx.area.code && !ctx.children.is_empty();
-        add(&r.area_code, &r.area_name, r.should_enrol, &|sub: &str| {
-            if exact {
-                sub == p
-            } else {
-                sub.starts_with(&p)
-            }
-        });
+        add(
+            &r.area_code,
+            (&r.area_name, &r.area_name_en),
+            r.should_enrol,
+            &|sub: &str| {
+                if exact {
+                    sub == p
+                } else {
+                    sub.starts_with(&p)
+                }
+            },
+        );
     }
     Ok(series)
 }
@@ -128,7 +141,55 @@ pub(super) fn dashboard_html(r: &Dashboard, lang: Lang) -> String {
         pick(lang, "每周参保率", "Weekly coverage"),
         r.trend_svg
     ));
+    s.push_str(&numbers_table(r, lang));
     s.push_str(&footer(h, lang));
+    s
+}
+
+/// The charts' numbers with their denominators: coverage is enrolled of should-enrol, the
+/// target share is enrolled of the task number — two different questions, which side by
+/// side explain a township at 1 % of its target and 95 % of its people.
+fn numbers_table(r: &Dashboard, lang: Lang) -> String {
+    let mut s = format!(
+        "<h2>{}</h2><div class=\"table-wrap\"><table class=\"report sticky-first\" data-testid=\"dashboard-table\"><thead><tr>",
+        pick(lang, "数据", "The numbers")
+    );
+    let (zh, en) = r.header.rows_heading();
+    s.push_str(&th(&[
+        pick(lang, zh, en),
+        pick(lang, "已参保", "Enrolled"),
+        pick(lang, "应参保", "Should enrol"),
+        pick(lang, "参保率%（已参保÷应参保）", "Coverage % (enrolled ÷ should enrol)"),
+        pick(lang, "任务数", "Target"),
+        pick(lang, "完成任务%（已参保÷任务数）", "Of target % (enrolled ÷ target)"),
+    ]));
+    s.push_str("</tr></thead><tbody>");
+    let row = |x: &ReportRow, name: &str| {
+        format!(
+            "<th scope=\"row\">{}</th>{}{}{}{}{}",
+            esc(name),
+            num(x.enrolled),
+            num(x.should_enrol),
+            dec(x.coverage_percent),
+            target_cell(x.target, x.target_assumed),
+            if x.target.is_some() {
+                dec(x.target_percent)
+            } else {
+                "<td class=\"num muted\">—</td>".into()
+            },
+        )
+    };
+    for x in &r.rows {
+        s.push_str(&format!(
+            "<tr data-area=\"{}\">{}</tr>",
+            esc(&x.area_code),
+            row(x, pick(lang, &x.area_name, &x.area_name_en))
+        ));
+    }
+    s.push_str(&format!(
+        "</tbody><tfoot><tr data-testid=\"total-row\">{}</tr></tfoot></table></div>",
+        row(&r.total, pick(lang, "合计", "Total"))
+    ));
     s
 }
 
@@ -138,9 +199,20 @@ pub(super) fn scale(pct: Decimal, full: i64, px: i64) -> Decimal {
     (capped * Decimal::from(px) / Decimal::from(full)).round_dp(1)
 }
 
-pub(super) const PALETTE: [&str; 8] = [
-    "#1d6fb8", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a", "#0b7285", "#5c940d", "#a61e4d",
-];
+/// The trend lines' colours: Okabe and Ito's palette for colour-blind readers (without its
+/// yellow, too faint on white), each also drawn solid, dashed and dotted — 18 lines before
+/// two look alike, where eight colours alone repeated from the ninth area.
+pub(super) const PALETTE: [&str; 6] = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9"];
+const DASHES: [&str; 3] = ["", "6 3", "2 2"];
+
+/// The colour and dash pattern of the `i`-th area's line (0 is the whole area's, black).
+fn line_style(i: usize) -> (&'static str, &'static str) {
+    if i == 0 {
+        return ("#111", "");
+    }
+    let k = i - 1;
+    (PALETTE[k % PALETTE.len()], DASHES[(k / PALETTE.len()) % DASHES.len()])
+}
 
 /// Horizontal bars, one per area: enrolled as a share of the target (of should-enrol
 /// where an area has no target), with the target line at 100 %.
@@ -153,20 +225,20 @@ pub fn coverage_chart(rows: &[ReportRow], lang: Lang) -> String {
     let target_x = Decimal::from(LABEL) + scale(Decimal::ONE_HUNDRED, FULL, PLOT);
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"coverage-chart\" viewBox=\"0 0 {} {height}\" width=\"100%\" role=\"img\" aria-label=\"{}\"><title>{}</title>",
-        LABEL + PLOT + 70,
+        LABEL + PLOT + 130,
         pick(lang, "各地区完成任务比例", "Share of target enrolled per area"),
         pick(lang, "各地区完成任务比例", "Share of target enrolled per area"),
     );
     for (i, r) in rows.iter().enumerate() {
         let y = i as i64 * ROW + 6;
-        let (pct, base) = match r.target {
-            Some(_) => (r.target_percent, pick(lang, "任务", "target")),
-            None => (r.coverage_percent, pick(lang, "应参保", "should enrol")),
+        let (pct, base, of) = match r.target {
+            Some(t) => (r.target_percent, pick(lang, "任务", "target"), t),
+            None => (r.coverage_percent, pick(lang, "应参保", "should enrol"), r.should_enrol),
         };
         let w = scale(pct, FULL, PLOT);
         let name = pick(lang, &r.area_name, &r.area_name_en);
         s.push_str(&format!(
-            "<g class=\"bar\" data-area=\"{code}\"><text class=\"label\" x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"12\">{name}</text><rect x=\"{LABEL}\" y=\"{y}\" width=\"{w}\" height=\"18\" fill=\"{fill}\"><title>{name}: {enrolled} / {base} {pct:.2}%</title></rect><text class=\"value\" x=\"{vx}\" y=\"{ty}\" font-size=\"11\">{pct:.1}%</text></g>",
+            "<g class=\"bar\" data-area=\"{code}\"><text class=\"label\" x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"12\">{name}</text><rect x=\"{LABEL}\" y=\"{y}\" width=\"{w}\" height=\"18\" fill=\"{fill}\"><title>{name}: {enrolled} / {of} {base} {pct:.2}%</title></rect><text class=\"value\" x=\"{vx}\" y=\"{ty}\" font-size=\"11\">{pct:.1}% ({enrolled}/{of})</text></g>",
             code = esc(&r.area_code),
             lx = LABEL - 6,
             ty = y + 13,
@@ -221,10 +293,11 @@ pub fn trend_chart(series: &[TrendSeries], lang: Lang) -> String {
         ));
     }
     for (i, line) in series.iter().enumerate() {
-        let colour = if i == 0 {
-            "#111"
+        let (colour, dash) = line_style(i);
+        let dash_attr = if dash.is_empty() {
+            String::new()
         } else {
-            PALETTE[(i - 1) % PALETTE.len()]
+            format!(" stroke-dasharray=\"{dash}\"")
         };
         let points: Vec<String> = line
             .points
@@ -241,19 +314,22 @@ pub fn trend_chart(series: &[TrendSeries], lang: Lang) -> String {
             })
             .collect();
         s.push_str(&format!(
-            "<polyline class=\"series\" data-area=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{}\" points=\"{}\"/>",
+            "<polyline class=\"series\" data-area=\"{}\" fill=\"none\" stroke=\"{colour}\"{dash_attr} stroke-width=\"{}\" points=\"{}\"/>",
             esc(&line.area_code),
-            if i == 0 { 3 } else { 1 },
+            if i == 0 { 3 } else { 2 },
             points.join(" ")
         ));
         let ly = TOP + H + 24 + 16 * i as i64;
         let last = line.points.last().map(|p| p.2).unwrap_or_default();
         s.push_str(&format!(
-            "<rect x=\"{LEFT}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{}\" y=\"{}\" font-size=\"11\">{} {last:.1}%</text>",
-            ly - 9,
-            LEFT + 14,
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{colour}\"{dash_attr} stroke-width=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"11\">{} {last:.1}%</text>",
+            LEFT + 18,
+            ly - 4,
+            ly - 4,
+            if i == 0 { 3 } else { 2 },
+            LEFT + 22,
             ly,
-            esc(&line.area_name)
+            esc(pick(lang, &line.area_name, &line.area_name_en))
         ));
     }
     s.push_str("</svg>");

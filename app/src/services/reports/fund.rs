@@ -19,6 +19,13 @@ pub struct FundRow {
     /// Who pays: the finance office (财政), or for advanced-and-settled groups the
     /// department the advance is settled with.
     pub paying_department: String,
+    /// The three names above in English.
+    #[serde(default)]
+    pub category_name_en: String,
+    #[serde(default)]
+    pub certified_by_en: Option<String>,
+    #[serde(default)]
+    pub paying_department_en: String,
     pub advanced_settled: bool,
     pub head_count: i64,
     pub per_head: Money,
@@ -55,11 +62,16 @@ pub async fn fund_request(state: &AppState, actor: &Actor, q: &ReportQuery) -> R
             _ => None,
         });
         let dept_name = |code: &str| Department::from_code(code).map_or(code.to_owned(), |d| d.name_zh().to_owned());
+        let dept_en = |code: &str| Department::from_code(code).map_or(code.to_owned(), |d| d.name_en().to_owned());
+        let certified_by = rule.and_then(|r| r.certified_by.as_deref());
         let row = FundRow {
             category_name: category.map_or(code.clone(), |c| c.name_zh().to_owned()),
+            category_name_en: category.map_or(code.clone(), |c| c.name_en().to_owned()),
             category: code,
-            certified_by: rule.and_then(|r| r.certified_by.as_deref()).map(dept_name),
+            certified_by: certified_by.map(dept_name),
+            certified_by_en: certified_by.map(dept_en),
             paying_department: settled.as_deref().map_or_else(|| "财政局".to_owned(), dept_name),
+            paying_department_en: settled.as_deref().map_or_else(|| "Finance bureau".to_owned(), dept_en),
             advanced_settled: settled.is_some(),
             head_count: n,
             per_head: Money::from_fen(per),
@@ -106,9 +118,12 @@ pub(super) fn fund_table(rows: &[FundRow], lang: Lang, testid: &str, total: Mone
     for r in rows {
         s.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}{}<td class=\"muted\">{} {}</td></tr>",
-            esc(&r.category_name),
-            esc(r.certified_by.as_deref().unwrap_or("")),
-            esc(&r.paying_department),
+            esc(pick(lang, &r.category_name, &r.category_name_en)),
+            esc(match lang {
+                Lang::Zh => r.certified_by.as_deref().unwrap_or(""),
+                Lang::En => r.certified_by_en.as_deref().unwrap_or(""),
+            }),
+            esc(pick(lang, &r.paying_department, &r.paying_department_en)),
             num(r.head_count),
             money(r.per_head),
             money(r.amount),

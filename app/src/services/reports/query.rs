@@ -6,7 +6,7 @@ use domain::policy::PolicyPack;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::model::{area_prefix, AreaNode, Role};
+use crate::model::{area_prefix, AreaLevel, AreaNode, Role};
 use crate::services::access::Actor;
 use crate::services::AppState;
 
@@ -46,6 +46,20 @@ pub struct ReportHeader {
     /// The footer: as-of time and the data's scope, in Chinese and English.
     pub footer: String,
     pub footer_en: String,
+}
+
+impl ReportHeader {
+    /// The heading of a report's first column, in Chinese and English: its rows are the
+    /// area's sub-areas (the forms print 乡镇（街道）, right for a county's report; a
+    /// township's rows are villages).
+    pub fn rows_heading(&self) -> (&'static str, &'static str) {
+        match AreaLevel::from_code(&self.area_level).and_then(AreaLevel::child) {
+            Some(AreaLevel::City) => ("市（地区）", "City"),
+            Some(AreaLevel::District) => ("县（市、区）", "County or district"),
+            Some(AreaLevel::Township) => ("乡镇（街道）", "Township or subdistrict"),
+            Some(AreaLevel::Village) | None | Some(AreaLevel::Country) => ("村（社区）", "Village or community"),
+        }
+    }
 }
 
 /// The resolved request: the area, its sub-areas, the pack and the as-of day.

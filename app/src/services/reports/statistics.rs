@@ -14,6 +14,11 @@ pub struct StatColumn {
     pub key: String,
     pub group: String,
     pub label: String,
+    /// The group and label in English (the form itself is Chinese).
+    #[serde(default)]
+    pub group_en: String,
+    #[serde(default)]
+    pub label_en: String,
     pub supported: bool,
 }
 
@@ -21,6 +26,8 @@ pub struct StatColumn {
 pub struct StatRow {
     pub area_code: String,
     pub area_name: String,
+    #[serde(default)]
+    pub area_name_en: String,
     pub values: Vec<Option<i64>>,
 }
 
@@ -66,6 +73,33 @@ pub(super) const STAT_COLUMNS: [(&str, &str, &str, bool); 20] = [
     ("note", "", "备注", false),
 ];
 
+/// [`STAT_COLUMNS`]' groups and labels in English, in the same order.
+const STAT_COLUMNS_EN: [(&str, &str); 20] = [
+    ("", "Should enrol"),
+    ("", "Enrolled"),
+    ("", "Not enrolled"),
+    ("People", "Local hukou (should enrol)"),
+    (
+        "People",
+        "Non-local hukou living here with a local residence permit (should enrol)",
+    ),
+    ("People", "Local hukou living here without a permit elsewhere"),
+    ("People", "Living elsewhere with a residence permit there"),
+    ("Employee insurance", "In employee insurance (ledger)"),
+    ("Employee insurance", "Employees"),
+    ("Employee insurance", "Flexibly employed"),
+    ("Resident insurance", "Local hukou enrolled"),
+    ("Resident insurance", "Non-local hukou with a local permit enrolled"),
+    ("Resident insurance", "Insured elsewhere (ledger)"),
+    ("Resident insurance", "Not enrolled"),
+    ("Subsidised (local hukou)", "Extreme poverty, enrolled"),
+    ("Subsidised (local hukou)", "Minimum living allowance, enrolled"),
+    ("Subsidised (local hukou)", "Returned to poverty, enrolled"),
+    ("Subsidised (local hukou)", "At risk of returning to poverty, enrolled"),
+    ("Subsidised (local hukou)", "Other subsidised, enrolled"),
+    ("", "Notes"),
+];
+
 pub(super) fn stat_values(r: &ReportRow) -> Vec<Option<i64>> {
     STAT_COLUMNS
         .iter()
@@ -103,16 +137,20 @@ pub async fn statistics(state: &AppState, actor: &Actor, q: &ReportQuery) -> Res
     let stat = |r: &ReportRow| StatRow {
         area_code: r.area_code.clone(),
         area_name: r.area_name.clone(),
+        area_name_en: r.area_name_en.clone(),
         values: stat_values(r),
     };
     Ok(StatisticsForm {
         header: h,
         columns: STAT_COLUMNS
             .iter()
-            .map(|(k, g, l, s)| StatColumn {
+            .zip(STAT_COLUMNS_EN)
+            .map(|((k, g, l, s), (ge, le))| StatColumn {
                 key: (*k).into(),
                 group: (*g).into(),
                 label: (*l).into(),
+                group_en: ge.into(),
+                label_en: le.into(),
                 supported: *s,
             })
             .collect(),
@@ -124,22 +162,23 @@ pub async fn statistics(state: &AppState, actor: &Actor, q: &ReportQuery) -> Res
 pub(super) fn statistics_html(r: &StatisticsForm, lang: Lang) -> String {
     let mut s = caption(&r.header, lang);
     s.push_str("<div class=\"table-wrap\"><table class=\"report\" data-testid=\"statistics-table\"><thead><tr>");
-    s.push_str(&format!(
-        "<th scope=\"col\">{}</th>",
-        pick(lang, "乡镇（街道）", "Area")
-    ));
+    s.push_str(&format!("<th scope=\"col\">{}</th>", {
+        let (zh, en) = r.header.rows_heading();
+        pick(lang, zh, en)
+    }));
     for c in &r.columns {
-        let group = if c.group.is_empty() {
+        let (group, label) = (pick(lang, &c.group, &c.group_en), pick(lang, &c.label, &c.label_en));
+        let group = if group.is_empty() {
             String::new()
         } else {
-            format!("{} · ", c.group)
+            format!("{group} · ")
         };
         let mark = if c.supported { "" } else { " †" };
         s.push_str(&format!(
             "<th scope=\"col\"{}>{}{}{}</th>",
             if c.supported { "" } else { " class=\"muted\"" },
             esc(&group),
-            esc(&c.label),
+            esc(label),
             mark
         ));
     }
@@ -152,7 +191,7 @@ pub(super) fn statistics_html(r: &StatisticsForm, lang: Lang) -> String {
     for row in &r.rows {
         s.push_str(&format!(
             "<tr><th scope=\"row\">{}</th>{}</tr>",
-            esc(&row.area_name),
+            esc(pick(lang, &row.area_name, &row.area_name_en)),
             cells(&row.values)
         ));
     }
@@ -204,7 +243,7 @@ impl ReportKind for StatisticsForm {
                     format!("{g}{}{blank}", c.label)
                 })
                 .collect();
-            let mut head: Vec<&str> = vec!["乡镇（街道）"];
+            let mut head: Vec<&str> = vec![h.rows_heading().0];
             head.extend(labels.iter().map(String::as_str));
             sheet_head(s, h, head.len() as u16, &head)?;
             let mut row = XLSX_FIRST_DATA_ROW;

@@ -115,10 +115,12 @@ pub(super) fn weekly_cells(r: &ReportRow) -> String {
 pub(super) fn weekly_html(r: &WeeklyReport, lang: Lang) -> String {
     let h = &r.header;
     let mut s = caption(h, lang);
-    let head = match lang {
+    let mut head = match lang {
         Lang::Zh => WEEKLY_HEAD_ZH,
         Lang::En => WEEKLY_HEAD_EN,
     };
+    let (zh, en) = h.rows_heading();
+    head[0] = pick(lang, zh, en);
     s.push_str("<div class=\"table-wrap\"><table class=\"report\" data-testid=\"weekly-table\"><thead><tr>");
     s.push_str(&th(&head));
     s.push_str("</tr></thead><tbody>");
@@ -241,7 +243,9 @@ impl ReportKind for WeeklyReport {
     fn xlsx(&self) -> Result<Option<Vec<u8>>, AppError> {
         let (w, h) = (self, &self.header);
         book_with("周报表", |s| {
-            sheet_head(s, h, WEEKLY_HEAD_ZH.len() as u16, &WEEKLY_HEAD_ZH)?;
+            let mut head = WEEKLY_HEAD_ZH;
+            head[0] = h.rows_heading().0;
+            sheet_head(s, h, head.len() as u16, &head)?;
             let mut row = XLSX_FIRST_DATA_ROW;
             for x in &w.rows {
                 weekly_xlsx_row(s, row, &x.area_name, x)?;
