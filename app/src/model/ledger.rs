@@ -5,9 +5,13 @@ use serde::{Deserialize, Serialize};
 
 // The unenrolled ledger (未参保台账)
 
-/// Why someone is not enrolled, as the notices' ledgers record it.
-pub const LEDGER_REASONS: [&str; 7] = [
+/// Why someone is not enrolled, as the notices' ledgers record it (异地参保、死亡、失联 are
+/// the Beijing notice's words), and where the cadres' follow-up stands: 已联系 and 承诺缴费
+/// are steps towards paying (the notice is silent on them; they still count as should-enrol).
+pub const LEDGER_REASONS: [&str; 9] = [
     "not_contacted",
+    "contacted",
+    "promised",
     "lost_contact",
     "declined",
     "insured_elsewhere",
@@ -21,6 +25,8 @@ pub fn ledger_reason_zh(code: &str) -> &'static str {
         "insured_elsewhere" => "异地参保",
         "deceased" => "死亡",
         "lost_contact" => "失联",
+        "contacted" => "已联系，未缴费",
+        "promised" => "承诺缴费",
         "employee_insurance" => "参加职工医保",
         "declined" => "自愿放弃",
         "ineligible" => "不符合条件",
@@ -33,6 +39,8 @@ pub fn ledger_reason_en(code: &str) -> &'static str {
         "insured_elsewhere" => "Insured elsewhere",
         "deceased" => "Deceased",
         "lost_contact" => "Lost contact",
+        "contacted" => "Contacted, not paid",
+        "promised" => "Promised to pay",
         "employee_insurance" => "In employee insurance",
         "declined" => "Declined",
         "ineligible" => "Not eligible",

@@ -30,6 +30,10 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     assert_eq!(list[3]["insurance_year"], 2023);
     assert_eq!(list[3]["id_number_masked"], "1411**********0013");
     let zhao = list[3]["person_id"].as_i64().unwrap();
+    let (li, wang) = (
+        list[1]["person_id"].as_i64().unwrap(),
+        list[2]["person_id"].as_i64().unwrap(),
+    );
     let (_, all) = get(&app, &bureau, "/api/v1/ledger").await;
     assert!(names(&all).contains(&"孙玉山".to_owned()), "{all}");
 
@@ -56,6 +60,62 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     assert_eq!(declined[0]["visits"], 1, "filtered by reason, the visits still count");
     assert_eq!(declined[0]["last_visit"], "2022-10-08");
 
+    // 已联系 and 承诺缴费: a promise comes right after the unpaid (a reminder settles it), a
+    // contact after the never contacted.
+    for (who, outcome) in [(wang, "promised"), (li, "contacted")] {
+        let (status, entry) = post(
+            &app,
+            &cadre,
+            &format!("/api/v1/ledger/{who}/visits"),
+            &json!({"outcome": outcome}),
+        )
+        .await;
+        assert_eq!(status, 201, "{entry}");
+        assert_eq!(entry["reason"], outcome);
+    }
+    let (_, list) = get(&app, &cadre, "/api/v1/ledger").await;
+    assert_eq!(names(&list), ["陈建国", "王德顺", "张秀英", "李凤英", "赵德明"]);
+    let (_, promised) = get(&app, &cadre, "/api/v1/ledger?reason=promised").await;
+    assert_eq!(names(&promised), ["王德顺"]);
+
+    // The workbench counts what waits, each kind for the roles that do it.
+    let actor = |name: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            let account = app::services::auth::store::by_username(&db, name)
+                .await
+                .unwrap()
+                .unwrap();
+            app::services::access::Actor::new(account)
+        }
+    };
+    let todo = app::services::work::todo(&app.state, &actor("cadre_dongguan").await)
+        .await
+        .unwrap();
+    let count = |k: &str| todo.iter().find(|i| i.kind == k).map(|i| i.count);
+    assert_eq!(count("ledger_unpaid"), Some(1), "陈建国 submitted and did not pay");
+    assert_eq!(
+        count("ledger_not_contacted"),
+        Some(1),
+        "张秀英; the others were visited"
+    );
+    assert_eq!(count("certifications"), None, "a cadre takes no certification step");
+    let bureau_todo = app::services::work::todo(&app.state, &actor("bureau_lishi").await)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = bureau_todo.iter().map(|i| i.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "certifications",
+            "ledger_unpaid",
+            "ledger_not_contacted",
+            "list_review",
+            "payment_exceptions",
+            "adjustments"
+        ]
+    );
+
     // Paying takes 陈建国 off the ledger; a visit for him is refused.
     let household = sub["household_id"].as_i64().unwrap();
     let (status, _) = post(
@@ -67,7 +127,7 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     .await;
     assert_eq!(status, 201);
     let (_, list) = get(&app, &cadre, "/api/v1/ledger").await;
-    assert_eq!(names(&list), ["张秀英", "李凤英", "王德顺", "赵德明"]);
+    assert_eq!(names(&list), ["王德顺", "张秀英", "李凤英", "赵德明"]);
     let chen = sub["enrollments"][0]["person_id"].as_i64().unwrap();
     let (status, err) = post(
         &app,
@@ -81,8 +141,11 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     let (status, month) = get(&app, &cadre, "/api/v1/ledger/changes?month=2022-10").await;
     assert_eq!(status, 200, "{month}");
     assert_eq!(month["newly_enrolled"], 1);
-    assert_eq!(month["reasons_changed"], 1);
-    assert_eq!(month["by_reason"], json!([["declined", 1], ["not_contacted", 3]]));
+    assert_eq!(month["reasons_changed"], 3);
+    assert_eq!(
+        month["by_reason"],
+        json!([["contacted", 1], ["declined", 1], ["not_contacted", 1], ["promised", 1]])
+    );
 
     // Bad input: nothing written.
     let sun: i64 = app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>(
@@ -131,7 +194,7 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     let visits: i64 =
         app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM followup_visits").fetch_one(p).await)
             .unwrap();
-    assert_eq!(visits, 1);
+    assert_eq!(visits, 3);
     app.stop().await;
 }
 

@@ -96,18 +96,21 @@ fn year_for(state: &AppState, area: &str, asked: Option<i32>) -> Result<i32, App
 fn rank(e: &LedgerEntry) -> u8 {
     match e.reason.as_str() {
         _ if e.unpaid_enrolment => 0,
-        "not_contacted" => 1,
-        "lost_contact" => 2,
-        "declined" => 3,
-        "ineligible" => 4,
-        "employee_insurance" => 5,
-        "insured_elsewhere" => 6,
-        _ => 7,
+        // A promise is the nearest to paying: a reminder before the deadline settles it.
+        "promised" => 1,
+        "not_contacted" => 2,
+        "contacted" => 3,
+        "lost_contact" => 4,
+        "declined" => 5,
+        "ineligible" => 6,
+        "employee_insurance" => 7,
+        "insured_elsewhere" => 8,
+        _ => 9,
     }
 }
 
 /// The ledger, sorted by what to do next: submitted but unpaid first (a reminder closes
-/// it), then never contacted, lost contact, declined …, settled reasons last; within a
+/// it), then promised to pay, never contacted, contacted, lost contact, declined …, settled reasons last; within a
 /// group, the longest without a visit first.
 #[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn ledger(state: &AppState, actor: &Actor, q: &LedgerQuery) -> Result<Vec<LedgerEntry>, AppError> {
