@@ -21,6 +21,7 @@ pub mod sheets;
 pub mod sms;
 pub mod targets;
 pub mod typed;
+pub mod work;
 
 use std::sync::Arc;
 

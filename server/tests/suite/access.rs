@@ -101,6 +101,7 @@ const SERVER_FNS: &[(&str, Args, &str)] = &[
     ("GetShellInfo", &[], "pppppppppppp"),
     ("ListAreas", &[], "pppppppppppp"),
     ("MyAreas", &[], "addooooooooo"),
+    ("MyTodo", &[], "addooooooooo"),
     ("PolicyPacks", &[], "pppppppppppp"),
     ("RequestCode", &[("phone", "13800000099")], "pppppppppppp"),
     (

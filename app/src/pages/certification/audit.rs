@@ -5,6 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::certification::audit_entries;
 use crate::components::loaded::loaded;
+use crate::i18n::Lang;
 use crate::prefs::{use_prefs, use_texts};
 
 #[component]
@@ -39,7 +40,12 @@ pub fn AuditPage() -> impl IntoView {
                         <h1>{t.audit_title}</h1>
                         <form method="get" action="/audit" class="filters">
                             <label for="a-action">{t.audit_action}</label>
-                            <input id="a-action" name="action" value=action.unwrap_or_default()/>
+                            <select id="a-action" name="action">
+                                <option value="">{t.cert_all}</option>
+                                {ACTIONS.iter().map(|&(code, zh, en)| view! {
+                                    <option value=code selected=action.as_deref() == Some(code)>{pick(lang, zh, en)}</option>
+                                }).collect_view()}
+                            </select>
                             <label for="a-area">{t.cert_area}</label>
                             <input id="a-area" name="area" value=area.unwrap_or_default() inputmode="numeric"/>
                             <label for="a-from">{t.audit_from}</label>
@@ -49,7 +55,7 @@ pub fn AuditPage() -> impl IntoView {
                             <button type="submit" class="button">{t.cert_filter}</button>
                         </form>
                         <div class="table-scroll">
-                            <table class="audit" data-testid="audit">
+                            <table class="audit stack-narrow" data-testid="audit">
                                 <thead><tr>
                                     <th>{t.audit_time}</th><th>{t.audit_actor}</th><th>{t.audit_action}</th>
                                     <th>{t.audit_subject}</th><th>{t.cert_area}</th><th>{t.audit_ip}</th>
@@ -57,12 +63,12 @@ pub fn AuditPage() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|e| view! {
                                         <tr>
-                                            <td>{shanghai_time(e.at)}</td>
-                                            <td>{e.actor.unwrap_or_default()}</td>
-                                            <td>{e.action}</td>
-                                            <td>{e.subject.unwrap_or_default()}{e.detail.map(|d| format!(" · {d}"))}</td>
-                                            <td>{e.area_code.unwrap_or_default()}</td>
-                                            <td>{e.client_ip.unwrap_or_default()}</td>
+                                            <td data-label=t.audit_time>{shanghai_time(e.at)}</td>
+                                            <td data-label=t.audit_actor>{e.actor.unwrap_or_default()}</td>
+                                            <td data-label=t.audit_action title=e.action.clone()>{action_label(&e.action, lang)}</td>
+                                            <td data-label=t.audit_subject>{e.subject.unwrap_or_default()}{e.detail.map(|d| format!(" · {}", detail_label(&e.action, d, lang)))}</td>
+                                            <td data-label=t.cert_area>{e.area_code.unwrap_or_default()}</td>
+                                            <td data-label=t.audit_ip>{e.client_ip.unwrap_or_default()}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -83,9 +89,154 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
+/// Every audit action the services write, with what it means in Chinese and English.
+const ACTIONS: &[(&str, &str, &str)] = &[
+    ("otp_requested", "申请短信验证码", "Sign-in code requested"),
+    ("otp_failed", "验证码错误", "Wrong sign-in code"),
+    ("sign_in_resident", "居民登录", "Resident signed in"),
+    ("sign_in_staff", "工作人员登录", "Staff signed in"),
+    ("sign_in_failed", "登录失败", "Sign-in failed"),
+    ("admin_created", "创建管理员", "Administrator created"),
+    ("household_created", "新建家庭户", "Household created"),
+    ("household_member_attached", "添加家庭成员", "Household member added"),
+    ("resident_phone_confirmed", "确认手机号码", "Phone number confirmed"),
+    ("enrolment_submitted", "提交参保登记", "Enrolment submitted"),
+    ("hospital_changed", "变更定点医院", "Hospital changed"),
+    ("payment_order_opened", "创建缴费订单", "Payment order opened"),
+    ("payment_callback_rejected", "支付回调被拒", "Payment callback rejected"),
+    ("cash_collected", "现金收款", "Cash collected"),
+    ("late_payment_applied", "逾期缴费入账", "Late payment applied"),
+    ("payment_exception", "支付异常", "Payment exception"),
+    (
+        "payment_exception_settled",
+        "支付异常已处理",
+        "Payment exception settled",
+    ),
+    (
+        "reconciliation_imported",
+        "导入税务对账文件",
+        "Tax reconciliation imported",
+    ),
+    ("certification_submitted", "提交身份认定申请", "Certification requested"),
+    ("certification_accept", "受理认定申请", "Certification accepted"),
+    ("certification_return", "退回补正", "Certification returned"),
+    ("certification_resubmit", "重新提交认定", "Certification resubmitted"),
+    ("certification_confirm", "部门确认身份", "Certification confirmed"),
+    ("certification_reject", "不予认定", "Certification rejected"),
+    ("certification_flag", "标识身份", "Identity flagged"),
+    ("certification_withdraw", "撤回认定申请", "Certification withdrawn"),
+    ("certification_revoke", "撤销身份标识", "Identity flag revoked"),
+    ("certification_document_added", "上传证明材料", "Document uploaded"),
+    (
+        "adjustment_list_previewed",
+        "预览动态调整名单",
+        "Adjustment list previewed",
+    ),
+    ("adjustment_list_applied", "导入动态调整名单", "Adjustment list applied"),
+    ("adjustment_review_resolved", "处理待复核记录", "Review item resolved"),
+    ("adjustment_settled", "退补费用结清", "Adjustment settled"),
+    ("list_add", "动态调整名单新增", "Added by a department list"),
+    ("list_exit", "动态调整名单退出", "Removed by a department list"),
+    ("ledger_visit_recorded", "记录走访", "Follow-up visit recorded"),
+    ("roster_imported", "导入摸底名单", "Roster imported"),
+    ("target_set", "设定任务数", "Target set"),
+    ("targets_imported", "导入任务数", "Targets imported"),
+];
+
+/// What an audit action code means (an unknown code shows as it is: the log must never
+/// hide an entry behind a missing label).
+pub fn action_label(code: &str, lang: Lang) -> String {
+    ACTIONS
+        .iter()
+        .find(|a| a.0 == code)
+        .map_or_else(|| code.to_owned(), |&(_, zh, en)| pick(lang, zh, en).to_owned())
+}
+
+/// An entry's detail in words where it is a code the reader would otherwise see raw (a
+/// visit's outcome is a ledger reason).
+fn detail_label(action: &str, detail: String, lang: Lang) -> String {
+    match action {
+        "ledger_visit_recorded" if crate::model::LEDGER_REASONS.contains(&detail.as_str()) => {
+            crate::pages::ledger::reason_label(&detail, lang).to_owned()
+        }
+        _ => detail,
+    }
+}
+
+fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
 /// `2022-10-08 14:05` in Asia/Shanghai.
 pub fn shanghai_time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.with_timezone(&domain::dates::SHANGHAI)
         .format("%Y-%m-%d %H:%M")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action code the services write has its words: read off the sources, so a new
+    /// action without a label fails here rather than showing raw in the log.
+    #[test]
+    fn every_written_action_has_a_label() {
+        fn files(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    files(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(p).unwrap());
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services"),
+            &mut sources,
+        );
+        let mut codes = std::collections::BTreeSet::new();
+        for src in &sources {
+            let lines: Vec<&str> = src.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                // `action: "cash_collected"` and `audit_event(state, None, "otp_failed", …)`.
+                for marker in [
+                    "action: \"",
+                    "audit_event(state, None, \"",
+                    "audit_event(state, Some(account.id), \"",
+                ] {
+                    if let Some(at) = line.find(marker) {
+                        let rest = &line[at + marker.len()..];
+                        codes.insert(rest[..rest.find('"').unwrap()].to_owned());
+                    }
+                }
+                // `INSERT INTO audit_log … VALUES ($1, $2, 'enrolment_submitted', …)`.
+                if line.contains("INSERT INTO audit_log") {
+                    for next in lines.iter().skip(i).take(3) {
+                        if let Some(at) = next.find("$2, '") {
+                            let rest = &next[at + 5..];
+                            codes.insert(rest[..rest.find('\'').unwrap()].to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        // `format!("certification_{action}")` over the steps.
+        for step in [
+            "accept", "return", "resubmit", "confirm", "reject", "flag", "withdraw", "revoke",
+        ] {
+            codes.insert(format!("certification_{step}"));
+        }
+        assert!(codes.len() > 30, "the scan found the actions: {codes:?}");
+        for code in &codes {
+            assert_ne!(action_label(code, Lang::Zh), *code, "{code} has no Chinese label");
+            assert_ne!(action_label(code, Lang::En), *code, "{code} has no English label");
+        }
+        assert_eq!(action_label("something_new", Lang::Zh), "something_new");
+    }
 }
