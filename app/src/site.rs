@@ -29,6 +29,8 @@ pub fn asset_url(path: &str) -> String {
 /// The islands' JS glue and WASM (cargo-leptos's output name `canbao`).
 const ISLANDS_JS: &str = "/pkg/canbao.js";
 const ISLANDS_WASM: &str = "/pkg/canbao.wasm";
+/// The page loader (`public/nav.js`).
+const LOADER: &str = "/nav.js";
 
 /// Starts fetching the islands' code with the page, for a page that has an island.
 #[component]
@@ -39,9 +41,11 @@ pub fn PreloadIslands() -> impl IntoView {
     }
 }
 
-/// In place of `HydrationScripts`: on a page with an island, once the browser is idle,
-/// loads the WASM and hydrates each island; on any other page it does nothing. (Canbao's
-/// islands are not nested and take no children, so each is hydrated on its own.)
+/// In place of `HydrationScripts`: the site's page loader (`public/nav.js`), which on a page
+/// with an island loads the WASM and hydrates each island (on any other page it fetches
+/// neither), and moves between pages by fetching the next one and swapping `<body>`: see the
+/// script's own comments. (Canbao's islands are not nested and take no children, so each is
+/// hydrated on its own.)
 #[component]
 pub fn IslandLoader() -> impl IntoView {
     // What `HydrationScripts` does in islands mode: outside an island the server renders
@@ -51,23 +55,8 @@ pub fn IslandLoader() -> impl IntoView {
         sc.set_is_hydrating(false);
     }
     let nonce = leptos::nonce::use_nonce();
-    // Written without `<`, `>` or `&`, which the page's text escaping would change.
-    let script = format!(
-        r#"const islands = document.querySelectorAll("leptos-island");
-if (islands.length) {{
-  const start = async function () {{
-    const code = await import({js:?});
-    await code.default({{ module_or_path: {wasm:?} }});
-    code.hydrate();
-    for (const el of islands) {{
-      const island = code[el.dataset.component];
-      if (island) {{ await island(el); }}
-    }}
-  }};
-  if ("requestIdleCallback" in window) {{ requestIdleCallback(start); }} else {{ start(); }}
-}}"#,
-        js = asset_url(ISLANDS_JS),
-        wasm = asset_url(ISLANDS_WASM),
-    );
-    view! { <script type="module" nonce=nonce>{script}</script> }
+    view! {
+        <script type="module" src=asset_url(LOADER) nonce=nonce
+            data-islands-js=asset_url(ISLANDS_JS) data-islands-wasm=asset_url(ISLANDS_WASM)></script>
+    }
 }

@@ -202,7 +202,9 @@ for (const js of [true, false]) {
       page.on('response', r => fetched.push({ path: new URL(r.url()).pathname, cache: r.headers()['cache-control'] }));
       await page.goto(BASE + '/');
       await hydrated(page, js);
-      assert.deepEqual(fetched.filter(f => /\.(wasm|js)$/.test(f.path)), [], 'the home page has no island');
+      // Only the page loader (a few KB, kept a year): no islands' code, no WASM.
+      assert.deepEqual(fetched.filter(f => /\.(wasm|js)$/.test(f.path)).map(f => [f.path.replace(/[0-9a-f]{16}/, 'HASH'), f.cache]),
+        [['/nav.HASH.js', 'public, max-age=31536000, immutable']], 'the home page has no island');
       assert.ok(fetched.some(f => /^\/pkg\/canbao\.[0-9a-f]{16}\.css$/.test(f.path)), 'the stylesheet by its hashed name');
       await page.goto(BASE + '/quote?policy=lishi-2023&paid_on=2022-10-08');
       await hydrated(page, js);
