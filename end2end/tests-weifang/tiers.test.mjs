@@ -85,7 +85,8 @@ for (const js of [true, false]) {
       const why = await child.locator('[data-testid=preview-explanation]').textContent();
       assert.match(why, /学生和儿童按低档缴费，享受高档待遇/);
       assert.doesNotMatch(why, /不适用/);
-      // Only the child is enrolled now.
+      // Only the child is enrolled now: the adult is unticked.
+      await page.locator('[data-testid=enrol-member]', { hasText: who.adult[0] }).locator('[data-testid=enrol-this]').uncheck();
       const h = child.locator('[data-testid=hospital]');
       await h.selectOption(await h.locator('option').nth(1).getAttribute('value'));
       await Promise.all([page.waitForSelector('[data-testid=unpaid-total]'), page.click('[data-testid=enrol-submit]')]);

@@ -96,9 +96,13 @@ pub async fn add_household_member(
     .await
 }
 
+/// The fact a form sends to say it asks "enrol this member?" for each member.
+pub const ENROL_ASKED: &str = "0:enrol:asked";
+
 /// Enrols the chosen members. Each `choices` entry is `"<person id>:<hospital code>"`,
 /// each `tiers` entry `"<person id>:<tier>"`, each `add_ons` entry `"<person id>:<code>"`;
-/// members without a hospital choice are left out. The facts that can decide the start
+/// members without a hospital choice are left out (or, from a form that asks, the members not
+/// ticked: `<person id>:enrol:on`, with [`ENROL_ASKED`] among the facts). The facts that can decide the start
 /// date or eligibility come as `facts` entries `"<person id>:<fact>:<value>"` (`elsewhere:on`,
 /// `work:<work code>`, `school:<school code>`), except the date employee insurance ended: a
 /// date input holds only the date, so `ended[k]` pairs with the person id in `ended_pid[k]`.
@@ -116,7 +120,7 @@ pub async fn enrol_household(
     use crate::api::ssr::client_ip;
     use crate::services::enrolment::{EnrolRequest, MemberRequest};
     crate::api::ssr::as_actor(|state, actor| async move {
-        let people = crate::services::enrolment::household_members(&state, &actor, household_id).await?;
+        let mut people = crate::services::enrolment::household_members(&state, &actor, household_id).await?;
         let pick = |list: &[String], pid: i64| -> Vec<String> {
             list.iter()
                 .filter_map(|c| c.split_once(':'))
@@ -131,6 +135,21 @@ pub async fn enrol_household(
                     .map(|(_, v)| v.to_owned())
             })
         };
+        // The form asks "enrol this member?" on its own (the fact `<pid>:enrol:on`; a hidden
+        // `0:enrol:asked` says the form asks): a ticked member needs a hospital, an unticked
+        // one is left out whatever its hospital list says. Without it (an older page), a
+        // chosen hospital decides.
+        if facts.iter().any(|f| f == ENROL_ASKED) {
+            people.retain(|p| fact(p.id, "enrol").is_some());
+            if let Some(p) = people.iter().find(|p| pick(&choices, p.id).is_empty()) {
+                return Err(AppError::invalid(
+                    "hospitals",
+                    "hospital_required",
+                    format!("请为{}选择定点医疗机构", p.name),
+                    format!("Choose a designated hospital for {}", p.name),
+                ));
+            }
+        }
         let members: Vec<MemberRequest> = people
             .iter()
             .filter_map(|p| {
@@ -264,11 +283,11 @@ pub async fn new_household(area_code: String, name: String, id_number: String) -
     .await
 }
 
-/// The signed-in collector's cash for today (real calendar day in Asia/Shanghai).
+/// The signed-in collector's cash for today (the app's date: cash is paid on the business clock).
 #[server]
 pub async fn my_cash_today() -> Result<(chrono::NaiveDate, usize, domain::Money, Vec<ReceiptView>), AppError> {
     crate::api::ssr::as_actor(|state, actor| async move {
-        let day = crate::services::clock::shanghai_date(state.clock.now());
+        let day = state.clock.today();
         let s = crate::services::payments::cash_summary(&state, &actor, day).await?;
         Ok((s.date, s.people, s.total, s.receipts))
     })

@@ -102,8 +102,12 @@ async fn cadre_enrols_a_new_household_and_collects_cash(backend: Backend) {
         .unwrap()
         .unwrap();
     let actor = app::services::access::Actor::new(account.clone());
-    // Cash is handed over by the real calendar day it was taken (the pinned date is for policy).
-    let day = app::services::clock::shanghai_date(chrono::Utc::now());
+    // Cash is taken, receipted and handed over on the app's date: a demo pinned to
+    // 2022-10-08 does not print today's real date beside its banner.
+    let day = chrono::NaiveDate::from_ymd_opt(2022, 10, 8).unwrap();
+    assert!(no.starts_with("R20221008"), "{no}");
+    let paid_at: chrono::DateTime<chrono::Utc> = receipt["paid_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(app::services::clock::shanghai_date(paid_at), day, "{paid_at}");
     let summary = app::services::payments::cash_summary(&app.state, &actor, day)
         .await
         .unwrap();
@@ -935,9 +939,42 @@ async fn the_enrol_form_passes_hospitals_tiers_and_add_ons_through(backend: Back
     assert_eq!(body["Invalid"]["field"], "members[0].tier");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 0);
 
+    // "Enrol this member?" is its own question: ticked without a hospital is refused by name;
+    // unticked, a chosen hospital does not enrol anyone.
+    let none = format!("{pid}:");
+    let tick = format!("{pid}:enrol:on");
+    let pid_s = pid.to_string();
+    for (form, field) in [
+        (
+            vec![
+                ("household_id", h.as_str()),
+                ("facts[4]", "0:enrol:asked"),
+                ("facts[3]", tick.as_str()),
+                ("choices[0]", none.as_str()),
+            ],
+            "hospitals",
+        ),
+        (
+            vec![
+                ("household_id", h.as_str()),
+                ("facts[4]", "0:enrol:asked"),
+                ("choices[0]", choice.as_str()),
+            ],
+            "members",
+        ),
+    ] {
+        let res = app.server_fn(EnrolHousehold::PATH, &form).await;
+        assert_eq!(res.status(), 422, "{form:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["Invalid"]["field"], field, "{body}");
+        if field == "hospitals" {
+            assert_eq!(body["Invalid"]["zh"], "请为陈建国选择定点医疗机构");
+        }
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM enrolments").await, 0);
+
     // The form's facts reach the engine with their field: a bad date, then a good one, which
     // is kept with the enrolment (issue 23 §4); the work answer goes through too.
-    let pid_s = pid.to_string();
     let work = format!("{pid}:work:migrant_worker");
     let res = app
         .server_fn(
@@ -960,6 +997,8 @@ async fn the_enrol_form_passes_hospitals_tiers_and_add_ons_through(backend: Back
             EnrolHousehold::PATH,
             &[
                 ("household_id", &h),
+                ("facts[4]", "0:enrol:asked"),
+                ("facts[3]", &tick),
                 ("choices[0]", &choice),
                 ("ended_pid[0]", &pid_s),
                 ("ended[0]", "2022-09-20"),

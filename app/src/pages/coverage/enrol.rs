@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use super::*;
-use crate::api::coverage::{AddHouseholdMember, EnrolHousehold};
+use crate::api::coverage::{AddHouseholdMember, EnrolHousehold, ENROL_ASKED};
 use crate::components::forms::{
     action_error, error_on, hydrated_marker, restore_typed, typed_value, FieldError, FormError,
 };
@@ -65,6 +65,9 @@ pub(super) fn EnrolCard(
         work: p.eligibility.workers_any_hukou,
         school: !p.eligibility.nonlocal_student_schools.is_empty(),
     });
+    // "Enrol this member?" goes as a fact per member, after the three facts each member has
+    // (`facts[3n + i]`), and the hidden fact saying the form asks it after those (`facts[4n]`).
+    let asked = lines.len();
     let rows = lines
         .into_iter()
         .map(|m| {
@@ -113,8 +116,18 @@ pub(super) fn EnrolCard(
             };
             let i = index;
             index += 1;
+            // "Enrol this member?" — its own question, ticked to start with (应保尽保); after
+            // a refused post, as it was left.
+            let (enrol_field, enrol_on) = (format!("facts[{}]", 3 * asked + i), format!("{pid}:enrol:on"));
+            let was_ticked = if typed_value(&format!("facts[{}]", 4 * asked)) != ENROL_ASKED {
+                true
+            } else {
+                typed_value(&enrol_field) == enrol_on
+            };
+            let enrolling = RwSignal::new(was_ticked);
             // Choices made before the island went live (the page is usable without it).
             restore_typed("enrol-form", move |typed| {
+                enrolling.set(typed.one(&format!("facts[{}]", 3 * asked + i)) == format!("{pid}:enrol:on"));
                 let after_pid = |v: &str| {
                     v.strip_prefix(&format!("{pid}:")).map(str::to_owned)
                 };
@@ -153,7 +166,7 @@ pub(super) fn EnrolCard(
                     view! {
                         <label for=id.clone()>{label}</label>
                         <select id=id name=format!("choices[{c}]") data-testid=if k == 0 { "hospital" } else { "hospital-extra" }>
-                            <option value=format!("{pid}:")>{if k == 0 { t.enrol_hospital_none } else { t.hospital_extra_none }}</option>
+                            <option value=format!("{pid}:")>{if k == 0 { t.choose_prompt } else { t.hospital_extra_none }}</option>
                             <HospitalOptions hospitals filter prefix=format!("{pid}:")/>
                         </select>
                     }
@@ -223,6 +236,17 @@ pub(super) fn EnrolCard(
                             // not eligible, or no amount in the notice.
                             <div class="member-choices"
                                 hidden=move || !live.with(|q| q.as_ref().is_some_and(|q| q.eligible && q.priced))>
+                            <label class="check enrol-this">
+                                // Disabled while hidden: a member who cannot be enrolled is not sent.
+                                <input type="checkbox" name=enrol_field value=enrol_on
+                                    checked=was_ticked data-testid="enrol-this"
+                                    prop:disabled=move || !live.with(|q| q.as_ref().is_some_and(|q| q.eligible && q.priced))
+                                    on:change=move |ev| enrolling.set(event_target_checked(&ev))/>
+                                " "{fill(t.enrol_this, &m.member.name)}
+                            </label>
+                            // Unticked: the member's choices step aside (without the WASM they
+                            // stay in view and the server leaves the member out).
+                            <div class="member-picks" class:stepped-aside=move || !enrolling.get()>
                             {(two_tiers && first_tier.is_some()).then(|| view! {
                                 <label for=format!("tier-{pid}")>{t.tier_label}</label>
                                 <select id=format!("tier-{pid}") name=format!("tiers[{i}]") data-testid="tier"
@@ -233,6 +257,7 @@ pub(super) fn EnrolCard(
                             })}
                             {add_on_boxes}
                             {hospital_selects}
+                            </div>
                             </div>
                         }.into_any(),
                         _ => view! { <p class="verdict no">{t.enrol_not_eligible}</p> }.into_any(),
@@ -272,6 +297,7 @@ pub(super) fn EnrolCard(
             {move || (!any_match()).then(|| view! { <p class="muted" data-testid="hospital-no-match">{t.hospital_no_match}</p> })}
             <form id="enrol-form" method="post" action=EnrolHousehold::PATH>
                 <input type="hidden" name="household_id" value=hid.to_string()/>
+                <input type="hidden" name=format!("facts[{}]", 4 * asked) value=ENROL_ASKED/>
                 {rows}
                 <FormError error fields=&[]/>
                 <button type="submit" class="button primary" data-testid="enrol-submit">{t.enrol_submit}</button>

@@ -28,7 +28,7 @@ pub(super) fn Household(page: CoveragePage) -> impl IntoView {
     view! {
         <section class="card">
             <h1>{if page.staff { t.cadre_title } else { t.coverage_title }}</h1>
-            <p class="muted">{page.area_path.join(" › ")}</p>
+            <p class="muted">{crate::prefs::area_path(&page.area_path, &page.area_path_en)}</p>
             {year.map(|y| view! { <p>{t.enrol_year}": "<strong>{y}</strong></p> })}
             <h2>{t.household_title}</h2>
             <ul class="members">
@@ -38,6 +38,9 @@ pub(super) fn Household(page: CoveragePage) -> impl IntoView {
             </ul>
         </section>
         {(page.unpaid_total.is_positive()).then(|| view! { <PayCard page=page.clone()/> })}
+        // Everyone in the household first, then who to enrol: the add-member form comes
+        // before the enrolment form and its submit button.
+        <AddMemberCard household_id=hid/>
         {match (&page.policy, problem) {
             (_, Some(msg)) => view! { <section class="card"><h2>{t.enrol_closed}</h2><p>{msg}</p></section> }.into_any(),
             (Some(_), None) if !to_enrol.is_empty() => {
@@ -54,7 +57,6 @@ pub(super) fn Household(page: CoveragePage) -> impl IntoView {
             }
             _ => ().into_any(),
         }}
-        <AddMemberCard household_id=hid/>
         {(!page.payment_exceptions.is_empty()).then(|| view! {
             <section class="card">
                 <h2>{t.nav_px}</h2>
@@ -264,7 +266,26 @@ pub(super) fn HospitalChange(
 pub(super) fn hospital_label(h: &HospitalView, lang: Lang) -> String {
     match lang {
         Lang::Zh => format!("{}（{}）", h.name, h.level),
-        Lang::En => format!("{} ({})", h.name_en, h.level),
+        Lang::En => format!("{} ({})", h.name_en, grade_en(&h.level)),
+    }
+}
+
+/// A hospital's grade (医院等级) in English: level 一/二/三 and, where graded, 甲/乙/丙.
+pub(super) fn grade_en(level: &str) -> String {
+    let mut chars = level.chars();
+    let tier = match chars.next() {
+        Some('一') => "Level 1",
+        Some('二') => "Level 2",
+        Some('三') => "Level 3",
+        _ => return level.to_owned(),
+    };
+    let rest: String = chars.collect();
+    match rest.as_str() {
+        "级" => tier.to_owned(),
+        "级甲等" => format!("{tier}, grade A"),
+        "级乙等" => format!("{tier}, grade B"),
+        "级丙等" => format!("{tier}, grade C"),
+        _ => level.to_owned(),
     }
 }
 
@@ -332,7 +353,7 @@ pub(super) fn NextStep(page: CoveragePage, submitted: Option<usize>, cancelled: 
         <section class="notice next-step" role="status" data-testid="next-step">
             <p>{text}</p>
             {owed.then(|| view! {
-                <form method="post" action=PayHousehold::PATH>
+                <form method="post" action=PayHousehold::PATH data-no-nav="">
                     <input type="hidden" name="household_id" value=hid.to_string()/>
                     <button type="submit" class="button primary" data-testid="next-step-pay">{t.pay_button}</button>
                 </form>
@@ -366,9 +387,9 @@ pub(super) fn PayCard(page: CoveragePage) -> impl IntoView {
                     })
                 })}
             </Suspense>
-            // A plain form, not an ActionForm: the provider's page is outside this app, so the
-            // browser must load it in full (a client-side navigation would not find it).
-            <form method="post" action=PayHousehold::PATH>
+            // A plain form, not an ActionForm, and kept from the page loader (`data-no-nav`):
+            // the provider's page is outside this app, so the browser must load it in full.
+            <form method="post" action=PayHousehold::PATH data-no-nav="">
                 <input type="hidden" name="household_id" value=hid.to_string()/>
                 <FormError error=pay_error fields=&[]/>
                 <button type="submit" class="button primary" data-testid="pay">{t.pay_button}</button>
@@ -401,5 +422,22 @@ pub(super) fn PayCard(page: CoveragePage) -> impl IntoView {
                 </ActionForm>
             })}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hospital_grades_read_in_english() {
+        for (zh, en) in [
+            ("三级甲等", "Level 3, grade A"),
+            ("三级乙等", "Level 3, grade B"),
+            ("二级甲等", "Level 2, grade A"),
+            ("二级", "Level 2"),
+            ("一级", "Level 1"),
+            ("未定级", "未定级"),
+        ] {
+            assert_eq!(super::grade_en(zh), en);
+        }
     }
 }
