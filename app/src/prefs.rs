@@ -71,6 +71,15 @@ pub fn use_prefs() -> Prefs {
     use_context::<Prefs>().unwrap_or_else(read_prefs)
 }
 
+/// An area's path from the top of the hierarchy, in the reader's language
+/// (`山西省 › 吕梁市 › 离石区`), falling back to the Chinese names when no English ones came.
+pub fn area_path(zh: &[String], en: &[String]) -> String {
+    match use_prefs().lang {
+        crate::i18n::Lang::En if en.len() == zh.len() && !en.is_empty() => en.join(" › "),
+        _ => zh.join(" › "),
+    }
+}
+
 /// The interface text in the current language.
 pub fn use_texts() -> &'static Texts {
     use_prefs().texts()

@@ -262,6 +262,12 @@ pub async fn list_areas() -> Result<Vec<AreaNode>, AppError> {
     respond(async { crate::services::reference::areas(&state()?).await }.await)
 }
 
+/// What waits for the signed-in staff member (the workbench's counts).
+#[server]
+pub async fn my_todo() -> Result<Vec<crate::model::TodoItem>, AppError> {
+    self::ssr::as_actor(|state, actor| async move { crate::services::work::todo(&state, &actor).await }).await
+}
+
 /// The areas within the signed-in staff member's scope (filtered on the server).
 #[server]
 pub async fn my_areas() -> Result<Vec<AreaNode>, AppError> {

@@ -101,10 +101,36 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
         }
     };
     let signed_in = user.is_some();
+    // Staff have up to fourteen destinations, four lines on a phone: the role's daily ones
+    // stay in the bar and the rest open under 更多 (a <details>, so it works without
+    // JavaScript); the workbench lists them all too.
+    let primary: &[&str] = match user.as_ref().map(|u| u.role) {
+        None | Some(Role::Resident) => &[],
+        Some(Role::Cadre) => &["/", "/work", "/cadre", "/ledger"],
+        Some(Role::TownshipOfficer) => &["/", "/work", "/ledger", "/reports"],
+        Some(Role::DepartmentOfficer) => &["/", "/work", "/certifications", "/lists"],
+        Some(Role::BureauOfficer) => &["/", "/work", "/reports", "/certifications"],
+        Some(Role::Admin) => &["/", "/work", "/reports", "/audit"],
+    };
+    let (bar, more): (Vec<_>, Vec<_>) = if primary.is_empty() {
+        (links, Vec::new())
+    } else {
+        links.into_iter().partition(|(href, _)| primary.contains(href))
+    };
+    let staff = !more.is_empty();
     view! {
         <nav class="main-nav" aria-label="main">
-            {links.into_iter().map(|(href, label)| view! { <a href=href>{label}</a> }).collect_view()}
-            {signed_in.then(|| view! { <SignOutButton/> })}
+            {bar.into_iter().map(|(href, label)| view! { <a href=href>{label}</a> }).collect_view()}
+            {staff.then(|| view! {
+                <details class="nav-more">
+                    <summary>{t.nav_more}</summary>
+                    <div class="nav-more-links">
+                        {more.into_iter().map(|(href, label)| view! { <a href=href>{label}</a> }).collect_view()}
+                        <SignOutButton/>
+                    </div>
+                </details>
+            })}
+            {(signed_in && !staff).then(|| view! { <SignOutButton/> })}
         </nav>
     }
 }

@@ -148,6 +148,9 @@ pub struct UserView {
     pub area_code: Option<String>,
     /// Names from the top of the hierarchy down to the scope area.
     pub area_path: Vec<String>,
+    /// The same names in English.
+    #[serde(default)]
+    pub area_path_en: Vec<String>,
     pub department: Option<Department>,
     pub phone_masked: Option<String>,
 }
@@ -166,6 +169,16 @@ pub struct ShellInfo {
     pub today: NaiveDate,
     pub date_pinned: bool,
     pub demo: bool,
+}
+
+/// One count on the staff workbench: what waits, how many (`more`: at least that many, the
+/// page it links to shows one page), and where to do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TodoItem {
+    pub kind: String,
+    pub count: i64,
+    pub more: bool,
+    pub href: String,
 }
 
 /// Masks a mobile number for display: `138****0001`.

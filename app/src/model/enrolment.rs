@@ -213,6 +213,8 @@ pub struct CoveragePage {
     pub registered: bool,
     pub household_id: Option<i64>,
     pub area_path: Vec<String>,
+    #[serde(default)]
+    pub area_path_en: Vec<String>,
     pub policy: Option<PackBrief>,
     /// Why nobody can enrol right now (e.g. outside the collection window).
     pub policy_problem: Option<String>,

@@ -21,7 +21,7 @@ pub fn AccountPage() -> impl IntoView {
                                 <dt>{t.account_role}</dt><dd data-testid="account-role">{u.role.label(t)}</dd>
                                 {u.phone_masked.clone().map(|p| view! { <dt>{t.account_phone}</dt><dd>{p}</dd> })}
                                 {(!u.area_path.is_empty()).then(|| view! {
-                                    <dt>{t.account_area}</dt><dd>{u.area_path.join(" › ")}</dd>
+                                    <dt>{t.account_area}</dt><dd>{crate::prefs::area_path(&u.area_path, &u.area_path_en)}</dd>
                                 })}
                                 {u.department.map(|d| view! {
                                     <dt>{t.account_department}</dt>

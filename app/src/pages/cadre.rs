@@ -38,7 +38,7 @@ pub fn CadrePage() -> impl IntoView {
                 view! {
                     <section class="card">
                         <h1>{t.cadre_title}</h1>
-                        <p class="muted">{u.area_path.join(" › ")}</p>
+                        <p class="muted">{crate::prefs::area_path(&u.area_path, &u.area_path_en)}</p>
                         <form method="get" action="/cadre" class="search">
                             <label for="q">{t.cadre_search}</label>
                             <input id="q" name="q" value=q() autocomplete="off"/>
@@ -107,7 +107,8 @@ pub fn ReconcilePage() -> impl IntoView {
                         <h1>{t.reconcile_title}</h1>
                         <p>{t.reconcile_intro}</p>
                         <ActionForm action>
-                            <textarea name="csv" rows="10" required class="mono"></textarea>
+                            <label for="recon-csv">{t.reconcile_label}</label>
+                            <textarea id="recon-csv" name="csv" rows="10" required class="mono"></textarea>
                             <FieldError error field="file"/>
                             <FormError error fields=&["file"]/>
                             <button type="submit" class="button primary">{t.reconcile_submit}</button>

@@ -97,8 +97,8 @@ pub fn TargetsPage() -> impl IntoView {
                         {imported.map(|n| view! { <p class="notice" data-testid="targets-imported">{t.targets_imported}" "{n}</p> })}
                         {import_error.map(|m| view! { <p class="form-error" role="alert" data-testid="targets-error">{m}</p> })}
                         <FormError error fields=&["count", "year"]/>
-                        <div class="table-wrap">
-                        <table class="report" data-testid="targets-table">
+                        <div class="table-wrap" tabindex="0">
+                        <table class="report stack-narrow" data-testid="targets-table">
                             <thead><tr>
                                 <th scope="col">{t.targets_area}</th>
                                 <th scope="col">{t.targets_year}</th>
@@ -118,9 +118,9 @@ pub fn TargetsPage() -> impl IntoView {
                                     };
                                     view! {
                                         <tr data-area=code.clone()>
-                                            <th scope="row">{x.area_name.clone()}<br/><span class="muted">{code.clone()}</span></th>
-                                            <td>{x.insurance_year}</td>
-                                            <td>
+                                            <th scope="row">{if lang == crate::i18n::Lang::En { x.area_name_en.clone() } else { x.area_name.clone() }}<br/><span class="muted">{code.clone()}</span></th>
+                                            <td data-label=t.targets_year>{x.insurance_year}</td>
+                                            <td data-label=t.targets_count>
                                                 <ActionForm action attr:class="inline">
                                                     <input type="hidden" name="area_code" value=hidden_code.clone()/>
                                                     <input type="hidden" name="year" value=year.to_string()/>
@@ -129,7 +129,7 @@ pub fn TargetsPage() -> impl IntoView {
                                                     <button type="submit" class="button small">{t.targets_save}</button>
                                                 </ActionForm>
                                             </td>
-                                            <td class="muted">{source}</td>
+                                            <td class="muted source" data-label=t.targets_source>{source}</td>
                                         </tr>
                                     }
                                 }).collect_view()}

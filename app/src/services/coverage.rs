@@ -43,6 +43,7 @@ pub async fn coverage_page(
             registered: false,
             household_id: None,
             area_path: Vec::new(),
+            area_path_en: Vec::new(),
             policy: None,
             policy_problem: None,
             policy_problem_en: None,
@@ -61,11 +62,9 @@ pub async fn coverage_page(
     let db = &state.db;
     let today = state.clock.today();
     store::expire_orders(db, state.clock.now()).await?;
-    let area_path = crate::store::areas::path(db, &h.area_code)
-        .await?
-        .into_iter()
-        .map(|a| a.name)
-        .collect();
+    let path = crate::store::areas::path(db, &h.area_code).await?;
+    let area_path_en = path.iter().map(|a| a.name_en.clone()).collect();
+    let area_path = path.into_iter().map(|a| a.name).collect();
     let (pack, problem) = match state.policies.for_enrolment(&h.area_code, None, today) {
         Ok(p) => (Some(p), None),
         Err(e) => (None, Some(e)),
@@ -165,6 +164,7 @@ pub async fn coverage_page(
         payment_exceptions,
         household_id: Some(h.id),
         area_path,
+        area_path_en,
         policy: pack.map(|p| PackBrief {
             id: p.id.clone(),
             jurisdiction: p.jurisdiction.clone(),

@@ -97,6 +97,13 @@ const ACTIONS: &[(&str, &str, &str)] = &[
     ("sign_in_staff", "工作人员登录", "Staff signed in"),
     ("sign_in_failed", "登录失败", "Sign-in failed"),
     ("admin_created", "创建管理员", "Administrator created"),
+    ("resident_registered", "居民注册", "Resident registered"),
+    ("resident_linked", "居民账户关联本人", "Resident linked to their record"),
+    (
+        "household_member_added",
+        "新增家庭成员",
+        "Household member added (new person)",
+    ),
     ("household_created", "新建家庭户", "Household created"),
     ("household_member_attached", "添加家庭成员", "Household member added"),
     ("resident_phone_confirmed", "确认手机号码", "Phone number confirmed"),
@@ -213,6 +220,16 @@ mod tests {
                     if let Some(at) = line.find(marker) {
                         let rest = &line[at + marker.len()..];
                         codes.insert(rest[..rest.find('"').unwrap()].to_owned());
+                    }
+                }
+                // `let action = if … { "resident_linked" } else { "resident_registered" };`
+                if line.contains("let action = ") {
+                    for next in lines.iter().skip(i).take(6) {
+                        let t = next.trim().trim_end_matches(';');
+                        let quoted = t.len() > 2 && t.starts_with('"') && t.ends_with('"');
+                        if quoted && t[1..t.len() - 1].chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                            codes.insert(t[1..t.len() - 1].to_owned());
+                        }
                     }
                 }
                 // `INSERT INTO audit_log … VALUES ($1, $2, 'enrolment_submitted', …)`.

@@ -32,6 +32,7 @@ pub fn ReceiptPage() -> impl IntoView {
 #[component]
 pub(super) fn Receipt(r: ReceiptView) -> impl IntoView {
     let t = use_texts();
+    let shell = crate::components::layout::use_shell();
     view! {
         <section class="card receipt">
             <h1>{t.receipt_title}</h1>
@@ -62,7 +63,19 @@ pub(super) fn Receipt(r: ReceiptView) -> impl IntoView {
                 view! { <Assumptions zh en/> }
             }
             <p class="verdict"><span>{t.receipt_total}</span><strong data-testid="receipt-amount">"¥"{r.amount.to_string()}</strong></p>
-            <p class="no-print"><a href="/coverage">{t.back_to_coverage}</a></p>
+            // Back to where the reader came from: a resident's coverage, a cadre's desk (their
+            // /coverage is empty: it lists the cadre's own household), other staff's workbench.
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let role = shell.await.ok().and_then(|i| i.user).map(|u| u.role);
+                    let (href, label) = match role {
+                        Some(crate::model::Role::Resident) | None => ("/coverage", t.back_to_coverage),
+                        Some(crate::model::Role::Cadre) => ("/cadre", t.back_to_cadre),
+                        Some(_) => ("/work", t.back_to_work),
+                    };
+                    view! { <p class="no-print"><a href=href data-testid="receipt-back">{label}</a></p> }
+                })}
+            </Suspense>
         </section>
     }
 }

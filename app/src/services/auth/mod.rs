@@ -361,19 +361,18 @@ pub async fn account_for_token(state: &AppState, token: &str) -> Result<Option<A
 }
 
 pub async fn user_view(state: &AppState, account: &AccountRow) -> Result<UserView, AppError> {
-    let area_path = match &account.area_code {
-        Some(code) => areas::path(&state.db, code)
-            .await?
-            .into_iter()
-            .map(|a| a.name)
-            .collect(),
+    let path = match &account.area_code {
+        Some(code) => areas::path(&state.db, code).await?,
         None => Vec::new(),
     };
+    let area_path_en = path.iter().map(|a| a.name_en.clone()).collect();
+    let area_path = path.into_iter().map(|a| a.name).collect();
     Ok(UserView {
         display_name: account.display_name.clone(),
         role: Role::from_code(&account.role).unwrap_or(Role::Resident),
         area_code: account.area_code.clone(),
         area_path,
+        area_path_en,
         department: account.department.as_deref().and_then(Department::from_code),
         phone_masked: account.phone.as_deref().map(mask_phone),
     })

@@ -151,7 +151,7 @@ pub(super) fn dashboard_html(r: &Dashboard, lang: Lang) -> String {
 /// side explain a township at 1 % of its target and 95 % of its people.
 fn numbers_table(r: &Dashboard, lang: Lang) -> String {
     let mut s = format!(
-        "<h2>{}</h2><div class=\"table-wrap\"><table class=\"report sticky-first\" data-testid=\"dashboard-table\"><thead><tr>",
+        "<h2>{}</h2><div class=\"table-wrap\" tabindex=\"0\"><table class=\"report sticky-first\" data-testid=\"dashboard-table\"><thead><tr>",
         pick(lang, "数据", "The numbers")
     );
     let (zh, en) = r.header.rows_heading();

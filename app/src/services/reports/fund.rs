@@ -104,7 +104,9 @@ pub async fn fund_request(state: &AppState, actor: &Actor, q: &ReportQuery) -> R
 }
 
 pub(super) fn fund_table(rows: &[FundRow], lang: Lang, testid: &str, total: Money) -> String {
-    let mut s = format!("<div class=\"table-wrap\"><table class=\"report\" data-testid=\"{testid}\"><thead><tr>");
+    let mut s = format!(
+        "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"report\" data-testid=\"{testid}\"><thead><tr>"
+    );
     s.push_str(&th(&[
         pick(lang, "人员类别", "Category"),
         pick(lang, "认定部门", "Certified by"),

@@ -102,7 +102,9 @@ pub(super) fn incentive_html(r: &Incentive, lang: Lang) -> String {
         esc(&r.notice),
         esc(&r.clause)
     ));
-    s.push_str("<div class=\"table-wrap\"><table class=\"report\" data-testid=\"incentive-table\"><thead><tr>");
+    s.push_str(
+        "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"report\" data-testid=\"incentive-table\"><thead><tr>",
+    );
     s.push_str(&th(&[
         pick(lang, "村（社区）", "Village"),
         pick(lang, "任务数", "Target"),

@@ -137,7 +137,9 @@ pub(super) fn ranking_html(r: &Ranking, lang: Lang) -> String {
         esc(&r.notice),
         esc(&r.clause)
     ));
-    s.push_str("<div class=\"table-wrap\"><table class=\"report\" data-testid=\"ranking-table\"><thead><tr>");
+    s.push_str(
+        "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"report\" data-testid=\"ranking-table\"><thead><tr>",
+    );
     s.push_str(&th(&[
         pick(lang, "名次", "Rank"),
         pick(lang, "地区", "Area"),

@@ -161,7 +161,9 @@ pub async fn statistics(state: &AppState, actor: &Actor, q: &ReportQuery) -> Res
 
 pub(super) fn statistics_html(r: &StatisticsForm, lang: Lang) -> String {
     let mut s = caption(&r.header, lang);
-    s.push_str("<div class=\"table-wrap\"><table class=\"report\" data-testid=\"statistics-table\"><thead><tr>");
+    s.push_str(
+        "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"report\" data-testid=\"statistics-table\"><thead><tr>",
+    );
     s.push_str(&format!("<th scope=\"col\">{}</th>", {
         let (zh, en) = r.header.rows_heading();
         pick(lang, zh, en)

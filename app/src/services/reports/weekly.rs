@@ -121,7 +121,9 @@ pub(super) fn weekly_html(r: &WeeklyReport, lang: Lang) -> String {
     };
     let (zh, en) = h.rows_heading();
     head[0] = pick(lang, zh, en);
-    s.push_str("<div class=\"table-wrap\"><table class=\"report\" data-testid=\"weekly-table\"><thead><tr>");
+    s.push_str(
+        "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"report\" data-testid=\"weekly-table\"><thead><tr>",
+    );
     s.push_str(&th(&head));
     s.push_str("</tr></thead><tbody>");
     for row in &r.rows {
@@ -162,7 +164,7 @@ pub(super) fn weekly_html(r: &WeeklyReport, lang: Lang) -> String {
             s.push_str(&format!("<p>{}</p>", pick(lang, "无。", "None.")));
         } else {
             s.push_str(
-                "<div class=\"table-wrap\"><table class=\"report\" data-testid=\"unenrolled-table\"><thead><tr>",
+                "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"report\" data-testid=\"unenrolled-table\"><thead><tr>",
             );
             s.push_str(&th(&[
                 pick(lang, "姓名", "Name"),
