@@ -52,13 +52,25 @@ else hydrateIslands();
 
 history.scrollRestoration = "manual";
 const newId = () => Math.random().toString(36).slice(2);
-const positions = new Map(JSON.parse(sessionStorage.getItem("canbao-scroll") || "[]"));
+// Storage can be refused (a private window, a full quota): positions then last the visit.
+const stored = (() => {
+  try {
+    return JSON.parse(sessionStorage.getItem("canbao-scroll") || "[]");
+  } catch {
+    return [];
+  }
+})();
+const positions = new Map(stored);
 if (!history.state?.id) history.replaceState({ id: newId() }, "");
 else if (positions.has(history.state.id)) scrollTo(0, positions.get(history.state.id));
 addEventListener("scroll", () => positions.set(history.state?.id, scrollY), { passive: true });
-addEventListener("pagehide", () =>
-  sessionStorage.setItem("canbao-scroll", JSON.stringify([...positions].slice(-50))),
-);
+addEventListener("pagehide", () => {
+  try {
+    sessionStorage.setItem("canbao-scroll", JSON.stringify([...positions].slice(-50)));
+  } catch {
+    // Not kept: back after a full reload starts at the top.
+  }
+});
 
 // ---- Navigation ----------------------------------------------------------------------
 
@@ -141,7 +153,9 @@ addEventListener("submit", (ev) => {
   if (!ours(action) && !action.pathname.startsWith("/api/")) return;
   if (method !== "GET" && method !== "POST") return;
   // The clicked button's name and value go too, as the browser would send them.
-  const data = new URLSearchParams(new FormData(form, button ?? undefined));
+  const data = new URLSearchParams(new FormData(form));
+  // (FormData's own submitter argument is missing before Chrome 112 and Safari 16.4.)
+  if (button?.name && !button.disabled) data.append(button.name, button.value);
   ev.preventDefault();
   if (method === "GET") {
     action.search = data.toString();

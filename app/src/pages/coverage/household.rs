@@ -184,7 +184,7 @@ pub(super) fn EnrolmentFacts(e: EnrolmentView, hospitals: Vec<HospitalView>, max
         }).collect_view()}
         <dl class="facts">
             <dt>{t.benefit_period}</dt>
-            <dd data-testid="benefit-start">{e.benefit_start.map(|d| d.to_string())}" – "{e.benefit_end.map(|d| d.to_string())}</dd>
+            <dd data-testid="benefit-start"><span class="date">{e.benefit_start.map(|d| d.to_string())}</span>" – "<span class="date">{e.benefit_end.map(|d| d.to_string())}</span></dd>
             <dt>{t.enrol_hospital}</dt><dd data-testid="hospitals">{chosen.join("、")}</dd>
             // The answers this price and start date rest on.
             {e.employee_insurance_ended_on.clone().map(|d| view! { <dt>{t.facts_ended}</dt><dd data-testid="fact-ended">{d}</dd> })}

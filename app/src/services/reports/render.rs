@@ -77,7 +77,7 @@ pub(super) fn footer(h: &ReportHeader, lang: Lang) -> String {
 
 pub(super) fn caption(h: &ReportHeader, lang: Lang) -> String {
     format!(
-        "<p class=\"muted\" data-testid=\"report-head\">{} · {} {} · {} {}–{} · {} {} ({} {})</p>",
+        "<p class=\"muted\" data-testid=\"report-head\">{} · {} <span class=\"date\">{}</span> · {} <span class=\"date\">{}</span>–<span class=\"date\">{}</span> · {} <span class=\"date\">{}</span> ({} {})</p>",
         esc(pick(lang, &h.area_name, &h.area_name_en)),
         pick(lang, "截止", "As of"),
         h.as_of,
