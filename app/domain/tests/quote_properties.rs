@@ -16,6 +16,23 @@ fn packs() -> Vec<PolicyPack> {
     PACKS.iter().map(|t| toml::from_str(t).expect("pack parses")).collect()
 }
 
+/// The packs written out as TOML and read back (once: the export is what is under test, not
+/// its speed), each equal to its original.
+fn exported() -> &'static [PolicyPack] {
+    static EXPORTED: std::sync::OnceLock<Vec<PolicyPack>> = std::sync::OnceLock::new();
+    EXPORTED.get_or_init(|| {
+        packs()
+            .into_iter()
+            .map(|original| {
+                let text = toml::to_string_pretty(&original).expect("a pack serialises to TOML");
+                let back: PolicyPack = toml::from_str(&text).expect("the export parses");
+                assert_eq!(back, original);
+                back
+            })
+            .collect()
+    })
+}
+
 #[derive(Debug, Clone)]
 struct Case {
     pack: usize,
@@ -125,6 +142,15 @@ proptest! {
         let fresh_packs = packs();
         let fresh = quote(&fresh_packs[second.pack], &request(&fresh_packs[second.pack], &second));
         prop_assert_eq!(warm, fresh);
+    }
+
+    /// A pack written back out as TOML (the export a bureau downloads, issue 26) reads back
+    /// as the same pack and quotes every generated person exactly as the original.
+    #[test]
+    fn an_exported_pack_quotes_like_the_original(c in case()) {
+        let originals = packs();
+        let (original, back) = (&originals[c.pack], &exported()[c.pack]);
+        prop_assert_eq!(quote(back, &request(back, &c)), quote(original, &request(original, &c)));
     }
 
     #[test]

@@ -42,6 +42,19 @@ pub fn parse_pack(file: &str, text: &str) -> Result<PolicyPack, String> {
     }
 }
 
+/// A pack as a TOML file in the seed packs' format (issue 26's export): the same fields, so
+/// [`parse_pack`] reads it back as the same pack and it quotes everyone alike (a property
+/// test over generated people checks it). The seed files' comments — the notices' wording
+/// beside each figure — are not part of the pack and do not come along; every figure keeps
+/// its notice and clause.
+pub fn export_pack(pack: &PolicyPack) -> Result<String, AppError> {
+    let body = toml::to_string_pretty(pack).map_err(|e| AppError::internal("pack_export", e))?;
+    Ok(format!(
+        "# Canbao policy pack {} ({}, insurance year {}), exported from the running registry.\n\n{body}",
+        pack.id, pack.jurisdiction, pack.insurance_year
+    ))
+}
+
 impl PolicyRegistry {
     /// The embedded packs (a broken one is a build defect, caught by the tests).
     pub fn embedded() -> PolicyRegistry {
@@ -242,6 +255,17 @@ mod tests {
             ids,
             ["beijing-2020", "lishi-2023", "rugao-2020", "sanya-2021", "weifang-2021"]
         );
+    }
+
+    #[test]
+    fn every_seed_pack_exports_and_imports_as_itself() {
+        let r = PolicyRegistry::embedded();
+        for pack in r.all() {
+            let text = export_pack(pack).unwrap();
+            assert!(text.starts_with(&format!("# Canbao policy pack {}", pack.id)));
+            let back = parse_pack(&format!("{}.toml", pack.id), &text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&back, pack, "{}", pack.id);
+        }
     }
 
     #[test]

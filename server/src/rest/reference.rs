@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use domain::policy::{PolicyPack, Quote, QuoteRequest};
+use domain::policy::{Quote, QuoteRequest};
 use serde::Deserialize;
 
 use super::*;
@@ -63,9 +63,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "get",
         path: "/api/v1/policies/{id}",
-        summary: "One whole policy pack, every figure with its notice and clause",
+        summary: "One whole policy pack, every figure with its notice and clause; ?format=toml: the same pack as a TOML file in the seed packs' format (application/toml, a download)",
         request: None,
-        responses: &[(200, "the pack", "PolicyPack"), (404, "unknown policy", "ErrorBody")],
+        responses: &[
+            (200, "the pack", "PolicyPack"),
+            (404, "unknown policy", "ErrorBody"),
+            (422, "format other than json or toml", "ErrorBody"),
+        ],
     },
     Endpoint {
         method: "post",
@@ -126,11 +130,43 @@ pub(super) async fn list_policies(State(state): State<AppState>) -> Json<Vec<Pol
     Json(state.policies.all().map(PolicySummary::from).collect())
 }
 
+#[derive(Debug, Deserialize)]
+pub struct PolicyFormat {
+    /// `json` (the default) or `toml`.
+    pub format: Option<String>,
+}
+
 pub(super) async fn get_policy(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<PolicyPack>, AppError> {
-    Ok(Json(state.policies.by_id(&id)?.clone()))
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let query: PolicyFormat = query_params(raw.as_deref())?;
+    let pack = state.policies.by_id(&id)?;
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(pack.clone()).into_response()),
+        "toml" => {
+            let text = app::services::policies::export_pack(pack)?;
+            let disposition = format!("attachment; filename=\"{}.toml\"", pack.id);
+            Ok((
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "application/toml; charset=utf-8".to_owned(),
+                    ),
+                    (axum::http::header::CONTENT_DISPOSITION, disposition),
+                ],
+                text,
+            )
+                .into_response())
+        }
+        other => Err(AppError::invalid(
+            "format",
+            "format_unknown",
+            format!("格式“{other}”无效，可选：json、toml"),
+            format!("Unknown format {other:?}; use json or toml"),
+        )),
+    }
 }
 
 /// Malformed JSON is 400; JSON of the wrong shape is 422 naming the field; the engine's

@@ -38,6 +38,32 @@ async fn policies_are_listed_with_citations(backend: Backend) {
         .as_str()
         .is_some_and(|c| !c.is_empty()));
 
+    // The same pack as a TOML file (issue 26's export): it loads as the pack it came from.
+    let res = app
+        .client
+        .get(app.url("/api/v1/policies/lishi-2023?format=toml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/toml; charset=utf-8");
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"lishi-2023.toml\""
+    );
+    let text = res.text().await.unwrap();
+    let back = app::services::policies::parse_pack("lishi-2023.toml", &text).unwrap();
+    assert_eq!(&back, app.state.policies.by_id("lishi-2023").unwrap());
+    let res = app
+        .client
+        .get(app.url("/api/v1/policies/lishi-2023?format=pdf"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "format");
+
     let res = app
         .client
         .get(app.url("/api/v1/policies/lishi-1999"))
