@@ -76,6 +76,11 @@ impl Assets {
                     continue;
                 };
                 let Ok(data) = std::fs::read(&path) else { continue };
+                let data = if url.ends_with(".js") && !url.starts_with("/pkg/") {
+                    without_comment_lines(data)
+                } else {
+                    data
+                };
                 let asset = Arc::new(Asset::new(name, data));
                 let hashed = versioned_name(&url, &asset.hash);
                 files.insert(hashed.clone(), (asset.clone(), true));
@@ -86,7 +91,29 @@ impl Assets {
         tracing::info!(files = versioned.len(), "static files loaded and compressed");
         Assets { files, versioned }
     }
+}
 
+/// A hand-written script (`public/*.js`: the page loader) without its whole-line `//`
+/// comments. They explain the code to its readers and would cost every phone a kilobyte on
+/// every first visit; cargo-leptos minifies only the islands' own glue under /pkg. Only
+/// lines that are nothing but a comment go: a `//` inside code or a string stays.
+fn without_comment_lines(data: Vec<u8>) -> Vec<u8> {
+    let Ok(text) = String::from_utf8(data.clone()) else {
+        return data;
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("//") || t.is_empty() {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+impl Assets {
     /// Plain URL → content-addressed URL of every file, for the pages to link to.
     pub fn versioned(&self) -> HashMap<String, String> {
         self.versioned.clone()
@@ -236,6 +263,13 @@ fn content_type(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_written_scripts_go_out_without_their_comment_lines() {
+        let js = "// Why this file exists.\n\nconst a = 1; // kept: code on the line\n  // indented\nconst u = \"http://x\";\n";
+        let out = String::from_utf8(without_comment_lines(js.as_bytes().to_vec())).unwrap();
+        assert_eq!(out, "const a = 1; // kept: code on the line\nconst u = \"http://x\";\n");
+    }
 
     fn assets() -> Assets {
         let dir = std::env::temp_dir().join(format!("canbao-assets-{}", std::process::id()));
