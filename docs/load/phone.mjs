@@ -87,16 +87,48 @@ async function residentState() {
   return state;
 }
 
+// One sign-in for the run: a phone gets one code a minute.
+const resident = await residentState();
 const rows = [];
 for (const path of ['/', '/quote', '/coverage']) {
   const context = await browser.newContext({
     viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
-    storageState: path === '/coverage' ? await residentState() : undefined,
+    storageState: path === '/coverage' ? resident : undefined,
   });
   const t = await throttled(context);
   const cold = await visit(t, path);
   const warm = await visit(t, path);
   rows.push({ path, cold, warm });
+  await context.close();
+}
+
+// Moving between pages (issue 25 §6): from a warm 我的参保, a tap on the navigation fetched by
+// the page loader (public/nav.js: the next page's HTML, <body> swapped) against a full load
+// of the same page; bytes and milliseconds until the new page's content is there.
+const moves = [];
+{
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
+    storageState: resident,
+  });
+  const t = await throttled(context);
+  for (const [href, ready] of [['/quote', '#quote-form'], ['/account', '[data-testid=account-name]'], ['/certifications', 'main h1']]) {
+    await visit(t, '/coverage');
+    t.reset();
+    let start = Date.now();
+    await Promise.all([
+      t.page.waitForURL(u => new URL(u).pathname === href),
+      t.page.click(`nav.main-nav a[href="${href}"]`),
+    ]);
+    await t.page.waitForSelector(ready);
+    const tap = { ms: Date.now() - start, bytes: t.bytes() };
+    t.reset();
+    start = Date.now();
+    await t.page.goto(BASE + href, { waitUntil: 'commit' });
+    await t.page.waitForSelector(ready);
+    const full = { ms: Date.now() - start, bytes: t.bytes() };
+    moves.push({ href, tap, full });
+  }
   await context.close();
 }
 await browser.close();
@@ -107,4 +139,8 @@ const ms = n => Number.isNaN(n) ? 'n/a' : `${(n / 1000).toFixed(2)} s`;
 console.log('page        cold bytes   cold LCP   warm bytes   warm LCP');
 for (const { path, cold, warm } of rows) {
   console.log(`${path.padEnd(11)} ${kb(cold.bytes).padStart(10)} ${ms(cold.lcp).padStart(10)} ${kb(warm.bytes).padStart(12)} ${ms(warm.lcp).padStart(10)}`);
+}
+console.log('\nfrom /coverage   tap (loader)          full load');
+for (const { href, tap, full } of moves) {
+  console.log(`${href.padEnd(16)} ${kb(tap.bytes).padStart(9)} ${String(tap.ms).padStart(6)} ms ${kb(full.bytes).padStart(10)} ${String(full.ms).padStart(6)} ms`);
 }
