@@ -32,6 +32,13 @@ impl Lang {
             Lang::En => "en",
         }
     }
+    /// The one of a Chinese and an English text that this language reads.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
     pub fn other(self) -> Lang {
         match self {
             Lang::Zh => Lang::En,

@@ -20,6 +20,9 @@ pub const LEDGER_REASONS: [&str; 9] = [
     "ineligible",
 ];
 
+/// The follow-up steps among [`LEDGER_REASONS`] (not reasons a notice names).
+pub const FOLLOW_UP_REASONS: [&str; 2] = ["contacted", "promised"];
+
 pub fn ledger_reason_zh(code: &str) -> &'static str {
     match code {
         "insured_elsewhere" => "异地参保",

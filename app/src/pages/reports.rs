@@ -118,7 +118,7 @@ pub fn TargetsPage() -> impl IntoView {
                                     };
                                     view! {
                                         <tr data-area=code.clone()>
-                                            <th scope="row">{if lang == crate::i18n::Lang::En { x.area_name_en.clone() } else { x.area_name.clone() }}<br/><span class="muted">{code.clone()}</span></th>
+                                            <th scope="row">{lang.pick(&x.area_name, &x.area_name_en).to_owned()}<br/><span class="muted">{code.clone()}</span></th>
                                             <td data-label=t.targets_year>{x.insurance_year}</td>
                                             <td data-label=t.targets_count>
                                                 <ActionForm action attr:class="inline">

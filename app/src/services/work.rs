@@ -26,7 +26,8 @@ pub async fn todo(state: &AppState, actor: &Actor) -> Result<Vec<TodoItem>, AppE
         // The queue a role works on by default, counting the requests it may move on.
         let queue = crate::services::certification::queue(state, actor, &Default::default()).await?;
         let n = queue.iter().filter(|c| !c.actions.is_empty()).count();
-        out.push(item("certifications", n, queue.len() >= CERT_QUEUE, "/certifications"));
+        let more = queue.len() >= crate::services::certification::QUEUE_LIMIT;
+        out.push(item("certifications", n, more, "/certifications"));
     }
     if matches!(role, Role::Cadre | Role::TownshipOfficer | Role::BureauOfficer) {
         let page = crate::services::ledger::ledger(state, actor, &Default::default()).await?;
@@ -57,9 +58,6 @@ pub async fn todo(state: &AppState, actor: &Actor) -> Result<Vec<TodoItem>, AppE
     }
     Ok(out)
 }
-
-/// The certification queue's page size (`certification::queue` reads at most this many).
-const CERT_QUEUE: usize = 500;
 
 fn item(kind: &str, count: usize, more: bool, href: &str) -> TodoItem {
     TodoItem {

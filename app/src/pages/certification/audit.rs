@@ -43,7 +43,7 @@ pub fn AuditPage() -> impl IntoView {
                             <select id="a-action" name="action">
                                 <option value="">{t.cert_all}</option>
                                 {ACTIONS.iter().map(|&(code, zh, en)| view! {
-                                    <option value=code selected=action.as_deref() == Some(code)>{pick(lang, zh, en)}</option>
+                                    <option value=code selected=action.as_deref() == Some(code)>{lang.pick(zh, en)}</option>
                                 }).collect_view()}
                             </select>
                             <label for="a-area">{t.cert_area}</label>
@@ -156,7 +156,7 @@ pub fn action_label(code: &str, lang: Lang) -> String {
     ACTIONS
         .iter()
         .find(|a| a.0 == code)
-        .map_or_else(|| code.to_owned(), |&(_, zh, en)| pick(lang, zh, en).to_owned())
+        .map_or_else(|| code.to_owned(), |&(_, zh, en)| lang.pick(zh, en).to_owned())
 }
 
 /// An entry's detail in words where it is a code the reader would otherwise see raw (a
@@ -167,13 +167,6 @@ fn detail_label(action: &str, detail: String, lang: Lang) -> String {
             crate::pages::ledger::reason_label(&detail, lang).to_owned()
         }
         _ => detail,
-    }
-}
-
-fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
     }
 }
 

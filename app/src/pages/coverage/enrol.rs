@@ -125,9 +125,10 @@ pub(super) fn EnrolCard(
                 typed_value(&enrol_field) == enrol_on
             };
             let enrolling = RwSignal::new(was_ticked);
+            let (field, on) = (enrol_field.clone(), enrol_on.clone());
             // Choices made before the island went live (the page is usable without it).
             restore_typed("enrol-form", move |typed| {
-                enrolling.set(typed.one(&format!("facts[{}]", 3 * asked + i)) == format!("{pid}:enrol:on"));
+                enrolling.set(typed.one(&field) == on);
                 let after_pid = |v: &str| {
                     v.strip_prefix(&format!("{pid}:")).map(str::to_owned)
                 };

@@ -83,12 +83,15 @@ pub(super) fn summary(state: &AppState, viewer: &Viewer<'_>, cert: CertRow) -> C
     }
 }
 
+/// The most requests one queue answer holds.
+pub const QUEUE_LIMIT: usize = 500;
+
 /// A role's work queue (or a resident's own requests), oldest first.
 #[tracing::instrument(skip_all, fields(actor = actor.account.id))]
 pub async fn queue(state: &AppState, actor: &Actor, q: &QueueQuery) -> Result<Vec<CertificationSummary>, AppError> {
     let viewer = Viewer::new(state, actor).await?;
     let mut f = QueueFilter {
-        limit: 500,
+        limit: QUEUE_LIMIT as i64,
         ..QueueFilter::default()
     };
     let default_status = match actor.role {

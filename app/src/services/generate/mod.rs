@@ -15,20 +15,8 @@ use chrono::{Duration, NaiveDate};
 use domain::policy::{PolicyPack, QuoteRequest};
 
 use crate::error::AppError;
-use crate::model::AreaLevel;
+use crate::model::{AreaLevel, FOLLOW_UP_REASONS, LEDGER_REASONS};
 
-/// The reasons a generated population draws from: the ledger's first seven, so a seed
-/// generates the same people as before 已联系 and 承诺缴费 were added (benchmarks compare
-/// runs).
-const GENERATED_REASONS: [&str; 7] = [
-    "not_contacted",
-    "lost_contact",
-    "declined",
-    "insured_elsewhere",
-    "employee_insurance",
-    "deceased",
-    "ineligible",
-];
 use crate::services::AppState;
 
 mod store;
@@ -167,6 +155,13 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
     let (slots, cumulative) = slots(state, pack, &spec.skip_areas).await?;
     let total_weight = *cumulative.last().unwrap_or(&1);
     let db = &state.db;
+    // The reasons a generated person draws from: the ledger's without the follow-up steps, in
+    // its order — the seven there were before 已联系 and 承诺缴费, so a seed generates the same
+    // people as before (benchmarks compare runs).
+    let reasons: Vec<&str> = LEDGER_REASONS
+        .into_iter()
+        .filter(|r| !FOLLOW_UP_REASONS.contains(r))
+        .collect();
     let mut rng = Rng(spec.seed);
     let mut pending_rng = Rng(spec.seed ^ 0x5EED_0F9E_4D12_6100);
     let now_at = state.clock.now();
@@ -395,7 +390,7 @@ pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppErr
                 ]);
                 out.unpaid += 1;
             } else if rng.chance(600) {
-                let r = GENERATED_REASONS[rng.below(GENERATED_REASONS.len() as u64) as usize];
+                let r = reasons[rng.below(reasons.len() as u64) as usize];
                 tables.reasons.rows.push(vec![
                     V::I(pid),
                     V::I(year.into()),

@@ -175,7 +175,7 @@ fn numbers_table(r: &Dashboard, lang: Lang) -> String {
             if x.target.is_some() {
                 dec(x.target_percent)
             } else {
-                "<td class=\"num muted\">—</td>".into()
+                no_value()
             },
         )
     };

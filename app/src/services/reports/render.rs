@@ -26,10 +26,7 @@ pub fn esc(s: &str) -> String {
 }
 
 pub(super) fn pick<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
+    lang.pick(zh, en)
 }
 
 pub(super) fn th(cells: &[&str]) -> String {
@@ -51,11 +48,16 @@ pub(super) fn money(m: Money) -> String {
     format!("<td class=\"num\">{m}</td>")
 }
 
+/// A cell with no figure (no target, a column the system cannot fill).
+pub(super) fn no_value() -> String {
+    "<td class=\"num muted\">—</td>".to_owned()
+}
+
 pub(super) fn target_cell(t: Option<i64>, assumed: bool) -> String {
     match t {
         Some(n) if assumed => format!("<td class=\"num\">{n}<sup title=\"demo\">*</sup></td>"),
         Some(n) => num(n),
-        None => "<td class=\"num muted\">—</td>".into(),
+        None => no_value(),
     }
 }
 

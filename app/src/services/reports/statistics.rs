@@ -185,11 +185,7 @@ pub(super) fn statistics_html(r: &StatisticsForm, lang: Lang) -> String {
         ));
     }
     s.push_str("</tr></thead><tbody>");
-    let cells = |v: &[Option<i64>]| -> String {
-        v.iter()
-            .map(|x| x.map_or("<td class=\"num muted\">—</td>".to_owned(), num))
-            .collect()
-    };
+    let cells = |v: &[Option<i64>]| -> String { v.iter().map(|x| x.map_or_else(no_value, num)).collect() };
     for row in &r.rows {
         s.push_str(&format!(
             "<tr><th scope=\"row\">{}</th>{}</tr>",
