@@ -727,11 +727,14 @@ fn a_broken_pack_yields_a_problem_naming_each_key() {
     let p: PolicyPack = toml::from_str(BROKEN).expect("syntactically fine");
     let problems = p.problems();
     let has = |needle: &str| problems.iter().any(|x| x.contains(needle));
-    assert!(has("periods[0] and periods[1] overlap"), "{problems:#?}");
-    assert!(has("government_subsidy: negative amount"), "{problems:#?}");
+    assert!(
+        has("periods[1].start: periods[0] and periods[1] overlap"),
+        "{problems:#?}"
+    );
+    assert!(has("government_subsidy.value: negative amount"), "{problems:#?}");
     assert!(has("tiers: tiers missing"), "{problems:#?}");
     assert!(
-        has("periods[1]: notice \"未列出〔2020〕9号\" is not listed in [[notices]]"),
+        has("periods[1].notice: notice \"未列出〔2020〕9号\" is not listed in [[notices]]"),
         "{problems:#?}"
     );
     assert_eq!(problems.len(), 4, "{problems:#?}");
@@ -745,7 +748,7 @@ fn each_seed_pack_broken_one_way_is_caught() {
     assert!(p
         .problems()
         .iter()
-        .any(|x| x.starts_with("tiers[0].personal: negative amount")));
+        .any(|x| x.starts_with("tiers[0].personal.value: negative amount")));
 
     let mut p = pack("weifang-2021");
     p.tiers.pop();
@@ -753,11 +756,17 @@ fn each_seed_pack_broken_one_way_is_caught() {
 
     let mut p = pack("rugao-2020");
     p.periods[2].start = day("2019-11-20");
-    assert!(p.problems().iter().any(|x| x == "periods[1] and periods[2] overlap"));
+    assert!(p
+        .problems()
+        .iter()
+        .any(|x| x == "periods[2].start: periods[1] and periods[2] overlap"));
 
     let mut p = pack("sanya-2021");
     p.combinations[0].notice = "不存在的通知".into();
-    assert!(p.problems().iter().any(|x| x.starts_with("combinations[0]: notice")));
+    assert!(p
+        .problems()
+        .iter()
+        .any(|x| x.starts_with("combinations[0].notice: notice")));
 
     // Report settings are checked like every figure: the ranking's points make 100, the
     // incentive is positive, and both cite a listed notice.
@@ -775,7 +784,9 @@ fn each_seed_pack_broken_one_way_is_caught() {
     assert!(problems
         .iter()
         .any(|x| x == "reports.incentive.per_head: must be more than 0"));
-    assert!(problems.iter().any(|x| x.starts_with("reports.incentive: notice")));
+    assert!(problems
+        .iter()
+        .any(|x| x.starts_with("reports.incentive.notice: notice")));
 
     let mut p = pack("beijing-2020");
     p.categories[0].certified_by = Some("police".into());
@@ -812,7 +823,7 @@ fn each_seed_pack_broken_one_way_is_caught() {
     assert!(p
         .problems()
         .iter()
-        .any(|x| x == "tiers: give both tiers an amount, or neither"));
+        .any(|x| x == "tiers[0].personal.value: give both tiers an amount, or neither"));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,3 +6,4 @@ mod validate;
 
 pub use pack::*;
 pub use quote::*;
+pub use validate::Problem;

@@ -78,6 +78,10 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+fn first_version() -> u32 {
+    1
+}
+
 /// Subsidy categories (身份类别), as named in the public API contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -546,6 +550,11 @@ pub struct PolicyPack {
     /// Administrative codes the pack applies to (a person's area code starts with one of them).
     pub area_codes: Vec<String>,
     pub insurance_year: i32,
+    /// The published version of this id: 1 for a pack's first publication (every seed file),
+    /// one more for each correction. Published versions never change; an enrolment records
+    /// the version it was priced with.
+    #[serde(default = "first_version")]
+    pub version: u32,
     /// The main notice's number (or title), shown in listings.
     pub notice: Arc<str>,
     pub notices: Vec<Notice>,
