@@ -138,3 +138,45 @@ export async function axe(page) {
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
   return result.violations.map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`);
 }
+
+// A second demo server over the suite's own database, its clock on `today` (what residents
+// see on a later day); `stop()` ends it. Started from the same binary and site as the suite's.
+export async function laterServer(today) {
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:net');
+  const port = await new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+    s.on('error', fail);
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const env = { PATH: process.env.PATH, CANBAO_DEMO: 'on', LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: process.env.E2E_SITE_ROOT, DATABASE_URL: process.env.E2E_DATABASE_URL, CANBAO_TODAY: today };
+  const child = spawn(process.env.E2E_SERVER_BIN, [], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`second server exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`${base}/api/v1/health`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (i > 300) throw new Error('second server did not become healthy in 30 s');
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return {
+    base,
+    stop: () => new Promise(ok => {
+      if (child.exitCode !== null) return ok();
+      child.on('exit', ok);
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+// Signs a staff account in on `page` and waits for the workbench.
+export async function staffSignIn(page, js, username) {
+  await page.goto(BASE + '/login/staff');
+  await hydrated(page, js);
+  await page.fill('#username', username);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(/\/work$/), page.click('main form button[type=submit]')]);
+}

@@ -83,7 +83,10 @@ for (const suite of suites) for (const backend of backends) {
     console.log(`# browser tests ${suite.dir} against ${backend} at ${base}`);
     const code = await new Promise(ok => {
       const t = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', join(here, suite.dir)], {
-        env: { ...process.env, BASE_URL: base, E2E_BACKEND: backend },
+        // The database and the binary too: a test may start a second server over the same
+        // data on another day (a pack published now is offered on its date).
+        env: { ...process.env, BASE_URL: base, E2E_BACKEND: backend, E2E_DATABASE_URL: databaseUrl,
+          E2E_SERVER_BIN: serverBin, E2E_SITE_ROOT: siteRoot },
         stdio: 'inherit',
       });
       t.on('exit', ok);

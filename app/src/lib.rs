@@ -29,7 +29,7 @@ use leptos_router::SsrMode;
 use crate::components::layout::{Footer, Header, ShellProvider};
 use crate::pages::{
     account, areas, cadre, certification, coverage, home, ledger, lists, login, not_found::NotFound,
-    payment_exceptions, quote, reports, work,
+    payment_exceptions, policies, quote, reports, work,
 };
 use crate::prefs::read_prefs;
 
@@ -131,6 +131,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/reports") view=reports::ReportPage ssr=SsrMode::Async/>
                         <Route path=path!("/reports/:kind") view=reports::ReportPage ssr=SsrMode::Async/>
                         <Route path=path!("/targets") view=reports::TargetsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/policies/drafts") view=policies::DraftsListPage ssr=SsrMode::Async/>
+                        <Route path=path!("/policies/drafts/:id") view=policies::DraftPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>

@@ -39,7 +39,7 @@ describe(`staff pages on a phone (${BACKEND})`, () => {
     await page.goto(BASE + '/work');
     const kinds = await page.locator('[data-testid=todo] li').evaluateAll(els => els.map(e => e.dataset.kind));
     assert.deepEqual(kinds.sort(), ['adjustments', 'certifications', 'ledger_not_contacted', 'ledger_unpaid', 'list_review',
-      'payment_exceptions']);
+      'payment_exceptions', 'policy_drafts']);
     await shot(page, 'staff-phone-work');
 
     // The weekly report scrolls sideways with the township column in place.

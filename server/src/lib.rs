@@ -110,7 +110,7 @@ impl Application {
             batches: Arc::new(app::services::Batches::new(&db)),
             typed: Default::default(),
             sms: Arc::new(OutboxSms::new(db.clone())),
-            policies: Arc::new(policies),
+            policies: Arc::new(app::services::policies::Policies::new(policies)),
             db,
             clock,
             settings: Arc::new(Settings {
@@ -122,6 +122,26 @@ impl Application {
                 order_minutes: config.order_minutes,
             }),
         };
+        // Packs the bureau published, on top of the seed packs; re-read every minute so a
+        // pack published through another server over the same database is offered here too.
+        state
+            .policies
+            .refresh(&state.db)
+            .await
+            .map_err(|e| StartError::Policy(e.to_string()))?;
+        {
+            let (policies, db) = (state.policies.clone(), state.db.clone());
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    if let Err(e) = policies.refresh(&db).await {
+                        tracing::error!("policy packs not refreshed: {e}");
+                    }
+                }
+            });
+        }
         if config.demo && config.demo_population > 0 {
             app::services::generate::demo(&state, config.demo_population)
                 .await

@@ -126,6 +126,32 @@ pub fn document() -> Value {
     put("Quote", generator.subschema_for::<Quote>());
     put("PolicyPack", generator.subschema_for::<PolicyPack>());
     put("PolicyList", generator.subschema_for::<Vec<PolicySummary>>());
+    put("DraftList", generator.subschema_for::<Vec<app::model::DraftSummary>>());
+    put(
+        "DraftCreateRequest",
+        generator.subschema_for::<crate::rest::policies::DraftCreateRequest>(),
+    );
+    put(
+        "DraftCreated",
+        generator.subschema_for::<crate::rest::policies::DraftCreated>(),
+    );
+    put(
+        "DraftDetail",
+        generator.subschema_for::<crate::rest::policies::DraftDetail>(),
+    );
+    put(
+        "DraftUpdateRequest",
+        generator.subschema_for::<crate::rest::policies::DraftUpdateRequest>(),
+    );
+    put("ProblemList", generator.subschema_for::<Vec<domain::policy::Problem>>());
+    put(
+        "ReviewRequest",
+        generator.subschema_for::<crate::rest::policies::ReviewRequest>(),
+    );
+    put(
+        "PublishRequest",
+        generator.subschema_for::<crate::rest::policies::PublishRequest>(),
+    );
     put("AreaNode", generator.subschema_for::<AreaNode>());
     put("AreaList", generator.subschema_for::<Vec<AreaNode>>());
     put("ErrorBody", generator.subschema_for::<ErrorBody>());

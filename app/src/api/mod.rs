@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 pub mod certification;
 pub mod coverage;
+pub mod policies;
 pub mod reports;
 
 use crate::error::AppError;
@@ -285,5 +286,12 @@ pub async fn my_areas() -> Result<Vec<AreaNode>, AppError> {
 #[server]
 pub async fn policy_packs() -> Result<Vec<domain::policy::PolicyPack>, AppError> {
     use self::ssr::*;
-    respond(async { Ok(state()?.policies.all().cloned().collect()) }.await)
+    respond(
+        async {
+            let state = state()?;
+            let today = state.clock.today();
+            Ok(state.policies.current().offered(today).cloned().collect())
+        }
+        .await,
+    )
 }

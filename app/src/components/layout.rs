@@ -92,6 +92,7 @@ fn Nav(info: Option<ShellInfo>) -> impl IntoView {
                 links.push(("/targets", t.nav_targets));
                 links.push(("/reconcile", t.nav_reconcile));
                 links.push(("/payment-exceptions", t.nav_px));
+                links.push(("/policies/drafts", t.nav_policies));
             }
             if role != Role::DepartmentOfficer {
                 links.push(("/audit", t.nav_audit));

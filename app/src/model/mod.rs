@@ -9,6 +9,7 @@ mod enrolment;
 mod ledger;
 mod lists;
 mod payments;
+mod policies;
 mod reports;
 
 pub use accounts::*;
@@ -18,4 +19,5 @@ pub use enrolment::*;
 pub use ledger::*;
 pub use lists::*;
 pub use payments::*;
+pub use policies::*;
 pub use reports::*;

@@ -9,6 +9,7 @@ pub mod lists;
 pub mod login;
 pub mod not_found;
 pub mod payment_exceptions;
+pub mod policies;
 pub mod quote;
 pub mod reports;
 pub mod work;

@@ -18,6 +18,7 @@ fn todo_label(t: &Texts, kind: &str) -> &'static str {
         "ledger_not_contacted" => t.todo_ledger_not_contacted,
         "list_review" => t.todo_list_review,
         "payment_exceptions" => t.todo_payment_exceptions,
+        "policy_drafts" => t.todo_policy_drafts,
         _ => t.todo_adjustments,
     }
 }

@@ -65,7 +65,8 @@ pub async fn coverage_page(
     let path = crate::store::areas::path(db, &h.area_code).await?;
     let area_path_en = path.iter().map(|a| a.name_en.clone()).collect();
     let area_path = path.into_iter().map(|a| a.name).collect();
-    let (pack, problem) = match state.policies.for_enrolment(&h.area_code, None, today) {
+    let policies = state.policies.current();
+    let (pack, problem) = match policies.for_enrolment(&h.area_code, None, today) {
         Ok(p) => (Some(p), None),
         Err(e) => (None, Some(e)),
     };

@@ -64,7 +64,8 @@ pub struct AppState {
     pub db: Db,
     pub clock: Clock,
     pub sms: Arc<dyn SmsSender>,
-    pub policies: Arc<policies::PolicyRegistry>,
+    /// The policy packs, replaced whole when one is published.
+    pub policies: Arc<policies::Policies>,
     pub settings: Arc<Settings>,
     /// Verifies payment callbacks (the sandbox provider locally).
     pub payments: Arc<dyn payments::PaymentProvider>,

@@ -17,6 +17,14 @@ pub struct PolicySummary {
     pub area_codes: Vec<String>,
     pub tiers: Vec<Tier>,
     pub categories: Vec<CategoryRule>,
+    /// The published version (1 for a first publication; more after corrections).
+    pub version: u32,
+    /// `draft` (or `submitted`, `returned`, `approved`) for a draft listed to staff in
+    /// scope; absent for a published pack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_id: Option<i64>,
 }
 
 impl From<&PolicyPack> for PolicySummary {
@@ -30,11 +38,14 @@ impl From<&PolicyPack> for PolicySummary {
             area_codes: p.area_codes.clone(),
             tiers: p.tiers.clone(),
             categories: p.categories.clone(),
+            version: p.version,
+            status: None,
+            draft_id: None,
         }
     }
 }
 
-pub fn run(registry: &PolicyRegistry, req: &QuoteRequest) -> Result<Quote, AppError> {
-    let pack = registry.by_id(&req.policy)?;
+pub fn run(registry: &PolicyRegistry, req: &QuoteRequest, today: chrono::NaiveDate) -> Result<Quote, AppError> {
+    let pack = registry.by_id(&req.policy, today)?;
     quote(pack, req).map_err(|e| AppError::invalid(&e.field, &e.code, e.message, e.message_en))
 }

@@ -244,6 +244,14 @@ const DEMO_STAFF: &[DemoStaff] = &[
         area: "141102",
         department: None,
     },
+    // A second Lishi officer: a pack drafted by one is approved and published by another.
+    DemoStaff {
+        username: "bureau_lishi2",
+        name: "离石区医保局 李华",
+        role: Role::BureauOfficer,
+        area: "141102",
+        department: None,
+    },
     DemoStaff {
         username: "bureau_lvliang",
         name: "吕梁市医保局 赵强",

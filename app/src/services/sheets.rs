@@ -26,11 +26,16 @@ pub fn normalise_header(h: &str) -> String {
 
 /// A file over `max_bytes`, refused with the limit that applies to it.
 pub fn too_large(max_bytes: usize) -> AppError {
-    let mb = max_bytes / 1024 / 1024;
+    // Below a megabyte (a policy pack's 256 KB) the limit is said in KB, not as "0 MB".
+    let limit = if max_bytes >= 1024 * 1024 {
+        format!("{} MB", max_bytes / 1024 / 1024)
+    } else {
+        format!("{} KB", max_bytes / 1024)
+    };
     file_error(
         "file_too_large",
-        format!("文件不能超过{mb}MB"),
-        format!("The file must be at most {mb} MB"),
+        format!("文件不能超过{}", limit.replace(' ', "")),
+        format!("The file must be at most {limit}"),
     )
 }
 

@@ -55,6 +55,8 @@ pub async fn todo(state: &AppState, actor: &Actor) -> Result<Vec<TodoItem>, AppE
         out.push(item("payment_exceptions", n, false, "/payment-exceptions"));
         let adjustments = crate::services::payments::exceptions::pending_adjustments(state, actor).await?;
         out.push(item("adjustments", adjustments.len(), false, "/payment-exceptions"));
+        let drafts = crate::services::policies::drafts::awaiting(state, actor).await?;
+        out.push(item("policy_drafts", drafts, false, "/policies/drafts"));
     }
     Ok(out)
 }

@@ -7,6 +7,7 @@ pub mod enrolment;
 pub mod ledger;
 pub mod lists;
 pub mod payments;
+pub mod policies;
 pub mod reference;
 pub mod reports;
 pub mod sessions;
@@ -28,6 +29,7 @@ use crate::ServerState;
 pub fn routes() -> Router<ServerState> {
     Router::new()
         .merge(reference::routes())
+        .merge(policies::routes())
         .merge(sessions::routes())
         .merge(enrolment::routes())
         .merge(payments::routes())
@@ -46,6 +48,7 @@ pub async fn unknown_endpoint() -> AppError {
 pub fn endpoints() -> impl Iterator<Item = &'static Endpoint> {
     [
         reference::ENDPOINTS,
+        policies::ENDPOINTS,
         sessions::ENDPOINTS,
         enrolment::ENDPOINTS,
         payments::ENDPOINTS,

@@ -126,8 +126,26 @@ pub(super) async fn get_area(
     Ok(Json(app::services::reference::area(&state, &code).await?))
 }
 
-pub(super) async fn list_policies(State(state): State<AppState>) -> Json<Vec<PolicySummary>> {
-    Json(state.policies.all().map(PolicySummary::from).collect())
+/// Published packs offered today; a signed-in bureau officer (or administrator) also sees
+/// the drafts of their area, marked with their status. Anyone else gets the public list,
+/// whatever their session says.
+pub(super) async fn list_policies(State(state): State<AppState>, headers: HeaderMap) -> Json<Vec<PolicySummary>> {
+    let mut out: Vec<PolicySummary> = state
+        .policies
+        .current()
+        .offered(state.clock.today())
+        .map(PolicySummary::from)
+        .collect();
+    if let Ok(actor) = super::actor(&state, &headers).await {
+        if let Ok(drafts) = app::services::policies::drafts::listed(&state, &actor).await {
+            out.extend(drafts.into_iter().map(|(d, pack)| PolicySummary {
+                status: Some(d.status),
+                draft_id: Some(d.id),
+                ..PolicySummary::from(&pack)
+            }));
+        }
+    }
+    Json(out)
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,7 +160,8 @@ pub(super) async fn get_policy(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let query: PolicyFormat = query_params(raw.as_deref())?;
-    let pack = state.policies.by_id(&id)?;
+    let policies = state.policies.current();
+    let pack = policies.by_id(&id, state.clock.today())?;
     match query.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(pack.clone()).into_response()),
         "toml" => {
@@ -176,7 +195,7 @@ pub(super) async fn post_quote(
     body: axum::body::Bytes,
 ) -> Result<Json<Quote>, AppError> {
     let req: QuoteRequest = json_body(&body)?;
-    Ok(Json(quotes::run(&state.policies, &req)?))
+    Ok(Json(quotes::run(&state.policies.current(), &req, state.clock.today())?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -205,7 +224,8 @@ pub(super) async fn list_hospitals(
             "Give the policy id (policy=…)",
         ));
     }
-    let pack = state.policies.by_id(id)?;
+    let policies = state.policies.current();
+    let pack = policies.by_id(id, state.clock.today())?;
     let list = state.reference.hospitals_under(&state.db, &pack.area_codes).await?;
     let q = query.q.as_deref().map(str::trim).unwrap_or("");
     let area = query.area.as_deref().map(str::trim).unwrap_or("");

@@ -112,7 +112,8 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
             "ledger_not_contacted",
             "list_review",
             "payment_exceptions",
-            "adjustments"
+            "adjustments",
+            "policy_drafts"
         ]
     );
 

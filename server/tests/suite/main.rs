@@ -13,6 +13,7 @@ mod enrolment;
 mod ledger;
 mod lists;
 mod openapi;
+mod policies;
 mod quote;
 mod reports;
 mod security;

@@ -53,7 +53,7 @@ async fn policies_are_listed_with_citations(backend: Backend) {
     );
     let text = res.text().await.unwrap();
     let back = app::services::policies::parse_pack("lishi-2023.toml", &text).unwrap();
-    assert_eq!(&back, app.state.policies.by_id("lishi-2023").unwrap());
+    assert_eq!(&back, app.state.policies.current().get("lishi-2023").unwrap());
     let res = app
         .client
         .get(app.url("/api/v1/policies/lishi-2023?format=pdf"))

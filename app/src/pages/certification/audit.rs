@@ -148,6 +148,12 @@ const ACTIONS: &[(&str, &str, &str)] = &[
     ("roster_imported", "导入摸底名单", "Roster imported"),
     ("target_set", "设定任务数", "Target set"),
     ("targets_imported", "导入任务数", "Targets imported"),
+    ("policy_draft_created", "起草参保政策", "Policy draft started"),
+    ("policy_draft_updated", "修改政策草稿", "Policy draft edited"),
+    ("policy_draft_submitted", "提交政策审核", "Policy draft submitted"),
+    ("policy_draft_approved", "审核通过政策", "Policy draft approved"),
+    ("policy_draft_returned", "退回政策草稿", "Policy draft returned"),
+    ("policy_published", "发布参保政策", "Policy published"),
 ];
 
 /// What an audit action code means (an unknown code shows as it is: the log must never
@@ -209,6 +215,7 @@ mod tests {
                     "action: \"",
                     "audit_event(state, None, \"",
                     "audit_event(state, Some(account.id), \"",
+                    "entry(actor, \"",
                 ] {
                     if let Some(at) = line.find(marker) {
                         let rest = &line[at + marker.len()..];

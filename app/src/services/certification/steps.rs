@@ -171,7 +171,8 @@ pub async fn bulk(
 
 /// What flagging `cert` on `today` does to the person's enrolment for the pack's year.
 pub(super) async fn reprice(state: &AppState, cert: &CertRow, today: NaiveDate) -> Result<Option<Repricing>, AppError> {
-    let Some(pack) = cert.policy_id.as_deref().and_then(|p| state.policies.get(p)) else {
+    let policies = state.policies.current();
+    let Some(pack) = cert.policy_id.as_deref().and_then(|p| policies.get(p)) else {
         return Ok(None);
     };
     let Some(e) = enrol_store::enrolment_for(&state.db, cert.person_id, pack.insurance_year).await? else {

@@ -61,7 +61,8 @@ pub async fn submit(
         });
     };
     let today = state.clock.today();
-    let pack = state.policies.speaking_for(&area, today).ok_or_else(|| {
+    let policies = state.policies.current();
+    let pack = policies.speaking_for(&area, today).ok_or_else(|| {
         field_err(
             "category",
             "no_policy_for_area",

@@ -22,8 +22,8 @@ pub async fn change_hospitals(
     client_ip: &str,
 ) -> Result<EnrolmentView, AppError> {
     let before = get(state, actor, enrolment_id).await?;
-    let pack = state
-        .policies
+    let policies = state.policies.current();
+    let pack = policies
         .get(&before.policy)
         .ok_or_else(|| AppError::internal("change hospitals", "enrolment's pack is gone"))?;
     if before.status == CoverageStatus::Ended {

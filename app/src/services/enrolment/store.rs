@@ -73,6 +73,8 @@ pub struct EnrolmentRow {
     pub household_id: Option<i64>,
     pub insurance_year: i32,
     pub policy_id: String,
+    /// The version of the pack it was priced with.
+    pub policy_version: i32,
     pub tier: Option<String>,
     pub benefit_tier: Option<String>,
     pub add_ons: String,
@@ -97,7 +99,7 @@ pub struct EnrolmentRow {
 
 macro_rules! enrolment_columns {
     () => {
-        "e.id, e.person_id, e.household_id, e.insurance_year, e.policy_id, e.tier, e.benefit_tier, e.add_ons, \
+        "e.id, e.person_id, e.household_id, e.insurance_year, e.policy_id, e.policy_version, e.tier, e.benefit_tier, e.add_ons, \
          e.applied_category, e.standard_fen, e.subsidy_fen, e.surcharge_fen, e.add_ons_fen, e.due_fen, e.status, \
          e.quote_json, e.quote_request, e.order_id, e.paid_fen, e.paid_on, e.benefit_start, e.benefit_end, e.start_rule, \
          e.created_by_account_id, e.created_at"

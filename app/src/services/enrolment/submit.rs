@@ -132,7 +132,8 @@ pub async fn submit(
         HouseholdChoice::Existing(h) => (Some(h.id), h.area_code.clone()),
         HouseholdChoice::New(area) => (None, area.clone()),
     };
-    let pack = state.policies.for_enrolment(&area_code, req.policy.as_deref(), today)?;
+    let policies = state.policies.current();
+    let pack = policies.for_enrolment(&area_code, req.policy.as_deref(), today)?;
     let designated = state.reference.hospitals_under(db, &pack.area_codes).await?;
     let allowed: Vec<String> = designated.iter().map(|h| h.code.clone()).collect();
 
@@ -456,6 +457,7 @@ pub(super) fn planned_row(
         household_id: Some(household_id),
         insurance_year: pack.insurance_year,
         policy_id: pack.id.clone(),
+        policy_version: i32::try_from(pack.version).unwrap_or(i32::MAX),
         tier: q.tier.map(|t| t.code().to_owned()),
         benefit_tier: q.benefit_tier.map(|t| t.code().to_owned()),
         add_ons: m.add_ons.join(","),

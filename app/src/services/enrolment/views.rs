@@ -50,8 +50,8 @@ pub async fn enrolment_view(state: &AppState, row: EnrolmentRow, today: NaiveDat
         .map(to_view_hospital)
         .collect();
     let status = coverage_status(&row, today);
-    let changes_used = match state.policies.get(&row.policy_id) {
-        Some(_) if status != CoverageStatus::Ended => store::hospital_changes(&state.db, row.id).await?,
+    let changes_used = match state.policies.current().get(&row.policy_id).is_some() {
+        true if status != CoverageStatus::Ended => store::hospital_changes(&state.db, row.id).await?,
         _ => 0,
     };
     let order_no = match (status, row.order_id) {
@@ -103,7 +103,8 @@ pub(super) fn view_from_parts(
     let asked: Option<QuoteRequest> = row.quote_request.as_deref().and_then(|j| serde_json::from_str(j).ok());
     let person = asked.map(|r| r.person).unwrap_or_default();
     let status = coverage_status(&row, today);
-    let hospital_changes_left = match state.policies.get(&row.policy_id) {
+    let policies = state.policies.current();
+    let hospital_changes_left = match policies.get(&row.policy_id) {
         Some(p) if status != CoverageStatus::Ended => i64::from(p.hospital_changes_per_year())
             .saturating_sub(parts.changes_used)
             .max(0) as u32,
@@ -115,7 +116,7 @@ pub(super) fn view_from_parts(
         None
     };
     let deadline = (status == CoverageStatus::Unpaid)
-        .then(|| state.policies.get(&row.policy_id).map(|p| p.payment_deadline(today)))
+        .then(|| policies.get(&row.policy_id).map(|p| p.payment_deadline(today)))
         .flatten();
     let (start, end, rule) = if row.status == "unpaid" {
         let q = q.as_ref();

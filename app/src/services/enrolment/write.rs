@@ -142,8 +142,8 @@ pub(super) async fn write_submission(
                 "INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons,
                     applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json,
                     paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at, quote_request,
-                    order_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+                    order_id, policy_version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
                  ON CONFLICT (person_id, insurance_year) DO NOTHING RETURNING id")
                 .bind(row.person_id).bind(row.household_id).bind(row.insurance_year).bind(&row.policy_id)
                 .bind(&row.tier).bind(&row.benefit_tier).bind(&row.add_ons).bind(&row.applied_category)
@@ -151,6 +151,7 @@ pub(super) async fn write_submission(
                 .bind(&row.status).bind(&row.quote_json)
                 .bind(row.paid_on).bind(row.benefit_start).bind(row.benefit_end).bind(&row.start_rule)
                 .bind(row.created_by_account_id).bind(row.created_at).bind(&row.quote_request).bind(row.order_id)
+                .bind(row.policy_version)
                 .fetch_optional(&mut *tx).await?;
             match new_id {
                 Some(id) => {
@@ -257,7 +258,7 @@ pub(super) struct NewPeople<'a> {
 /// Everything submissions of new people write — household, order, people, enrolments,
 /// hospitals, choices, audit entry and idempotency key — as one PostgreSQL statement, which
 /// is its own transaction: one round trip instead of about a dozen, for one submission or a
-/// batch of them (`batch.rs`; `$1`–`$14` have one element per submission, `$15`–`$39` and
+/// batch of them (`batch.rs`; `$1`–`$14` and `$43` have one element per submission, `$15`–`$39` and
 /// `$42` one per member, `$40`–`$41` one per hospital chosen). The rows are those the general
 /// path writes in its transaction (a test compares both answers and read-backs).
 ///
@@ -269,9 +270,10 @@ pub(super) struct NewPeople<'a> {
 pub(super) const INSERT_NEW_PEOPLE: &str = "
 WITH sub AS MATERIALIZED (
     SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::int8[],
-        $7::text[], $8::timestamptz[], $9::int4[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+        $7::text[], $8::timestamptz[], $9::int4[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+        $43::int4[])
     WITH ORDINALITY AS sub(actor, at, existing_hh, new_area, order_no, owed, provider, expires, year, policy,
-        client_ip, audit_area, idem_key, idem_hash, s)
+        client_ip, audit_area, idem_key, idem_hash, policy_version, s)
 ),
 m AS MATERIALIZED (
     SELECT * FROM unnest($42::int8[], $15::text[], $16::text[], $17::date[], $18::text[], $19::text[], $20::bool[],
@@ -311,11 +313,12 @@ p AS (
 e AS (
     INSERT INTO enrolments (person_id, household_id, insurance_year, policy_id, tier, benefit_tier, add_ons,
         applied_category, standard_fen, subsidy_fen, surcharge_fen, add_ons_fen, due_fen, status, quote_json,
-        paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at, quote_request, order_id)
+        paid_on, benefit_start, benefit_end, start_rule, created_by_account_id, created_at, quote_request, order_id,
+        policy_version)
     SELECT p.id, hh.id, sub.year, sub.policy, m.tier, m.benefit_tier, m.add_ons, m.applied_category, m.standard_fen,
         m.subsidy_fen, m.surcharge_fen, m.add_ons_fen, m.due_fen, m.status, m.quote_json, m.paid_on,
         m.benefit_start, m.benefit_end, m.start_rule, sub.actor, sub.at, m.quote_request,
-        CASE WHEN m.names_order THEN oo.id END
+        CASE WHEN m.names_order THEN oo.id END, sub.policy_version
     FROM p JOIN ids ON ids.person_id = p.id JOIN m USING (i) JOIN sub ON sub.s = m.s JOIN hh ON hh.s = m.s
         LEFT JOIN oo ON oo.s = m.s
     RETURNING id, person_id
@@ -364,6 +367,7 @@ pub struct NewPeopleRows {
     expires: DateTime<Utc>,
     year: i32,
     policy_id: String,
+    policy_version: i32,
     client_ip: String,
     area_code: String,
     idem_key: Option<String>,
@@ -456,6 +460,7 @@ pub(super) async fn insert_new_people(
         .bind(hospital_member)
         .bind(hospital_code)
         .bind(submission)
+        .bind(each(jobs, |j| j.policy_version))
         .fetch_all(pool)
         .await?;
     if answers.len() != jobs.len() || answers.iter().enumerate().any(|(i, a)| a.0 != i as i64 + 1) {
@@ -518,6 +523,7 @@ pub(super) async fn write_new_people_pg(
         expires: order.expires,
         year: w.pack.insurance_year,
         policy_id: w.pack.id.clone(),
+        policy_version: i32::try_from(w.pack.version).unwrap_or(i32::MAX),
         client_ip: w.client_ip.to_owned(),
         area_code,
         idem_key: w.idem.map(|(k, _)| k.to_owned()),

@@ -151,7 +151,10 @@ fn id_number(district: &str, birth: NaiveDate, seq: u32) -> String {
 
 /// Generates `spec.people` people into the database behind `state`.
 pub async fn population(state: &AppState, spec: &Spec) -> Result<Summary, AppError> {
-    let pack = state.policies.by_id(&spec.policy)?;
+    let policies = state.policies.current();
+    let pack = policies
+        .get(&spec.policy)
+        .ok_or_else(|| AppError::internal("generate", format!("no pack {}", spec.policy)))?;
     let (slots, cumulative) = slots(state, pack, &spec.skip_areas).await?;
     let total_weight = *cumulative.last().unwrap_or(&1);
     let db = &state.db;

@@ -73,12 +73,11 @@ fn year_for(state: &AppState, area: &str, asked: Option<i32>) -> Result<i32, App
     } else {
         format!("{area}0000")
     };
-    state
-        .policies
+    let policies = state.policies.current();
+    policies
         .speaking_for(&probe, state.clock.today())
         .or_else(|| {
-            state
-                .policies
+            policies
                 .all()
                 .find(|p| p.area_codes.iter().any(|c| c.starts_with(area)))
         })

@@ -1,6 +1,7 @@
 //! The dry run: every row checked against the people, certifications and ledger the system
 //! holds, nothing written.
 
+use crate::services::policies::PolicyRegistry;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -82,7 +83,12 @@ pub(super) fn trimmed(s: String) -> Option<String> {
     }
 }
 
-pub(super) async fn analyse<'s>(state: &'s AppState, actor: &Actor, parsed: Parsed) -> Result<Analysis<'s>, AppError> {
+pub(super) async fn analyse<'s>(
+    state: &'s AppState,
+    policies: &'s PolicyRegistry,
+    actor: &Actor,
+    parsed: Parsed,
+) -> Result<Analysis<'s>, AppError> {
     let scope = actor.staff_scope()?.to_owned();
     let today = state.clock.today();
     let Parsed { columns, rows: raw, .. } = parsed;
@@ -275,7 +281,7 @@ pub(super) async fn analyse<'s>(state: &'s AppState, actor: &Actor, parsed: Pars
         let pack = match packs.get(area) {
             Some(p) => *p,
             None => {
-                let p = state.policies.speaking_for(area, today);
+                let p = policies.speaking_for(area, today);
                 packs.insert(area.to_owned(), p);
                 p
             }
@@ -441,7 +447,8 @@ pub async fn preview(
     let parsed = parse_off_thread(bytes.to_vec()).await?;
     let parse_ms = laps.lap();
     let kind = parsed.kind;
-    let analysis = analyse(state, actor, parsed).await?;
+    let policies = state.policies.current();
+    let analysis = analyse(state, &policies, actor, parsed).await?;
     let analyse_ms = laps.lap();
     let name: String = file_name.chars().filter(|c| !c.is_control()).take(100).collect();
     let sha = hex::encode(sha2::Sha256::digest(bytes));

@@ -48,7 +48,8 @@ pub async fn apply(state: &AppState, actor: &Actor, id: i64, client_ip: &str) ->
     let read_ms = laps.lap();
     let parsed = parse_off_thread(s.body.clone()).await?;
     let parse_ms = laps.lap();
-    let analysis = analyse(state, actor, parsed).await?;
+    let policies = state.policies.current();
+    let analysis = analyse(state, &policies, actor, parsed).await?;
     let analyse_ms = laps.lap();
     let r = report(&analysis, id, &s.file_name, true);
     let now = state.clock.now();

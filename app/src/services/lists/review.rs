@@ -139,7 +139,8 @@ pub async fn show(state: &AppState, actor: &Actor, id: i64) -> Result<ImportRepo
             .and_then(|j| serde_json::from_str(&j).ok())
             .ok_or_else(|| AppError::internal("adjustment report", "report missing"));
     }
-    let analysis = analyse(state, actor, parse_off_thread(s.body.clone()).await?).await?;
+    let policies = state.policies.current();
+    let analysis = analyse(state, &policies, actor, parse_off_thread(s.body.clone()).await?).await?;
     Ok(report(&analysis, id, &s.file_name, false))
 }
 
@@ -158,7 +159,8 @@ pub async fn error_report(state: &AppState, actor: &Actor, id: i64) -> Result<(S
             .map(|(l, m, o, msg)| (l as u64, m, o, None, msg))
             .collect()
     } else {
-        let analysis = analyse(state, actor, parse_off_thread(s.body.clone()).await?).await?;
+        let policies = state.policies.current();
+        let analysis = analyse(state, &policies, actor, parse_off_thread(s.body.clone()).await?).await?;
         analysis
             .rows
             .iter()

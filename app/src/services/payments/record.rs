@@ -35,10 +35,16 @@ pub struct NewPayment<'a> {
 pub(super) async fn settle(state: &AppState, rows: &[EnrolmentRow]) -> Result<Vec<(i64, Option<Quote>)>, AppError> {
     let today = state.clock.today();
     let mut out = Vec::with_capacity(rows.len());
+    let policies = state.policies.current();
     for r in rows {
         let stored: Option<domain::policy::QuoteRequest> =
             r.quote_request.as_deref().and_then(|j| serde_json::from_str(j).ok());
-        let fresh = match (state.policies.get(&r.policy_id), stored) {
+        let fresh = match (
+            policies
+                .version(&r.policy_id, r.policy_version as u32)
+                .or_else(|| policies.get(&r.policy_id)),
+            stored,
+        ) {
             (Some(pack), Some(mut req)) => {
                 req.paid_on = today.to_string();
                 domain::policy::quote(pack, &req)

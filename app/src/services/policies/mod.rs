@@ -1,8 +1,13 @@
 //! The policy packs the server knows: the five embedded seed packs, plus any in a
 //! directory named by configuration, so a bureau can add next year's pack without a rebuild.
 
+pub mod drafts;
+pub mod edit;
+pub mod store;
+
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDate;
 use domain::policy::PolicyPack;
@@ -11,16 +16,66 @@ use crate::error::{AppError, UserMessage};
 
 /// The embedded packs: (file name, text). One file per jurisdiction-year.
 const EMBEDDED: [(&str, &str); 5] = [
-    ("beijing-2020.toml", include_str!("../../policies/beijing-2020.toml")),
-    ("sanya-2021.toml", include_str!("../../policies/sanya-2021.toml")),
-    ("rugao-2020.toml", include_str!("../../policies/rugao-2020.toml")),
-    ("weifang-2021.toml", include_str!("../../policies/weifang-2021.toml")),
-    ("lishi-2023.toml", include_str!("../../policies/lishi-2023.toml")),
+    ("beijing-2020.toml", include_str!("../../../policies/beijing-2020.toml")),
+    ("sanya-2021.toml", include_str!("../../../policies/sanya-2021.toml")),
+    ("rugao-2020.toml", include_str!("../../../policies/rugao-2020.toml")),
+    ("weifang-2021.toml", include_str!("../../../policies/weifang-2021.toml")),
+    ("lishi-2023.toml", include_str!("../../../policies/lishi-2023.toml")),
 ];
 
+/// The packs the server prices with: for each id its published versions, newest last, each
+/// with the day residents are first offered it (None: always — the seed packs and those in
+/// `CANBAO_POLICY_DIR`). Cheap to share: the packs are behind `Arc`s.
 #[derive(Debug, Clone, Default)]
 pub struct PolicyRegistry {
-    packs: BTreeMap<String, PolicyPack>,
+    packs: BTreeMap<String, Vec<Published>>,
+}
+
+#[derive(Debug, Clone)]
+struct Published {
+    pack: Arc<PolicyPack>,
+    from: Option<NaiveDate>,
+}
+
+/// The live registry: replaced whole when a pack is published (here, or by another server
+/// over the same database, read on the next refresh), never changed in place, so a request
+/// prices with one consistent set.
+pub struct Policies {
+    /// The packs that do not come from the database (embedded and directory).
+    base: PolicyRegistry,
+    current: RwLock<Arc<PolicyRegistry>>,
+}
+
+impl Policies {
+    pub fn new(base: PolicyRegistry) -> Policies {
+        let current = RwLock::new(Arc::new(base.clone()));
+        Policies { base, current }
+    }
+
+    /// The registry as it stands; hold it for the length of one use case.
+    pub fn current(&self) -> Arc<PolicyRegistry> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The packs without the database's (what a new id's first version is numbered above).
+    pub fn base(&self) -> &PolicyRegistry {
+        &self.base
+    }
+
+    /// Reloads the published versions from the database on top of the base packs. A stored
+    /// version that no longer reads (a later release changed the pack format) stops the
+    /// refresh with its id rather than silently dropping a pack residents were offered.
+    pub async fn refresh(&self, db: &crate::store::Db) -> Result<(), AppError> {
+        let rows = store::published(db).await?;
+        let mut next = self.base.clone();
+        for row in rows {
+            let pack: PolicyPack = serde_json::from_str(&row.body)
+                .map_err(|e| AppError::internal("policy_versions", format!("{} v{}: {e}", row.pack_id, row.version)))?;
+            next.insert(pack, Some(row.effective_from));
+        }
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        Ok(())
+    }
 }
 
 /// Parses and validates one pack file; the error names the file, the key and the problem.
@@ -61,7 +116,7 @@ impl PolicyRegistry {
         let mut r = PolicyRegistry::default();
         for (file, text) in EMBEDDED {
             let pack = parse_pack(file, text).unwrap_or_else(|e| panic!("embedded policy pack is invalid:\n{e}"));
-            r.packs.insert(pack.id.clone(), pack);
+            r.insert(pack, None);
         }
         r
     }
@@ -95,25 +150,74 @@ impl PolicyRegistry {
         }
         let n = loaded.len();
         for pack in loaded {
-            self.packs.insert(pack.id.clone(), pack);
+            // A file replaces the id's versions: the directory is the operator's word.
+            self.packs.remove(&pack.id);
+            self.insert(pack, None);
         }
         Ok(n)
     }
 
-    pub fn get(&self, id: &str) -> Option<&PolicyPack> {
-        self.packs.get(id)
+    /// Adds a version (kept in version order; the same version again replaces it).
+    pub fn insert(&mut self, pack: PolicyPack, from: Option<NaiveDate>) {
+        let versions = self.packs.entry(pack.id.clone()).or_default();
+        versions.retain(|p| p.pack.version != pack.version);
+        versions.push(Published {
+            pack: Arc::new(pack),
+            from,
+        });
+        versions.sort_by_key(|p| p.pack.version);
     }
 
+    /// The newest version of an id, whatever its date: for records already priced with it
+    /// (their own figures are stored; this gives the rules around them).
+    pub fn get(&self, id: &str) -> Option<&PolicyPack> {
+        self.packs.get(id).and_then(|v| v.last()).map(|p| &*p.pack)
+    }
+
+    /// One exact version.
+    pub fn version(&self, id: &str, version: u32) -> Option<&PolicyPack> {
+        self.packs
+            .get(id)
+            .and_then(|v| v.iter().find(|p| p.pack.version == version))
+            .map(|p| &*p.pack)
+    }
+
+    /// The version of an id in force on `today`: the newest whose date has come.
+    pub fn on(&self, id: &str, today: NaiveDate) -> Option<&PolicyPack> {
+        self.packs
+            .get(id)?
+            .iter()
+            .rev()
+            .find(|p| p.from.is_none_or(|d| d <= today))
+            .map(|p| &*p.pack)
+    }
+
+    /// The day a published version is first offered (None: always).
+    pub fn offered_from(&self, id: &str, version: u32) -> Option<NaiveDate> {
+        self.packs
+            .get(id)
+            .and_then(|v| v.iter().find(|p| p.pack.version == version))
+            .and_then(|p| p.from)
+    }
+
+    /// Every id's newest version, whatever its date (staff listings).
     pub fn all(&self) -> impl Iterator<Item = &PolicyPack> {
-        self.packs.values()
+        self.packs.values().filter_map(|v| v.last()).map(|p| &*p.pack)
+    }
+
+    /// Every pack offered on `today`: each id's version in force, ids whose first version's
+    /// day has not come left out.
+    pub fn offered(&self, today: NaiveDate) -> impl Iterator<Item = &PolicyPack> {
+        self.packs.keys().filter_map(move |id| self.on(id, today))
     }
 
     // The one place that chooses a pack: enrolment, certification, lists, the ledger and
     // reports all ask here, so a rule about which year speaks for an area is written once.
 
-    /// The pack with this id, or 404 on the `policy` field.
-    pub fn by_id(&self, id: &str) -> Result<&PolicyPack, AppError> {
-        self.get(id).ok_or_else(|| {
+    /// The pack with this id in force on `today`, or 404 on the `policy` field (a pack
+    /// published for a later day is unknown until then).
+    pub fn by_id(&self, id: &str, today: NaiveDate) -> Result<&PolicyPack, AppError> {
+        self.on(id, today).ok_or_else(|| {
             AppError::NotFound(UserMessage::new(
                 "policy_not_found",
                 Some("policy"),
@@ -132,7 +236,7 @@ impl PolicyRegistry {
         today: NaiveDate,
     ) -> Result<&PolicyPack, AppError> {
         if let Some(id) = asked.filter(|s| !s.is_empty()) {
-            let pack = self.by_id(id)?;
+            let pack = self.by_id(id, today)?;
             if !pack.covers_area(area_code) {
                 return Err(AppError::invalid(
                     "policy",
@@ -164,8 +268,8 @@ impl PolicyRegistry {
     /// The pack that speaks for an area on a day: the one whose collection window is open,
     /// else the latest covering the area (certifications, lists and the ledger use it too).
     pub fn speaking_for(&self, area: &str, today: NaiveDate) -> Option<&PolicyPack> {
-        let mut covering: Vec<&PolicyPack> = self.all().filter(|p| p.covers_area(area)).collect();
-        if let Some(open) = covering.iter().find(|p| p.accepts_payment_on(today)) {
+        let mut covering: Vec<&PolicyPack> = self.offered(today).filter(|p| p.covers_area(area)).collect();
+        if let Some(open) = open_on(&covering, today) {
             return Some(open);
         }
         covering.sort_by_key(|p| p.insurance_year);
@@ -177,7 +281,7 @@ impl PolicyRegistry {
     /// collection is open, else the latest that has begun.
     pub fn for_report(&self, prefix: &str, year: Option<i32>, today: NaiveDate) -> Result<&PolicyPack, AppError> {
         let mut cands: Vec<&PolicyPack> = self
-            .all()
+            .offered(today)
             .filter(|p| {
                 p.area_codes
                     .iter()
@@ -206,7 +310,7 @@ impl PolicyRegistry {
                 ));
             }
         }
-        if let Some(open) = cands.iter().find(|p| p.accepts_payment_on(today)) {
+        if let Some(open) = open_on(&cands, today) {
             return Ok(open);
         }
         cands.sort_by_key(|p| p.insurance_year);
@@ -225,6 +329,24 @@ impl PolicyRegistry {
                 )
             })
     }
+}
+
+/// Of the packs whose collection is open on `today`, the one to use: a year still accepts
+/// late payers while the next year's on-time period runs (Lishi 2023 until 31 December 2023,
+/// lishi-2024 from 1 September 2023), and then the year paid on time is meant; otherwise the
+/// latest year.
+fn open_on<'p>(packs: &[&'p PolicyPack], today: NaiveDate) -> Option<&'p PolicyPack> {
+    packs
+        .iter()
+        .filter(|p| p.accepts_payment_on(today))
+        .max_by_key(|p| {
+            let on_time = p
+                .periods
+                .iter()
+                .any(|x| x.on_time && x.start <= today && today <= x.end);
+            (on_time, p.insurance_year)
+        })
+        .copied()
 }
 
 fn window_closed(pack: &PolicyPack, today: NaiveDate) -> AppError {

@@ -364,7 +364,7 @@ pub(super) fn row_from(
 /// people registered directly on the area itself when there are any; and the total.
 pub(super) async fn rows_for(
     state: &AppState,
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     year: i32,
     as_of: NaiveDate,
     students_born_by: Option<NaiveDate>,

@@ -61,7 +61,7 @@ pub async fn dashboard(state: &AppState, actor: &Actor, q: &ReportQuery, lang: L
 /// day) per sub-area and in total, as counts and as coverage of today's should-enrol.
 pub(super) async fn trend(
     state: &AppState,
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     rows: &[ReportRow],
     total: &ReportRow,
 ) -> Result<Vec<TrendSeries>, AppError> {

@@ -63,10 +63,11 @@ impl ReportHeader {
 }
 
 /// The resolved request: the area, its sub-areas, the pack and the as-of day.
-pub struct Ctx<'a> {
+pub struct Ctx {
     pub area: AreaNode,
     pub prefix: String,
-    pub pack: &'a PolicyPack,
+    /// The pack that speaks for the area (a copy: the registry may be replaced meanwhile).
+    pub pack: PolicyPack,
     pub as_of: NaiveDate,
     pub children: Vec<AreaNode>,
 }
@@ -93,7 +94,7 @@ pub(super) fn unknown_kind(kind: &str) -> AppError {
 /// Resolves area, pack and as-of day, with the errors the issue lists: an unknown area
 /// 404, an area out of scope 403, an as-of day in the future or before the collection
 /// period 422.
-pub async fn context<'a>(state: &'a AppState, actor: &Actor, q: &ReportQuery) -> Result<Ctx<'a>, AppError> {
+pub async fn context(state: &AppState, actor: &Actor, q: &ReportQuery) -> Result<Ctx, AppError> {
     may_report(actor)?;
     let own = actor
         .staff_scope()
@@ -121,7 +122,8 @@ pub async fn context<'a>(state: &'a AppState, actor: &Actor, q: &ReportQuery) ->
             "This area is outside your scope",
         ));
     }
-    let pack = state.policies.for_report(&prefix, q.year, state.clock.today())?;
+    let policies = state.policies.current();
+    let pack = policies.for_report(&prefix, q.year, state.clock.today())?.clone();
     let today = state.clock.today();
     let (start, end) = pack.collection_window();
     let as_of = match q.as_of.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -167,7 +169,7 @@ pub async fn context<'a>(state: &'a AppState, actor: &Actor, q: &ReportQuery) ->
     })
 }
 
-pub(super) fn header(state: &AppState, ctx: &Ctx<'_>, kind: &str, title: String, title_en: String) -> ReportHeader {
+pub(super) fn header(state: &AppState, ctx: &Ctx, kind: &str, title: String, title_en: String) -> ReportHeader {
     let (start, end) = ctx.pack.collection_window();
     let deadline = ctx.pack.payment_deadline(ctx.as_of);
     let now = state.clock.now();

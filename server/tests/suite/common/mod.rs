@@ -227,6 +227,12 @@ impl TestApp {
     }
 
     pub async fn stop(self) {
+        self.stop_keeping_db().await.drop_db().await;
+    }
+
+    /// Stops the server and hands back its database, for another server to start on (a
+    /// later day, say).
+    pub async fn stop_keeping_db(self) -> TestDb {
         let TestApp {
             client,
             stop,
@@ -241,7 +247,7 @@ impl TestApp {
             .expect("the server stops within 30 s of the shutdown signal")
             .unwrap()
             .unwrap();
-        db.drop_db().await;
+        db
     }
 }
 
