@@ -86,7 +86,7 @@ describe(`policy packs drafted, reviewed and published by the bureau (${BACKEND}
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },
         body: JSON.stringify({ area_code: '141102001001',
-          members: [{ id_number: '141102199002026013', name: '测试丙', hospitals: ['H141102001'] }] }),
+          members: [{ id_number: '141102199002026011', name: '测试丙', hospitals: ['H141102001'] }] }),
       });
       const sub = await res.json();
       assert.equal(res.status, 201, JSON.stringify(sub));

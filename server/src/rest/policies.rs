@@ -69,6 +69,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         request: Some("File"),
         responses: &[
             (201, "the new draft's id", "DraftCreated"),
+            (400, "a malformed multipart body", "ErrorBody"),
             (401, "not signed in", "ErrorBody"),
             (403, "not a bureau officer or administrator", "ErrorBody"),
             (422, "the file is over 256 KB, cannot be read as a pack (the line is named), or its areas are out of scope", "ErrorBody"),
@@ -163,6 +164,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         request: Some("ReviewRequest"),
         responses: &[
             (200, "the draft", "DraftDetail"),
+            (400, "malformed JSON", "ErrorBody"),
             (401, "not signed in", "ErrorBody"),
             (403, "not a bureau officer or administrator, or the draft's author", "ErrorBody"),
             (404, "no such draft in your area", "ErrorBody"),
@@ -177,6 +179,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         request: Some("PublishRequest"),
         responses: &[
             (200, "the draft, published", "DraftDetail"),
+            (400, "malformed JSON", "ErrorBody"),
             (401, "not signed in", "ErrorBody"),
             (403, "not a bureau officer or administrator, or the draft's author", "ErrorBody"),
             (404, "no such draft in your area", "ErrorBody"),
@@ -317,6 +320,8 @@ pub(super) async fn post_draft(
 ) -> Response {
     let result = async {
         let actor = actor(&state, &headers).await?;
+        // The role first: someone who may not draft is refused whatever they sent.
+        drafts::may_author(&actor)?;
         #[derive(Deserialize, Default)]
         struct Form {
             from: Option<String>,
@@ -394,6 +399,7 @@ pub(super) async fn put_draft(
     body: axum::body::Bytes,
 ) -> Result<Json<DraftDetail>, AppError> {
     let id = numeric_id(&id, "draft")?;
+    drafts::check_access(&state, &actor, id).await?;
     let req: DraftUpdateRequest = json_body(&body)?;
     drafts::replace(&state, &actor, id, req.pack, req.reason.as_deref(), &ip).await?;
     Ok(Json(detail(&state, &actor, id).await?))
@@ -487,6 +493,7 @@ pub(super) async fn post_return(
 ) -> Response {
     let (state, headers, ip, body) = (&state, &headers, ip.as_str(), &body[..]);
     act(state, headers, &id, "returned", |actor, id| async move {
+        drafts::check_access(state, &actor, id).await?;
         let req: ReviewRequest = body_of(headers, body)?;
         drafts::review(state, &actor, id, false, req.note.as_deref(), ip).await?;
         Ok(actor)
@@ -503,6 +510,7 @@ pub(super) async fn post_publish(
 ) -> Response {
     let (state, headers, ip, body) = (&state, &headers, ip.as_str(), &body[..]);
     act(state, headers, &id, "published", |actor, id| async move {
+        drafts::check_access(state, &actor, id).await?;
         let req: PublishRequest = body_of(headers, body)?;
         drafts::publish(state, &actor, id, req.offered_from, ip).await?;
         Ok(actor)

@@ -223,8 +223,8 @@ pub async fn import(state: &AppState, actor: &Actor, file_name: &str, text: &[u8
         let msg = e.message().to_owned();
         let line = e
             .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-            .unwrap_or(1);
+            .and_then(|s| text.get(..s.start))
+            .map_or(1, |before| before.lines().count().max(1));
         AppError::invalid(
             "file",
             "pack_unreadable",
@@ -383,6 +383,11 @@ pub async fn replace(
         .collect::<Vec<_>>()
         .join(", ");
     store_pack(state, actor, &row, &pack, reason.as_deref(), &what, ip).await
+}
+
+/// Refuses an actor who may not draft packs at all (before their request is even read).
+pub fn may_author(actor: &Actor) -> Result<(), AppError> {
+    author_scope(actor).map(|_| ())
 }
 
 /// Refuses an actor who may not reach draft `id` (as its other use cases would).

@@ -1099,6 +1099,44 @@ mod tests {
         assert_eq!(e.field(), Some("categories[0].amount"));
     }
 
+    /// The loader's rules as an officer meets them: each edit saves (every value reads),
+    /// and the draft then has a problem on that field, so it cannot be submitted.
+    #[test]
+    fn rules_broken_through_the_form_name_their_field() {
+        let base = lishi();
+        for (edits, field, zh) in [
+            (vec![("periods[0].end", "2022-08-01")], "periods[0].end", "晚于结束日期"),
+            (
+                vec![("categories[3].amount", "400")],
+                "categories[3].amount",
+                "超过缴费标准",
+            ),
+            (
+                vec![("categories[4].category", "minimum_living")],
+                "categories[4].category",
+                "重复",
+            ),
+            (
+                vec![("tiers[0].personal.notice", "某某号")],
+                "tiers[0].personal.notice",
+                "通知",
+            ),
+            (vec![("late.note_zh", "")], "late.note_zh", "说明"),
+            (vec![("tiers[0].personal.value", "-5")], "tiers[0].personal.value", "负"),
+            (vec![("periods[0].on_time", "false")], "periods", "按时"),
+            (vec![("id", "Lishi 2024")], "id", "编号"),
+        ] {
+            let form: Vec<(String, String)> = edits.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let draft = apply(&base, &form).unwrap_or_else(|e| panic!("{field}: {e}"));
+            let found = crate::services::policies::drafts::problems(&draft, None, &PolicyRegistry::default());
+            let p = found
+                .iter()
+                .find(|p| p.field == field)
+                .unwrap_or_else(|| panic!("{field}: {found:?}"));
+            assert!(p.zh.contains(zh), "{field}: {}", p.zh);
+        }
+    }
+
     #[test]
     fn rows_and_parts_are_added_and_removed() {
         let base = lishi();
