@@ -240,6 +240,16 @@ fn rows() -> Vec<Row> {
             "last_enrolment_day.note_zh",
             "最后参保日：缺少中文说明（假设的数值须用中文和英文写明来源）",
         ),
+        row(
+            "lishi-2023",
+            |p| {
+                let mut c = cited(day("2022-12-31"), p);
+                c.clause = "".into();
+                p.last_enrolment_day = Some(c);
+            },
+            "last_enrolment_day.clause",
+            "最后参保日：未填写所依据的条款",
+        ),
         // --- Late payers
         row(
             "lishi-2023",
@@ -519,6 +529,12 @@ fn rows() -> Vec<Row> {
             "职工医保转居民医保：缺少中文说明",
         ),
         // --- Designated medical institutions
+        row(
+            "lishi-2023",
+            |p| p.hospitals.as_mut().unwrap().changes_per_year.clause = " ".into(),
+            "hospitals.changes_per_year.clause",
+            "定点医疗机构每年可变更次数：未填写所依据的条款",
+        ),
         row(
             "lishi-2023",
             |p| p.hospitals.as_mut().unwrap().max_choices.note_en = None,

@@ -100,6 +100,19 @@ pub struct SampleAnswer {
     pub note_en: String,
 }
 
+/// A change of the pack's shape the form offers: a row added to (or removed from) a list,
+/// or an optional part added or removed, with its buttons' words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ShapeOp {
+    /// The list or part (`categories`, `government_subsidy`).
+    pub target: String,
+    pub add_zh: String,
+    pub add_en: String,
+    pub remove_zh: String,
+    pub remove_en: String,
+}
+
 /// A draft, whole, as its page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -123,6 +136,9 @@ pub struct DraftView {
     pub may_publish: bool,
     /// Categories the sample form offers (code, Chinese, English).
     pub categories: Vec<(String, String, String)>,
+    /// Lists rows can be added to, and optional parts that can be added or removed.
+    pub lists: Vec<ShapeOp>,
+    pub parts: Vec<ShapeOp>,
 }
 
 /// The drafts page: the area's drafts, and the published packs a new one can start from

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::policies::{policy_draft, policy_drafts};
 use crate::components::loaded::loaded;
 use crate::i18n::Lang;
-use crate::model::{DraftSummary, DraftView, FieldKind, FieldView, SampleAnswer};
+use crate::model::{DraftSummary, DraftView, FieldKind, FieldView, SampleAnswer, ShapeOp};
 use crate::pages::certification::shanghai_time;
 use crate::prefs::{use_prefs, use_texts};
 
@@ -241,7 +241,8 @@ fn Draft(d: DraftView, lang: Lang) -> impl IntoView {
                     <label for="f-reason">{lang.pick("本版本的原因（更正已发布政策时必填）", "Why this version (required for a correction)")}</label>
                     <textarea id="f-reason" name="reason" maxlength="500" rows="2">{d.reason.clone().unwrap_or_default()}</textarea>
                 })}
-                <Fields fields=d.fields.clone() editable=d.may_edit lang problems=d.problems.clone() error_field=error_field.clone()/>
+                <Fields fields=d.fields.clone() editable=d.may_edit lang problems=d.problems.clone() error_field=error_field.clone()
+                    lists=d.lists.clone() parts=d.parts.clone()/>
                 {d.may_edit.then(|| view! {
                     <div class="sticky-actions">
                         <button type="submit" class="button primary" name="op" value="" data-testid="draft-save">{lang.pick("保存", "Save")}</button>
@@ -404,6 +405,8 @@ fn Fields(
     lang: Lang,
     problems: Vec<crate::model::Problem>,
     error_field: Option<String>,
+    lists: Vec<ShapeOp>,
+    parts: Vec<ShapeOp>,
 ) -> impl IntoView {
     // One fieldset per section; inside a list section, one group per item with its own
     // remove button, and an add button at the end.
@@ -418,57 +421,24 @@ fn Fields(
             _ => sections.push((name, vec![f])),
         }
     }
-    let lists: [(&str, &str, &str); 5] = [
-        ("notices", "添加通知", "Add a notice"),
-        ("periods", "添加缴费期", "Add a period"),
-        ("categories", "添加资助对象", "Add a category"),
-        ("combinations", "添加多重身份规则", "Add a combination"),
-        ("add_ons", "添加附加险", "Add an add-on"),
-    ];
-    let parts: [(&str, &str, &str, &str, &str); 4] = [
-        (
-            "government_subsidy",
-            "添加财政补助",
-            "Add a government subsidy",
-            "删除财政补助",
-            "Remove the government subsidy",
-        ),
-        (
-            "last_enrolment_day",
-            "设置最后参保日",
-            "Set a last enrolment day",
-            "删除最后参保日",
-            "Remove the last enrolment day",
-        ),
-        (
-            "newborn_from_birth",
-            "添加新生儿规则",
-            "Add the newborn rule",
-            "删除新生儿规则",
-            "Remove the newborn rule",
-        ),
-        (
-            "employee_transfer",
-            "添加职工医保断保规则",
-            "Add the employee-insurance rule",
-            "删除该规则",
-            "Remove this rule",
-        ),
-    ];
+    // Every field's path: a list or part with none is offered as an "add" button.
     let present: Vec<String> = sections
         .iter()
-        .flat_map(|(_, fs)| {
-            fs.iter()
-                .map(|f| f.path.split(['.', '[']).next().unwrap_or("").to_owned())
-        })
+        .flat_map(|(_, fs)| fs.iter().map(|f| f.path.clone()))
         .collect();
     let problems = std::sync::Arc::new(problems);
     let error_field = std::sync::Arc::new(error_field);
     view! {
         {sections.into_iter().map(|(name, fs)| {
             let top = fs.first().map(|f| f.path.split(['.', '[']).next().unwrap_or("").to_owned()).unwrap_or_default();
-            let list = lists.iter().find(|(l, _, _)| *l == top).copied();
-            let part = parts.iter().find(|p| p.0 == top).copied();
+            let list = lists.iter().find(|l| l.target == top).cloned();
+            // The optional parts shown here (reports has two), each with a remove button.
+            let here: Vec<ShapeOp> = parts
+                .iter()
+                .filter(|p| p.target == top || p.target.starts_with(&format!("{top}.")))
+                .filter(|p| present.iter().any(|x| x == &p.target || x.starts_with(&format!("{}.", p.target))))
+                .cloned()
+                .collect();
             // Group the fields by item (`categories[3]`), or all in one group.
             let mut groups: Vec<(Option<String>, Vec<FieldView>)> = Vec::new();
             for f in fs {
@@ -496,27 +466,29 @@ fn Fields(
                                 {g.into_iter().map(|f| view! { <Field f editable lang problems=problems.clone() error_field=error_field.clone()/> }).collect_view()}
                                 {(editable && item.is_some()).then(|| view! {
                                     <button type="submit" class="button small" name="op" value=format!("remove:{}", item.clone().unwrap_or_default())>
-                                        {lang.pick("删除此项", "Remove this")}
+                                        {list.as_ref().map(|l| lang.pick(&l.remove_zh, &l.remove_en).to_owned())}
                                     </button>
                                 })}
                             </div>
                         }
                     }).collect_view()}
-                    {(editable && list.is_some()).then(|| {
-                        let (l, zh, en) = list.unwrap_or(("", "", ""));
-                        view! { <button type="submit" class="button small" name="op" value=format!("add:{l}") data-testid=format!("add-{l}")>{lang.pick(zh, en)}</button> }
+                    {list.as_ref().filter(|_| editable).map(|l| view! {
+                        <button type="submit" class="button small" name="op" value=format!("add:{}", l.target)
+                            data-testid=format!("add-{}", l.target)>{lang.pick(&l.add_zh, &l.add_en).to_owned()}</button>
                     })}
-                    {(editable && part.is_some()).then(|| {
-                        let (p, _, _, rz, re) = part.unwrap_or(("", "", "", "", ""));
-                        view! { <button type="submit" class="button small" name="op" value=format!("remove:{p}")>{lang.pick(rz, re)}</button> }
-                    })}
+                    {here.into_iter().filter(|_| editable).map(|p| view! {
+                        <button type="submit" class="button small" name="op" value=format!("remove:{}", p.target)>
+                            {lang.pick(&p.remove_zh, &p.remove_en).to_owned()}</button>
+                    }).collect_view()}
                 </fieldset>
             }
         }).collect_view()}
         {editable.then(|| view! {
             <div class="pack-add">
-                {parts.iter().filter(|p| !present.iter().any(|x| x == p.0)).map(|(p, az, ae, _, _)| view! {
-                    <button type="submit" class="button small" name="op" value=format!("add:{p}")>{lang.pick(az, ae)}</button>
+                // Lists without a row yet (no add-ons, say) and absent optional parts.
+                {lists.iter().chain(parts.iter()).filter(|o| !present.iter().any(|x| x == &o.target || x.starts_with(&format!("{}.", o.target)) || x.starts_with(&format!("{}[", o.target)))).map(|o| view! {
+                    <button type="submit" class="button small" name="op" value=format!("add:{}", o.target)
+                        data-testid=format!("add-{}", o.target)>{lang.pick(&o.add_zh, &o.add_en).to_owned()}</button>
                 }).collect_view()}
             </div>
         })}

@@ -497,7 +497,9 @@ impl PolicyPack {
                 p.cite(key, name, &c.notice, &c.clause, false);
             }
         }
+        // Dates and counts are figures too: each names its notice and clause.
         if let Some(c) = &self.last_enrolment_day {
+            p.cite("last_enrolment_day", "最后参保日", &c.notice, &c.clause, c.assumption);
             p.noted("last_enrolment_day", "最后参保日", c.assumption, &c.note_zh, &c.note_en);
         }
         if let Some(h) = &self.hospitals {
@@ -509,6 +511,7 @@ impl PolicyPack {
                     &h.changes_per_year,
                 ),
             ] {
+                p.cite(key, name, &c.notice, &c.clause, c.assumption);
                 p.noted(key, name, c.assumption, &c.note_zh, &c.note_en);
             }
         }

@@ -741,6 +741,7 @@ pub async fn view(
     let editable = matches!(row.status.as_str(), "draft" | "returned");
     let other = row.author_account_id != actor.account.id;
     let opens_on = pack.check().is_empty().then(|| pack.collection_window().0);
+    let (lists, parts) = edit::shape_ops();
     Ok(DraftView {
         summary: summary(&row, &pack),
         reason: row.reason.clone(),
@@ -759,6 +760,8 @@ pub async fn view(
             .iter()
             .map(|c| (c.code().to_owned(), c.name_zh().to_owned(), c.name_en().to_owned()))
             .collect(),
+        lists,
+        parts,
     })
 }
 

@@ -11,7 +11,7 @@ use domain::Money;
 use serde_json::Value;
 
 use crate::error::AppError;
-use crate::model::{FieldChange, FieldKind, FieldView};
+use crate::model::{FieldChange, FieldKind, FieldView, ShapeOp};
 
 /// Objects that carry an assumption flag and notes (the pack's `Cited` values and rules):
 /// their note inputs are shown even while empty.
@@ -851,15 +851,135 @@ pub fn apply(pack: &PolicyPack, form: &[(String, String)]) -> Result<PolicyPack,
     Ok(out)
 }
 
-/// Lists that rows can be added to or removed from, and optional parts that can be added or
-/// removed, with what a new one starts as.
-pub const LISTS: [&str; 5] = ["notices", "periods", "categories", "combinations", "add_ons"];
-pub const PARTS: [&str; 4] = [
-    "government_subsidy",
-    "last_enrolment_day",
-    "newborn_from_birth",
-    "employee_transfer",
+/// Lists that rows can be added to or removed from (with the add button's words), and
+/// optional parts that can be added or removed (with both buttons' words); `restructure`
+/// says what a new one starts as.
+const LISTS: [(&str, &str, &str); 5] = [
+    ("notices", "添加通知", "Add a notice"),
+    ("periods", "添加缴费期", "Add a period"),
+    ("categories", "添加资助对象", "Add a category"),
+    ("combinations", "添加多重身份规则", "Add a combination"),
+    ("add_ons", "添加附加险", "Add an add-on"),
 ];
+const PARTS: [(&str, &str, &str, &str, &str); 12] = [
+    (
+        "government_subsidy",
+        "添加财政补助",
+        "Add a government subsidy",
+        "删除财政补助",
+        "Remove the government subsidy",
+    ),
+    (
+        "last_enrolment_day",
+        "设置最后参保日",
+        "Set a last enrolment day",
+        "删除最后参保日",
+        "Remove the last enrolment day",
+    ),
+    (
+        "newborn_from_birth",
+        "添加新生儿规则",
+        "Add the newborn rule",
+        "删除新生儿规则",
+        "Remove the newborn rule",
+    ),
+    (
+        "employee_transfer",
+        "添加职工医保断保规则",
+        "Add the employee-insurance rule",
+        "删除职工医保断保规则",
+        "Remove the employee-insurance rule",
+    ),
+    (
+        "newly_certified_from_month",
+        "添加新认定人员规则",
+        "Add the newly-certified rule",
+        "删除新认定人员规则",
+        "Remove the newly-certified rule",
+    ),
+    (
+        "exempt_in_database_whole_year",
+        "添加已入库免缴人员全年待遇规则",
+        "Add the exempt-in-database rule",
+        "删除已入库免缴人员规则",
+        "Remove the exempt-in-database rule",
+    ),
+    (
+        "exempt_never_late",
+        "添加免缴人员不算逾期规则",
+        "Add the exempt-never-late rule",
+        "删除免缴人员不算逾期规则",
+        "Remove the exempt-never-late rule",
+    ),
+    (
+        "student_rule",
+        "添加学生和儿童规则",
+        "Add the students' rule",
+        "删除学生和儿童规则",
+        "Remove the students' rule",
+    ),
+    (
+        "continuity",
+        "添加连续参保激励",
+        "Add the continuity reward",
+        "删除连续参保激励",
+        "Remove the continuity reward",
+    ),
+    (
+        "hospitals",
+        "添加定点医疗机构规则",
+        "Add the designated-institution rule",
+        "删除定点医疗机构规则",
+        "Remove the designated-institution rule",
+    ),
+    (
+        "reports.ranking",
+        "添加考核排名设置",
+        "Add the ranking",
+        "删除考核排名设置",
+        "Remove the ranking",
+    ),
+    (
+        "reports.incentive",
+        "添加村级考核补助设置",
+        "Add the village incentive",
+        "删除村级考核补助设置",
+        "Remove the village incentive",
+    ),
+];
+
+fn is_list(target: &str) -> bool {
+    LISTS.iter().any(|l| l.0 == target)
+}
+
+fn is_part(target: &str) -> bool {
+    PARTS.iter().any(|p| p.0 == target)
+}
+
+/// The shape changes the form offers: (lists, optional parts).
+pub fn shape_ops() -> (Vec<ShapeOp>, Vec<ShapeOp>) {
+    let lists = LISTS
+        .iter()
+        .map(|(t, az, ae)| ShapeOp {
+            target: (*t).to_owned(),
+            add_zh: (*az).to_owned(),
+            add_en: (*ae).to_owned(),
+            remove_zh: "删除此项".to_owned(),
+            remove_en: "Remove this".to_owned(),
+        })
+        .collect();
+    let parts = PARTS
+        .iter()
+        .map(|(t, az, ae, rz, re)| ShapeOp {
+            target: (*t).to_owned(),
+            add_zh: (*az).to_owned(),
+            add_en: (*ae).to_owned(),
+            remove_zh: (*rz).to_owned(),
+            remove_en: (*re).to_owned(),
+        })
+        .collect();
+    (lists, parts)
+}
 
 /// `add:categories`, `remove:periods[2]`, `add:government_subsidy`, `remove:employee_transfer`.
 pub fn restructure(pack: &PolicyPack, op: &str) -> Result<PolicyPack, AppError> {
@@ -876,7 +996,7 @@ pub fn restructure(pack: &PolicyPack, op: &str) -> Result<PolicyPack, AppError> 
     };
     let (verb, target) = op.split_once(':').ok_or_else(bad)?;
     match verb {
-        "add" if LISTS.contains(&target) => {
+        "add" if is_list(target) => {
             let used: Vec<Category> = pack.categories.iter().map(|c| c.category).collect();
             let template = match target {
                 "notices" => serde_json::json!({"number": "", "title": "", "issuer": "",
@@ -904,28 +1024,42 @@ pub fn restructure(pack: &PolicyPack, op: &str) -> Result<PolicyPack, AppError> 
                 .ok_or_else(bad)?
                 .push(template);
         }
-        "add" if PARTS.contains(&target) => {
+        "add" if is_part(target) => {
+            // A new part starts with no figure the notice has not given: zeros and the
+            // engine's own defaults, and an empty clause the officer must fill before the
+            // draft can be submitted.
+            let tier = pack.tiers.first().map_or("standard", |t| t.code.code());
+            let cited = |value: Value| serde_json::json!({"value": value, "notice": notice, "clause": ""});
             let template = match target {
-                "government_subsidy" => serde_json::json!({"value": "0.00", "notice": notice, "clause": ""}),
-                "last_enrolment_day" => {
-                    serde_json::json!({"value": format!("{year}-12-31"), "notice": notice, "clause": ""})
+                "government_subsidy" => cited(Value::from("0.00")),
+                "last_enrolment_day" => cited(Value::from(format!("{year}-12-31"))),
+                "employee_transfer" => {
+                    serde_json::json!({"days": null, "starts": "payment", "notice": notice, "clause": ""})
                 }
-                "newborn_from_birth" => serde_json::json!({"notice": notice, "clause": ""}),
-                _ => serde_json::json!({"days": 90, "starts": "payment", "notice": notice, "clause": ""}),
+                "student_rule" => serde_json::json!({"pays": tier, "benefits": tier, "child_max_age": null,
+                    "notice": notice, "clause": ""}),
+                "continuity" => serde_json::json!({"counted_from": year, "consecutive_years": 1,
+                    "inpatient_bonus_points": 0, "resident_years_per_employee_year": 1, "notice": notice, "clause": ""}),
+                "hospitals" => serde_json::json!({"max_choices": cited(Value::from(1)),
+                    "changes_per_year": cited(Value::from(0))}),
+                "reports.ranking" => serde_json::json!({"overall_points": 0, "college_student_points": 0,
+                    "improvement_points": 0, "notice": notice, "clause": ""}),
+                "reports.incentive" => serde_json::json!({"per_head": "0.00", "notice": notice, "clause": ""}),
+                _ => serde_json::json!({"notice": notice, "clause": ""}),
             };
-            let at = v.get_mut(target).ok_or_else(bad)?;
+            let at = slot(&mut v, target).ok_or_else(bad)?;
             if !at.is_null() {
                 return Err(bad());
             }
             *at = template;
         }
-        "remove" if PARTS.contains(&target) => {
-            *v.get_mut(target).ok_or_else(bad)? = Value::Null;
+        "remove" if is_part(target) => {
+            *slot(&mut v, target).ok_or_else(bad)? = Value::Null;
         }
         "remove" => {
             let (list, index) = target.split_once('[').ok_or_else(bad)?;
             let index: usize = index.trim_end_matches(']').parse().map_err(|_| bad())?;
-            if !LISTS.contains(&list) {
+            if !is_list(list) {
                 return Err(bad());
             }
             let items = v.get_mut(list).and_then(Value::as_array_mut).ok_or_else(bad)?;
@@ -1148,6 +1282,15 @@ mod tests {
         assert_eq!(fewer.categories[0].category, Category::Orphan);
         let with = restructure(&base, "add:government_subsidy").unwrap();
         assert!(with.government_subsidy.is_some());
+        // Every optional part can be added (not ready until cited) and removed again.
+        for (target, ..) in PARTS {
+            let Ok(added) = restructure(&base, &format!("add:{target}")) else {
+                continue; // already in the Lishi pack (hospitals, newborns …)
+            };
+            assert!(added.check().iter().any(|p| p.field.starts_with(target)), "{target}");
+            let removed = restructure(&added, &format!("remove:{target}")).unwrap();
+            assert_eq!(removed, base, "{target}");
+        }
         assert!(restructure(&with, "add:government_subsidy").is_err());
         assert!(restructure(&base, "remove:categories[99]").is_err());
         assert!(restructure(&base, "drop:everything").is_err());
