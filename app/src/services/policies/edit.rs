@@ -6,12 +6,12 @@
 //! editable without a new form; one it does not know gets a plain text input.
 
 use chrono::NaiveDate;
-use domain::policy::{Category, PolicyPack, DEPARTMENTS};
+use domain::policy::{Category, PolicyPack, School, DEPARTMENTS};
 use domain::Money;
 use serde_json::Value;
 
 use crate::error::AppError;
-use crate::model::{FieldChange, FieldKind, FieldView, ShapeOp};
+use crate::model::{Department, FieldChange, FieldKind, FieldView, ShapeOp};
 
 /// Objects that carry an assumption flag and notes (the pack's `Cited` values and rules):
 /// their note inputs are shown even while empty.
@@ -239,23 +239,32 @@ const STARTS: [(&str, &str, &str); 2] = [
     ),
 ];
 
-const SCHOOLS: [(&str, &str, &str); 3] = [
-    ("kindergarten", "幼儿园", "kindergartens"),
-    ("primary_secondary", "中小学", "primary and secondary schools"),
-    ("higher_education", "大中专院校", "colleges and universities"),
-];
+/// Schools, in the domain's own words.
+fn school_options() -> Vec<(String, String, String)> {
+    ["kindergarten", "primary_secondary", "higher_education"]
+        .into_iter()
+        .filter_map(School::from_code)
+        .map(|school| {
+            let code = serde_json::to_value(school)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            (code, school.name_zh().to_owned(), school.name_en().to_owned())
+        })
+        .collect()
+}
 
-const DEPARTMENT_NAMES: [(&str, &str, &str); 9] = [
-    ("civil_affairs", "民政部门", "civil affairs"),
-    ("rural_revitalisation", "乡村振兴部门", "rural revitalisation"),
-    ("disabled_persons_federation", "残联", "disabled persons' federation"),
-    ("veterans", "退役军人事务部门", "veterans affairs"),
-    ("health", "卫生健康部门", "health"),
-    ("veteran_cadres", "老干部部门", "veteran cadres"),
-    ("trade_union", "总工会", "trade union"),
-    ("party_organisation", "组织部门", "party organisation"),
-    ("finance", "财政部门", "finance"),
-];
+/// The departments a pack may name (`DEPARTMENTS`), as the accounts name them; finance
+/// (which settles advanced contributions) certifies nobody and has no account kind.
+fn department_options() -> Vec<(String, String, String)> {
+    DEPARTMENTS
+        .iter()
+        .map(|code| match Department::from_code(code) {
+            Some(d) => ((*code).to_owned(), d.name_zh().to_owned(), d.name_en().to_owned()),
+            None => ((*code).to_owned(), "财政局".to_owned(), "Finance".to_owned()),
+        })
+        .collect()
+}
 
 /// The pattern of a path: indexes dropped (`categories[3].amount` → `categories[].amount`).
 pub fn pattern(path: &str) -> String {
@@ -303,13 +312,13 @@ fn kind_of(path: &str, value: &Value) -> (FieldKind, Vec<(String, String, String
         "percent" => (FieldKind::Decimal, vec![]),
         "category" => (FieldKind::Choice, category_options()),
         "all_of" | "any_of" | "only_categories" => (FieldKind::Choices, category_options()),
-        "certified_by" | "settled_with" => (FieldKind::Choice, options(&DEPARTMENT_NAMES)),
+        "certified_by" | "settled_with" => (FieldKind::Choice, department_options()),
         "mode" => (FieldKind::Choice, options(&MODES)),
         "kind" => (FieldKind::Choice, options(&PERIOD_KINDS)),
         "code" if pat.starts_with("tiers[]") => (FieldKind::Choice, options(&TIER_CODES)),
         "pays" | "benefits" => (FieldKind::Choice, options(&TIER_CODES)),
         "starts" => (FieldKind::Choice, options(&STARTS)),
-        "nonlocal_student_schools" => (FieldKind::Choices, options(&SCHOOLS)),
+        "nonlocal_student_schools" => (FieldKind::Choices, school_options()),
         "note_zh" | "note_en" | "title" => (FieldKind::LongText, vec![]),
         k if NUMBERS.contains(&k) => (FieldKind::Number, vec![]),
         _ if value.is_boolean() => (FieldKind::Bool, vec![]),
@@ -1129,12 +1138,6 @@ pub fn changes(base: &PolicyPack, draft: &PolicyPack) -> Result<Vec<FieldChange>
         }
     }
     Ok(out)
-}
-
-/// Departments as the forms name them (code, Chinese, English).
-pub fn departments() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
-    debug_assert_eq!(DEPARTMENT_NAMES.len(), DEPARTMENTS.len());
-    DEPARTMENT_NAMES.into_iter()
 }
 
 #[cfg(test)]
