@@ -135,9 +135,22 @@ const LEAF_LABELS: &[(&str, &str, &str)] = &[
     ),
     ("category", "身份类别", "Category"),
     ("mode", "资助方式", "Subsidy"),
-    ("amount", "金额（元）", "Amount (yuan)"),
-    ("percent", "资助比例（%）", "Percent"),
-    ("settled_with", "代垫后结算部门", "Advanced, settled with"),
+    // Only the subsidy mode that uses it is kept (the others' inputs are ignored).
+    (
+        "amount",
+        "金额（元；定额资助、个人缴纳定额时填写）",
+        "Amount (yuan; fixed subsidy or fixed personal share)",
+    ),
+    (
+        "percent",
+        "资助比例（%；按比例资助时填写）",
+        "Percent (percentage subsidy only)",
+    ),
+    (
+        "settled_with",
+        "代垫后结算部门（先行代垫时填写）",
+        "Settled with (advanced contributions only)",
+    ),
     ("certified_by", "认定部门", "Certified by"),
     ("all_of", "同时具有以下全部身份", "Holds all of"),
     ("any_of", "且具有以下任一身份", "And any of"),
@@ -569,8 +582,14 @@ fn walk(value: &Value, path: &str, context: (&str, &str), out: &mut Vec<FieldVie
             let (section_zh, section_en) = section_of(top);
             let key = pattern(path);
             let key = key.rsplit('.').next().unwrap_or(&key).to_owned();
-            let (lz, le) = leaf_label(&key);
             let (kind, options) = kind_of(path, leaf);
+            // A cited value is named by what it is: an amount, a date or a count.
+            let (lz, le) = match (key.as_str(), kind) {
+                ("value", FieldKind::Money) => ("金额（元）".to_owned(), "Amount (yuan)".to_owned()),
+                ("value", FieldKind::Date) => ("日期".to_owned(), "Date".to_owned()),
+                ("value", FieldKind::Number) => ("数量".to_owned(), "Number".to_owned()),
+                _ => leaf_label(&key),
+            };
             let value = if key == "area_codes" {
                 vec![display(leaf).join(",")]
             } else {
@@ -1177,10 +1196,13 @@ mod tests {
         let by = |p: &str| f.iter().find(|x| x.path == p).unwrap_or_else(|| panic!("no field {p}"));
         assert_eq!(by("tiers[0].personal.value").kind, FieldKind::Money);
         assert_eq!(by("tiers[0].personal.value").value, ["350.00"]);
-        assert_eq!(by("tiers[0].personal.value").label_zh, "统一标准 · 个人缴费 · 数值");
+        assert_eq!(
+            by("tiers[0].personal.value").label_zh,
+            "统一标准 · 个人缴费 · 金额（元）"
+        );
         assert_eq!(by("periods[0].start").kind, FieldKind::Date);
         assert_eq!(by("categories[3].category").kind, FieldKind::Choice);
-        assert_eq!(by("categories[3].amount").label_zh, "低保对象 · 金额（元）");
+        assert!(by("categories[3].amount").label_zh.starts_with("低保对象 · 金额（元；"));
         assert_eq!(by("categories[3].percent").value, Vec::<String>::new());
         assert_eq!(by("late.waiting_months").kind, FieldKind::Number);
         assert_eq!(by("eligibility.nonlocal_student_schools").kind, FieldKind::Choices);
