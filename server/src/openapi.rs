@@ -135,10 +135,7 @@ pub fn document() -> Value {
         "DraftCreated",
         generator.subschema_for::<crate::rest::policies::DraftCreated>(),
     );
-    put(
-        "DraftDetail",
-        generator.subschema_for::<crate::rest::policies::DraftDetail>(),
-    );
+    put("DraftDetail", generator.subschema_for::<app::model::DraftDetail>());
     put(
         "DraftUpdateRequest",
         generator.subschema_for::<crate::rest::policies::DraftUpdateRequest>(),

@@ -113,6 +113,20 @@ pub struct ShapeOp {
     pub remove_en: String,
 }
 
+/// A draft as the REST API gives it: its state, its pack and what keeps it from being
+/// submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct DraftDetail {
+    #[serde(flatten)]
+    pub summary: DraftSummary,
+    pub reason: Option<String>,
+    pub reviewer: Option<String>,
+    pub review_note: Option<String>,
+    pub pack: domain::policy::PolicyPack,
+    pub problems: Vec<Problem>,
+}
+
 /// A draft, whole, as its page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]

@@ -204,18 +204,6 @@ pub struct DraftCreated {
     pub id: i64,
 }
 
-/// A draft as the REST API gives it.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct DraftDetail {
-    #[serde(flatten)]
-    pub summary: app::model::DraftSummary,
-    pub reason: Option<String>,
-    pub reviewer: Option<String>,
-    pub review_note: Option<String>,
-    pub pack: domain::policy::PolicyPack,
-    pub problems: Vec<domain::policy::Problem>,
-}
-
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct DraftUpdateRequest {
     pub pack: domain::policy::PolicyPack,
@@ -266,19 +254,6 @@ fn body_of<T: serde::de::DeserializeOwned + Default>(headers: &HeaderMap, body: 
     json_body(body)
 }
 
-async fn detail(state: &AppState, actor: &app::services::access::Actor, id: i64) -> Result<DraftDetail, AppError> {
-    let view = drafts::view(state, actor, id, Some(vec![])).await?;
-    let pack = drafts::pack(state, actor, id).await?;
-    Ok(DraftDetail {
-        summary: view.summary,
-        reason: view.reason,
-        reviewer: view.reviewer,
-        review_note: view.review_note,
-        pack,
-        problems: view.problems,
-    })
-}
-
 /// The answer to an action: the draft as JSON, or for the page's form a redirect back to
 /// the page (saying what happened, or the refusal and its field).
 async fn answer(
@@ -297,7 +272,7 @@ async fn answer(
             let field = e.field().map(|f| format!("&field={}", encode(f))).unwrap_or_default();
             Redirect::to(&format!("{page}?{}{field}", refusal(&e))).into_response()
         }
-        (Ok(actor), false) => match detail(state, &actor, id).await {
+        (Ok(actor), false) => match drafts::detail(state, &actor, id).await {
             Ok(d) => Json(d).into_response(),
             Err(e) => e.into_response(),
         },
@@ -386,9 +361,9 @@ pub(super) async fn get_draft(
     State(state): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-) -> Result<Json<DraftDetail>, AppError> {
+) -> Result<Json<app::model::DraftDetail>, AppError> {
     let id = numeric_id(&id, "draft")?;
-    Ok(Json(detail(&state, &actor, id).await?))
+    Ok(Json(drafts::detail(&state, &actor, id).await?))
 }
 
 pub(super) async fn put_draft(
@@ -397,12 +372,12 @@ pub(super) async fn put_draft(
     Authed(actor): Authed,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<DraftDetail>, AppError> {
+) -> Result<Json<app::model::DraftDetail>, AppError> {
     let id = numeric_id(&id, "draft")?;
     drafts::check_access(&state, &actor, id).await?;
     let req: DraftUpdateRequest = json_body(&body)?;
     drafts::replace(&state, &actor, id, req.pack, req.reason.as_deref(), &ip).await?;
-    Ok(Json(detail(&state, &actor, id).await?))
+    Ok(Json(drafts::detail(&state, &actor, id).await?))
 }
 
 /// Runs an action for a signed-in actor on draft `id`, answering as [`answer`] does.

@@ -13,7 +13,7 @@ use domain::policy::{Category, PersonInput, PolicyPack, Problem, QuoteRequest};
 use super::store::{self, DraftRow, NewDraft, NewVersion};
 use super::{edit, PolicyRegistry};
 use crate::error::{AppError, UserMessage};
-use crate::model::{DraftSummary, DraftView, Role, SampleAnswer, SampleQuote};
+use crate::model::{DraftDetail, DraftSummary, DraftView, Role, SampleAnswer, SampleQuote};
 use crate::services::access::Actor;
 use crate::services::audit::store::AuditEntry;
 use crate::services::AppState;
@@ -82,6 +82,13 @@ fn entry<'a>(
 /// without its reason).
 pub fn problems(pack: &PolicyPack, reason: Option<&str>, registry: &PolicyRegistry) -> Vec<Problem> {
     let mut out = pack.check();
+    out.extend(against_registry(pack, reason, registry));
+    out
+}
+
+/// The problems that depend on what is already published.
+fn against_registry(pack: &PolicyPack, reason: Option<&str>, registry: &PolicyRegistry) -> Vec<Problem> {
+    let mut out = Vec::new();
     if let Some(other) = registry.get(&pack.id) {
         if other.area_codes != pack.area_codes {
             out.push(Problem {
@@ -121,12 +128,27 @@ fn summary(row: &DraftRow, pack: &PolicyPack) -> DraftSummary {
     }
 }
 
+/// A draft is edited while it is a draft or has been returned to its author.
+fn is_editable(status: &str) -> bool {
+    matches!(status, "draft" | "returned")
+}
+
+/// The drafts of the officer's scope, newest first, with their packs.
+async fn in_scope(state: &AppState, actor: &Actor) -> Result<Vec<(DraftSummary, PolicyPack)>, AppError> {
+    let scope = author_scope(actor)?;
+    let rows = store::drafts_in(&state.db, scope).await?;
+    rows.iter()
+        .map(|r| {
+            let p = pack_of(r)?;
+            Ok((summary(r, &p), p))
+        })
+        .collect()
+}
+
 /// The drafts of the officer's scope, newest first.
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<DraftSummary>, AppError> {
-    let scope = author_scope(actor)?;
-    let rows = store::drafts_in(&state.db, scope).await?;
-    rows.iter().map(|r| Ok(summary(r, &pack_of(r)?))).collect()
+    Ok(in_scope(state, actor).await?.into_iter().map(|(s, _)| s).collect())
 }
 
 /// The same day `years` later (29 February becomes the 28th).
@@ -269,7 +291,7 @@ pub async fn import(state: &AppState, actor: &Actor, file_name: &str, text: &[u8
 
 async fn editable(state: &AppState, actor: &Actor, id: i64) -> Result<(DraftRow, PolicyPack), AppError> {
     let row = load(state, actor, id).await?;
-    if !matches!(row.status.as_str(), "draft" | "returned") {
+    if !is_editable(&row.status) {
         return Err(AppError::Conflict(UserMessage::new(
             "draft_not_editable",
             None,
@@ -646,18 +668,19 @@ fn first_on_time_day(pack: &PolicyPack) -> NaiveDate {
         .unwrap_or_else(|| pack.collection_window().0)
 }
 
-/// What `sample` pays under `pack`, paying on its first on-time day.
-fn answer(pack: Option<&PolicyPack>, sample: &Sample) -> SampleAnswer {
+/// What `sample` pays under `pack`, paying on its first on-time day; `ready` is whether
+/// the pack passes its checks (the engine reads only a pack that does).
+fn answer(pack: Option<(&PolicyPack, bool)>, sample: &Sample) -> SampleAnswer {
     let none = |zh: &str, en: &str| SampleAnswer {
         personal_due: None,
         standard: None,
         note_zh: zh.to_owned(),
         note_en: en.to_owned(),
     };
-    let Some(pack) = pack else {
+    let Some((pack, ready)) = pack else {
         return none("无上一年度政策", "No earlier pack");
     };
-    if !pack.check().is_empty() {
+    if !ready {
         return none("草稿尚有问题，修正后可试算", "Fix the draft's problems to try it");
     }
     let req = QuoteRequest {
@@ -710,7 +733,11 @@ pub async fn view(
             .and_then(|v| registry.version(b, u32::try_from(v).unwrap_or(1)))
             .or_else(|| registry.get(b))
     });
-    let found = problems(&pack, row.reason.as_deref(), &registry);
+    // Each pack is checked once: the draft's problems, and whether each can be quoted.
+    let mut found = pack.check();
+    let ready = found.is_empty();
+    found.extend(against_registry(&pack, row.reason.as_deref(), &registry));
+    let before = base.map(|b| (b, b.check().is_empty()));
     let changes = match base {
         Some(b) => edit::changes(b, &pack)?,
         None => vec![],
@@ -734,13 +761,13 @@ pub async fn view(
                 (None, true) => "student".to_owned(),
                 (None, false) => "resident".to_owned(),
             },
-            before: answer(base, s),
-            after: answer(Some(&pack), s),
+            before: answer(before, s),
+            after: answer(Some((&pack, ready)), s),
         })
         .collect();
-    let editable = matches!(row.status.as_str(), "draft" | "returned");
+    let editable = is_editable(&row.status);
     let other = row.author_account_id != actor.account.id;
-    let opens_on = pack.check().is_empty().then(|| pack.collection_window().0);
+    let opens_on = ready.then(|| pack.collection_window().0);
     let (lists, parts) = edit::shape_ops();
     Ok(DraftView {
         summary: summary(&row, &pack),
@@ -765,9 +792,19 @@ pub async fn view(
     })
 }
 
-/// The draft's pack as data (REST).
-pub async fn pack(state: &AppState, actor: &Actor, id: i64) -> Result<PolicyPack, AppError> {
-    pack_of(&load(state, actor, id).await?)
+/// A draft as data (REST): its state, its pack and its problems, without the page's form,
+/// differences and sample quotes.
+pub async fn detail(state: &AppState, actor: &Actor, id: i64) -> Result<DraftDetail, AppError> {
+    let row = load(state, actor, id).await?;
+    let pack = pack_of(&row)?;
+    Ok(DraftDetail {
+        summary: summary(&row, &pack),
+        reason: row.reason.clone(),
+        reviewer: row.reviewer_name.clone(),
+        review_note: row.review_note.clone(),
+        problems: problems(&pack, row.reason.as_deref(), &state.policies.current()),
+        pack,
+    })
 }
 
 /// Published packs the officer may start a draft from (their scope's), newest year first.
@@ -798,15 +835,12 @@ pub async fn awaiting(state: &AppState, actor: &Actor) -> Result<usize, AppError
         .count())
 }
 
-/// The summary the public list gives a draft (`GET /api/v1/policies`, staff in scope).
+/// The drafts the public list adds for staff in scope (`GET /api/v1/policies`): those not
+/// yet published (a published one is listed as the pack itself).
 pub async fn listed(state: &AppState, actor: &Actor) -> Result<Vec<(DraftSummary, PolicyPack)>, AppError> {
-    let scope = author_scope(actor)?;
-    let rows = store::drafts_in(&state.db, scope).await?;
-    rows.iter()
-        .filter(|r| r.status != "published")
-        .map(|r| {
-            let p = pack_of(r)?;
-            Ok((summary(r, &p), p))
-        })
-        .collect()
+    Ok(in_scope(state, actor)
+        .await?
+        .into_iter()
+        .filter(|(s, _)| s.status != "published")
+        .collect())
 }

@@ -314,10 +314,15 @@ fn category_options() -> Vec<(String, String, String)> {
 }
 
 /// The kind of input a path takes, with its options.
+/// A path's own key, indexes dropped (`categories[3].amount` → `amount`).
+fn key_of(path: &str) -> String {
+    let pat = pattern(path);
+    pat.rsplit('.').next().unwrap_or(&pat).trim_end_matches("[]").to_owned()
+}
+
 fn kind_of(path: &str, value: &Value) -> (FieldKind, Vec<(String, String, String)>) {
     let pat = pattern(path);
-    let key = pat.rsplit('.').next().unwrap_or(&pat).trim_end_matches("[]");
-    match key {
+    match key_of(path).as_str() {
         "start" | "end" | "issued_on" => (FieldKind::Date, vec![]),
         "value" if pat == "last_enrolment_day.value" => (FieldKind::Date, vec![]),
         "value" if pat.starts_with("hospitals.") => (FieldKind::Number, vec![]),
@@ -431,10 +436,14 @@ fn display(value: &Value) -> Vec<String> {
 
 /// Every input of the draft's form, in the pack's order.
 pub fn fields(pack: &PolicyPack) -> Result<Vec<FieldView>, AppError> {
+    Ok(fields_of(&tree(pack)?))
+}
+
+/// The inputs of a pack already made a tree.
+fn fields_of(tree: &Value) -> Vec<FieldView> {
     let mut out = Vec::new();
-    let v = tree(pack)?;
-    walk(&v, "", ("", ""), &mut out);
-    Ok(out)
+    walk(tree, "", ("", ""), &mut out);
+    out
 }
 
 /// The pack's parts in the order a notice reads (serde_json's maps sort keys by name).
@@ -580,8 +589,7 @@ fn walk(value: &Value, path: &str, context: (&str, &str), out: &mut Vec<FieldVie
         leaf => {
             let top = path.split(['.', '[']).next().unwrap_or(path);
             let (section_zh, section_en) = section_of(top);
-            let key = pattern(path);
-            let key = key.rsplit('.').next().unwrap_or(&key).to_owned();
+            let key = key_of(path);
             let (kind, options) = kind_of(path, leaf);
             // A cited value is named by what it is: an amount, a date or a count.
             let (lz, le) = match (key.as_str(), kind) {
@@ -604,25 +612,21 @@ fn walk(value: &Value, path: &str, context: (&str, &str), out: &mut Vec<FieldVie
                 kind,
                 value,
                 options,
-                optional: OPTIONAL.contains(&key.as_str()) || is_mode_extra(path),
+                optional: is_optional_leaf(path),
             });
         }
     }
 }
 
 fn is_scalar_list(path: &str) -> bool {
-    let key = pattern(path);
-    let key = key.rsplit('.').next().unwrap_or(&key);
     matches!(
-        key,
+        key_of(path).as_str(),
         "area_codes" | "all_of" | "any_of" | "only_categories" | "nonlocal_student_schools"
     )
 }
 
 fn is_optional_leaf(path: &str) -> bool {
-    let key = pattern(path);
-    let key = key.rsplit('.').next().unwrap_or(&key);
-    OPTIONAL.contains(&key) || is_mode_extra(path)
+    OPTIONAL.contains(&key_of(path).as_str()) || is_mode_extra(path)
 }
 
 /// `amount`, `percent` and `settled_with` of a category or combination: only its mode's.
@@ -860,7 +864,7 @@ fn read_back(mut v: Value) -> Result<PolicyPack, AppError> {
 /// the first that does not is the error, naming its field.
 pub fn apply(pack: &PolicyPack, form: &[(String, String)]) -> Result<PolicyPack, AppError> {
     let mut v = tree(pack)?;
-    for f in fields(pack)? {
+    for f in fields_of(&v) {
         let raw: Vec<String> = form
             .iter()
             .filter(|(k, _)| *k == f.path)
