@@ -7,24 +7,12 @@ use domain::policy::{Category, Cited, PeriodKind, PolicyPack, Problem, SubsidyMo
 use domain::Money;
 use rust_decimal::Decimal;
 
-const PACKS: [(&str, &str); 5] = [
-    ("beijing-2020", include_str!("../../policies/beijing-2020.toml")),
-    ("sanya-2021", include_str!("../../policies/sanya-2021.toml")),
-    ("rugao-2020", include_str!("../../policies/rugao-2020.toml")),
-    ("weifang-2021", include_str!("../../policies/weifang-2021.toml")),
-    ("lishi-2023", include_str!("../../policies/lishi-2023.toml")),
-];
+#[allow(dead_code)]
+mod seed;
+use seed::{pack, PACKS};
 
 /// A notice no seed pack lists.
 const UNLISTED: &str = "未列出的通知";
-
-fn pack(id: &str) -> PolicyPack {
-    let (_, text) = PACKS
-        .iter()
-        .find(|(i, _)| *i == id)
-        .unwrap_or_else(|| panic!("no pack {id}"));
-    toml::from_str::<PolicyPack>(text).unwrap_or_else(|e| panic!("{id}.toml does not parse: {e}"))
-}
 
 fn yuan(s: &str) -> Money {
     s.parse().expect("test amount")

@@ -12,27 +12,15 @@ use domain::policy::{Category, PeriodKind, PolicyPack, SubsidyMode, TierCode, Tr
 use domain::Money;
 use rust_decimal::Decimal;
 
-const PACKS: [(&str, &str); 5] = [
-    ("beijing-2020", include_str!("../../policies/beijing-2020.toml")),
-    ("sanya-2021", include_str!("../../policies/sanya-2021.toml")),
-    ("rugao-2020", include_str!("../../policies/rugao-2020.toml")),
-    ("weifang-2021", include_str!("../../policies/weifang-2021.toml")),
-    ("lishi-2023", include_str!("../../policies/lishi-2023.toml")),
-];
+#[allow(dead_code)]
+mod seed;
+use seed::{pack, PACKS};
 
 const LISHI: &str = "离政办发〔2022〕34号";
 const SANYA: &str = "三亚市医疗保障局等五部门通知（2020年9月22日）";
 const RUGAO: &str = "如皋工业园区(如城街道)2020年度城乡居民基本医疗保险基金筹集工作的通知";
 const WEIFANG: &str = "关于做好潍坊市2021年度城乡居民基本医疗保险参保筹资工作的通知";
 const BEIJING: &str = "京医保发〔2020〕23号";
-
-fn pack(id: &str) -> PolicyPack {
-    let (_, text) = PACKS
-        .iter()
-        .find(|(i, _)| *i == id)
-        .unwrap_or_else(|| panic!("no pack {id}"));
-    toml::from_str(text).unwrap_or_else(|e| panic!("{id}.toml does not parse: {e}"))
-}
 
 fn yuan(s: &str) -> Money {
     s.parse().expect("test amount")

@@ -1,7 +1,7 @@
 //! The unenrolled ledger: who is not enrolled, why, the cadres' visits and the month's
 //! comparison, on SQLite and PostgreSQL (pinned date 2022-10-08, Lishi).
 
-use crate::common::{bearer, get, post, spawn_app, Backend, ADULT, VILLAGE};
+use crate::common::{actor, bearer, get, post, spawn_app, Backend, ADULT, VILLAGE};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -79,17 +79,7 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
     assert_eq!(names(&promised), ["王德顺"]);
 
     // The workbench counts what waits, each kind for the roles that do it.
-    let actor = |name: &'static str| {
-        let db = app.state.db.clone();
-        async move {
-            let account = app::services::auth::store::by_username(&db, name)
-                .await
-                .unwrap()
-                .unwrap();
-            app::services::access::Actor::new(account)
-        }
-    };
-    let todo = app::services::work::todo(&app.state, &actor("cadre_dongguan").await)
+    let todo = app::services::work::todo(&app.state, &actor(&app, "cadre_dongguan").await)
         .await
         .unwrap();
     let count = |k: &str| todo.iter().find(|i| i.kind == k).map(|i| i.count);
@@ -100,7 +90,7 @@ async fn the_ledger_lists_the_unenrolled_in_order_and_records_visits(backend: Ba
         "张秀英; the others were visited"
     );
     assert_eq!(count("certifications"), None, "a cadre takes no certification step");
-    let bureau_todo = app::services::work::todo(&app.state, &actor("bureau_lishi").await)
+    let bureau_todo = app::services::work::todo(&app.state, &actor(&app, "bureau_lishi").await)
         .await
         .unwrap();
     let kinds: Vec<&str> = bureau_todo.iter().map(|i| i.kind.as_str()).collect();

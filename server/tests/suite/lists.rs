@@ -1,7 +1,7 @@
 //! Departments' dynamic adjustment lists: dry run, apply, review queue and the XLSX error
 //! report, on SQLite and PostgreSQL (pinned date 2022-10-08, Lishi).
 
-use crate::common::{bearer, count, spawn_app, synthetic_id, Backend, TestApp, OTHER};
+use crate::common::{actor, bearer, count, spawn_app, synthetic_id, Backend, TestApp, OTHER};
 use serde_json::Value;
 
 both_backends! {
@@ -169,20 +169,10 @@ async fn a_list_is_checked_row_by_row_then_applied_once(backend: Backend) {
     // The review queue: the problem rows wait for civil affairs in Lishi and for the
     // bureau, not for another department; each is settled once, with a note.
     use app::services::lists::{resolve_review, review_queue};
-    let actor = |u: &'static str| {
-        let app = &app;
-        async move {
-            let account = app::services::auth::store::by_username(&app.state.db, u)
-                .await
-                .unwrap()
-                .unwrap();
-            app::services::access::Actor::new(account)
-        }
-    };
     let (civil_a, rural_a, bureau_a) = (
-        actor("civil_lishi").await,
-        actor("rural_lishi").await,
-        actor("bureau_lishi").await,
+        actor(&app, "civil_lishi").await,
+        actor(&app, "rural_lishi").await,
+        actor(&app, "bureau_lishi").await,
     );
     let open = review_queue(&app.state, &civil_a, None, false).await.unwrap();
     assert_eq!(open.len(), 9);

@@ -4,7 +4,7 @@
 //! from its collection's first day and prices enrolments then, keeping its version; a
 //! correction is the next version, with its reason; published versions never change.
 
-use crate::common::{bearer, count, get, post, spawn_with, test_config_with, upload, Backend, TestApp};
+use crate::common::{actor, bearer, count, get, post, spawn_with, test_config_with, upload, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends! {
@@ -184,14 +184,6 @@ async fn a_pack_is_drafted_reviewed_published_and_priced_on_its_date(backend: Ba
     app.stop().await;
 }
 
-async fn actor(app: &TestApp, username: &str) -> app::services::access::Actor {
-    let account = app::services::auth::store::by_username(&app.state.db, username)
-        .await
-        .unwrap()
-        .unwrap();
-    app::services::access::Actor::new(account)
-}
-
 async fn the_author_cannot_review_or_publish_and_problems_block_submission(backend: Backend) {
     let app = app_on(backend, "2022-10-08").await;
     let author = bearer(&app, "bureau_lishi").await;
@@ -355,15 +347,7 @@ async fn a_correction_is_a_new_version_with_its_reason(backend: Backend) {
         1
     );
     // The export carries the version.
-    let text = app
-        .client
-        .get(app.url("/api/v1/policies/lishi-2023?format=toml"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.page("/api/v1/policies/lishi-2023?format=toml").await;
     assert!(text.contains("version = 2"), "{text}");
     app.stop().await;
 }

@@ -330,6 +330,15 @@ pub async fn get(app: &TestApp, auth: &str, path: &str) -> (u16, serde_json::Val
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// A staff account as the services see it (for calling a use case directly).
+pub async fn actor(app: &TestApp, username: &str) -> app::services::access::Actor {
+    let account = app::services::auth::store::by_username(&app.state.db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    app::services::access::Actor::new(account)
+}
+
 /// A single number from SQL (counts in assertions).
 pub async fn count(app: &TestApp, sql: &str) -> i64 {
     app::with_pool!(&app.state.db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
